@@ -1,0 +1,343 @@
+/*
+ * fit.c - the nn_fit aggregate: one pass of minibatch updates over the rows
+ * it receives.  Rows gather in a batch buffer; each full buffer is one
+ * training step.  Partial states (parallel workers, or Citus shards) are
+ * combined by averaging their models weighted by the rows each trained.
+ * nn_train drives its epochs through the same state functions.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "nn.h"
+
+/* version of the serialized partial state, checked by deserial */
+#define FIT_STATE_VERSION 1
+
+struct NNFitState
+{
+	MemoryContext cxt;
+	NNModel    *model;
+	NNWork		work;
+	uint32		n_inputs;
+	float	   *batch_x;		/* batch_size x n_inputs raw rows */
+	float	   *batch_y;
+	uint32		pending;		/* rows in the buffer, not yet trained */
+	uint64		pass_rows;		/* rows trained in this pass */
+	double		pass_loss;		/* their summed loss */
+};
+
+PG_FUNCTION_INFO_V1(nn_fit_transfn);
+PG_FUNCTION_INFO_V1(nn_fit_finalfn);
+PG_FUNCTION_INFO_V1(nn_fit_combinefn);
+PG_FUNCTION_INFO_V1(nn_fit_serialfn);
+PG_FUNCTION_INFO_V1(nn_fit_deserialfn);
+
+static void *
+AllocHuge(MemoryContext cxt, size_t count, size_t size)
+{
+	/* counts come from a validated model, within documented limits */
+	return MemoryContextAllocExtended(cxt, Max(count * size, 1), MCXT_ALLOC_HUGE);
+}
+
+NNFitState *
+nn_fit_state_create(NNModel *model, MemoryContext cxt)
+{
+	NNFitState *s = MemoryContextAllocZero(cxt, sizeof(NNFitState));
+	NNNet	   *net = &model->net;
+	size_t		batch = net->batch_size;
+
+	s->cxt = cxt;
+	s->model = model;
+	s->n_inputs = nn_model_inputs(model);
+	s->batch_x = AllocHuge(cxt, batch * s->n_inputs, sizeof(float));
+	s->batch_y = AllocHuge(cxt, batch, sizeof(float));
+	nn_work_bind(&s->work, net,
+				 AllocHuge(cxt, nn_work_floats(net, batch, true), sizeof(float)),
+				 batch, true);
+	return s;
+}
+
+static void
+TrainPending(NNFitState *s)
+{
+	NNModel    *m = s->model;
+	double		loss;
+
+	if (s->pending == 0)
+		return;
+	CHECK_FOR_INTERRUPTS();
+	if (m->standardized)
+		nn_standardize_rows(s->batch_x, m->x_mean, m->x_std, s->pending, s->n_inputs);
+	loss = nn_net_train_batch(&m->net, &s->work, s->batch_x, s->batch_y, s->pending);
+	if (!isfinite(loss))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("training diverged: the loss became infinite or NaN"),
+				 errhint("Lower learning_rate, or standardize the features.")));
+	s->pass_loss += loss;
+	s->pass_rows += s->pending;
+	s->pending = 0;
+}
+
+/* x holds raw features; classifiers take a class index as target */
+void
+nn_fit_state_add(NNFitState *s, const float *x, float target)
+{
+	NNModel    *m = s->model;
+
+	if (m->task == NN_TASK_REGRESSION && m->standardized)
+		target = (target - m->y_mean) / m->y_std;
+	memcpy(s->batch_x + (size_t) s->pending * s->n_inputs, x, s->n_inputs * sizeof(float));
+	s->batch_y[s->pending++] = target;
+	if (s->pending == m->net.batch_size)
+		TrainPending(s);
+}
+
+double
+nn_fit_state_mean_loss(const NNFitState *s)
+{
+	return s->pass_rows > 0 ? s->pass_loss / s->pass_rows : NAN;
+}
+
+static void
+AppendHistory(NNModel *m, MemoryContext cxt, float train_loss)
+{
+	NNEpochStats *h;
+
+	if (m->n_history >= NN_MAX_HISTORY)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model already records %d epochs, the most a model can hold", NN_MAX_HISTORY)));
+	h = MemoryContextAlloc(cxt, (m->n_history + 1) * sizeof(NNEpochStats));
+	if (m->n_history > 0)
+		memcpy(h, m->history, m->n_history * sizeof(NNEpochStats));
+	h[m->n_history].train_loss = train_loss;
+	h[m->n_history].val_loss = NAN;
+	h[m->n_history].val_metric = NAN;
+	m->history = h;
+	m->n_history++;
+}
+
+NNModel *
+nn_fit_state_finish(NNFitState *s)
+{
+	NNModel    *m = s->model;
+
+	TrainPending(s);
+	AppendHistory(m, s->cxt, (float) nn_fit_state_mean_loss(s));
+	m->rows_trained += s->pass_rows;
+	m->epochs_run++;
+	s->pass_rows = 0;
+	s->pass_loss = 0;
+	return m;
+}
+
+/* ---------- the aggregate ---------- */
+
+static MemoryContext
+AggContext(FunctionCallInfo fcinfo, const char *fn)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		elog(ERROR, "%s called in non-aggregate context", fn);
+	return cxt;
+}
+
+static float
+CheckTarget(const NNModel *m, float target)
+{
+	if (!isfinite(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("nn_fit target must be finite, got %g", target)));
+	if (m->task == NN_TASK_CLASSIFICATION &&
+		(target < 0 || target >= m->n_classes || target != floorf(target)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("nn_fit target %g is not a class index", target),
+				 errdetail("Classifier targets are integers from 0 to %u.", m->n_classes - 1)));
+	return target;
+}
+
+Datum
+nn_fit_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = AggContext(fcinfo, "nn_fit_transfn");
+	NNFitState *s = PG_ARGISNULL(0) ? NULL : (NNFitState *) PG_GETARG_POINTER(0);
+	float	   *x;
+	int			n;
+
+	/* a row without features or target teaches nothing */
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_POINTER(s);
+	if (s == NULL)
+	{
+		if (PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("nn_fit model must not be NULL"),
+					 errhint("Start from nn_init(...) or a trained model.")));
+		/* the model is read from the first row only */
+		s = nn_fit_state_create(nn_model_from_bytes(VARDATA_ANY(PG_GETARG_BYTEA_PP(1)),
+													VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(1)),
+													cxt), cxt);
+	}
+	x = nn_array_floats(PG_GETARG_ARRAYTYPE_P(2), "nn_fit features", &n);
+	nn_check_features(x, n, s->n_inputs);
+	nn_fit_state_add(s, x, CheckTarget(s->model, PG_GETARG_FLOAT4(3)));
+	PG_RETURN_POINTER(s);
+}
+
+Datum
+nn_fit_finalfn(PG_FUNCTION_ARGS)
+{
+	NNFitState *s;
+
+	AggContext(fcinfo, "nn_fit_finalfn");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	s = (NNFitState *) PG_GETARG_POINTER(0);
+	PG_RETURN_BYTEA_P(nn_model_to_bytea(nn_fit_state_finish(s)));
+}
+
+/* dst = (dst * wd + src * ws) / (wd + ws) */
+static void
+AverageInto(float *dst, const float *src, size_t n, double wd, double ws)
+{
+	float		a = (float) (wd / (wd + ws));
+	float		b = (float) (ws / (wd + ws));
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = a * dst[i] + b * src[i];
+}
+
+static NNFitState *
+CopyState(const NNFitState *src, MemoryContext cxt)
+{
+	NNFitState *s = nn_fit_state_create(nn_model_copy(src->model, cxt), cxt);
+
+	memcpy(s->batch_x, src->batch_x, (size_t) src->pending * s->n_inputs * sizeof(float));
+	memcpy(s->batch_y, src->batch_y, src->pending * sizeof(float));
+	s->pending = src->pending;
+	s->pass_rows = src->pass_rows;
+	s->pass_loss = src->pass_loss;
+	return s;
+}
+
+static void
+MergeInto(NNFitState *dst, const NNFitState *src)
+{
+	NNNet	   *d = &dst->model->net;
+	const NNNet *n = &src->model->net;
+	/* equal weights when neither side has trained a batch yet */
+	double		wd = dst->pass_rows > 0 || src->pass_rows > 0 ? dst->pass_rows : 1;
+	double		ws = dst->pass_rows > 0 || src->pass_rows > 0 ? src->pass_rows : 1;
+
+	if (nn_model_size(dst->model) != nn_model_size(src->model) ||
+		memcmp(d->widths, n->widths, sizeof(d->widths)) != 0 ||
+		d->optimizer != n->optimizer)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("nn_fit cannot combine partial states of different models")));
+	AverageInto(d->params, n->params, d->n_params, wd, ws);
+	AverageInto(d->opt_state, n->opt_state, nn_net_state_floats(d), wd, ws);
+	d->opt_step = Max(d->opt_step, n->opt_step);
+	dst->pass_rows += src->pass_rows;
+	dst->pass_loss += src->pass_loss;
+	/* rows src had not trained yet join dst's buffer */
+	for (uint32 i = 0; i < src->pending; i++)
+	{
+		memcpy(dst->batch_x + (size_t) dst->pending * dst->n_inputs,
+			   src->batch_x + (size_t) i * src->n_inputs, dst->n_inputs * sizeof(float));
+		dst->batch_y[dst->pending++] = src->batch_y[i];
+		if (dst->pending == d->batch_size)
+			TrainPending(dst);
+	}
+}
+
+Datum
+nn_fit_combinefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = AggContext(fcinfo, "nn_fit_combinefn");
+	NNFitState *s1 = PG_ARGISNULL(0) ? NULL : (NNFitState *) PG_GETARG_POINTER(0);
+	NNFitState *s2 = PG_ARGISNULL(1) ? NULL : (NNFitState *) PG_GETARG_POINTER(1);
+
+	if (s2 == NULL)
+		PG_RETURN_POINTER(s1);
+	if (s1 == NULL)
+		PG_RETURN_POINTER(CopyState(s2, cxt));
+	MergeInto(s1, s2);
+	PG_RETURN_POINTER(s1);
+}
+
+Datum
+nn_fit_serialfn(PG_FUNCTION_ARGS)
+{
+	NNFitState *s = (NNFitState *) PG_GETARG_POINTER(0);
+	bytea	   *model = nn_model_to_bytea(s->model);
+	StringInfoData buf;
+
+	AggContext(fcinfo, "nn_fit_serialfn");
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, FIT_STATE_VERSION);
+	pq_sendint32(&buf, VARSIZE(model) - VARHDRSZ);
+	pq_sendbytes(&buf, VARDATA(model), VARSIZE(model) - VARHDRSZ);
+	pq_sendint64(&buf, s->pass_rows);
+	pq_sendfloat8(&buf, s->pass_loss);
+	pq_sendint32(&buf, s->pending);
+	for (size_t i = 0; i < (size_t) s->pending * s->n_inputs; i++)
+		pq_sendfloat4(&buf, s->batch_x[i]);
+	for (uint32 i = 0; i < s->pending; i++)
+		pq_sendfloat4(&buf, s->batch_y[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static void
+BadState(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("invalid nn_fit partial state: %s", what)));
+}
+
+Datum
+nn_fit_deserialfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = AggContext(fcinfo, "nn_fit_deserialfn");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	NNFitState *s;
+	uint32		len;
+
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+
+	if (buf.len < 8 || pq_getmsgint(&buf, 4) != FIT_STATE_VERSION)
+		BadState("unknown version");
+	len = pq_getmsgint(&buf, 4);
+	if (len > (uint32) (buf.len - buf.cursor))
+		BadState("truncated");
+	s = nn_fit_state_create(nn_model_from_bytes(pq_getmsgbytes(&buf, len), len, cxt), cxt);
+	s->pass_rows = pq_getmsgint64(&buf);
+	s->pass_loss = pq_getmsgfloat8(&buf);
+	s->pending = pq_getmsgint(&buf, 4);
+	if (s->pending >= s->model->net.batch_size ||
+		(size_t) (buf.len - buf.cursor) != ((size_t) s->pending * (s->n_inputs + 1)) * sizeof(float))
+		BadState("pending rows do not match the model");
+	for (size_t i = 0; i < (size_t) s->pending * s->n_inputs; i++)
+		s->batch_x[i] = pq_getmsgfloat4(&buf);
+	for (uint32 i = 0; i < s->pending; i++)
+		s->batch_y[i] = pq_getmsgfloat4(&buf);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(s);
+}

@@ -1,0 +1,139 @@
+/*
+ * info.c - nn_info: everything a model records, as jsonb.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "nn.h"
+
+PG_FUNCTION_INFO_V1(nn_info);
+
+/* shortest decimal that reads back as the same float; null if not finite */
+static void
+AppendFloat(StringInfo s, float v)
+{
+	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
+
+	if (!isfinite(v))
+	{
+		appendStringInfoString(s, "null");
+		return;
+	}
+	float_to_shortest_decimal_buf(v, buf);
+	appendStringInfoString(s, buf);
+}
+
+static void
+AppendKey(StringInfo s, const char *key)
+{
+	if (s->data[s->len - 1] != '{')
+		appendStringInfoChar(s, ',');
+	escape_json(s, key);
+	appendStringInfoChar(s, ':');
+}
+
+static void
+AppendStringArray(StringInfo s, const char *key, char **items, uint32 n)
+{
+	AppendKey(s, key);
+	appendStringInfoChar(s, '[');
+	for (uint32 i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(s, ',');
+		escape_json(s, items[i]);
+	}
+	appendStringInfoChar(s, ']');
+}
+
+static void
+AppendLayers(StringInfo s, const NNNet *net)
+{
+	AppendKey(s, "layers");
+	appendStringInfoChar(s, '[');
+	for (uint32 l = 0; l < net->n_layers; l++)
+		appendStringInfo(s, "%s{\"units\":%u,\"activation\":\"%s\"}", l > 0 ? "," : "",
+						 net->widths[l + 1], nn_activation_name(net->act[l]));
+	appendStringInfoChar(s, ']');
+}
+
+static void
+AppendOptions(StringInfo s, const NNModel *m)
+{
+	const NNNet *net = &m->net;
+
+	AppendKey(s, "options");
+	appendStringInfoChar(s, '{');
+	AppendKey(s, "activation");
+	escape_json(s, nn_activation_name(net->n_layers > 1 ? net->act[0] : NN_ACT_IDENTITY));
+	appendStringInfo(s, ",\"batch_size\":%u", net->batch_size);
+	if (m->epochs_option > 0)
+		appendStringInfo(s, ",\"epochs\":%u", m->epochs_option);
+	AppendKey(s, "learning_rate");
+	AppendFloat(s, net->opt.learning_rate);
+	appendStringInfo(s, ",\"loss\":\"%s\",\"optimizer\":\"%s\"",
+					 nn_loss_name(net->loss), nn_optimizer_name(net->optimizer));
+	if (net->optimizer == NN_OPT_ADAM)
+	{
+		AppendKey(s, "beta1");
+		AppendFloat(s, net->opt.beta1);
+		AppendKey(s, "beta2");
+		AppendFloat(s, net->opt.beta2);
+		AppendKey(s, "epsilon");
+		AppendFloat(s, net->opt.epsilon);
+	}
+	appendStringInfo(s, ",\"seed\":" UINT64_FORMAT ",\"standardize\":%s,\"task\":\"%s\"}",
+					 m->seed, m->standardized ? "true" : "false",
+					 m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
+}
+
+static void
+AppendHistory(StringInfo s, const NNModel *m)
+{
+	AppendKey(s, "history");
+	appendStringInfoChar(s, '[');
+	for (uint32 i = 0; i < m->n_history; i++)
+	{
+		appendStringInfo(s, "%s{\"epoch\":%u,\"train_loss\":", i > 0 ? "," : "", i + 1);
+		AppendFloat(s, m->history[i].train_loss);
+		appendStringInfoChar(s, '}');
+	}
+	appendStringInfoChar(s, ']');
+}
+
+Datum
+nn_info(PG_FUNCTION_ARGS)
+{
+	NNModel    *m = nn_model_from_bytea(PG_GETARG_BYTEA_PP(0));
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"format_version\":%d,\"task\":\"%s\",\"inputs\":%u",
+					 NN_FORMAT_VERSION,
+					 m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression",
+					 nn_model_inputs(m));
+	AppendLayers(&s, &m->net);
+	appendStringInfo(&s, ",\"loss\":\"%s\",\"optimizer\":\"%s\"",
+					 nn_loss_name(m->net.loss), nn_optimizer_name(m->net.optimizer));
+	AppendOptions(&s, m);
+	AppendStringArray(&s, "features", m->feature_names, m->n_features);
+	AppendKey(&s, "feature_widths");
+	appendStringInfoChar(&s, '[');
+	for (uint32 i = 0; i < m->n_features; i++)
+		appendStringInfo(&s, "%s%u", i > 0 ? "," : "", m->feature_widths[i]);
+	appendStringInfoChar(&s, ']');
+	AppendStringArray(&s, "classes", m->classes, m->n_classes);
+	appendStringInfo(&s, ",\"parameters\":%zu,\"rows_trained\":" UINT64_FORMAT
+					 ",\"epochs\":%u,\"optimizer_steps\":" UINT64_FORMAT,
+					 m->net.n_params, m->rows_trained, m->epochs_run, m->net.opt_step);
+	AppendHistory(&s, m);
+	appendStringInfoChar(&s, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}

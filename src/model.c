@@ -1,0 +1,523 @@
+/*
+ * model.c - the model byte format: writer, and a reader that validates
+ * every field before anything uses it.  Layout: doc/model-format.md.
+ * All integers and floats are little-endian.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+
+/* ---------- reading ---------- */
+
+typedef struct Reader
+{
+	const uint8_t *p;
+	size_t		left;
+	bool		truncated;
+} Reader;
+
+static bool
+Take(Reader *r, void *dst, size_t n)
+{
+	if (r->truncated || n > r->left)
+	{
+		r->truncated = true;
+		if (dst != NULL)
+			memset(dst, 0, n);
+		return false;
+	}
+	if (dst != NULL)
+		memcpy(dst, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return true;
+}
+
+static uint8_t
+ReadU8(Reader *r)
+{
+	uint8_t		v;
+
+	Take(r, &v, 1);
+	return v;
+}
+
+static uint32_t
+ReadU32(Reader *r)
+{
+	uint8_t		b[4];
+
+	Take(r, b, 4);
+	return (uint32_t) b[0] | (uint32_t) b[1] << 8 |
+		(uint32_t) b[2] << 16 | (uint32_t) b[3] << 24;
+}
+
+static uint64_t
+ReadU64(Reader *r)
+{
+	uint64_t	lo = ReadU32(r);
+
+	return lo | (uint64_t) ReadU32(r) << 32;
+}
+
+static float
+ReadF32(Reader *r)
+{
+	uint32_t	bits = ReadU32(r);
+	float		v;
+
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+static void
+ReadFloats(Reader *r, float *dst, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	Take(r, dst, n * sizeof(float));
+#else
+	for (size_t i = 0; i < n; i++)
+		dst[i] = ReadF32(r);
+#endif
+}
+
+static NNModelError Fail(char *err, size_t errlen, NNModelError kind, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+
+static NNModelError
+Fail(char *err, size_t errlen, NNModelError kind, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return kind;
+}
+
+/*
+ * A length-prefixed string; checked against the bytes left before
+ * allocating, so a huge length in a short buffer costs nothing.
+ */
+static char *
+ReadString(Reader *r, const NNAllocator *a, bool *bad)
+{
+	uint32_t	len = ReadU32(r);
+	char	   *s;
+
+	if (r->truncated || len > NN_MAX_NAME_BYTES || len > r->left)
+	{
+		*bad = true;
+		return NULL;
+	}
+	s = a->alloc(a->ctx, (size_t) len + 1);
+	Take(r, s, len);
+	s[len] = '\0';
+	if (strlen(s) != len)
+		*bad = true;			/* an embedded NUL */
+	return s;
+}
+
+static void *
+AllocArray(const NNAllocator *a, size_t count, size_t size)
+{
+	/* callers bound count by documented limits, so this cannot wrap */
+	return a->alloc(a->ctx, count == 0 ? 1 : count * size);
+}
+
+static NNModelError
+ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
+{
+	char		magic[4];
+	uint32_t	version;
+	NNNet	   *net = &m->net;
+
+	Take(r, magic, 4);
+	if (r->truncated || memcmp(magic, NN_MODEL_MAGIC, 4) != 0)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "not an nn model (bad magic number)");
+	version = ReadU32(r);
+	if (version != NN_FORMAT_VERSION)
+		return Fail(err, errlen, NN_MODEL_CORRUPT,
+					"unsupported model format version %u (this build reads version %d)",
+					version, NN_FORMAT_VERSION);
+	m->task = ReadU8(r);
+	net->loss = ReadU8(r);
+	net->optimizer = ReadU8(r);
+	m->init = ReadU8(r);
+	m->standardized = ReadU8(r) != 0;
+	Take(r, NULL, 3);			/* reserved */
+	net->n_layers = ReadU32(r);
+	if (r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	if (net->n_layers < 1 || net->n_layers > NN_MAX_LAYERS)
+		return Fail(err, errlen, NN_MODEL_LIMIT,
+					"model has %u layers (allowed: 1 to %d)", net->n_layers, NN_MAX_LAYERS);
+	for (uint32_t l = 0; l <= net->n_layers; l++)
+		net->widths[l] = ReadU32(r);
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		net->act[l] = ReadU8(r);
+	net->batch_size = ReadU32(r);
+	m->epochs_option = ReadU32(r);
+	net->opt.learning_rate = ReadF32(r);
+	net->opt.beta1 = ReadF32(r);
+	net->opt.beta2 = ReadF32(r);
+	net->opt.epsilon = ReadF32(r);
+	m->seed = ReadU64(r);
+	for (int i = 0; i < 4; i++)
+		m->rng.s[i] = ReadU64(r);
+	net->opt_step = ReadU64(r);
+	m->rows_trained = ReadU64(r);
+	m->epochs_run = ReadU32(r);
+	if (r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	return NN_MODEL_OK;
+}
+
+static NNModelError
+ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
+{
+	bool		bad = false;
+
+	m->n_classes = ReadU32(r);
+	if (m->n_classes > NN_MAX_CLASSES)
+		return Fail(err, errlen, NN_MODEL_LIMIT, "model has %u classes (at most %d allowed)",
+					m->n_classes, NN_MAX_CLASSES);
+	m->classes = AllocArray(a, m->n_classes, sizeof(char *));
+	for (uint32_t i = 0; i < m->n_classes && !bad; i++)
+		m->classes[i] = ReadString(r, a, &bad);
+
+	m->n_features = r->truncated ? 0 : ReadU32(r);
+	if (m->n_features > NN_MAX_FEATURES)
+		return Fail(err, errlen, NN_MODEL_LIMIT, "model has %u feature columns (at most %d allowed)",
+					m->n_features, NN_MAX_FEATURES);
+	m->feature_names = AllocArray(a, m->n_features, sizeof(char *));
+	m->feature_widths = AllocArray(a, m->n_features, sizeof(uint32_t));
+	for (uint32_t i = 0; i < m->n_features && !bad; i++)
+	{
+		m->feature_widths[i] = ReadU32(r);
+		m->feature_names[i] = ReadString(r, a, &bad);
+	}
+	if (r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	if (bad)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a damaged class label or feature name");
+	return NN_MODEL_OK;
+}
+
+/* bytes a float array of n needs; false when the buffer cannot hold it */
+static bool
+FitsFloats(const Reader *r, size_t n)
+{
+	return !r->truncated && n <= r->left / sizeof(float);
+}
+
+static NNModelError
+ReadTensors(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
+{
+	NNNet	   *net = &m->net;
+	uint32_t	n_in = net->widths[0];
+	size_t		n_state = nn_net_state_floats(net);
+
+	if (m->standardized)
+	{
+		if (!FitsFloats(r, 2 * (size_t) n_in + 2))
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+		m->x_mean = AllocArray(a, n_in, sizeof(float));
+		m->x_std = AllocArray(a, n_in, sizeof(float));
+		ReadFloats(r, m->x_mean, n_in);
+		ReadFloats(r, m->x_std, n_in);
+		m->y_mean = ReadF32(r);
+		m->y_std = ReadF32(r);
+	}
+	m->n_history = ReadU32(r);
+	if (m->n_history > NN_MAX_HISTORY)
+		return Fail(err, errlen, NN_MODEL_LIMIT, "model has %u history entries (at most %d allowed)",
+					m->n_history, NN_MAX_HISTORY);
+	if (!FitsFloats(r, 3 * (size_t) m->n_history))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	m->history = AllocArray(a, m->n_history, sizeof(NNEpochStats));
+	for (uint32_t i = 0; i < m->n_history; i++)
+	{
+		m->history[i].train_loss = ReadF32(r);
+		m->history[i].val_loss = ReadF32(r);
+		m->history[i].val_metric = ReadF32(r);
+	}
+	if (!FitsFloats(r, net->n_params + n_state))
+		return Fail(err, errlen, NN_MODEL_CORRUPT,
+					"model is truncated (expected %zu parameters)", net->n_params);
+	net->params = AllocArray(a, net->n_params, sizeof(float));
+	net->opt_state = n_state > 0 ? AllocArray(a, n_state, sizeof(float)) : NULL;
+	ReadFloats(r, net->params, net->n_params);
+	ReadFloats(r, net->opt_state, n_state);
+	if (r->left != 0)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has %zu trailing bytes", r->left);
+	return NN_MODEL_OK;
+}
+
+NNModelError
+nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
+			  const NNAllocator *alloc, char *err, size_t errlen)
+{
+	Reader		r = {buf, len, false};
+	NNModelError rc;
+	const char *msg;
+
+	memset(model, 0, sizeof(*model));
+	if ((rc = ReadHeader(&r, model, err, errlen)) != NN_MODEL_OK)
+		return rc;
+	/* the enums index tables: check them before anything uses them */
+	if ((unsigned) model->net.optimizer >= NN_OPT_COUNT)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown optimizer");
+	if ((msg = nn_net_layout(&model->net)) != NULL)
+		return Fail(err, errlen, NN_MODEL_LIMIT, "model %s", msg);
+	if ((rc = ReadNames(&r, model, alloc, err, errlen)) != NN_MODEL_OK)
+		return rc;
+	if ((rc = ReadTensors(&r, model, alloc, err, errlen)) != NN_MODEL_OK)
+		return rc;
+	return nn_model_check(model, err, errlen);
+}
+
+/* ---------- semantic checks, shared by the reader and builders ---------- */
+
+static NNModelError
+CheckNetwork(const NNModel *m, char *err, size_t errlen)
+{
+	const NNNet *net = &m->net;
+	uint32_t	last = net->n_layers - 1;
+	uint32_t	n_out = net->widths[net->n_layers];
+	const NNOptConfig *o = &net->opt;
+
+	if ((unsigned) m->task >= NN_TASK_COUNT || (unsigned) net->loss >= NN_LOSS_COUNT ||
+		(unsigned) net->optimizer >= NN_OPT_COUNT || (unsigned) m->init >= NN_INIT_COUNT)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown task, loss, optimizer or init");
+	for (uint32_t l = 0; l < last; l++)
+		if (net->act[l] >= NN_ACT_SOFTMAX)
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad activation in layer %u", l + 1);
+	if (!((net->loss == NN_LOSS_CROSS_ENTROPY && net->act[last] == NN_ACT_SOFTMAX && n_out >= 2) ||
+		  (net->loss == NN_LOSS_BINARY_CROSS_ENTROPY && net->act[last] == NN_ACT_SIGMOID && n_out == 1) ||
+		  (net->loss == NN_LOSS_MSE && net->act[last] == NN_ACT_IDENTITY)))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model's output layer does not match its loss");
+	if (net->batch_size < 1 || net->batch_size > NN_MAX_BATCH)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad batch size");
+	if (!(isfinite(o->learning_rate) && o->learning_rate > 0 &&
+		  o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1 &&
+		  isfinite(o->epsilon) && o->epsilon > 0))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad optimizer settings");
+	if (!nn_all_finite(net->params, net->n_params) ||
+		!nn_all_finite(net->opt_state, nn_net_state_floats(net)))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-finite parameters");
+	return NN_MODEL_OK;
+}
+
+static NNModelError
+CheckTask(const NNModel *m, char *err, size_t errlen)
+{
+	const NNNet *net = &m->net;
+	uint32_t	n_out = net->widths[net->n_layers];
+
+	if (m->task == NN_TASK_CLASSIFICATION)
+	{
+		bool		ok = net->loss == NN_LOSS_BINARY_CROSS_ENTROPY ?
+			m->n_classes == 2 : (net->loss == NN_LOSS_CROSS_ENTROPY && m->n_classes == n_out);
+
+		if (!ok)
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model's classes do not match its outputs");
+	}
+	else if (m->n_classes != 0 || net->loss != NN_LOSS_MSE)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "regression model has classes or a classification loss");
+	return NN_MODEL_OK;
+}
+
+static NNModelError
+CheckScaling(const NNModel *m, char *err, size_t errlen)
+{
+	uint32_t	n_in = nn_model_inputs(m);
+	uint64_t	width_sum = 0;
+
+	for (uint32_t i = 0; i < m->n_features; i++)
+	{
+		if (m->feature_widths[i] < 1 || m->feature_names[i][0] == '\0')
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad feature column");
+		width_sum += m->feature_widths[i];
+	}
+	if (m->n_features > 0 && width_sum != n_in)
+		return Fail(err, errlen, NN_MODEL_CORRUPT,
+					"model's feature columns supply %llu inputs but its network takes %u",
+					(unsigned long long) width_sum, n_in);
+	if (m->standardized)
+	{
+		for (uint32_t i = 0; i < n_in; i++)
+			if (!isfinite(m->x_mean[i]) || !isfinite(m->x_std[i]) || m->x_std[i] <= 0)
+				return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad standardization values");
+		if (!isfinite(m->y_mean) || !isfinite(m->y_std) || m->y_std <= 0)
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad target scaling");
+	}
+	return NN_MODEL_OK;
+}
+
+NNModelError
+nn_model_check(const NNModel *model, char *err, size_t errlen)
+{
+	NNModelError rc;
+
+	if ((rc = CheckNetwork(model, err, errlen)) != NN_MODEL_OK)
+		return rc;
+	if ((rc = CheckTask(model, err, errlen)) != NN_MODEL_OK)
+		return rc;
+	return CheckScaling(model, err, errlen);
+}
+
+uint32_t
+nn_model_inputs(const NNModel *model)
+{
+	return model->net.widths[0];
+}
+
+/* ---------- writing ---------- */
+
+typedef struct Writer
+{
+	uint8_t    *p;				/* NULL: only count */
+	size_t		size;
+} Writer;
+
+static void
+Put(Writer *w, const void *src, size_t n)
+{
+	if (w->p != NULL)
+	{
+		memcpy(w->p, src, n);
+		w->p += n;
+	}
+	w->size += n;
+}
+
+static void
+PutU8(Writer *w, uint8_t v)
+{
+	Put(w, &v, 1);
+}
+
+static void
+PutU32(Writer *w, uint32_t v)
+{
+	uint8_t		b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
+
+	Put(w, b, 4);
+}
+
+static void
+PutU64(Writer *w, uint64_t v)
+{
+	PutU32(w, (uint32_t) v);
+	PutU32(w, (uint32_t) (v >> 32));
+}
+
+static void
+PutF32(Writer *w, float v)
+{
+	uint32_t	bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	PutU32(w, bits);
+}
+
+static void
+PutFloats(Writer *w, const float *v, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n > 0)
+		Put(w, v, n * sizeof(float));
+#else
+	for (size_t i = 0; i < n; i++)
+		PutF32(w, v[i]);
+#endif
+}
+
+static void
+PutString(Writer *w, const char *s)
+{
+	uint32_t	len = (uint32_t) strlen(s);
+
+	PutU32(w, len);
+	Put(w, s, len);
+}
+
+static void
+WriteModel(Writer *w, const NNModel *m)
+{
+	const NNNet *net = &m->net;
+
+	Put(w, NN_MODEL_MAGIC, 4);
+	PutU32(w, NN_FORMAT_VERSION);
+	PutU8(w, (uint8_t) m->task);
+	PutU8(w, (uint8_t) net->loss);
+	PutU8(w, (uint8_t) net->optimizer);
+	PutU8(w, (uint8_t) m->init);
+	PutU8(w, m->standardized ? 1 : 0);
+	Put(w, "\0\0\0", 3);
+	PutU32(w, net->n_layers);
+	for (uint32_t l = 0; l <= net->n_layers; l++)
+		PutU32(w, net->widths[l]);
+	Put(w, net->act, net->n_layers);
+	PutU32(w, net->batch_size);
+	PutU32(w, m->epochs_option);
+	PutF32(w, net->opt.learning_rate);
+	PutF32(w, net->opt.beta1);
+	PutF32(w, net->opt.beta2);
+	PutF32(w, net->opt.epsilon);
+	PutU64(w, m->seed);
+	for (int i = 0; i < 4; i++)
+		PutU64(w, m->rng.s[i]);
+	PutU64(w, net->opt_step);
+	PutU64(w, m->rows_trained);
+	PutU32(w, m->epochs_run);
+
+	PutU32(w, m->n_classes);
+	for (uint32_t i = 0; i < m->n_classes; i++)
+		PutString(w, m->classes[i]);
+	PutU32(w, m->n_features);
+	for (uint32_t i = 0; i < m->n_features; i++)
+	{
+		PutU32(w, m->feature_widths[i]);
+		PutString(w, m->feature_names[i]);
+	}
+
+	if (m->standardized)
+	{
+		PutFloats(w, m->x_mean, net->widths[0]);
+		PutFloats(w, m->x_std, net->widths[0]);
+		PutF32(w, m->y_mean);
+		PutF32(w, m->y_std);
+	}
+	PutU32(w, m->n_history);
+	for (uint32_t i = 0; i < m->n_history; i++)
+	{
+		PutF32(w, m->history[i].train_loss);
+		PutF32(w, m->history[i].val_loss);
+		PutF32(w, m->history[i].val_metric);
+	}
+	PutFloats(w, net->params, net->n_params);
+	PutFloats(w, net->opt_state, nn_net_state_floats(net));
+}
+
+size_t
+nn_model_size(const NNModel *model)
+{
+	Writer		w = {NULL, 0};
+
+	/* every count in a valid model is bounded, so the sum fits size_t */
+	WriteModel(&w, model);
+	return w.size;
+}
+
+void
+nn_model_write(const NNModel *model, uint8_t *buf)
+{
+	Writer		w = {buf, 0};
+
+	WriteModel(&w, model);
+}

@@ -1,0 +1,237 @@
+/*
+ * modelio.c - models as bytea for the SQL functions: read with ereport
+ * on damage, write with size checks, copy between memory contexts, and
+ * build an untrained model from options.  The byte layout itself stays in
+ * model.c.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/memutils.h"
+
+#include "nn.h"
+
+/* the initialization and shuffle streams are kept apart by this salt */
+#define SHUFFLE_SEED_SALT UINT64CONST(0x5DEECE66D1234567)
+
+static void *
+PallocIn(void *ctx, size_t size)
+{
+	return MemoryContextAllocHuge((MemoryContext) ctx, size);
+}
+
+const NNAllocator *
+nn_palloc_allocator(MemoryContext cxt)
+{
+	NNAllocator *a = MemoryContextAlloc(cxt, sizeof(NNAllocator));
+
+	a->alloc = PallocIn;
+	a->ctx = cxt;
+	return a;
+}
+
+static void
+CheckEncoding(const NNModel *m)
+{
+	/* labels and names come back as text, so they must be valid text */
+	for (uint32 i = 0; i < m->n_classes; i++)
+		if (!pg_verifymbstr(m->classes[i], strlen(m->classes[i]), true))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid nn model: class label is not valid in the database encoding")));
+	for (uint32 i = 0; i < m->n_features; i++)
+		if (!pg_verifymbstr(m->feature_names[i], strlen(m->feature_names[i]), true))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("invalid nn model: feature name is not valid in the database encoding")));
+}
+
+NNModel *
+nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt)
+{
+	NNModel    *m = MemoryContextAllocZero(cxt, sizeof(NNModel));
+	char		err[256];
+	NNModelError rc;
+
+	rc = nn_model_read((const uint8_t *) data, len, m, nn_palloc_allocator(cxt),
+					   err, sizeof(err));
+	if (rc != NN_MODEL_OK)
+		ereport(ERROR,
+				(errcode(rc == NN_MODEL_LIMIT ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid nn model: %s", err)));
+	CheckEncoding(m);
+	return m;
+}
+
+NNModel *
+nn_model_from_bytea(bytea *b)
+{
+	return nn_model_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext);
+}
+
+bytea *
+nn_model_to_bytea(const NNModel *model)
+{
+	size_t		size = nn_model_size(model);
+	bytea	   *result;
+
+	if (size > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("nn model would take %zu bytes, more than the 1 GB limit of a bytea", size)));
+	result = palloc(size + VARHDRSZ);
+	SET_VARSIZE(result, size + VARHDRSZ);
+	nn_model_write(model, (uint8_t *) VARDATA(result));
+	return result;
+}
+
+NNModel *
+nn_model_copy(const NNModel *model, MemoryContext cxt)
+{
+	/* a round trip through the byte format copies every array */
+	bytea	   *b = nn_model_to_bytea(model);
+	NNModel    *copy = nn_model_from_bytes(VARDATA(b), VARSIZE(b) - VARHDRSZ, cxt);
+
+	pfree(b);
+	return copy;
+}
+
+static char **
+DefaultClassLabels(uint32 n)
+{
+	char	  **labels = palloc(n * sizeof(char *));
+
+	for (uint32 i = 0; i < n; i++)
+		labels[i] = psprintf("%u", i);
+	return labels;
+}
+
+static void
+SetLayers(NNNet *net, uint32 n_inputs, const int32 *hidden, int n_hidden, uint32 n_outputs,
+		  NNActivation act)
+{
+	const char *msg;
+
+	if (n_hidden + 1 > NN_MAX_LAYERS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many hidden layers: %d", n_hidden),
+				 errdetail("At most %d are allowed.", NN_MAX_LAYERS - 1)));
+	net->n_layers = n_hidden + 1;
+	net->widths[0] = n_inputs;
+	for (int i = 0; i < n_hidden; i++)
+	{
+		if (hidden[i] < 1 || hidden[i] > NN_MAX_WIDTH)
+			ereport(ERROR,
+					(errcode(hidden[i] < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("hidden layer width %d is out of range", hidden[i]),
+					 errdetail("Widths must be from 1 to %d.", NN_MAX_WIDTH)));
+		net->widths[i + 1] = hidden[i];
+		net->act[i] = act;
+	}
+	net->widths[n_hidden + 1] = n_outputs;
+	if ((msg = nn_net_layout(net)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("network is too large: %s", msg),
+				 errdetail("At most %d inputs or units per layer and %d parameters are allowed.",
+						   NN_MAX_WIDTH, NN_MAX_PARAMS)));
+}
+
+/* the loss follows the task unless options name one that fits it */
+static NNLoss
+ChooseLoss(const NNOptions *opts, NNTask task, uint32 n_classes)
+{
+	if (opts->loss < 0)
+		return task == NN_TASK_REGRESSION ? NN_LOSS_MSE : NN_LOSS_CROSS_ENTROPY;
+	if (task == NN_TASK_REGRESSION && opts->loss != NN_LOSS_MSE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"loss\": %s is for classification",
+						nn_loss_name(opts->loss)),
+				 errdetail("Regression uses 'mse'.")));
+	if (task == NN_TASK_CLASSIFICATION && opts->loss == NN_LOSS_MSE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"loss\": mse is for regression"),
+				 errdetail("Classification uses 'cross_entropy' or, for two classes, 'binary_cross_entropy'.")));
+	if (opts->loss == NN_LOSS_BINARY_CROSS_ENTROPY && n_classes != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"loss\": binary_cross_entropy needs exactly 2 classes, found %u",
+						n_classes)));
+	return (NNLoss) opts->loss;
+}
+
+NNModel *
+nn_model_build(uint32 n_inputs, const int32 *hidden, int n_hidden,
+			   NNTask task, uint32 n_classes, const NNOptions *opts)
+{
+	NNModel    *m = palloc0(sizeof(NNModel));
+	NNNet	   *net = &m->net;
+	NNRng		init_rng;
+	uint32		n_out;
+
+	net->loss = ChooseLoss(opts, task, n_classes);
+	n_out = net->loss == NN_LOSS_CROSS_ENTROPY ? n_classes :
+		(net->loss == NN_LOSS_BINARY_CROSS_ENTROPY ? 1 : 1);
+	SetLayers(net, n_inputs, hidden, n_hidden, n_out, opts->activation);
+	net->act[n_hidden] = net->loss == NN_LOSS_CROSS_ENTROPY ? NN_ACT_SOFTMAX :
+		(net->loss == NN_LOSS_BINARY_CROSS_ENTROPY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY);
+	net->optimizer = opts->optimizer;
+	net->opt.learning_rate = opts->learning_rate;
+	net->opt.beta1 = 0.9f;
+	net->opt.beta2 = 0.999f;
+	net->opt.epsilon = 1e-8f;
+	net->batch_size = opts->batch_size;
+	net->params = palloc_extended(net->n_params * sizeof(float), MCXT_ALLOC_HUGE);
+	net->opt_state = palloc_extended(Max(nn_net_state_floats(net), 1) * sizeof(float),
+									 MCXT_ALLOC_HUGE);
+
+	m->task = task;
+	m->init = NN_INIT_AUTO;
+	m->seed = (uint64) opts->seed;
+	m->epochs_option = 0;
+	m->n_classes = task == NN_TASK_CLASSIFICATION ? n_classes : 0;
+	m->classes = DefaultClassLabels(m->n_classes);
+	m->y_std = 1.0f;
+
+	nn_rng_seed(&init_rng, m->seed);
+	nn_net_init_params(net, m->init, &init_rng);
+	nn_rng_seed(&m->rng, m->seed ^ SHUFFLE_SEED_SALT);
+	return m;
+}
+
+float *
+nn_array_floats(ArrayType *arr, const char *what, int *n)
+{
+	if (ARR_ELEMTYPE(arr) != FLOAT4OID)
+		elog(ERROR, "%s: expected a real[] array", what);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must be a one-dimensional array, not %d-dimensional", what, ARR_NDIM(arr))));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not contain NULL elements", what)));
+	*n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	return (float *) ARR_DATA_PTR(arr);
+}
+
+void
+nn_check_features(const float *x, int n, uint32 expected)
+{
+	if ((uint32) n != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("features array has %d elements, but the model expects %u", n, expected)));
+	for (int i = 0; i < n; i++)
+		if (isnan(x[i]) || isinf(x[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("features array has a NaN or infinite value at position %d", i + 1)));
+}
