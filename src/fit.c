@@ -65,6 +65,15 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 }
 
 static void
+Diverged(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("training diverged: the loss or the weights became infinite or NaN"),
+			 errhint("Lower learning_rate, or standardize the features.")));
+}
+
+static void
 TrainPending(NNFitState *s)
 {
 	NNModel    *m = s->model;
@@ -76,11 +85,11 @@ TrainPending(NNFitState *s)
 	if (m->standardized)
 		nn_standardize_rows(s->batch_x, m->x_mean, m->x_std, s->pending, s->n_inputs);
 	loss = nn_net_train_batch(&m->net, &s->work, s->batch_x, s->batch_y, s->pending);
-	if (!isfinite(loss))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("training diverged: the loss became infinite or NaN"),
-				 errhint("Lower learning_rate, or standardize the features.")));
+	/* the loss floors probabilities, so also look at the outputs themselves */
+	if (!isfinite(loss) ||
+		!nn_all_finite(s->work.acts[m->net.n_layers],
+					   (size_t) s->pending * nn_net_outputs(&m->net)))
+		Diverged();
 	s->pass_loss += loss;
 	s->pass_rows += s->pending;
 	s->pending = 0;
@@ -131,6 +140,9 @@ nn_fit_state_finish(NNFitState *s)
 	NNModel    *m = s->model;
 
 	TrainPending(s);
+	/* the last update may have overflowed after its forward pass */
+	if (!nn_all_finite(m->net.params, m->net.n_params))
+		Diverged();
 	AppendHistory(m, s->cxt, (float) nn_fit_state_mean_loss(s));
 	m->rows_trained += s->pass_rows;
 	m->epochs_run++;
@@ -177,7 +189,11 @@ nn_fit_transfn(PG_FUNCTION_ARGS)
 
 	/* a row without features or target teaches nothing */
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
 		PG_RETURN_POINTER(s);
+	}
 	if (s == NULL)
 	{
 		if (PG_ARGISNULL(1))

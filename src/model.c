@@ -135,10 +135,14 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	uint32_t	version;
 	NNNet	   *net = &m->net;
 
+	uint8_t		reserved[3];
+
 	Take(r, magic, 4);
 	if (r->truncated || memcmp(magic, NN_MODEL_MAGIC, 4) != 0)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "not an nn model (bad magic number)");
 	version = ReadU32(r);
+	if (r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
 	if (version != NN_FORMAT_VERSION)
 		return Fail(err, errlen, NN_MODEL_CORRUPT,
 					"unsupported model format version %u (this build reads version %d)",
@@ -148,10 +152,12 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	net->optimizer = ReadU8(r);
 	m->init = ReadU8(r);
 	m->standardized = ReadU8(r) != 0;
-	Take(r, NULL, 3);			/* reserved */
+	Take(r, reserved, 3);
 	net->n_layers = ReadU32(r);
 	if (r->truncated)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	if (reserved[0] != 0 || reserved[1] != 0 || reserved[2] != 0)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-zero reserved bytes");
 	if (net->n_layers < 1 || net->n_layers > NN_MAX_LAYERS)
 		return Fail(err, errlen, NN_MODEL_LIMIT,
 					"model has %u layers (allowed: 1 to %d)", net->n_layers, NN_MAX_LAYERS);
@@ -232,6 +238,11 @@ ReadTensors(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errle
 		m->y_mean = ReadF32(r);
 		m->y_std = ReadF32(r);
 	}
+	else
+	{
+		m->y_mean = 0.0f;
+		m->y_std = 1.0f;
+	}
 	m->n_history = ReadU32(r);
 	if (m->n_history > NN_MAX_HISTORY)
 		return Fail(err, errlen, NN_MODEL_LIMIT, "model has %u history entries (at most %d allowed)",
@@ -309,6 +320,10 @@ CheckNetwork(const NNModel *m, char *err, size_t errlen)
 	if (!nn_all_finite(net->params, net->n_params) ||
 		!nn_all_finite(net->opt_state, nn_net_state_floats(net)))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-finite parameters");
+	if (!nn_optimizer_state_valid(net->optimizer, net->opt_state, net->n_params))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has invalid optimizer state");
+	if (m->epochs_run != m->n_history)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model's epoch count does not match its history");
 	return NN_MODEL_OK;
 }
 

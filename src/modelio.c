@@ -60,7 +60,7 @@ nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt)
 					   err, sizeof(err));
 	if (rc != NN_MODEL_OK)
 		ereport(ERROR,
-				(errcode(rc == NN_MODEL_LIMIT ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_DATA_CORRUPTED),
+				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid nn model: %s", err)));
 	CheckEncoding(m);
 	return m;

@@ -57,7 +57,7 @@ GetPositiveNumber(const char *key, JsonbValue *v)
 
 	if (v->type != jbvNumeric)
 		BadValue(key, "a positive number");
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
 	if (!(d > 0) || !isfinite((float) d))
 		BadValue(key, "a positive number");
 	return d;
@@ -230,15 +230,13 @@ nn_options_parse(Jsonb *options, NNOptionsFor caller, NNOptions *out)
 	char	   *key = NULL;
 
 	SetDefaults(out);
-	if (options == NULL)
-		return;
-	if (!JB_ROOT_IS_OBJECT(options))
+	if (options != NULL && !JB_ROOT_IS_OBJECT(options))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options must be a JSON object")));
 
-	it = JsonbIteratorInit(&options->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	it = options != NULL ? JsonbIteratorInit(&options->root) : NULL;
+	while (it != NULL && (tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		if (tok == WJB_KEY)
 			key = pnstrdup(v.val.string.val, v.val.string.len);

@@ -18,6 +18,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "parser/parser.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -91,6 +92,42 @@ IsQuery(const char *source)
 		 source[4] != '_');
 }
 
+/*
+ * A query source must parse as exactly one SELECT (WITH included), so that
+ * wrapping it as a subquery cannot be escaped to run other statements.
+ */
+static void
+SourceSyntaxErrorCallback(void *arg)
+{
+	int			pos = geterrposition();
+
+	/* point the error cursor into the source text, not the calling query */
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
+static void
+CheckSingleSelect(const char *query)
+{
+	ErrorContextCallback cb = {error_context_stack, SourceSyntaxErrorCallback, (void *) query};
+	List	   *stmts;
+
+	error_context_stack = &cb;
+	stmts = raw_parser(query, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
+
+	if (list_length(stmts) != 1 ||
+		!IsA(castNode(RawStmt, linitial(stmts))->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source query must be a single SELECT statement"),
+				 errdetail("A query source may start with WITH, but cannot modify data or hold several statements.")));
+}
+
 /* The FROM item: a quoted relation name, or the query as a subquery. */
 static char *
 ResolveSource(const char *source)
@@ -103,9 +140,9 @@ ResolveSource(const char *source)
 		char	   *q = pstrdup(source);
 		int			len = strlen(q);
 
-		/* a trailing semicolon is harmless; any other one is a syntax error */
 		while (len > 0 && (q[len - 1] == ';' || isspace((unsigned char) q[len - 1])))
 			q[--len] = '\0';
+		CheckSingleSelect(q);
 		return psprintf("(%s\n) AS nn_source", q);
 	}
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
@@ -113,7 +150,7 @@ ResolveSource(const char *source)
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s\" does not exist", source),
+				 errmsg("table or view not found: %s", source),
 				 errhint("source is a table or view name, or a query starting with SELECT or WITH.")));
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
@@ -211,7 +248,11 @@ ChooseFeatures(TrainData *d, TupleDesc desc, int target_col, ArrayType *names)
 	{
 		for (int i = 0; i < desc->natts; i++)
 			if (i != target_col && !TupleDescAttr(desc, i)->attisdropped)
+			{
+				/* FindColumn reports a name the source has twice */
+				FindColumn(desc, NameStr(TupleDescAttr(desc, i)->attname), "feature");
 				d->features[n++] = DescribeFeature(desc, i);
+			}
 	}
 	else
 	{
@@ -335,8 +376,11 @@ ArrayValues(Datum v, FeatureColumn *f, float *out, bool *has_null)
 	return n;
 }
 
-/* On the first complete row, learn array widths and so the input count. */
-static void
+/*
+ * On the first complete row, learn array widths and so the input count.
+ * Returns false when the row has a NULL array element (it is skipped).
+ */
+static bool
 SetWidths(TrainData *d, HeapTuple tup, TupleDesc desc)
 {
 	int64		total = 0;
@@ -350,6 +394,8 @@ SetWidths(TrainData *d, HeapTuple tup, TupleDesc desc)
 		if (f->kind == COL_ARRAY)
 		{
 			f->width = ArrayValues(heap_getattr(tup, i + 2, desc, &isnull), f, NULL, &has_null);
+			if (has_null)
+				return false;
 			if (f->width == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
@@ -363,6 +409,7 @@ SetWidths(TrainData *d, HeapTuple tup, TupleDesc desc)
 				 errmsg("features give %lld inputs, more than the %d allowed",
 						(long long) total, NN_MAX_WIDTH)));
 	d->n_inputs = (int) total;
+	return true;
 }
 
 static void
@@ -456,8 +503,8 @@ AddRow(TrainData *d, HeapTuple tup, TupleDesc desc, const char *target)
 		(void) heap_getattr(tup, i + 1, desc, &isnull);
 	if (isnull)
 		return false;
-	if (d->n_inputs < 0)
-		SetWidths(d, tup, desc);
+	if (d->n_inputs < 0 && !SetWidths(d, tup, desc))
+		return false;
 	if (d->n_rows == d->capacity)
 		GrowRows(d);
 	row = d->x + d->n_rows * d->n_inputs;
@@ -771,11 +818,14 @@ nn_train(PG_FUNCTION_ARGS)
 
 	if (d.skipped > 0)
 		ereport(NOTICE,
-				(errmsg("skipped %lld rows with a NULL target or feature", (long long) d.skipped)));
+				(errmsg_plural("skipped %lld row with a NULL target or feature",
+							   "skipped %lld rows with a NULL target or feature",
+							   d.skipped, (long long) d.skipped)));
 	if (d.n_rows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("no training rows: the source has no rows without NULLs")));
+				 errmsg(d.skipped > 0 ? "no training rows: every row has a NULL target or feature" :
+						"no training rows: the source is empty")));
 
 	MemoryContextSwitchTo(cxt);
 	if (d.task == NN_TASK_CLASSIFICATION)
@@ -829,8 +879,15 @@ nn_init(PG_FUNCTION_ARGS)
 				 errmsg("a regression model has one output, got n_outputs %d", n_outputs)));
 	/* one output that classifies is a sigmoid over two classes */
 	n_classes = task == NN_TASK_REGRESSION ? 0 : Max(n_outputs, 2);
-	if (task == NN_TASK_CLASSIFICATION && n_outputs == 1 && opts.loss < 0)
+	if (task == NN_TASK_CLASSIFICATION && n_outputs == 1)
+	{
+		if (opts.loss == NN_LOSS_CROSS_ENTROPY)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for option \"loss\": cross_entropy needs n_outputs of at least 2"),
+					 errhint("One output classifies with 'binary_cross_entropy'.")));
 		opts.loss = NN_LOSS_BINARY_CROSS_ENTROPY;
+	}
 	PG_RETURN_BYTEA_P(nn_model_to_bytea(nn_model_build(n_inputs, hidden, n_hidden, task,
 													   n_classes, &opts)));
 }

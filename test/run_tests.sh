@@ -31,15 +31,29 @@ else
 fi
 rm -f "$buildlog"
 
-# -- unit: test/Makefile is optional, unless there are unit tests to run.
-if [ -f "$REPO/test/Makefile" ]; then
-    echo "== unit: make -C test check"
-    if make -C "$REPO/test" check PG_CONFIG="$PG_CONFIG"; then pass unit; else fail unit; fi
-elif [ -d "$REPO/test/unit" ]; then
-    fail unit "test/unit exists but test/Makefile is missing"
-else
-    echo "== unit: skipped (no test/Makefile, no test/unit)"
-fi
+# -- unit: the C unit tests and gradient checks, plain and under ASan+UBSan.
+# Each test case counts in the summary (the "unit: N passed, N failed" line).
+run_unit() {  # $1: stage name, $2: make target
+    local log status line p f
+    log="$(mktemp)"
+    echo "== $1: make -C test $2"
+    if make -C "$REPO/test" "$2" >"$log" 2>&1; then status=0; else status=1; fi
+    cat "$log"
+    line="$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)"
+    rm -f "$log"
+    if [ -z "$line" ]; then
+        fail "$1" "did not build or run"
+        return 0
+    fi
+    p="$(sed -E 's/^unit: ([0-9]+) passed.*/\1/' <<<"$line")"
+    f="$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")"
+    passed=$((passed + p)); failed=$((failed + f))
+    echo "== $1: $p passed, $f failed"
+    # a failing make that reported no failed case still fails the stage
+    if [ "$status" != 0 ] && [ "$f" = 0 ]; then fail "$1" "make failed"; fi
+}
+run_unit unit check
+run_unit sanitize check-sanitize
 
 # -- regress: needs the freshly installed extension and a running server.
 if [ "$installed" = 0 ]; then
@@ -48,15 +62,22 @@ elif ! nn_cluster_start; then
     fail regress "cluster did not start"
 else
     rm -f "$REPO/regression.diffs"
-    if make -C "$REPO" installcheck PG_CONFIG="$PG_CONFIG"; then
-        pass regress
+    reglog="$(mktemp)"
+    make -C "$REPO" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$reglog" || true
+    # each pg_regress test counts in the summary
+    rp="$(grep -cE '^(ok|test) .* \.\.\. +ok' "$reglog" || true)"
+    rf="$(grep -cE '\.\.\. +FAILED' "$reglog" || true)"
+    if [ "$rp" = 0 ] && [ "$rf" = 0 ]; then
+        fail regress "pg_regress ran no test"
     else
-        if [ -f "$REPO/regression.diffs" ]; then
-            echo "---- regression.diffs (head) ----"
-            head -n 200 "$REPO/regression.diffs"
-        fi
-        fail regress
+        passed=$((passed + rp)); failed=$((failed + rf))
+        echo "== regress: $rp passed, $rf failed"
     fi
+    if [ "$rf" != 0 ] && [ -f "$REPO/regression.diffs" ]; then
+        echo "---- regression.diffs (head) ----"
+        head -n 200 "$REPO/regression.diffs"
+    fi
+    rm -f "$reglog"
 fi
 
 # Stop now (the EXIT trap would too) so nothing is printed after the summary.

@@ -86,3 +86,14 @@ nn_optimizer_step(NNOptimizer opt, const NNOptConfig *cfg,
 			break;
 	}
 }
+
+bool
+nn_optimizer_state_valid(NNOptimizer opt, const float *state, size_t n)
+{
+	/* Adam's second moments are running means of squares */
+	if (opt == NN_OPT_ADAM)
+		for (size_t i = 0; i < n; i++)
+			if (state[n + i] < 0.0f)
+				return false;
+	return true;
+}

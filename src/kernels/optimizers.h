@@ -6,6 +6,7 @@
 #ifndef NN_OPTIMIZERS_H
 #define NN_OPTIMIZERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,8 @@ float		nn_optimizer_default_lr(NNOptimizer opt);
 void		nn_optimizer_step(NNOptimizer opt, const NNOptConfig *cfg,
 							  float *params, const float *grad, float *state,
 							  size_t n, uint64_t step);
+
+/* false when state holds values the optimizer never produces (v < 0) */
+bool		nn_optimizer_state_valid(NNOptimizer opt, const float *state, size_t n);
 
 #endif

@@ -1,0 +1,278 @@
+/*
+ * test_dense.c - nn_dense_forward against a naive triple loop (batch 1
+ * takes the sgemv path, larger batches sgemm), and finite-difference
+ * checks of dW, db and dx from nn_dense_backward.
+ */
+#include "dense.h"
+#include "harness.h"
+
+/* y = x W^T + b in double */
+static void
+naive_forward(const float *x, const float *w, const float *b, double *y,
+			  size_t batch, size_t in, size_t out)
+{
+	for (size_t r = 0; r < batch; r++)
+		for (size_t o = 0; o < out; o++)
+		{
+			double		s = b[o];
+
+			for (size_t i = 0; i < in; i++)
+				s += (double) x[r * in + i] * w[o * in + i];
+			y[r * out + o] = s;
+		}
+}
+
+static void
+forward_case(size_t batch, size_t in, size_t out, uint64_t seed)
+{
+	float	   *x = xcalloc(batch * in, sizeof(float));
+	float	   *w = xcalloc(out * in, sizeof(float));
+	float	   *b = xcalloc(out, sizeof(float));
+	float	   *y = xcalloc(batch * out + 1, sizeof(float));
+	double	   *e = xcalloc(batch * out, sizeof(double));
+	NNRng		rng;
+	size_t		bad = 0;
+
+	nn_rng_seed(&rng, seed);
+	fill_uniform(&rng, x, batch * in, -1, 1);
+	fill_uniform(&rng, w, out * in, -1, 1);
+	fill_uniform(&rng, b, out, -1, 1);
+	/* garbage in y (the kernel must overwrite, not accumulate) + a canary */
+	for (size_t i = 0; i <= batch * out; i++)
+		y[i] = 12345.0f;
+
+	nn_dense_forward(x, w, b, y, batch, in, out);
+	naive_forward(x, w, b, e, batch, in, out);
+	for (size_t i = 0; i < batch * out; i++)
+	{
+		/* float accumulation of `in` terms of size <= 1 */
+		double		tol = 1e-6 * (double) (in + 1);
+
+		if (!harness_close(y[i], e[i], tol, 1e-5))
+		{
+			if (bad++ < 4)
+				CHECK_MSG(false, "batch %zu in %zu out %zu: y[%zu] = %.9g, "
+						  "expected %.9g", batch, in, out, i, y[i], e[i]);
+		}
+		else
+			CHECK(true);
+	}
+	CHECK_MSG(bad == 0, "batch %zu in %zu out %zu: %zu of %zu outputs wrong",
+			  batch, in, out, bad, batch * out);
+	CHECK_MSG(y[batch * out] == 12345.0f, "write past the end of y");
+	free(x);
+	free(w);
+	free(b);
+	free(y);
+	free(e);
+}
+
+static void
+test_forward_batch1(void)
+{
+	/* sgemv path */
+	forward_case(1, 1, 1, 1);
+	forward_case(1, 5, 3, 2);
+	forward_case(1, 3, 7, 3);
+	forward_case(1, 129, 65, 4);
+}
+
+static void
+test_forward_batched(void)
+{
+	/* sgemm path, non-square shapes so a transposition shows */
+	forward_case(2, 1, 1, 5);
+	forward_case(4, 5, 3, 6);
+	forward_case(7, 3, 5, 7);
+	forward_case(33, 70, 45, 8);
+	forward_case(300, 17, 9, 9);
+}
+
+static void
+test_forward_batch1_matches_batched(void)
+{
+	/* the sgemv and sgemm paths agree row by row */
+	const size_t in = 6,
+				out = 4,
+				batch = 5;
+	float		x[30],
+				w[24],
+				b[4],
+				yb[20],
+				y1[4];
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 77);
+	fill_uniform(&rng, x, batch * in, -2, 2);
+	fill_uniform(&rng, w, out * in, -2, 2);
+	fill_uniform(&rng, b, out, -2, 2);
+	nn_dense_forward(x, w, b, yb, batch, in, out);
+	for (size_t r = 0; r < batch; r++)
+	{
+		nn_dense_forward(x + r * in, w, b, y1, 1, in, out);
+		for (size_t o = 0; o < out; o++)
+			CHECK_CLOSE(y1[o], yb[r * out + o], 1e-5, 1e-5);
+	}
+}
+
+/* objective sum(y * r) in double, with y from the kernel */
+static double
+objective(const float *x, const float *w, const float *b, const float *r,
+		  float *y, size_t batch, size_t in, size_t out)
+{
+	double		s = 0.0;
+
+	nn_dense_forward(x, w, b, y, batch, in, out);
+	for (size_t i = 0; i < batch * out; i++)
+		s += (double) y[i] * r[i];
+	return s;
+}
+
+/* central difference of the objective in v[i] */
+static double
+fd(float *v, size_t i, const float *x, const float *w, const float *b,
+   const float *r, float *y, size_t batch, size_t in, size_t out)
+{
+	const float h = 1e-2f;
+	float		orig = v[i];
+	float		vp = orig + h,
+				vm = orig - h;
+	double		lp,
+				lm;
+
+	v[i] = vp;
+	lp = objective(x, w, b, r, y, batch, in, out);
+	v[i] = vm;
+	lm = objective(x, w, b, r, y, batch, in, out);
+	v[i] = orig;
+	return (lp - lm) / ((double) vp - vm);
+}
+
+static void
+backward_case(size_t batch, size_t in, size_t out, uint64_t seed)
+{
+	float	   *x = xcalloc(batch * in, sizeof(float));
+	float	   *w = xcalloc(out * in, sizeof(float));
+	float	   *b = xcalloc(out, sizeof(float));
+	float	   *r = xcalloc(batch * out, sizeof(float));
+	float	   *y = xcalloc(batch * out, sizeof(float));
+	float	   *dw = xcalloc(out * in + 1, sizeof(float));
+	float	   *db = xcalloc(out + 1, sizeof(float));
+	float	   *dx = xcalloc(batch * in + 1, sizeof(float));
+	float	   *dw2 = xcalloc(out * in, sizeof(float));
+	float	   *db2 = xcalloc(out, sizeof(float));
+	size_t		nmax = batch * in > out * in ? batch * in : out * in;
+	double	   *an = xcalloc(nmax, sizeof(double));
+	double	   *nu = xcalloc(nmax, sizeof(double));
+	NNRng		rng;
+	char		what[96];
+
+	nn_rng_seed(&rng, seed);
+	fill_uniform(&rng, x, batch * in, -1, 1);
+	fill_uniform(&rng, w, out * in, -1, 1);
+	fill_uniform(&rng, b, out, -1, 1);
+	fill_uniform(&rng, r, batch * out, -1, 1);
+	/* garbage in the outputs: they are overwritten, not accumulated */
+	for (size_t i = 0; i <= out * in; i++)
+		dw[i] = 777.0f;
+	for (size_t i = 0; i <= out; i++)
+		db[i] = 777.0f;
+	for (size_t i = 0; i <= batch * in; i++)
+		dx[i] = 777.0f;
+
+	/* d(sum y r)/dy = r */
+	nn_dense_backward(x, w, r, dw, db, dx, batch, in, out);
+	CHECK_MSG(dw[out * in] == 777.0f && db[out] == 777.0f &&
+			  dx[batch * in] == 777.0f, "write past the end of dw/db/dx");
+
+	for (size_t i = 0; i < out * in; i++)
+	{
+		an[i] = dw[i];
+		nu[i] = fd(w, i, x, w, b, r, y, batch, in, out);
+	}
+	snprintf(what, sizeof(what), "dW (batch %zu, %zux%zu)", batch, out, in);
+	CHECK_GRAD(what, an, nu, out * in, 1e-4, 1e-3, 0.05);
+
+	for (size_t i = 0; i < out; i++)
+	{
+		an[i] = db[i];
+		nu[i] = fd(b, i, x, w, b, r, y, batch, in, out);
+	}
+	snprintf(what, sizeof(what), "db (batch %zu, %zux%zu)", batch, out, in);
+	CHECK_GRAD(what, an, nu, out, 1e-4, 1e-3, 0.05);
+
+	for (size_t i = 0; i < batch * in; i++)
+	{
+		an[i] = dx[i];
+		nu[i] = fd(x, i, x, w, b, r, y, batch, in, out);
+	}
+	snprintf(what, sizeof(what), "dx (batch %zu, %zux%zu)", batch, out, in);
+	CHECK_GRAD(what, an, nu, batch * in, 1e-4, 1e-3, 0.05);
+
+	/* dx == NULL skips dx and gives the same dW and db */
+	nn_dense_backward(x, w, r, dw2, db2, NULL, batch, in, out);
+	CHECK(memcmp(dw, dw2, out * in * sizeof(float)) == 0);
+	CHECK(memcmp(db, db2, out * sizeof(float)) == 0);
+
+	free(x);
+	free(w);
+	free(b);
+	free(r);
+	free(y);
+	free(dw);
+	free(db);
+	free(dx);
+	free(dw2);
+	free(db2);
+	free(an);
+	free(nu);
+}
+
+static void
+test_backward_batch1(void)
+{
+	backward_case(1, 5, 3, 11);
+	backward_case(1, 2, 6, 12);
+}
+
+static void
+test_backward_batched(void)
+{
+	backward_case(4, 5, 3, 13);
+	backward_case(3, 2, 7, 14);
+	backward_case(16, 9, 4, 15);
+	backward_case(2, 1, 1, 16);
+}
+
+/* exact values on a tiny case worked by hand */
+static void
+test_backward_values(void)
+{
+	/* batch 2, in 2, out 1: W = [1 2], x = [[1 0], [3 -1]], dy = [[2], [-1]] */
+	const float x[4] = {1, 0, 3, -1};
+	const float w[2] = {1, 2};
+	const float dy[2] = {2, -1};
+	float		dw[2],
+				db[1],
+				dx[4];
+
+	nn_dense_backward(x, w, dy, dw, db, dx, 2, 2, 1);
+	/* dW = dy^T x = [2*1 - 1*3, 2*0 - 1*(-1)] = [-1, 1] */
+	CHECK(dw[0] == -1.0f && dw[1] == 1.0f);
+	/* db = 2 - 1 */
+	CHECK(db[0] == 1.0f);
+	/* dx = dy W = [[2, 4], [-1, -2]] */
+	CHECK(dx[0] == 2.0f && dx[1] == 4.0f && dx[2] == -1.0f && dx[3] == -2.0f);
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_forward_batch1);
+	RUN_TEST(test_forward_batched);
+	RUN_TEST(test_forward_batch1_matches_batched);
+	RUN_TEST(test_backward_values);
+	RUN_TEST(test_backward_batch1);
+	RUN_TEST(test_backward_batched);
+	return harness_finish("test_dense");
+}
