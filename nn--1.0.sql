@@ -95,3 +95,17 @@ AS 'MODULE_PATHNAME', 'nn_info'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nn_info(bytea)
 IS 'what a model records: task, layers, options, features, classes, training history';
+
+CREATE FUNCTION nn_continue(model bytea, source text, options jsonb DEFAULT '{}')
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nn_continue'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION nn_continue(bytea, text, jsonb)
+IS 'train a model for more epochs on the rows of a source, continuing its optimizer and shuffle';
+
+CREATE FUNCTION nn_predict_batch(model bytea, rows real[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'nn_predict_batch'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION nn_predict_batch(bytea, real[])
+IS 'nn_predict for the rows of a 2-D array (one row of features per line), scored as matrix products';

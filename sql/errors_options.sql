@@ -43,7 +43,7 @@ SELECT nn_train('eo', 'y', NULL, '{4}', '{"learning_rate": 1e400}');
 SELECT nn_init(2, '{4}', 2, '{"learning_rate": {}}');
 
 -- optimizer, activation, loss, task: one of the names
-SELECT nn_train('eo', 'y', NULL, '{4}', '{"optimizer": "rmsprop"}');
+SELECT nn_train('eo', 'y', NULL, '{4}', '{"optimizer": "lbfgs"}');
 SELECT nn_train('eo', 'y', NULL, '{4}', '{"optimizer": "Adam"}');
 SELECT nn_train('eo', 'y', NULL, '{4}', '{"optimizer": 1}');
 SELECT nn_train('eo', 'y', NULL, '{4}', '{"activation": "gelu"}');

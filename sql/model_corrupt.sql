@@ -5,7 +5,15 @@
 -- Layout of the header (little-endian): magic "NNMD" at bytes 0-3, format
 -- version 4-7, task 8, loss 9, optimizer 10, init 11, standardized 12,
 -- reserved 13-15, layer count 16-19, then the layer widths (layers + 1
--- of them, 4 bytes each), one activation byte per layer, batch size ...
+-- of them, 4 bytes each), per layer an activation byte, a batch_norm byte
+-- and a float32 dropout rate, then the batch size, 13 float32 settings
+-- (learning_rate, beta1, beta2, epsilon, momentum, rho, weight_decay,
+-- delta, l1, l2, clip_value, clip_norm, clip_global_norm), ...  For the
+-- 2 -> 3 -> 2 model below: widths at 20-31, layer 1 at 32-37, the output
+-- layer at 38-43, batch size 44-47, the settings 48-99 (l2 at 84), seed
+-- 100-107, RNG state 108-139, optimizer steps 140-147, rows trained
+-- 148-155, epochs run 156-159, best epoch 160-163; the options record is
+-- JSON text further on.
 
 CREATE TABLE cm_data AS
 SELECT a::real AS a, b::real AS b, (a::int # b::int) AS y
@@ -50,8 +58,14 @@ SELECT 'input width 3', set_byte(m, 20, 3) FROM good UNION ALL
 SELECT 'huge hidden width', overlay(m PLACING '\xffffff7f'::bytea FROM 25 FOR 4) FROM good UNION ALL
 SELECT 'output width 5', set_byte(m, 28, 5) FROM good UNION ALL
 SELECT 'hidden activation 99', set_byte(m, 32, 99) FROM good UNION ALL
-SELECT 'output activation relu', set_byte(m, 33, 0) FROM good UNION ALL
-SELECT 'batch size 0', overlay(m PLACING '\x00000000'::bytea FROM 35 FOR 4) FROM good UNION ALL
+SELECT 'output activation identity', set_byte(m, 38, 0) FROM good UNION ALL
+SELECT 'batch_norm flag 2', set_byte(m, 33, 2) FROM good UNION ALL
+SELECT 'hidden dropout 1', overlay(m PLACING '\x0000803f'::bytea FROM 35 FOR 4) FROM good UNION ALL
+SELECT 'output dropout 0.5', overlay(m PLACING '\x0000003f'::bytea FROM 41 FOR 4) FROM good UNION ALL
+SELECT 'batch size 0', overlay(m PLACING '\x00000000'::bytea FROM 45 FOR 4) FROM good UNION ALL
+SELECT 'l2 -1', overlay(m PLACING '\x000080bf'::bytea FROM 85 FOR 4) FROM good UNION ALL
+SELECT 'best epoch 3 of 2', set_byte(m, 160, 3) FROM good UNION ALL
+SELECT 'options record an array', set_byte(m, position('\x7b2261637469'::bytea IN m) - 1, 91) FROM good UNION ALL
 SELECT 'all header bits flipped',
        (SELECT string_agg(set_byte('\x00'::bytea, 0, get_byte(m, i) # 255), ''::bytea ORDER BY i)
         FROM generate_series(0, 39) i) || substr(m, 41) FROM good UNION ALL

@@ -28,6 +28,7 @@ struct NNFitState
 	uint32		n_inputs;
 	float	   *batch_x;		/* batch_size x n_inputs raw rows */
 	float	   *batch_y;
+	float	   *batch_w;		/* per-row weights */
 	uint32		pending;		/* rows in the buffer, not yet trained */
 	uint64		pass_rows;		/* rows trained in this pass */
 	double		pass_loss;		/* their summed loss */
@@ -58,6 +59,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	s->n_inputs = nn_model_inputs(model);
 	s->batch_x = AllocHuge(cxt, batch * s->n_inputs, sizeof(float));
 	s->batch_y = AllocHuge(cxt, batch, sizeof(float));
+	s->batch_w = AllocHuge(cxt, batch, sizeof(float));
 	nn_work_bind(&s->work, net,
 				 AllocHuge(cxt, nn_work_floats(net, batch, true), sizeof(float)),
 				 batch, true);
@@ -84,7 +86,8 @@ TrainPending(NNFitState *s)
 	CHECK_FOR_INTERRUPTS();
 	if (m->standardized)
 		nn_standardize_rows(s->batch_x, m->x_mean, m->x_std, s->pending, s->n_inputs);
-	loss = nn_net_train_batch(&m->net, &s->work, s->batch_x, s->batch_y, s->pending);
+	loss = nn_net_train_batch(&m->net, &s->work, s->batch_x, s->batch_y, s->batch_w,
+							  s->pending, &m->rng);
 	/* the loss floors probabilities, so also look at the outputs themselves */
 	if (!isfinite(loss) ||
 		!nn_all_finite(s->work.acts[m->net.n_layers],
@@ -97,13 +100,14 @@ TrainPending(NNFitState *s)
 
 /* x holds raw features; classifiers take a class index as target */
 void
-nn_fit_state_add(NNFitState *s, const float *x, float target)
+nn_fit_state_add(NNFitState *s, const float *x, float target, float weight)
 {
 	NNModel    *m = s->model;
 
 	if (m->task == NN_TASK_REGRESSION && m->standardized)
 		target = (target - m->y_mean) / m->y_std;
 	memcpy(s->batch_x + (size_t) s->pending * s->n_inputs, x, s->n_inputs * sizeof(float));
+	s->batch_w[s->pending] = weight;
 	s->batch_y[s->pending++] = target;
 	if (s->pending == m->net.batch_size)
 		TrainPending(s);
@@ -208,7 +212,7 @@ nn_fit_transfn(PG_FUNCTION_ARGS)
 	}
 	x = nn_array_floats(PG_GETARG_ARRAYTYPE_P(2), "nn_fit features", &n);
 	nn_check_features(x, n, s->n_inputs);
-	nn_fit_state_add(s, x, CheckTarget(s->model, PG_GETARG_FLOAT4(3)));
+	nn_fit_state_add(s, x, CheckTarget(s->model, PG_GETARG_FLOAT4(3)), 1.0f);
 	PG_RETURN_POINTER(s);
 }
 
@@ -242,6 +246,7 @@ CopyState(const NNFitState *src, MemoryContext cxt)
 
 	memcpy(s->batch_x, src->batch_x, (size_t) src->pending * s->n_inputs * sizeof(float));
 	memcpy(s->batch_y, src->batch_y, src->pending * sizeof(float));
+	memcpy(s->batch_w, src->batch_w, src->pending * sizeof(float));
 	s->pending = src->pending;
 	s->pass_rows = src->pass_rows;
 	s->pass_loss = src->pass_loss;
@@ -265,6 +270,7 @@ MergeInto(NNFitState *dst, const NNFitState *src)
 				 errmsg("nn_fit cannot combine partial states of different models")));
 	AverageInto(d->params, n->params, d->n_params, wd, ws);
 	AverageInto(d->opt_state, n->opt_state, nn_net_state_floats(d), wd, ws);
+	AverageInto(d->stats, n->stats, d->n_stats, wd, ws);
 	d->opt_step = Max(d->opt_step, n->opt_step);
 	dst->pass_rows += src->pass_rows;
 	dst->pass_loss += src->pass_loss;
@@ -273,6 +279,7 @@ MergeInto(NNFitState *dst, const NNFitState *src)
 	{
 		memcpy(dst->batch_x + (size_t) dst->pending * dst->n_inputs,
 			   src->batch_x + (size_t) i * src->n_inputs, dst->n_inputs * sizeof(float));
+		dst->batch_w[dst->pending] = src->batch_w[i];
 		dst->batch_y[dst->pending++] = src->batch_y[i];
 		if (dst->pending == d->batch_size)
 			TrainPending(dst);
@@ -312,7 +319,10 @@ nn_fit_serialfn(PG_FUNCTION_ARGS)
 	for (size_t i = 0; i < (size_t) s->pending * s->n_inputs; i++)
 		pq_sendfloat4(&buf, s->batch_x[i]);
 	for (uint32 i = 0; i < s->pending; i++)
+	{
 		pq_sendfloat4(&buf, s->batch_y[i]);
+		pq_sendfloat4(&buf, s->batch_w[i]);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -348,12 +358,15 @@ nn_fit_deserialfn(PG_FUNCTION_ARGS)
 	s->pass_loss = pq_getmsgfloat8(&buf);
 	s->pending = pq_getmsgint(&buf, 4);
 	if (s->pending >= s->model->net.batch_size ||
-		(size_t) (buf.len - buf.cursor) != ((size_t) s->pending * (s->n_inputs + 1)) * sizeof(float))
+		(size_t) (buf.len - buf.cursor) != ((size_t) s->pending * (s->n_inputs + 2)) * sizeof(float))
 		BadState("pending rows do not match the model");
 	for (size_t i = 0; i < (size_t) s->pending * s->n_inputs; i++)
 		s->batch_x[i] = pq_getmsgfloat4(&buf);
 	for (uint32 i = 0; i < s->pending; i++)
+	{
 		s->batch_y[i] = pq_getmsgfloat4(&buf);
+		s->batch_w[i] = pq_getmsgfloat4(&buf);
+	}
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(s);
 }

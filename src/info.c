@@ -59,50 +59,41 @@ AppendLayers(StringInfo s, const NNNet *net)
 	AppendKey(s, "layers");
 	appendStringInfoChar(s, '[');
 	for (uint32 l = 0; l < net->n_layers; l++)
-		appendStringInfo(s, "%s{\"units\":%u,\"activation\":\"%s\"}", l > 0 ? "," : "",
-						 net->widths[l + 1], nn_activation_name(net->act[l]));
-	appendStringInfoChar(s, ']');
-}
-
-static void
-AppendOptions(StringInfo s, const NNModel *m)
-{
-	const NNNet *net = &m->net;
-
-	AppendKey(s, "options");
-	appendStringInfoChar(s, '{');
-	AppendKey(s, "activation");
-	escape_json(s, nn_activation_name(net->n_layers > 1 ? net->act[0] : NN_ACT_IDENTITY));
-	appendStringInfo(s, ",\"batch_size\":%u", net->batch_size);
-	if (m->epochs_option > 0)
-		appendStringInfo(s, ",\"epochs\":%u", m->epochs_option);
-	AppendKey(s, "learning_rate");
-	AppendFloat(s, net->opt.learning_rate);
-	appendStringInfo(s, ",\"loss\":\"%s\",\"optimizer\":\"%s\"",
-					 nn_loss_name(net->loss), nn_optimizer_name(net->optimizer));
-	if (net->optimizer == NN_OPT_ADAM)
 	{
-		AppendKey(s, "beta1");
-		AppendFloat(s, net->opt.beta1);
-		AppendKey(s, "beta2");
-		AppendFloat(s, net->opt.beta2);
-		AppendKey(s, "epsilon");
-		AppendFloat(s, net->opt.epsilon);
+		appendStringInfo(s, "%s{\"units\":%u,\"activation\":\"%s\"", l > 0 ? "," : "",
+						 net->widths[l + 1], nn_activation_name(net->act[l]));
+		if (net->batch_norm[l])
+			appendStringInfoString(s, ",\"batch_norm\":true");
+		if (net->dropout[l] > 0)
+		{
+			AppendKey(s, "dropout");
+			AppendFloat(s, net->dropout[l]);
+		}
+		appendStringInfoChar(s, '}');
 	}
-	appendStringInfo(s, ",\"seed\":" UINT64_FORMAT ",\"standardize\":%s,\"task\":\"%s\"}",
-					 m->seed, m->standardized ? "true" : "false",
-					 m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
+	appendStringInfoChar(s, ']');
 }
 
 static void
 AppendHistory(StringInfo s, const NNModel *m)
 {
+	const char *metric = m->task == NN_TASK_CLASSIFICATION ? "val_accuracy" : "val_r2";
+
 	AppendKey(s, "history");
 	appendStringInfoChar(s, '[');
 	for (uint32 i = 0; i < m->n_history; i++)
 	{
+		const NNEpochStats *h = &m->history[i];
+
 		appendStringInfo(s, "%s{\"epoch\":%u,\"train_loss\":", i > 0 ? "," : "", i + 1);
-		AppendFloat(s, m->history[i].train_loss);
+		AppendFloat(s, h->train_loss);
+		if (!isnan(h->val_loss))
+		{
+			AppendKey(s, "val_loss");
+			AppendFloat(s, h->val_loss);
+			AppendKey(s, metric);
+			AppendFloat(s, h->val_metric);
+		}
 		appendStringInfoChar(s, '}');
 	}
 	appendStringInfoChar(s, ']');
@@ -121,8 +112,12 @@ nn_info(PG_FUNCTION_ARGS)
 					 nn_model_inputs(m));
 	AppendLayers(&s, &m->net);
 	appendStringInfo(&s, ",\"loss\":\"%s\",\"optimizer\":\"%s\"",
-					 nn_loss_name(m->net.loss), nn_optimizer_name(m->net.optimizer));
-	AppendOptions(&s, m);
+					 nn_loss_name(m->net.loss.kind), nn_optimizer_name(m->net.optimizer));
+	/* the options record is a JSON object, checked when the model was read */
+	AppendKey(&s, "options");
+	appendStringInfoString(&s, m->options_json);
+	AppendKey(&s, "target");
+	escape_json(&s, m->target_name);
 	AppendStringArray(&s, "features", m->feature_names, m->n_features);
 	AppendKey(&s, "feature_widths");
 	appendStringInfoChar(&s, '[');
@@ -133,6 +128,8 @@ nn_info(PG_FUNCTION_ARGS)
 	appendStringInfo(&s, ",\"parameters\":%zu,\"rows_trained\":" UINT64_FORMAT
 					 ",\"epochs\":%u,\"optimizer_steps\":" UINT64_FORMAT,
 					 m->net.n_params, m->rows_trained, m->epochs_run, m->net.opt_step);
+	if (m->best_epoch > 0)
+		appendStringInfo(&s, ",\"best_epoch\":%u", m->best_epoch);
 	AppendHistory(&s, m);
 	appendStringInfoChar(&s, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));

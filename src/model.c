@@ -103,12 +103,12 @@ Fail(char *err, size_t errlen, NNModelError kind, const char *fmt,...)
  * allocating, so a huge length in a short buffer costs nothing.
  */
 static char *
-ReadString(Reader *r, const NNAllocator *a, bool *bad)
+ReadString(Reader *r, const NNAllocator *a, uint32_t max_len, bool *bad)
 {
 	uint32_t	len = ReadU32(r);
 	char	   *s;
 
-	if (r->truncated || len > NN_MAX_NAME_BYTES || len > r->left)
+	if (r->truncated || len > max_len || len > r->left)
 	{
 		*bad = true;
 		return NULL;
@@ -126,6 +126,40 @@ AllocArray(const NNAllocator *a, size_t count, size_t size)
 {
 	/* callers bound count by documented limits, so this cannot wrap */
 	return a->alloc(a->ctx, count == 0 ? 1 : count * size);
+}
+
+#define N_SETTINGS 13
+
+/*
+ * The floats that configure training, in their order in the format.  The
+ * writer reads through the same pointers, so the order lives in one place.
+ */
+static void
+SettingFields(NNNet *net, float *f[N_SETTINGS])
+{
+	f[0] = &net->opt.learning_rate;
+	f[1] = &net->opt.beta1;
+	f[2] = &net->opt.beta2;
+	f[3] = &net->opt.epsilon;
+	f[4] = &net->opt.momentum;
+	f[5] = &net->opt.rho;
+	f[6] = &net->opt.weight_decay;
+	f[7] = &net->loss.huber_delta;
+	f[8] = &net->reg.l1;
+	f[9] = &net->reg.l2;
+	f[10] = &net->reg.clip_value;
+	f[11] = &net->reg.clip_norm;
+	f[12] = &net->reg.clip_global_norm;
+}
+
+static void
+ReadSettings(Reader *r, NNNet *net)
+{
+	float	   *f[N_SETTINGS];
+
+	SettingFields(net, f);
+	for (int i = 0; i < N_SETTINGS; i++)
+		*f[i] = ReadF32(r);
 }
 
 static NNModelError
@@ -148,7 +182,7 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 					"unsupported model format version %u (this build reads version %d)",
 					version, NN_FORMAT_VERSION);
 	m->task = ReadU8(r);
-	net->loss = ReadU8(r);
+	net->loss.kind = ReadU8(r);
 	net->optimizer = ReadU8(r);
 	m->init = ReadU8(r);
 	m->standardized = ReadU8(r) != 0;
@@ -164,19 +198,20 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	for (uint32_t l = 0; l <= net->n_layers; l++)
 		net->widths[l] = ReadU32(r);
 	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
 		net->act[l] = ReadU8(r);
+		net->batch_norm[l] = ReadU8(r);
+		net->dropout[l] = ReadF32(r);
+	}
 	net->batch_size = ReadU32(r);
-	m->epochs_option = ReadU32(r);
-	net->opt.learning_rate = ReadF32(r);
-	net->opt.beta1 = ReadF32(r);
-	net->opt.beta2 = ReadF32(r);
-	net->opt.epsilon = ReadF32(r);
+	ReadSettings(r, net);
 	m->seed = ReadU64(r);
 	for (int i = 0; i < 4; i++)
 		m->rng.s[i] = ReadU64(r);
 	net->opt_step = ReadU64(r);
 	m->rows_trained = ReadU64(r);
 	m->epochs_run = ReadU32(r);
+	m->best_epoch = ReadU32(r);
 	if (r->truncated)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
 	return NN_MODEL_OK;
@@ -193,7 +228,7 @@ ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 					m->n_classes, NN_MAX_CLASSES);
 	m->classes = AllocArray(a, m->n_classes, sizeof(char *));
 	for (uint32_t i = 0; i < m->n_classes && !bad; i++)
-		m->classes[i] = ReadString(r, a, &bad);
+		m->classes[i] = ReadString(r, a, NN_MAX_NAME_BYTES, &bad);
 
 	m->n_features = r->truncated ? 0 : ReadU32(r);
 	if (m->n_features > NN_MAX_FEATURES)
@@ -204,12 +239,16 @@ ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 	for (uint32_t i = 0; i < m->n_features && !bad; i++)
 	{
 		m->feature_widths[i] = ReadU32(r);
-		m->feature_names[i] = ReadString(r, a, &bad);
+		m->feature_names[i] = ReadString(r, a, NN_MAX_NAME_BYTES, &bad);
 	}
+	if (!bad)
+		m->target_name = ReadString(r, a, NN_MAX_NAME_BYTES, &bad);
+	if (!bad)
+		m->options_json = ReadString(r, a, NN_MAX_OPTIONS_BYTES, &bad);
 	if (r->truncated)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
 	if (bad)
-		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a damaged class label or feature name");
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a damaged label, name or options record");
 	return NN_MODEL_OK;
 }
 
@@ -256,12 +295,14 @@ ReadTensors(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errle
 		m->history[i].val_loss = ReadF32(r);
 		m->history[i].val_metric = ReadF32(r);
 	}
-	if (!FitsFloats(r, net->n_params + n_state))
+	if (!FitsFloats(r, net->n_params + net->n_stats + n_state))
 		return Fail(err, errlen, NN_MODEL_CORRUPT,
 					"model is truncated (expected %zu parameters)", net->n_params);
 	net->params = AllocArray(a, net->n_params, sizeof(float));
-	net->opt_state = n_state > 0 ? AllocArray(a, n_state, sizeof(float)) : NULL;
+	net->stats = AllocArray(a, net->n_stats, sizeof(float));
+	net->opt_state = AllocArray(a, n_state, sizeof(float));
 	ReadFloats(r, net->params, net->n_params);
+	ReadFloats(r, net->stats, net->n_stats);
 	ReadFloats(r, net->opt_state, n_state);
 	if (r->left != 0)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has %zu trailing bytes", r->left);
@@ -282,6 +323,7 @@ nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
 	/* the enums index tables: check them before anything uses them */
 	if ((unsigned) model->net.optimizer >= NN_OPT_COUNT)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown optimizer");
+	model->net.lr_factor = 1.0f;
 	if ((msg = nn_net_layout(&model->net)) != NULL)
 		return Fail(err, errlen, NN_MODEL_LIMIT, "model %s", msg);
 	if ((rc = ReadNames(&r, model, alloc, err, errlen)) != NN_MODEL_OK)
@@ -293,36 +335,61 @@ nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
 
 /* ---------- semantic checks, shared by the reader and builders ---------- */
 
+static bool
+InUnitInterval(float v)
+{
+	return v >= 0.0f && v < 1.0f;
+}
+
+static bool
+SettingsValid(const NNNet *net)
+{
+	const NNOptConfig *o = &net->opt;
+	float	   *f[N_SETTINGS];
+
+	SettingFields((NNNet *) net, f);
+	for (int i = 0; i < N_SETTINGS; i++)
+		if (!isfinite(*f[i]) || *f[i] < 0.0f)
+			return false;
+	/* running variances must stay positive for the square root */
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		if (net->batch_norm[l])
+			for (uint32_t i = 0; i < net->widths[l + 1]; i++)
+				if (net->stats[nn_net_stats_offset(net, l) + net->widths[l + 1] + i] < 0.0f)
+					return false;
+	return o->learning_rate > 0 && o->epsilon > 0 && InUnitInterval(o->beta1) &&
+		InUnitInterval(o->beta2) && InUnitInterval(o->momentum) && InUnitInterval(o->rho) &&
+		net->loss.huber_delta > 0;
+}
+
 static NNModelError
 CheckNetwork(const NNModel *m, char *err, size_t errlen)
 {
 	const NNNet *net = &m->net;
 	uint32_t	last = net->n_layers - 1;
 	uint32_t	n_out = net->widths[net->n_layers];
-	const NNOptConfig *o = &net->opt;
 
-	if ((unsigned) m->task >= NN_TASK_COUNT || (unsigned) net->loss >= NN_LOSS_COUNT ||
+	if ((unsigned) m->task >= NN_TASK_COUNT || (unsigned) net->loss.kind >= NN_LOSS_COUNT ||
 		(unsigned) net->optimizer >= NN_OPT_COUNT || (unsigned) m->init >= NN_INIT_COUNT)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown task, loss, optimizer or init");
 	for (uint32_t l = 0; l < last; l++)
 		if (net->act[l] >= NN_ACT_SOFTMAX)
 			return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad activation in layer %u", l + 1);
-	if (!((net->loss == NN_LOSS_CROSS_ENTROPY && net->act[last] == NN_ACT_SOFTMAX && n_out >= 2) ||
-		  (net->loss == NN_LOSS_BINARY_CROSS_ENTROPY && net->act[last] == NN_ACT_SIGMOID && n_out == 1) ||
-		  (net->loss == NN_LOSS_MSE && net->act[last] == NN_ACT_IDENTITY)))
+	if (!((net->loss.kind == NN_LOSS_CROSS_ENTROPY && net->act[last] == NN_ACT_SOFTMAX && n_out >= 2) ||
+		  (net->loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY && net->act[last] == NN_ACT_SIGMOID && n_out == 1) ||
+		  (nn_loss_is_regression(net->loss.kind) && net->act[last] == NN_ACT_IDENTITY)))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model's output layer does not match its loss");
 	if (net->batch_size < 1 || net->batch_size > NN_MAX_BATCH)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad batch size");
-	if (!(isfinite(o->learning_rate) && o->learning_rate > 0 &&
-		  o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1 &&
-		  isfinite(o->epsilon) && o->epsilon > 0))
-		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad optimizer settings");
+	if (!SettingsValid(net))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad optimizer or regularization settings");
 	if (!nn_all_finite(net->params, net->n_params) ||
+		!nn_all_finite(net->stats, net->n_stats) ||
 		!nn_all_finite(net->opt_state, nn_net_state_floats(net)))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-finite parameters");
 	if (!nn_optimizer_state_valid(net->optimizer, net->opt_state, net->n_params))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has invalid optimizer state");
-	if (m->epochs_run != m->n_history)
+	if (m->epochs_run != m->n_history || m->best_epoch > m->epochs_run)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model's epoch count does not match its history");
 	return NN_MODEL_OK;
 }
@@ -335,13 +402,13 @@ CheckTask(const NNModel *m, char *err, size_t errlen)
 
 	if (m->task == NN_TASK_CLASSIFICATION)
 	{
-		bool		ok = net->loss == NN_LOSS_BINARY_CROSS_ENTROPY ?
-			m->n_classes == 2 : (net->loss == NN_LOSS_CROSS_ENTROPY && m->n_classes == n_out);
+		bool		ok = net->loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY ?
+			m->n_classes == 2 : (net->loss.kind == NN_LOSS_CROSS_ENTROPY && m->n_classes == n_out);
 
 		if (!ok)
 			return Fail(err, errlen, NN_MODEL_CORRUPT, "model's classes do not match its outputs");
 	}
-	else if (m->n_classes != 0 || net->loss != NN_LOSS_MSE)
+	else if (m->n_classes != 0 || !nn_loss_is_regression(net->loss.kind))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "regression model has classes or a classification loss");
 	return NN_MODEL_OK;
 }
@@ -462,6 +529,16 @@ PutString(Writer *w, const char *s)
 }
 
 static void
+WriteSettings(Writer *w, const NNNet *net)
+{
+	float	   *f[N_SETTINGS];
+
+	SettingFields((NNNet *) net, f);
+	for (int i = 0; i < N_SETTINGS; i++)
+		PutF32(w, *f[i]);
+}
+
+static void
 WriteModel(Writer *w, const NNModel *m)
 {
 	const NNNet *net = &m->net;
@@ -469,7 +546,7 @@ WriteModel(Writer *w, const NNModel *m)
 	Put(w, NN_MODEL_MAGIC, 4);
 	PutU32(w, NN_FORMAT_VERSION);
 	PutU8(w, (uint8_t) m->task);
-	PutU8(w, (uint8_t) net->loss);
+	PutU8(w, (uint8_t) net->loss.kind);
 	PutU8(w, (uint8_t) net->optimizer);
 	PutU8(w, (uint8_t) m->init);
 	PutU8(w, m->standardized ? 1 : 0);
@@ -477,19 +554,21 @@ WriteModel(Writer *w, const NNModel *m)
 	PutU32(w, net->n_layers);
 	for (uint32_t l = 0; l <= net->n_layers; l++)
 		PutU32(w, net->widths[l]);
-	Put(w, net->act, net->n_layers);
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		PutU8(w, net->act[l]);
+		PutU8(w, net->batch_norm[l]);
+		PutF32(w, net->dropout[l]);
+	}
 	PutU32(w, net->batch_size);
-	PutU32(w, m->epochs_option);
-	PutF32(w, net->opt.learning_rate);
-	PutF32(w, net->opt.beta1);
-	PutF32(w, net->opt.beta2);
-	PutF32(w, net->opt.epsilon);
+	WriteSettings(w, net);
 	PutU64(w, m->seed);
 	for (int i = 0; i < 4; i++)
 		PutU64(w, m->rng.s[i]);
 	PutU64(w, net->opt_step);
 	PutU64(w, m->rows_trained);
 	PutU32(w, m->epochs_run);
+	PutU32(w, m->best_epoch);
 
 	PutU32(w, m->n_classes);
 	for (uint32_t i = 0; i < m->n_classes; i++)
@@ -500,6 +579,8 @@ WriteModel(Writer *w, const NNModel *m)
 		PutU32(w, m->feature_widths[i]);
 		PutString(w, m->feature_names[i]);
 	}
+	PutString(w, m->target_name);
+	PutString(w, m->options_json);
 
 	if (m->standardized)
 	{
@@ -516,6 +597,7 @@ WriteModel(Writer *w, const NNModel *m)
 		PutF32(w, m->history[i].val_metric);
 	}
 	PutFloats(w, net->params, net->n_params);
+	PutFloats(w, net->stats, net->n_stats);
 	PutFloats(w, net->opt_state, nn_net_state_floats(net));
 }
 

@@ -23,6 +23,7 @@
 #define NN_MAX_FEATURES NN_MAX_WIDTH
 #define NN_MAX_NAME_BYTES 4096	/* a class label or feature name */
 #define NN_MAX_HISTORY 1000000	/* epochs recorded */
+#define NN_MAX_OPTIONS_BYTES (1024 * 1024)	/* the options record, JSON text */
 
 typedef enum NNTask
 {
@@ -45,11 +46,13 @@ typedef struct NNModel
 	NNTask		task;
 	NNInit		init;
 	bool		standardized;	/* x_mean/x_std and y_mean/y_std are set */
-	uint32_t	epochs_option;	/* epochs asked of nn_train; 0 from nn_init */
 	uint64_t	seed;
 	NNRng		rng;			/* shuffle stream, continued by later runs */
 	uint64_t	rows_trained;
 	uint32_t	epochs_run;
+	uint32_t	best_epoch;		/* 1-based epoch whose weights were restored; 0 none */
+	char	   *target_name;	/* "" for a model made by nn_init */
+	char	   *options_json;	/* every option in effect, as a JSON object */
 
 	uint32_t	n_classes;		/* 0 for regression */
 	char	  **classes;		/* sorted labels, NUL-terminated */

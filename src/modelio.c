@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
@@ -34,19 +35,36 @@ nn_palloc_allocator(MemoryContext cxt)
 }
 
 static void
+CheckOptionsRecord(const NNModel *m)
+{
+	JsonLexContext *lex = makeJsonLexContextCstringLen(m->options_json, strlen(m->options_json),
+													   GetDatabaseEncoding(), true);
+
+	if (m->options_json[0] != '{' || pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid nn model: its options record is not a JSON object")));
+}
+
+static void
+CheckText(const char *s)
+{
+	/* labels, names and the options record come back as text */
+	if (!pg_verifymbstr(s, strlen(s), true))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid nn model: a label or name is not valid in the database encoding")));
+}
+
+static void
 CheckEncoding(const NNModel *m)
 {
-	/* labels and names come back as text, so they must be valid text */
 	for (uint32 i = 0; i < m->n_classes; i++)
-		if (!pg_verifymbstr(m->classes[i], strlen(m->classes[i]), true))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("invalid nn model: class label is not valid in the database encoding")));
+		CheckText(m->classes[i]);
 	for (uint32 i = 0; i < m->n_features; i++)
-		if (!pg_verifymbstr(m->feature_names[i], strlen(m->feature_names[i]), true))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("invalid nn model: feature name is not valid in the database encoding")));
+		CheckText(m->feature_names[i]);
+	CheckText(m->target_name);
+	CheckText(m->options_json);
 }
 
 NNModel *
@@ -63,6 +81,7 @@ nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid nn model: %s", err)));
 	CheckEncoding(m);
+	CheckOptionsRecord(m);
 	return m;
 }
 
@@ -109,30 +128,37 @@ DefaultClassLabels(uint32 n)
 	return labels;
 }
 
+/* Hidden layers from options.layers, or from hidden and the top-level keys. */
 static void
 SetLayers(NNNet *net, uint32 n_inputs, const int32 *hidden, int n_hidden, uint32 n_outputs,
-		  NNActivation act)
+		  const NNOptions *opts)
 {
 	const char *msg;
+	int			n = opts->n_layers >= 0 ? opts->n_layers : n_hidden;
 
-	if (n_hidden + 1 > NN_MAX_LAYERS)
+	if (n + 1 > NN_MAX_LAYERS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many hidden layers: %d", n_hidden),
+				 errmsg("too many hidden layers: %d", n),
 				 errdetail("At most %d are allowed.", NN_MAX_LAYERS - 1)));
-	net->n_layers = n_hidden + 1;
+	net->n_layers = n + 1;
 	net->widths[0] = n_inputs;
-	for (int i = 0; i < n_hidden; i++)
+	for (int i = 0; i < n; i++)
 	{
-		if (hidden[i] < 1 || hidden[i] > NN_MAX_WIDTH)
+		const NNLayerOption *l = opts->n_layers >= 0 ? &opts->layers[i] : NULL;
+		int			units = l != NULL ? l->units : hidden[i];
+
+		if (units < 1 || units > NN_MAX_WIDTH)
 			ereport(ERROR,
-					(errcode(hidden[i] < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("hidden layer width %d is out of range", hidden[i]),
+					(errcode(units < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("hidden layer width %d is out of range", units),
 					 errdetail("Widths must be from 1 to %d.", NN_MAX_WIDTH)));
-		net->widths[i + 1] = hidden[i];
-		net->act[i] = act;
+		net->widths[i + 1] = units;
+		net->act[i] = l != NULL ? l->activation : opts->activation;
+		net->dropout[i] = l != NULL ? l->dropout : opts->dropout;
+		net->batch_norm[i] = (l != NULL ? l->batch_norm : opts->batch_norm) ? 1 : 0;
 	}
-	net->widths[n_hidden + 1] = n_outputs;
+	net->widths[n + 1] = n_outputs;
 	if ((msg = nn_net_layout(net)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -147,16 +173,17 @@ ChooseLoss(const NNOptions *opts, NNTask task, uint32 n_classes)
 {
 	if (opts->loss < 0)
 		return task == NN_TASK_REGRESSION ? NN_LOSS_MSE : NN_LOSS_CROSS_ENTROPY;
-	if (task == NN_TASK_REGRESSION && opts->loss != NN_LOSS_MSE)
+	if (task == NN_TASK_REGRESSION && !nn_loss_is_regression(opts->loss))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"loss\": %s is for classification",
 						nn_loss_name(opts->loss)),
-				 errdetail("Regression uses 'mse'.")));
-	if (task == NN_TASK_CLASSIFICATION && opts->loss == NN_LOSS_MSE)
+				 errdetail("Regression uses 'mse', 'mae' or 'huber'.")));
+	if (task == NN_TASK_CLASSIFICATION && nn_loss_is_regression(opts->loss))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"loss\": mse is for regression"),
+				 errmsg("invalid value for option \"loss\": %s is for regression",
+						nn_loss_name(opts->loss)),
 				 errdetail("Classification uses 'cross_entropy' or, for two classes, 'binary_cross_entropy'.")));
 	if (opts->loss == NN_LOSS_BINARY_CROSS_ENTROPY && n_classes != 2)
 		ereport(ERROR,
@@ -166,6 +193,12 @@ ChooseLoss(const NNOptions *opts, NNTask task, uint32 n_classes)
 	return (NNLoss) opts->loss;
 }
 
+static void *
+AllocFloats(size_t n)
+{
+	return palloc_extended(Max(n, 1) * sizeof(float), MCXT_ALLOC_HUGE);
+}
+
 NNModel *
 nn_model_build(uint32 n_inputs, const int32 *hidden, int n_hidden,
 			   NNTask task, uint32 n_classes, const NNOptions *opts)
@@ -173,36 +206,52 @@ nn_model_build(uint32 n_inputs, const int32 *hidden, int n_hidden,
 	NNModel    *m = palloc0(sizeof(NNModel));
 	NNNet	   *net = &m->net;
 	NNRng		init_rng;
-	uint32		n_out;
+	uint32		last;
 
-	net->loss = ChooseLoss(opts, task, n_classes);
-	n_out = net->loss == NN_LOSS_CROSS_ENTROPY ? n_classes :
-		(net->loss == NN_LOSS_BINARY_CROSS_ENTROPY ? 1 : 1);
-	SetLayers(net, n_inputs, hidden, n_hidden, n_out, opts->activation);
-	net->act[n_hidden] = net->loss == NN_LOSS_CROSS_ENTROPY ? NN_ACT_SOFTMAX :
-		(net->loss == NN_LOSS_BINARY_CROSS_ENTROPY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY);
+	net->loss.kind = ChooseLoss(opts, task, n_classes);
+	net->loss.huber_delta = opts->delta;
+	SetLayers(net, n_inputs, hidden, n_hidden,
+			  net->loss.kind == NN_LOSS_CROSS_ENTROPY ? n_classes : 1, opts);
+	last = net->n_layers - 1;
+	net->act[last] = net->loss.kind == NN_LOSS_CROSS_ENTROPY ? NN_ACT_SOFTMAX :
+		(net->loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY);
 	net->optimizer = opts->optimizer;
-	net->opt.learning_rate = opts->learning_rate;
-	net->opt.beta1 = 0.9f;
-	net->opt.beta2 = 0.999f;
-	net->opt.epsilon = 1e-8f;
+	net->opt = opts->opt;
+	net->reg = opts->reg;
 	net->batch_size = opts->batch_size;
-	net->params = palloc_extended(net->n_params * sizeof(float), MCXT_ALLOC_HUGE);
-	net->opt_state = palloc_extended(Max(nn_net_state_floats(net), 1) * sizeof(float),
-									 MCXT_ALLOC_HUGE);
+	net->lr_factor = 1.0f;
+	net->params = AllocFloats(net->n_params);
+	net->stats = AllocFloats(net->n_stats);
+	net->opt_state = AllocFloats(nn_net_state_floats(net));
 
 	m->task = task;
-	m->init = NN_INIT_AUTO;
+	m->init = opts->init;
 	m->seed = (uint64) opts->seed;
-	m->epochs_option = 0;
 	m->n_classes = task == NN_TASK_CLASSIFICATION ? n_classes : 0;
 	m->classes = DefaultClassLabels(m->n_classes);
 	m->y_std = 1.0f;
+	m->target_name = "";
+	m->options_json = "{}";
 
 	nn_rng_seed(&init_rng, m->seed);
 	nn_net_init_params(net, m->init, &init_rng);
 	nn_rng_seed(&m->rng, m->seed ^ SHUFFLE_SEED_SALT);
 	return m;
+}
+
+/* the class index a classifier's outputs pick */
+uint32
+nn_predicted_class(const NNModel *m, const float *out)
+{
+	uint32		n_out = nn_net_outputs(&m->net);
+	uint32		best = 0;
+
+	if (m->net.loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY)
+		return out[0] >= 0.5f ? 1 : 0;
+	for (uint32 i = 1; i < n_out; i++)
+		if (out[i] > out[best])
+			best = i;
+	return best;
 }
 
 float *

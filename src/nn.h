@@ -14,28 +14,70 @@
 
 /* ---------- options.c ---------- */
 
+typedef enum NNSchedule
+{
+	NN_SCHEDULE_CONSTANT,
+	NN_SCHEDULE_STEP,
+	NN_SCHEDULE_EXPONENTIAL,
+	NN_SCHEDULE_COSINE
+} NNSchedule;
+
+/* one element of options.layers; -1 takes the top-level option */
+typedef struct NNLayerOption
+{
+	int			units;
+	int			activation;
+	float		dropout;
+	int			batch_norm;
+} NNLayerOption;
+
 typedef struct NNOptions
 {
 	int			epochs;
 	int			batch_size;
 	NNOptimizer optimizer;
-	float		learning_rate;	/* NaN: the optimizer's default */
+	NNOptConfig opt;			/* NaN fields take the optimizer's defaults */
 	NNActivation activation;
 	int			loss;			/* -1: chosen from the task */
+	float		delta;			/* huber */
 	int64		seed;
 	bool		standardize;
 	bool		verbose;
 	int			task;			/* -1: chosen from the target's type */
+	NNInit		init;
+	NNRegConfig reg;
+	float		dropout;
+	bool		batch_norm;
+	int			n_layers;		/* -1: no options.layers */
+	NNLayerOption *layers;
+	NNSchedule	lr_schedule;
+	int			step_size;
+	float		gamma;			/* NaN: the schedule's default */
+	int			warmup_epochs;
+	float		validation_fraction;
+	int			patience;		/* 0: no early stopping */
+	bool		restore_best;
+	bool		class_weight_balanced;
+	int			n_class_weights;	/* from a JSON object label -> weight */
+	char	  **class_weight_labels;
+	float	   *class_weights;
+	char	   *weight_column;	/* NULL: every row weighs 1 */
 } NNOptions;
 
-/* which function is asking: nn_init takes only the network's keys */
+/* which function is asking: each accepts its own set of keys */
 typedef enum NNOptionsFor
 {
-	NN_OPTIONS_TRAIN,
-	NN_OPTIONS_INIT
+	NN_OPTIONS_TRAIN = 1,
+	NN_OPTIONS_INIT = 2,
+	NN_OPTIONS_CONTINUE = 4
 } NNOptionsFor;
 
 void		nn_options_parse(Jsonb *options, NNOptionsFor caller, NNOptions *out);
+/* every option in effect, as the JSON text a model records */
+char	   *nn_options_record(const NNOptions *o, NNOptionsFor caller);
+/* the options a model recorded */
+void		nn_options_from_record(const char *json, NNOptions *out);
+const char *nn_schedule_name(NNSchedule s);
 
 /* ---------- modelio.c: models as bytea ---------- */
 
@@ -53,16 +95,74 @@ NNModel    *nn_model_copy(const NNModel *model, MemoryContext cxt);
 NNModel    *nn_model_build(uint32 n_inputs, const int32 *hidden, int n_hidden,
 						   NNTask task, uint32 n_classes, const NNOptions *opts);
 
+uint32		nn_predicted_class(const NNModel *m, const float *out);
+
 /* the real[] argument as floats; errors on NULL elements or wrong rank */
 float	   *nn_array_floats(ArrayType *arr, const char *what, int *n);
 void		nn_check_features(const float *x, int n, uint32 expected);
+
+/* ---------- rows.c: reading training rows ---------- */
+
+extern int	nn_train_memory_mb;
+
+typedef enum NNColumnKind
+{
+	NN_COL_SCALAR,
+	NN_COL_ARRAY
+} NNColumnKind;
+
+typedef struct NNFeatureColumn
+{
+	char	   *name;
+	Oid			type;			/* scalar type, or array element type */
+	NNColumnKind kind;
+	int			width;			/* arrays: from the first complete row */
+} NNFeatureColumn;
+
+/* what to read */
+typedef struct NNRowsSpec
+{
+	const char *source;
+	const char *target;
+	ArrayType  *features;		/* NULL: every column but the target */
+	int			forced_task;	/* -1: from the target's type */
+	const char *weight_column;	/* NULL: none */
+	const NNModel *model;		/* nn_continue: the model's feature columns */
+} NNRowsSpec;
+
+/* rows read, as float32 in memory */
+typedef struct NNRows
+{
+	MemoryContext cxt;
+	NNTask		task;
+	Oid			target_type;
+	char	   *target_name;
+	int			n_features;
+	NNFeatureColumn *features;
+	char	   *weight_column;
+	Oid			weight_type;
+	int			n_inputs;		/* -1 until the first complete row */
+	int64		n_rows;
+	int64		capacity;
+	float	   *x;				/* n_rows x n_inputs */
+	float	   *y;				/* class id or value */
+	float	   *w;				/* row weight, 1 without weight_column */
+	int64		skipped;		/* rows with a NULL */
+	struct HTAB *labels;
+	int			n_labels;
+} NNRows;
+
+void		nn_rows_load(NNRows *rows, const NNRowsSpec *spec);
+/* classification: sort the labels, number targets by them; returns labels */
+char	  **nn_rows_sort_classes(NNRows *rows);
+void		nn_rows_map_classes(NNRows *rows, const NNModel *model);
 
 /* ---------- fit.c: minibatch training state shared with nn_train ---------- */
 
 typedef struct NNFitState NNFitState;
 
 NNFitState *nn_fit_state_create(NNModel *model, MemoryContext cxt);
-void		nn_fit_state_add(NNFitState *state, const float *x, float target);
+void		nn_fit_state_add(NNFitState *state, const float *x, float target, float weight);
 /* train the partial batch, record the pass in the history, return model */
 NNModel    *nn_fit_state_finish(NNFitState *state);
 double		nn_fit_state_mean_loss(const NNFitState *state);

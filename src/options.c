@@ -1,19 +1,23 @@
 /*
- * options.c - the jsonb options of nn_train and nn_init: defaults,
- * validation, and errors that name the key and what it accepts.  This is
- * the only file that reads options; README.md documents every key.
+ * options.c - the jsonb options of nn_train, nn_init and nn_continue:
+ * defaults, validation, errors that name the key and what it accepts, and
+ * the record of every option in effect that a model keeps.  This is the
+ * only file that reads options; README.md documents every key.
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
 #include "nn.h"
 
 #define MAX_EPOCHS 1000000
+#define ANY_CALLER (NN_OPTIONS_TRAIN | NN_OPTIONS_INIT)
 
 typedef void (*OptionSetter) (const char *key, JsonbValue *v, NNOptions *o);
 
@@ -21,8 +25,16 @@ typedef struct OptionDef
 {
 	const char *key;
 	OptionSetter set;
-	bool		for_init;		/* nn_init accepts it too */
+	int			callers;		/* NNOptionsFor bits that accept the key */
 } OptionDef;
+
+static const char *const schedule_names[] = {"constant", "step", "exponential", "cosine"};
+
+const char *
+nn_schedule_name(NNSchedule s)
+{
+	return schedule_names[s];
+}
 
 static void pg_attribute_noreturn()
 BadValue(const char *key, const char *expected)
@@ -39,28 +51,54 @@ GetInteger(const char *key, JsonbValue *v, int64 min, int64 max)
 	char	   *text;
 	char	   *end;
 	long long	val;
+	const char *expected = psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max);
 
 	if (v->type != jbvNumeric)
-		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max));
+		BadValue(key, expected);
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 	errno = 0;
 	val = strtoll(text, &end, 10);
 	if (*end != '\0' || errno != 0 || val < min || val > max)
-		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max));
+		BadValue(key, expected);
 	return (int64) val;
 }
 
-static double
-GetPositiveNumber(const char *key, JsonbValue *v)
+/* a number in [min, max] (or [min, max) when max_open), as float */
+static float
+GetNumber(const char *key, JsonbValue *v, double min, double max, bool max_open,
+		  const char *expected)
 {
 	double		d;
 
 	if (v->type != jbvNumeric)
+		BadValue(key, expected);
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+										   NumericGetDatum(v->val.numeric)));
+	if (!(d >= min) || d > max || (max_open && d >= max) || !isfinite((float) d))
+		BadValue(key, expected);
+	return (float) d;
+}
+
+static float
+GetPositive(const char *key, JsonbValue *v)
+{
+	float		f = GetNumber(key, v, 0, HUGE_VAL, false, "a positive number");
+
+	if (!(f > 0))
 		BadValue(key, "a positive number");
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v->val.numeric)));
-	if (!(d > 0) || !isfinite((float) d))
-		BadValue(key, "a positive number");
-	return d;
+	return f;
+}
+
+static float
+GetNonNegative(const char *key, JsonbValue *v)
+{
+	return GetNumber(key, v, 0, HUGE_VAL, false, "a number >= 0");
+}
+
+static float
+GetFraction(const char *key, JsonbValue *v)
+{
+	return GetNumber(key, v, 0, 1, true, "a number from 0 up to (not including) 1");
 }
 
 static bool
@@ -73,12 +111,25 @@ GetBool(const char *key, JsonbValue *v)
 
 /* the string value, or an error listing the choices */
 static char *
-GetChoice(const char *key, JsonbValue *v, const char *choices)
+GetString(const char *key, JsonbValue *v, const char *choices)
 {
 	if (v->type != jbvString)
 		BadValue(key, choices);
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
+
+static int
+GetChoice(const char *key, JsonbValue *v, const char *const *names, int n, const char *choices)
+{
+	char	   *s = GetString(key, v, choices);
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	BadValue(key, choices);
+}
+
+/* ---------- setters, one per key ---------- */
 
 static void
 SetEpochs(const char *key, JsonbValue *v, NNOptions *o)
@@ -95,8 +146,8 @@ SetBatchSize(const char *key, JsonbValue *v, NNOptions *o)
 static void
 SetOptimizer(const char *key, JsonbValue *v, NNOptions *o)
 {
-	const char *choices = "one of 'adam', 'sgd'";
-	int			opt = nn_optimizer_from_name(GetChoice(key, v, choices));
+	const char *choices = "one of 'sgd', 'momentum', 'nesterov', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamw'";
+	int			opt = nn_optimizer_from_name(GetString(key, v, choices));
 
 	if (opt < 0)
 		BadValue(key, choices);
@@ -106,29 +157,77 @@ SetOptimizer(const char *key, JsonbValue *v, NNOptions *o)
 static void
 SetLearningRate(const char *key, JsonbValue *v, NNOptions *o)
 {
-	o->learning_rate = (float) GetPositiveNumber(key, v);
+	o->opt.learning_rate = GetPositive(key, v);
+}
+
+static void
+SetMomentum(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->opt.momentum = GetFraction(key, v);
+}
+
+static void
+SetRho(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->opt.rho = GetFraction(key, v);
+}
+
+static void
+SetBeta1(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->opt.beta1 = GetFraction(key, v);
+}
+
+static void
+SetBeta2(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->opt.beta2 = GetFraction(key, v);
+}
+
+static void
+SetEpsilon(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->opt.epsilon = GetPositive(key, v);
+}
+
+static void
+SetWeightDecay(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->opt.weight_decay = GetNonNegative(key, v);
+}
+
+static NNActivation
+GetActivation(const char *key, JsonbValue *v)
+{
+	const char *choices = "one of 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'identity'";
+	int			act = nn_activation_from_name(GetString(key, v, choices));
+
+	if (act < 0 || act == NN_ACT_SOFTMAX)
+		BadValue(key, choices);
+	return (NNActivation) act;
 }
 
 static void
 SetActivation(const char *key, JsonbValue *v, NNOptions *o)
 {
-	const char *choices = "one of 'relu', 'sigmoid', 'tanh', 'leaky_relu', 'identity'";
-	int			act = nn_activation_from_name(GetChoice(key, v, choices));
-
-	if (act < 0 || act == NN_ACT_SOFTMAX)
-		BadValue(key, choices);
-	o->activation = (NNActivation) act;
+	o->activation = GetActivation(key, v);
 }
 
 static void
 SetLoss(const char *key, JsonbValue *v, NNOptions *o)
 {
-	const char *choices = "one of 'cross_entropy', 'binary_cross_entropy', 'mse'";
-	int			loss = nn_loss_from_name(GetChoice(key, v, choices));
+	const char *choices = "one of 'cross_entropy', 'binary_cross_entropy', 'mse', 'mae', 'huber'";
+	int			loss = nn_loss_from_name(GetString(key, v, choices));
 
 	if (loss < 0)
 		BadValue(key, choices);
 	o->loss = loss;
+}
+
+static void
+SetDelta(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->delta = GetPositive(key, v);
 }
 
 static void
@@ -152,28 +251,259 @@ SetVerbose(const char *key, JsonbValue *v, NNOptions *o)
 static void
 SetTask(const char *key, JsonbValue *v, NNOptions *o)
 {
-	const char *choices = "one of 'classification', 'regression'";
-	char	   *s = GetChoice(key, v, choices);
+	static const char *const names[] = {"classification", "regression"};
 
-	if (strcmp(s, "classification") == 0)
-		o->task = NN_TASK_CLASSIFICATION;
-	else if (strcmp(s, "regression") == 0)
-		o->task = NN_TASK_REGRESSION;
-	else
-		BadValue(key, choices);
+	o->task = GetChoice(key, v, names, 2, "one of 'classification', 'regression'");
 }
 
+static void
+SetInit(const char *key, JsonbValue *v, NNOptions *o)
+{
+	const char *choices = "one of 'he', 'xavier', 'uniform'";
+	int			init = nn_init_from_name(GetString(key, v, choices));
+
+	if (init < 0)
+		BadValue(key, choices);
+	o->init = (NNInit) init;
+}
+
+static void
+SetL1(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->reg.l1 = GetNonNegative(key, v);
+}
+
+static void
+SetL2(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->reg.l2 = GetNonNegative(key, v);
+}
+
+static void
+SetClipValue(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->reg.clip_value = GetPositive(key, v);
+}
+
+static void
+SetClipNorm(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->reg.clip_norm = GetPositive(key, v);
+}
+
+static void
+SetClipGlobalNorm(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->reg.clip_global_norm = GetPositive(key, v);
+}
+
+static void
+SetDropout(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->dropout = GetFraction(key, v);
+}
+
+static void
+SetBatchNorm(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->batch_norm = GetBool(key, v);
+}
+
+static void
+SetSchedule(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->lr_schedule = GetChoice(key, v, schedule_names, lengthof(schedule_names),
+							   "one of 'constant', 'step', 'exponential', 'cosine'");
+}
+
+static void
+SetStepSize(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->step_size = (int) GetInteger(key, v, 1, MAX_EPOCHS);
+}
+
+static void
+SetGamma(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->gamma = GetNumber(key, v, 0, 1, false, "a number above 0 and at most 1");
+	if (!(o->gamma > 0))
+		BadValue(key, "a number above 0 and at most 1");
+}
+
+static void
+SetWarmup(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->warmup_epochs = (int) GetInteger(key, v, 0, MAX_EPOCHS);
+}
+
+static void
+SetValidationFraction(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->validation_fraction = GetNumber(key, v, 0, 1, true,
+									   "a number from 0 up to (not including) 1");
+}
+
+static void
+SetPatience(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->patience = (int) GetInteger(key, v, 0, MAX_EPOCHS);
+}
+
+static void
+SetRestoreBest(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->restore_best = GetBool(key, v);
+}
+
+static void
+SetWeightColumn(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->weight_column = GetString(key, v, "a column name");
+}
+
+/* class_weight: 'balanced' or an object label -> positive weight */
+static void
+SetClassWeight(const char *key, JsonbValue *v, NNOptions *o)
+{
+	const char *expected = "'balanced' or an object mapping class labels to positive weights";
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (v->type == jbvString)
+	{
+		if (GetChoice(key, v, (const char *const[]) {"balanced"}, 1, expected) == 0)
+			o->class_weight_balanced = true;
+		return;
+	}
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		BadValue(key, expected);
+	o->n_class_weights = JsonContainerSize(v->val.binary.data);
+	o->class_weight_labels = palloc(Max(o->n_class_weights, 1) * sizeof(char *));
+	o->class_weights = palloc(Max(o->n_class_weights, 1) * sizeof(float));
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			o->class_weight_labels[n] = pnstrdup(e.val.string.val, e.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			char	   *name = psprintf("class_weight.%s", o->class_weight_labels[n]);
+
+			o->class_weights[n++] = GetPositive(name, &e);
+		}
+	}
+}
+
+/* ---------- options.layers ---------- */
+
+static void
+SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
+{
+	char	   *name = psprintf("layers[%d].%s", index, key);
+
+	if (strcmp(key, "units") == 0)
+		l->units = (int) GetInteger(name, v, 1, NN_MAX_WIDTH);
+	else if (strcmp(key, "activation") == 0)
+		l->activation = GetActivation(name, v);
+	else if (strcmp(key, "dropout") == 0)
+		l->dropout = GetFraction(name, v);
+	else if (strcmp(key, "batch_norm") == 0)
+		l->batch_norm = GetBool(name, v);
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown key \"%s\" in option \"layers\" element %d", key, index),
+				 errhint("Layer keys are: units, activation, dropout, batch_norm.")));
+}
+
+/* Unset layer keys (-1) take the top-level options later. */
+static void
+SetLayers(const char *key, JsonbValue *v, NNOptions *o)
+{
+	const char *expected = "an array of objects with keys units, activation, dropout, batch_norm";
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		BadValue(key, expected);
+	o->n_layers = JsonContainerSize(v->val.binary.data);
+	if (o->n_layers >= NN_MAX_LAYERS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("option \"layers\" has %d layers, at most %d allowed", o->n_layers,
+						NN_MAX_LAYERS - 1)));
+	o->layers = palloc0(Max(o->n_layers, 1) * sizeof(NNLayerOption));
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		NNLayerOption *l;
+		JsonbIterator *lit;
+		JsonbValue	f;
+		char	   *k = NULL;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (e.type != jbvBinary || !JsonContainerIsObject(e.val.binary.data))
+			BadValue(key, expected);
+		l = &o->layers[n];
+		l->activation = -1;
+		l->dropout = -1;
+		l->batch_norm = -1;
+		lit = JsonbIteratorInit(e.val.binary.data);
+		while ((tok = JsonbIteratorNext(&lit, &f, true)) != WJB_DONE)
+		{
+			if (tok == WJB_KEY)
+				k = pnstrdup(f.val.string.val, f.val.string.len);
+			else if (tok == WJB_VALUE)
+				SetLayerKey(k, &f, l, n);
+		}
+		if (l->units == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"layers\" element %d has no \"units\"", n)));
+		n++;
+	}
+}
 static const OptionDef option_defs[] = {
-	{"activation", SetActivation, true},
-	{"batch_size", SetBatchSize, true},
-	{"epochs", SetEpochs, false},
-	{"learning_rate", SetLearningRate, true},
-	{"loss", SetLoss, true},
-	{"optimizer", SetOptimizer, true},
-	{"seed", SetSeed, true},
-	{"standardize", SetStandardize, false},
-	{"task", SetTask, true},
-	{"verbose", SetVerbose, false},
+	{"activation", SetActivation, ANY_CALLER},
+	{"batch_norm", SetBatchNorm, ANY_CALLER},
+	{"batch_size", SetBatchSize, ANY_CALLER},
+	{"beta1", SetBeta1, ANY_CALLER},
+	{"beta2", SetBeta2, ANY_CALLER},
+	{"class_weight", SetClassWeight, NN_OPTIONS_TRAIN},
+	{"clip_global_norm", SetClipGlobalNorm, ANY_CALLER},
+	{"clip_norm", SetClipNorm, ANY_CALLER},
+	{"clip_value", SetClipValue, ANY_CALLER},
+	{"delta", SetDelta, ANY_CALLER},
+	{"dropout", SetDropout, ANY_CALLER},
+	{"epochs", SetEpochs, NN_OPTIONS_TRAIN | NN_OPTIONS_CONTINUE},
+	{"epsilon", SetEpsilon, ANY_CALLER},
+	{"gamma", SetGamma, NN_OPTIONS_TRAIN},
+	{"init", SetInit, ANY_CALLER},
+	{"l1", SetL1, ANY_CALLER},
+	{"l2", SetL2, ANY_CALLER},
+	{"layers", SetLayers, ANY_CALLER},
+	{"learning_rate", SetLearningRate, ANY_CALLER},
+	{"loss", SetLoss, ANY_CALLER},
+	{"lr_schedule", SetSchedule, NN_OPTIONS_TRAIN},
+	{"momentum", SetMomentum, ANY_CALLER},
+	{"optimizer", SetOptimizer, ANY_CALLER},
+	{"patience", SetPatience, NN_OPTIONS_TRAIN},
+	{"restore_best", SetRestoreBest, NN_OPTIONS_TRAIN},
+	{"rho", SetRho, ANY_CALLER},
+	{"seed", SetSeed, ANY_CALLER},
+	{"standardize", SetStandardize, NN_OPTIONS_TRAIN},
+	{"step_size", SetStepSize, NN_OPTIONS_TRAIN},
+	{"task", SetTask, ANY_CALLER},
+	{"validation_fraction", SetValidationFraction, NN_OPTIONS_TRAIN},
+	{"verbose", SetVerbose, NN_OPTIONS_TRAIN | NN_OPTIONS_CONTINUE},
+	{"warmup_epochs", SetWarmup, NN_OPTIONS_TRAIN},
+	{"weight_column", SetWeightColumn, NN_OPTIONS_TRAIN},
+	{"weight_decay", SetWeightDecay, ANY_CALLER},
 };
 
 static char *
@@ -183,9 +513,16 @@ AllowedKeys(NNOptionsFor caller)
 
 	initStringInfo(&buf);
 	for (int i = 0; i < lengthof(option_defs); i++)
-		if (caller == NN_OPTIONS_TRAIN || option_defs[i].for_init)
+		if (option_defs[i].callers & caller)
 			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", option_defs[i].key);
 	return buf.data;
+}
+
+static const char *
+CallerName(NNOptionsFor caller)
+{
+	return caller == NN_OPTIONS_INIT ? "nn_init" :
+		caller == NN_OPTIONS_CONTINUE ? "nn_continue" : "nn_train";
 }
 
 static void
@@ -195,8 +532,11 @@ SetOption(const char *key, JsonbValue *v, NNOptionsFor caller, NNOptions *o)
 	{
 		if (strcmp(key, option_defs[i].key) != 0)
 			continue;
-		if (caller == NN_OPTIONS_INIT && !option_defs[i].for_init)
-			break;
+		if (!(option_defs[i].callers & caller))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" is not accepted by %s", key, CallerName(caller)),
+					 errhint("%s accepts: %s.", CallerName(caller), AllowedKeys(caller))));
 		option_defs[i].set(key, v, o);
 		return;
 	}
@@ -209,16 +549,53 @@ SetOption(const char *key, JsonbValue *v, NNOptionsFor caller, NNOptions *o)
 static void
 SetDefaults(NNOptions *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->epochs = 10;
 	o->batch_size = 32;
 	o->optimizer = NN_OPT_ADAM;
-	o->learning_rate = NAN;
+	o->opt.learning_rate = o->opt.beta1 = o->opt.beta2 = o->opt.epsilon = NAN;
+	o->opt.momentum = o->opt.rho = o->opt.weight_decay = NAN;
 	o->activation = NN_ACT_RELU;
 	o->loss = -1;
-	o->seed = 0;
+	o->delta = 1.0f;
 	o->standardize = true;
-	o->verbose = false;
 	o->task = -1;
+	o->init = NN_INIT_AUTO;
+	o->n_layers = -1;
+	o->lr_schedule = NN_SCHEDULE_CONSTANT;
+	o->step_size = 10;
+	o->gamma = NAN;
+	o->restore_best = true;
+}
+
+/* Fill what the user left to defaults that depend on other options. */
+static void
+ResolveDefaults(NNOptions *o)
+{
+	NNOptConfig def;
+	float	   *mine[] = {&o->opt.learning_rate, &o->opt.beta1, &o->opt.beta2, &o->opt.epsilon,
+	&o->opt.momentum, &o->opt.rho, &o->opt.weight_decay};
+	float	   *theirs[] = {&def.learning_rate, &def.beta1, &def.beta2, &def.epsilon,
+	&def.momentum, &def.rho, &def.weight_decay};
+
+	nn_optimizer_defaults(o->optimizer, &def);
+	for (int i = 0; i < lengthof(mine); i++)
+		if (isnan(*mine[i]))
+			*mine[i] = *theirs[i];
+	if (isnan(o->gamma))
+		o->gamma = o->lr_schedule == NN_SCHEDULE_STEP ? 0.1f :
+			o->lr_schedule == NN_SCHEDULE_EXPONENTIAL ? 0.95f : 1.0f;
+	for (int i = 0; i < o->n_layers; i++)
+	{
+		NNLayerOption *l = &o->layers[i];
+
+		if (l->activation < 0)
+			l->activation = o->activation;
+		if (l->dropout < 0)
+			l->dropout = o->dropout;
+		if (l->batch_norm < 0)
+			l->batch_norm = o->batch_norm;
+	}
 }
 
 void
@@ -234,7 +611,6 @@ nn_options_parse(Jsonb *options, NNOptionsFor caller, NNOptions *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options must be a JSON object")));
-
 	it = options != NULL ? JsonbIteratorInit(&options->root) : NULL;
 	while (it != NULL && (tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -243,6 +619,142 @@ nn_options_parse(Jsonb *options, NNOptionsFor caller, NNOptions *out)
 		else if (tok == WJB_VALUE)
 			SetOption(key, &v, caller, out);
 	}
-	if (isnan(out->learning_rate))
-		out->learning_rate = nn_optimizer_default_lr(out->optimizer);
+	ResolveDefaults(out);
+}
+
+/* ---------- the record a model keeps ---------- */
+
+static void
+Key(StringInfo s, const char *key)
+{
+	if (s->data[s->len - 1] != '{')
+		appendStringInfoChar(s, ',');
+	escape_json(s, key);
+	appendStringInfoChar(s, ':');
+}
+
+static void
+Number(StringInfo s, const char *key, float v)
+{
+	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
+
+	Key(s, key);
+	float_to_shortest_decimal_buf(v, buf);
+	appendStringInfoString(s, buf);
+}
+
+static void
+String(StringInfo s, const char *key, const char *v)
+{
+	Key(s, key);
+	escape_json(s, v);
+}
+
+static void
+Bool(StringInfo s, const char *key, bool v)
+{
+	Key(s, key);
+	appendStringInfoString(s, v ? "true" : "false");
+}
+
+static void
+RecordLayers(StringInfo s, const NNOptions *o)
+{
+	Key(s, "layers");
+	appendStringInfoChar(s, '[');
+	for (int i = 0; i < o->n_layers; i++)
+	{
+		const NNLayerOption *l = &o->layers[i];
+
+		appendStringInfo(s, "%s{\"units\":%d", i > 0 ? "," : "", l->units);
+		String(s, "activation", nn_activation_name(l->activation));
+		Number(s, "dropout", l->dropout);
+		Bool(s, "batch_norm", l->batch_norm);
+		appendStringInfoChar(s, '}');
+	}
+	appendStringInfoChar(s, ']');
+}
+
+static void
+RecordNetwork(StringInfo s, const NNOptions *o)
+{
+	String(s, "activation", nn_activation_name(o->activation));
+	Bool(s, "batch_norm", o->batch_norm);
+	appendStringInfo(s, ",\"batch_size\":%d", o->batch_size);
+	Number(s, "beta1", o->opt.beta1);
+	Number(s, "beta2", o->opt.beta2);
+	if (o->reg.clip_global_norm > 0)
+		Number(s, "clip_global_norm", o->reg.clip_global_norm);
+	if (o->reg.clip_norm > 0)
+		Number(s, "clip_norm", o->reg.clip_norm);
+	if (o->reg.clip_value > 0)
+		Number(s, "clip_value", o->reg.clip_value);
+	Number(s, "delta", o->delta);
+	Number(s, "dropout", o->dropout);
+	Number(s, "epsilon", o->opt.epsilon);
+	/* left out when chosen per layer from the activation */
+	if (o->init != NN_INIT_AUTO)
+		String(s, "init", nn_init_name(o->init));
+	Number(s, "l1", o->reg.l1);
+	Number(s, "l2", o->reg.l2);
+	if (o->n_layers >= 0)
+		RecordLayers(s, o);
+	Number(s, "learning_rate", o->opt.learning_rate);
+	if (o->loss >= 0)
+		String(s, "loss", nn_loss_name(o->loss));
+	Number(s, "momentum", o->opt.momentum);
+	String(s, "optimizer", nn_optimizer_name(o->optimizer));
+	Number(s, "rho", o->opt.rho);
+	appendStringInfo(s, ",\"seed\":" INT64_FORMAT, o->seed);
+	if (o->task >= 0)
+		String(s, "task", o->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
+	Number(s, "weight_decay", o->opt.weight_decay);
+}
+
+static void
+RecordTraining(StringInfo s, const NNOptions *o)
+{
+	if (o->class_weight_balanced)
+		String(s, "class_weight", "balanced");
+	else if (o->n_class_weights > 0)
+	{
+		Key(s, "class_weight");
+		appendStringInfoChar(s, '{');
+		for (int i = 0; i < o->n_class_weights; i++)
+			Number(s, o->class_weight_labels[i], o->class_weights[i]);
+		appendStringInfoChar(s, '}');
+	}
+	appendStringInfo(s, ",\"epochs\":%d", o->epochs);
+	Number(s, "gamma", o->gamma);
+	String(s, "lr_schedule", nn_schedule_name(o->lr_schedule));
+	appendStringInfo(s, ",\"patience\":%d", o->patience);
+	Bool(s, "restore_best", o->restore_best);
+	Bool(s, "standardize", o->standardize);
+	appendStringInfo(s, ",\"step_size\":%d", o->step_size);
+	Number(s, "validation_fraction", o->validation_fraction);
+	appendStringInfo(s, ",\"warmup_epochs\":%d", o->warmup_epochs);
+	if (o->weight_column != NULL)
+		String(s, "weight_column", o->weight_column);
+}
+
+char *
+nn_options_record(const NNOptions *o, NNOptionsFor caller)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	RecordNetwork(&s, o);
+	if (caller != NN_OPTIONS_INIT)
+		RecordTraining(&s, o);
+	appendStringInfoChar(&s, '}');
+	return s.data;
+}
+
+void
+nn_options_from_record(const char *json, NNOptions *out)
+{
+	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+
+	nn_options_parse(jb, NN_OPTIONS_TRAIN | NN_OPTIONS_INIT | NN_OPTIONS_CONTINUE, out);
 }

@@ -11,6 +11,7 @@
 #include "access/detoast.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -28,11 +29,17 @@ typedef struct ScoreCache
 	NNModel    *model;
 	NNWork		work;
 	float	   *x;				/* one standardized row */
+	NNWork		batch_work;		/* nn_predict_batch, bound on first use */
+	float	   *batch_x;
 } ScoreCache;
+
+/* rows nn_predict_batch runs through the network at once */
+#define SCORE_BATCH 256
 
 PG_FUNCTION_INFO_V1(nn_predict);
 PG_FUNCTION_INFO_V1(nn_predict_class);
 PG_FUNCTION_INFO_V1(nn_predict_proba);
+PG_FUNCTION_INFO_V1(nn_predict_batch);
 
 static ScoreCache *
 BuildCache(FunctionCallInfo fcinfo, bytea *b)
@@ -91,6 +98,15 @@ GetScoreCache(FunctionCallInfo fcinfo)
 	return c;
 }
 
+/* a classifier's class index, or a regressor's value in target units */
+static double
+Prediction(const NNModel *m, const float *out)
+{
+	if (m->task == NN_TASK_CLASSIFICATION)
+		return (double) nn_predicted_class(m, out);
+	return (double) out[0] * m->y_std + m->y_mean;
+}
+
 /* Run the network on the features argument; returns output activations. */
 static const float *
 ScoreRow(FunctionCallInfo fcinfo, ScoreCache **cache)
@@ -109,20 +125,6 @@ ScoreRow(FunctionCallInfo fcinfo, ScoreCache **cache)
 	return nn_net_forward(&m->net, &c->work, c->x, 1);
 }
 
-static uint32
-PredictedClass(const NNModel *m, const float *out)
-{
-	uint32		n_out = nn_net_outputs(&m->net);
-	uint32		best = 0;
-
-	if (m->net.loss == NN_LOSS_BINARY_CROSS_ENTROPY)
-		return out[0] >= 0.5f ? 1 : 0;
-	for (uint32 i = 1; i < n_out; i++)
-		if (out[i] > out[best])
-			best = i;
-	return best;
-}
-
 static void
 RequireClassifier(const NNModel *m, const char *fn)
 {
@@ -138,11 +140,8 @@ nn_predict(PG_FUNCTION_ARGS)
 {
 	ScoreCache *c;
 	const float *out = ScoreRow(fcinfo, &c);
-	NNModel    *m = c->model;
 
-	if (m->task == NN_TASK_CLASSIFICATION)
-		PG_RETURN_FLOAT8((double) PredictedClass(m, out));
-	PG_RETURN_FLOAT8((double) out[0] * m->y_std + m->y_mean);
+	PG_RETURN_FLOAT8(Prediction(c->model, out));
 }
 
 Datum
@@ -152,7 +151,7 @@ nn_predict_class(PG_FUNCTION_ARGS)
 	const float *out = ScoreRow(fcinfo, &c);
 
 	RequireClassifier(c->model, "nn_predict_class");
-	PG_RETURN_TEXT_P(cstring_to_text(c->model->classes[PredictedClass(c->model, out)]));
+	PG_RETURN_TEXT_P(cstring_to_text(c->model->classes[nn_predicted_class(c->model, out)]));
 }
 
 Datum
@@ -166,7 +165,7 @@ nn_predict_proba(PG_FUNCTION_ARGS)
 
 	RequireClassifier(m, "nn_predict_proba");
 	elems = palloc(n_classes * sizeof(Datum));
-	if (m->net.loss == NN_LOSS_BINARY_CROSS_ENTROPY)
+	if (m->net.loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY)
 	{
 		elems[0] = Float4GetDatum(1.0f - out[0]);
 		elems[1] = Float4GetDatum(out[0]);
@@ -176,4 +175,78 @@ nn_predict_proba(PG_FUNCTION_ARGS)
 			elems[i] = Float4GetDatum(out[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n_classes, FLOAT4OID, sizeof(float4),
 										  true, TYPALIGN_INT));
+}
+
+static void
+BindBatchWork(ScoreCache *c)
+{
+	NNNet	   *net = &c->model->net;
+
+	if (c->batch_x != NULL)
+		return;
+	nn_work_bind(&c->batch_work, net,
+				 MemoryContextAllocExtended(c->cxt, nn_work_floats(net, SCORE_BATCH, false) * sizeof(float),
+											MCXT_ALLOC_HUGE),
+				 SCORE_BATCH, false);
+	c->batch_x = MemoryContextAllocExtended(c->cxt, (size_t) SCORE_BATCH * nn_model_inputs(c->model) *
+											sizeof(float), MCXT_ALLOC_HUGE);
+}
+
+/* rows: a 2-D real array, one row of features per line */
+static float *
+BatchRows(ArrayType *arr, uint32 n_in, int *n_rows)
+{
+	if (ARR_ELEMTYPE(arr) != FLOAT4OID)
+		elog(ERROR, "nn_predict_batch: expected a real[] array");
+	if (ARR_NDIM(arr) == 0)
+	{
+		*n_rows = 0;
+		return NULL;
+	}
+	if (ARR_NDIM(arr) != 2 || (uint32) ARR_DIMS(arr)[1] != n_in)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("nn_predict_batch rows must be a 2-D array of rows with %u features each", n_in),
+				 errhint("Build it with array_agg(features), which stacks 1-D arrays of equal length.")));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("nn_predict_batch rows must not contain NULL elements")));
+	*n_rows = ARR_DIMS(arr)[0];
+	return (float *) ARR_DATA_PTR(arr);
+}
+
+/*
+ * nn_predict for many rows at once: the rows go through the network
+ * SCORE_BATCH at a time, as matrix products rather than one product per row.
+ */
+Datum
+nn_predict_batch(PG_FUNCTION_ARGS)
+{
+	ScoreCache *c = GetScoreCache(fcinfo);
+	NNModel    *m = c->model;
+	uint32		n_in = nn_model_inputs(m);
+	uint32		n_out = nn_net_outputs(&m->net);
+	int			n_rows;
+	float	   *rows = BatchRows(PG_GETARG_ARRAYTYPE_P(1), n_in, &n_rows);
+	Datum	   *result = palloc(Max(n_rows, 1) * sizeof(Datum));
+
+	/* NaN and infinity checks over the whole array, positions as flattened */
+	nn_check_features(rows, n_rows * (int) n_in, (uint32) n_rows * n_in);
+	BindBatchWork(c);
+	for (int start = 0; start < n_rows; start += SCORE_BATCH)
+	{
+		int			b = Min(SCORE_BATCH, n_rows - start);
+		const float *out;
+
+		memcpy(c->batch_x, rows + (size_t) start * n_in, (size_t) b * n_in * sizeof(float));
+		if (m->standardized)
+			nn_standardize_rows(c->batch_x, m->x_mean, m->x_std, b, n_in);
+		out = nn_net_forward(&m->net, &c->batch_work, c->batch_x, b);
+		for (int r = 0; r < b; r++)
+			result[start + r] = Float8GetDatum(Prediction(m, out + (size_t) r * n_out));
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(result, n_rows, FLOAT8OID, sizeof(float8),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

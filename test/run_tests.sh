@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Command 2, the test suite (what CI runs via .ci/run). Stages, each counted
-# as one item: build (must be warning-free), unit (C unit tests), regress
-# (pg_regress via make installcheck against a throwaway cluster).
+# Command 2, the test suite (what CI runs via .ci/run). Stages: build (must be
+# warning-free), unit and sanitize (C unit tests and gradient checks, plain
+# and under ASan+UBSan), regress (pg_regress via make installcheck against a
+# throwaway cluster) and toolkit (the training-toolkit acceptance table).
+# Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
 set -euo pipefail
@@ -78,6 +80,19 @@ else
         head -n 200 "$REPO/regression.diffs"
     fi
     rm -f "$reglog"
+    # the toolkit acceptance table (issue 3): each row a check
+    toollog="$(mktemp)"
+    bash "$REPO/test/toolkit_acceptance.sh" 2>&1 | tee "$toollog" || true
+    line="$(grep -E '^toolkit: [0-9]+ passed, [0-9]+ failed$' "$toollog" || true)"
+    if [ -z "$line" ]; then
+        fail toolkit "did not run"
+    else
+        tp="$(sed -E 's/^toolkit: ([0-9]+) passed.*/\1/' <<<"$line")"
+        tf="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")"
+        passed=$((passed + tp)); failed=$((failed + tf))
+        echo "== toolkit: $tp passed, $tf failed"
+    fi
+    rm -f "$toollog"
 fi
 
 # Stop now (the EXIT trap would too) so nothing is printed after the summary.

@@ -1,10 +1,21 @@
 /*
  * activations.c - element-wise activations, softmax, and derivatives.
+ *
+ * The rectifier loops must not branch on the sign: on inputs of random
+ * sign (batch-normalized ones, say) every other branch mispredicts, which
+ * made them ~5 ns per element instead of under 1.  gcc turns a ternary,
+ * an if, fmaxf or a multiplication by a comparison into a branch; it does
+ * not turn a table lookup indexed by a comparison, or integer masking.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "activations.h"
+
+/* factors of the rectifiers' derivatives, indexed by y > 0 */
+static const float relu_slope[2] = {0.0f, 1.0f};
+static const float leaky_slope[2] = {NN_LEAKY_SLOPE, 1.0f};
 
 static const char *const act_names[NN_ACT_COUNT] = {
 	"identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"
@@ -37,6 +48,21 @@ Sigmoid(float z)
 
 		return e / (1.0f + e);
 	}
+}
+
+/*
+ * max(z, 0) through the bits: z when it is above 0 (bits in [1, +inf]),
+ * else +0, NaN included, as z > 0 ? z : 0.
+ */
+static inline float
+Relu(float z)
+{
+	uint32_t	bits;
+
+	memcpy(&bits, &z, sizeof(bits));
+	bits &= 0u - (uint32_t) (bits - 1u < 0x7F800000u);
+	memcpy(&z, &bits, sizeof(z));
+	return z;
 }
 
 static void
@@ -81,11 +107,11 @@ nn_activation_forward(NNActivation act, float *z, size_t rows, size_t cols)
 			break;
 		case NN_ACT_RELU:
 			for (size_t i = 0; i < n; i++)
-				z[i] = z[i] > 0.0f ? z[i] : 0.0f;
+				z[i] = Relu(z[i]);
 			break;
 		case NN_ACT_LEAKY_RELU:
 			for (size_t i = 0; i < n; i++)
-				z[i] = z[i] > 0.0f ? z[i] : NN_LEAKY_SLOPE * z[i];
+				z[i] *= leaky_slope[z[i] > 0.0f];
 			break;
 		case NN_ACT_SOFTMAX:
 			SoftmaxRows(z, rows, cols);
@@ -110,14 +136,12 @@ nn_activation_backward(NNActivation act, const float *y, float *g, size_t n)
 			break;
 		case NN_ACT_RELU:
 			for (size_t i = 0; i < n; i++)
-				if (y[i] <= 0.0f)
-					g[i] = 0.0f;
+				g[i] *= relu_slope[y[i] > 0.0f];
 			break;
 		case NN_ACT_LEAKY_RELU:
 			/* y > 0 exactly when z > 0, since the slope is positive */
 			for (size_t i = 0; i < n; i++)
-				if (y[i] <= 0.0f)
-					g[i] *= NN_LEAKY_SLOPE;
+				g[i] *= leaky_slope[y[i] > 0.0f];
 			break;
 		default:
 			/* identity; softmax never reaches here (fused with its loss) */

@@ -1,10 +1,12 @@
 /*
- * network.h - a feed-forward network of dense layers: layout, seeded
- * initialization, forward, backward and one training step over a minibatch.
+ * network.h - a feed-forward network: dense layers, each optionally
+ * followed by batch normalization (before the activation) and dropout
+ * (after it); seeded initialization; forward and backward passes; one
+ * training step with penalties, gradient clipping and an optimizer update.
  *
- * The network owns no memory: parameters, optimizer state and the
- * workspace are float arrays the caller allocates (palloc in the server,
- * malloc in the C tests), sized by the functions below.
+ * The network owns no memory: parameters, running statistics, optimizer
+ * state and the workspace are float arrays the caller allocates (palloc in
+ * the server, malloc in the C tests), sized by the functions below.
  */
 #ifndef NN_NETWORK_H
 #define NN_NETWORK_H
@@ -24,26 +26,50 @@
 #define NN_MAX_PARAMS (64 * 1024 * 1024)	/* 256 MB of float32 weights */
 #define NN_MAX_BATCH 65536
 
+/* batch normalization: running = m running + (1 - m) batch; eps in sqrt */
+#define NN_BN_MOMENTUM 0.9f
+#define NN_BN_EPSILON 1e-5f
+
 typedef enum NNInit
 {
 	NN_INIT_AUTO = 0,			/* He for (leaky) ReLU, Xavier otherwise */
-	NN_INIT_HE = 1,
-	NN_INIT_XAVIER = 2,
+	NN_INIT_HE = 1,				/* normal, sd sqrt(2 / in) */
+	NN_INIT_XAVIER = 2,			/* normal, sd sqrt(2 / (in + out)) */
+	NN_INIT_UNIFORM = 3,		/* uniform in +-sqrt(1 / in) */
 	NN_INIT_COUNT
 } NNInit;
+
+const char *nn_init_name(NNInit init);
+int			nn_init_from_name(const char *name);
+
+/* Penalties on weights (never biases or batch-norm parameters) and clipping. */
+typedef struct NNRegConfig
+{
+	float		l1;				/* adds l1 * sum |w| to the loss */
+	float		l2;				/* adds l2 * sum w^2 to the loss */
+	float		clip_value;		/* > 0: clamp each gradient element to +-clip_value */
+	float		clip_norm;		/* > 0: scale each tensor's gradient to L2 norm <= clip_norm */
+	float		clip_global_norm;	/* > 0: the same over all tensors together */
+} NNRegConfig;
 
 typedef struct NNNet
 {
 	uint32_t	n_layers;		/* dense layers, the output layer included */
 	uint32_t	widths[NN_MAX_LAYERS + 1];	/* widths[0] = number of inputs */
 	uint8_t		act[NN_MAX_LAYERS]; /* activation after each layer */
-	NNLoss		loss;
+	uint8_t		batch_norm[NN_MAX_LAYERS];	/* 1: normalize before act (hidden only) */
+	float		dropout[NN_MAX_LAYERS]; /* rate in [0, 1) after act (hidden only) */
+	NNLossConfig loss;
 	NNOptimizer optimizer;
 	NNOptConfig opt;
+	NNRegConfig reg;
 	uint32_t	batch_size;
+	float		lr_factor;		/* schedule multiplier of opt.learning_rate */
 
 	size_t		n_params;
-	float	   *params;			/* per layer: W (out x in), then b (out) */
+	float	   *params;			/* per layer: W (out x in), b (out), [gamma, beta] */
+	size_t		n_stats;
+	float	   *stats;			/* per batch-normalized layer: running mean, var */
 	float	   *opt_state;		/* n_params * state_per_param floats */
 	uint64_t	opt_step;		/* updates applied so far */
 } NNNet;
@@ -52,44 +78,80 @@ typedef struct NNNet
 typedef struct NNWork
 {
 	size_t		max_batch;
-	float	   *acts[NN_MAX_LAYERS + 1];	/* acts[0] points at the input */
+	bool		training;
+	float	   *in[NN_MAX_LAYERS + 1];	/* input of layer l; in[0] = x */
+	float	   *acts[NN_MAX_LAYERS + 1];	/* output of layer l-1's activation */
+	/* training only: */
+	float	   *mask[NN_MAX_LAYERS + 1];	/* dropout scale, 0 or 1 / (1 - rate) */
+	float	   *zhat[NN_MAX_LAYERS + 1];	/* batch-normalized pre-activation */
+	float	   *bn_mean[NN_MAX_LAYERS + 1];	/* batch mean of each unit */
+	float	   *bn_inv_std[NN_MAX_LAYERS + 1];	/* 1 / sqrt(batch var + eps) */
 	float	   *delta_a;		/* max_batch x max width, ping-pong */
 	float	   *delta_b;
 	float	   *grads;			/* n_params */
 } NNWork;
 
 /*
- * Check widths, layer count and parameter count against the limits and set
- * n_params.  Returns NULL when valid, else a static message.
+ * Check widths, layer count, parameter count, dropout rates and batch-norm
+ * placement against the limits; set n_params and n_stats.  Returns NULL
+ * when valid, else a static message.
  */
 const char *nn_net_layout(NNNet *net);
 
 size_t		nn_net_weight_offset(const NNNet *net, uint32_t layer);
 size_t		nn_net_bias_offset(const NNNet *net, uint32_t layer);
+/* only for batch-normalized layers: */
+size_t		nn_net_gamma_offset(const NNNet *net, uint32_t layer);
+size_t		nn_net_beta_offset(const NNNet *net, uint32_t layer);
+size_t		nn_net_stats_offset(const NNNet *net, uint32_t layer);	/* mean; var follows */
 size_t		nn_net_state_floats(const NNNet *net);
 uint32_t	nn_net_outputs(const NNNet *net);
 
-/* Random weights (seeded) and zero biases; zeroes optimizer state. */
+/*
+ * Random weights (seeded), zero biases, batch-norm gamma 1 and beta 0,
+ * running mean 0 and variance 1; zeroes the optimizer state and step.
+ */
 void		nn_net_init_params(NNNet *net, NNInit init, NNRng *rng);
 
 size_t		nn_work_floats(const NNNet *net, size_t max_batch, bool training);
 void		nn_work_bind(NNWork *work, const NNNet *net, float *buf,
 						 size_t max_batch, bool training);
 
-/* Forward pass; returns the output activations (batch x outputs). */
+/*
+ * Inference: batch normalization with the running statistics, no dropout.
+ * Returns the output activations (batch x outputs), work->acts[n_layers].
+ */
 const float *nn_net_forward(const NNNet *net, NNWork *work, const float *x,
 							size_t batch);
 
 /*
- * Forward and backward pass: fills work->grads with the gradient of the
- * mean loss over the batch and returns the summed loss.
+ * Training-mode forward (batch statistics; dropout masks drawn from rng,
+ * none when rng is NULL) and backward pass: fills work->grads with the
+ * gradient of the batch's mean loss (weighted by weight, NULL for 1) and
+ * returns the summed loss.  Penalties are not included.  Needs a work
+ * bound with training = true.
  */
 double		nn_net_gradient(const NNNet *net, NNWork *work, const float *x,
-							const float *target, size_t batch);
+							const float *target, const float *weight,
+							size_t batch, NNRng *rng);
 
-/* nn_net_gradient followed by one optimizer update; returns summed loss. */
+/* l1 * sum |w| + l2 * sum w^2 over the weights */
+double		nn_net_penalty(const NNNet *net);
+
+/*
+ * Add the penalties' gradient to grads (weights only), then clip: element
+ * values, then each tensor's norm, then the global norm.
+ */
+void		nn_net_regularize(const NNNet *net, float *grads);
+
+/*
+ * nn_net_gradient, nn_net_regularize, one optimizer update with learning
+ * rate opt.learning_rate * lr_factor, and the running batch-norm
+ * statistics; returns the summed loss (without penalties).
+ */
 double		nn_net_train_batch(NNNet *net, NNWork *work, const float *x,
-							   const float *target, size_t batch);
+							   const float *target, const float *weight,
+							   size_t batch, NNRng *rng);
 
 /* x[r][c] = (x[r][c] - mean[c]) / std[c] in place */
 void		nn_standardize_rows(float *x, const float *mean, const float *std,

@@ -1,0 +1,724 @@
+/*
+ * rows.c - reading training rows: resolve the source (a table, view or
+ * single SELECT), check the target, feature and weight columns, and read
+ * them with an SPI cursor into float rows held in memory within
+ * nn.train_memory.  Class labels are collected as text and numbered.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/regproc.h"
+
+#include "nn.h"
+
+#define FETCH_ROWS 1000
+#define MAX_TRAIN_ROWS ((int64) PG_INT32_MAX)
+
+/* nn.train_memory, in MB: rows nn_train may hold in memory */
+int			nn_train_memory_mb = 1024;
+
+typedef struct ClassLabel
+{
+	char	   *text;			/* hash key: the label as text */
+	int			id;				/* order of first appearance */
+	int64		ikey;			/* sort keys for integer/boolean and */
+	double		dkey;			/* floating-point targets */
+} ClassLabel;
+
+/* ---------- source and columns ---------- */
+
+static bool
+IsQuery(const char *source)
+{
+	while (*source == ' ' || *source == '\t' || *source == '\n' || *source == '\r' || *source == '(')
+		source++;
+	return (pg_strncasecmp(source, "select", 6) == 0 && !isalnum((unsigned char) source[6]) &&
+			source[6] != '_') ||
+		(pg_strncasecmp(source, "with", 4) == 0 && !isalnum((unsigned char) source[4]) &&
+		 source[4] != '_');
+}
+
+/*
+ * A query source must parse as exactly one SELECT (WITH included), so that
+ * wrapping it as a subquery cannot be escaped to run other statements.
+ */
+static void
+SourceSyntaxErrorCallback(void *arg)
+{
+	int			pos = geterrposition();
+
+	/* point the error cursor into the source text, not the calling query */
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
+static void
+CheckSingleSelect(const char *query)
+{
+	ErrorContextCallback cb = {error_context_stack, SourceSyntaxErrorCallback, (void *) query};
+	List	   *stmts;
+
+	error_context_stack = &cb;
+	stmts = raw_parser(query, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
+
+	if (list_length(stmts) != 1 ||
+		!IsA(castNode(RawStmt, linitial(stmts))->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source query must be a single SELECT statement"),
+				 errdetail("A query source may start with WITH, but cannot modify data or hold several statements.")));
+}
+
+/* The FROM item: a quoted relation name, or the query as a subquery. */
+static char *
+ResolveSource(const char *source)
+{
+	RangeVar   *rv;
+	Oid			relid;
+
+	if (IsQuery(source))
+	{
+		char	   *q = pstrdup(source);
+		int			len = strlen(q);
+
+		while (len > 0 && (q[len - 1] == ';' || isspace((unsigned char) q[len - 1])))
+			q[--len] = '\0';
+		CheckSingleSelect(q);
+		return psprintf("(%s\n) AS nn_source", q);
+	}
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table or view not found: %s", source),
+				 errhint("source is a table or view name, or a query starting with SELECT or WITH.")));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+static int
+FindColumn(TupleDesc desc, const char *name, const char *role)
+{
+	int			found = -1;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0)
+			continue;
+		if (found >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_AMBIGUOUS_COLUMN),
+					 errmsg("%s column \"%s\" appears more than once in the source", role, name)));
+		found = i;
+	}
+	if (found < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("%s column \"%s\" does not exist in the source", role, name),
+				 errhint("Column names are exact and case-sensitive.")));
+	return found;
+}
+
+static bool
+IsNumericScalar(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID || type == FLOAT4OID ||
+		type == FLOAT8OID || type == NUMERICOID || type == BOOLOID;
+}
+
+static NNFeatureColumn
+DescribeFeature(TupleDesc desc, int col)
+{
+	Form_pg_attribute att = TupleDescAttr(desc, col);
+	NNFeatureColumn f;
+
+	f.name = pstrdup(NameStr(att->attname));
+	f.width = 1;
+	if (IsNumericScalar(att->atttypid))
+	{
+		f.kind = NN_COL_SCALAR;
+		f.type = att->atttypid;
+	}
+	else if (att->atttypid == FLOAT4ARRAYOID || att->atttypid == FLOAT8ARRAYOID)
+	{
+		f.kind = NN_COL_ARRAY;
+		f.type = att->atttypid == FLOAT4ARRAYOID ? FLOAT4OID : FLOAT8OID;
+		f.width = -1;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("feature column \"%s\" has type %s", f.name, format_type_be(att->atttypid)),
+				 errdetail("Features must be numeric, boolean, real[] or double precision[] columns.")));
+	return f;
+}
+
+static NNTask
+TaskForTarget(Oid type, int forced, const char *name)
+{
+	bool		label_type = type == TEXTOID || type == VARCHAROID || type == BPCHAROID ||
+		type == BOOLOID || type == INT2OID || type == INT4OID || type == INT8OID;
+	bool		value_type = type == FLOAT4OID || type == FLOAT8OID || type == NUMERICOID;
+
+	if (!label_type && !value_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s", name, format_type_be(type)),
+				 errdetail("Targets must be text, boolean or integer (classification), or real, double precision or numeric (regression).")));
+	if (forced == NN_TASK_REGRESSION && !(value_type || type == BOOLOID || type == INT2OID ||
+										  type == INT4OID || type == INT8OID))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s, which cannot be a regression target",
+						name, format_type_be(type))));
+	if (forced >= 0)
+		return (NNTask) forced;
+	return label_type ? NN_TASK_CLASSIFICATION : NN_TASK_REGRESSION;
+}
+
+static void
+AddFeature(NNRows *d, TupleDesc desc, int target_col, const char *name)
+{
+	int			col = FindColumn(desc, name, "feature");
+
+	if (col == target_col)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" cannot be both the target and a feature", name)));
+	for (int j = 0; j < d->n_features; j++)
+		if (strcmp(d->features[j].name, name) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("feature column \"%s\" is listed more than once", name)));
+	d->features[d->n_features++] = DescribeFeature(desc, col);
+}
+
+/* names NULL: every column but the target and weight column, in order */
+static void
+ChooseFeatures(NNRows *d, TupleDesc desc, int target_col, char **names, int count)
+{
+	d->features = palloc((Max(desc->natts, count) + 1) * sizeof(NNFeatureColumn));
+	d->n_features = 0;
+	if (names == NULL)
+	{
+		for (int i = 0; i < desc->natts; i++)
+		{
+			const char *name = NameStr(TupleDescAttr(desc, i)->attname);
+
+			if (i != target_col && !TupleDescAttr(desc, i)->attisdropped &&
+				(d->weight_column == NULL || strcmp(name, d->weight_column) != 0))
+				AddFeature(d, desc, target_col, name);
+		}
+	}
+	else
+		for (int i = 0; i < count; i++)
+			AddFeature(d, desc, target_col, names[i]);
+	if (d->n_features == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no feature columns"),
+				 errdetail("The source needs at least one column besides the target.")));
+}
+
+static char **
+FeatureNames(ArrayType *names, int *count)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, count);
+	out = palloc((*count + 1) * sizeof(char *));
+	for (int i = 0; i < *count; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("features must not contain NULL column names")));
+		out[i] = TextDatumGetCString(elems[i]);
+	}
+	return out;
+}
+
+static char *
+BuildQuery(const NNRows *d, const char *from, const char *target)
+{
+	StringInfoData q;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT %s", quote_identifier(target));
+	for (int i = 0; i < d->n_features; i++)
+		appendStringInfo(&q, ", %s", quote_identifier(d->features[i].name));
+	if (d->weight_column != NULL)
+		appendStringInfo(&q, ", %s", quote_identifier(d->weight_column));
+	appendStringInfo(&q, " FROM %s", from);
+	return q.data;
+}
+
+/* ---------- reading rows ---------- */
+
+static void
+CheckFinite(double v, const char *column)
+{
+	if (isnan(v) || isinf(v) || fabs(v) > FLT_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("column \"%s\" has a NaN or infinite value (or one beyond the range of real)",
+						column)));
+}
+
+static double
+ScalarValue(Datum v, Oid type)
+{
+	switch (type)
+	{
+		case BOOLOID:
+			return DatumGetBool(v) ? 1.0 : 0.0;
+		case INT2OID:
+			return DatumGetInt16(v);
+		case INT4OID:
+			return DatumGetInt32(v);
+		case INT8OID:
+			return (double) DatumGetInt64(v);
+		case FLOAT4OID:
+			return DatumGetFloat4(v);
+		case FLOAT8OID:
+			return DatumGetFloat8(v);
+		case NUMERICOID:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
+		default:
+			elog(ERROR, "unexpected column type %u", type);
+	}
+}
+
+/* The array's elements as floats into out; returns its length. */
+static int
+ArrayValues(Datum v, NNFeatureColumn *f, float *out, bool *has_null)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(v);
+	int			n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature column \"%s\" has a %d-dimensional array; one dimension expected",
+						f->name, ARR_NDIM(arr))));
+	*has_null = ARR_HASNULL(arr) && array_contains_nulls(arr);
+	if (*has_null || out == NULL)
+		return n;
+	if (n != f->width)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature column \"%s\" has an array of length %d, expected %d",
+						f->name, n, f->width),
+				 errdetail("Every array in a feature column must have the length of the first one.")));
+	for (int i = 0; i < n; i++)
+	{
+		double		e = f->type == FLOAT4OID ? ((float4 *) ARR_DATA_PTR(arr))[i] :
+			((float8 *) ARR_DATA_PTR(arr))[i];
+
+		CheckFinite(e, f->name);
+		out[i] = (float) e;
+	}
+	return n;
+}
+
+/*
+ * On the first complete row, learn array widths and so the input count.
+ * Returns false when the row has a NULL array element (it is skipped).
+ */
+static bool
+SetWidths(NNRows *d, HeapTuple tup, TupleDesc desc)
+{
+	int64		total = 0;
+
+	for (int i = 0; i < d->n_features; i++)
+	{
+		NNFeatureColumn *f = &d->features[i];
+		bool		isnull,
+					has_null;
+
+		if (f->kind == NN_COL_ARRAY)
+		{
+			f->width = ArrayValues(heap_getattr(tup, i + 2, desc, &isnull), f, NULL, &has_null);
+			if (has_null)
+				return false;
+			if (f->width == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" has an empty array", f->name)));
+		}
+		total += f->width;
+	}
+	if (total > NN_MAX_WIDTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("features give %lld inputs, more than the %d allowed",
+						(long long) total, NN_MAX_WIDTH)));
+	d->n_inputs = (int) total;
+	return true;
+}
+
+static void
+GrowRows(NNRows *d)
+{
+	int64		cap = d->capacity == 0 ? 1024 : d->capacity * 2;
+	Size		budget = (Size) nn_train_memory_mb * 1024 * 1024;
+	Size		bytes;
+
+	if (d->n_rows >= MAX_TRAIN_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("more than %lld training rows", (long long) MAX_TRAIN_ROWS)));
+	bytes = mul_size((Size) cap, (Size) (d->n_inputs + 2) * sizeof(float));
+	if (bytes > budget)
+	{
+		/* the last doubling may overshoot: try the rows that still fit */
+		cap = budget / ((d->n_inputs + 2) * sizeof(float));
+		if (cap <= d->n_rows)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("training rows need more than nn.train_memory (%d MB)", nn_train_memory_mb),
+					 errhint("Raise nn.train_memory, or train on a sample or with the nn_fit aggregate.")));
+	}
+	if (d->x == NULL)
+	{
+		d->x = MemoryContextAllocHuge(d->cxt, (Size) cap * d->n_inputs * sizeof(float));
+		d->y = MemoryContextAllocHuge(d->cxt, (Size) cap * sizeof(float));
+		d->w = MemoryContextAllocHuge(d->cxt, (Size) cap * sizeof(float));
+	}
+	else
+	{
+		d->x = repalloc_huge(d->x, (Size) cap * d->n_inputs * sizeof(float));
+		d->y = repalloc_huge(d->y, (Size) cap * sizeof(float));
+		d->w = repalloc_huge(d->w, (Size) cap * sizeof(float));
+	}
+	d->capacity = cap;
+}
+
+static int
+LabelId(NNRows *d, Datum v)
+{
+	char	   *text;
+	ClassLabel *label;
+	bool		found;
+	Oid			type = d->target_type;
+
+	if (type == BOOLOID)
+		text = DatumGetBool(v) ? "true" : "false";
+	else
+	{
+		Oid			out;
+		bool		varlena;
+
+		getTypeOutputInfo(type, &out, &varlena);
+		text = OidOutputFunctionCall(out, v);
+	}
+	if (strlen(text) > NN_MAX_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a target label is longer than %d bytes", NN_MAX_NAME_BYTES)));
+	label = hash_search(d->labels, &text, HASH_ENTER, &found);
+	if (!found)
+	{
+		if (d->n_labels >= NN_MAX_CLASSES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("target has more than %d distinct values", NN_MAX_CLASSES),
+					 errhint("For a numeric target, set options.task to 'regression'.")));
+		label->text = MemoryContextStrdup(d->cxt, text);
+		label->id = d->n_labels++;
+		label->ikey = type == BOOLOID ? DatumGetBool(v) :
+			(type == INT2OID || type == INT4OID || type == INT8OID) ? (int64) ScalarValue(v, type) : 0;
+		label->dkey = (type == FLOAT4OID || type == FLOAT8OID || type == NUMERICOID) ?
+			ScalarValue(v, type) : 0;
+		if (type == INT8OID)
+			label->ikey = DatumGetInt64(v);
+	}
+	return label->id;
+}
+
+static float
+RowWeight(NNRows *d, HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	double		w = ScalarValue(heap_getattr(tup, d->n_features + 2, desc, &isnull),
+								d->weight_type);
+
+	CheckFinite(w, d->weight_column);
+	if (w < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("weight column \"%s\" has a negative value", d->weight_column)));
+	return (float) w;
+}
+
+/* Append one row; returns false (and counts it) when it has a NULL. */
+static bool
+AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
+{
+	bool		isnull,
+				has_null;
+	Datum		tv = heap_getattr(tup, 1, desc, &isnull);
+	float	   *row;
+	int			pos = 0;
+
+	for (int i = 0; i < desc->natts && !isnull; i++)
+		(void) heap_getattr(tup, i + 1, desc, &isnull);
+	if (isnull)
+		return false;
+	if (d->n_inputs < 0 && !SetWidths(d, tup, desc))
+		return false;
+	if (d->n_rows == d->capacity)
+		GrowRows(d);
+	row = d->x + d->n_rows * d->n_inputs;
+	for (int i = 0; i < d->n_features; i++)
+	{
+		NNFeatureColumn *f = &d->features[i];
+		Datum		v = heap_getattr(tup, i + 2, desc, &isnull);
+
+		if (f->kind == NN_COL_SCALAR)
+		{
+			double		s = ScalarValue(v, f->type);
+
+			CheckFinite(s, f->name);
+			row[pos] = (float) s;
+		}
+		else
+		{
+			ArrayValues(v, f, row + pos, &has_null);
+			if (has_null)
+				return false;
+		}
+		pos += f->width;
+	}
+	if (d->task == NN_TASK_CLASSIFICATION)
+		d->y[d->n_rows] = (float) LabelId(d, tv);
+	else
+	{
+		double		t = ScalarValue(tv, d->target_type);
+
+		CheckFinite(t, target);
+		d->y[d->n_rows] = (float) t;
+	}
+	d->w[d->n_rows] = d->weight_column != NULL ? RowWeight(d, tup, desc) : 1.0f;
+	d->n_rows++;
+	return true;
+}
+
+static uint32
+LabelHash(const void *key, Size keysize)
+{
+	const char *s = *(const char *const *) key;
+
+	return string_hash(s, strlen(s) + 1);
+}
+
+static int
+LabelMatch(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+ReadRows(NNRows *d, const char *query, const char *target)
+{
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "nn_train rows",
+												 ALLOCSET_DEFAULT_SIZES);
+	SPIPlanPtr	plan = SPI_prepare(query, 0, NULL);
+	Portal		portal;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	/* read-only: a source cannot modify data, even through a WITH clause */
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	for (;;)
+	{
+		MemoryContext old;
+
+		SPI_cursor_fetch(portal, true, FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		old = MemoryContextSwitchTo(rowcxt);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			if (!AddRow(d, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, target))
+				d->skipped++;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(rowcxt);
+}
+
+static void
+DescribeWeightColumn(NNRows *d, TupleDesc desc, int target_col)
+{
+	int			col = FindColumn(desc, d->weight_column, "weight");
+	bool		taken = col == target_col;
+
+	for (int i = 0; i < d->n_features; i++)
+		taken |= strcmp(d->features[i].name, d->weight_column) == 0;
+	if (taken)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weight column \"%s\" is also the target or a feature", d->weight_column)));
+	d->weight_type = TupleDescAttr(desc, col)->atttypid;
+	if (!IsNumericScalar(d->weight_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("weight column \"%s\" has type %s; a numeric column is expected",
+						d->weight_column, format_type_be(d->weight_type))));
+}
+
+static void
+CreateLabelTable(NNRows *d)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(ClassLabel);
+	ctl.hash = LabelHash;
+	ctl.match = LabelMatch;
+	ctl.hcxt = d->cxt;
+	d->labels = hash_create("nn_train labels", 64, &ctl,
+							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/*
+ * Read the rows of spec->source into d (allocated in d->cxt).  For
+ * nn_continue (spec->model set), the columns are the model's.
+ */
+void
+nn_rows_load(NNRows *d, const NNRowsSpec *spec)
+{
+	char	   *from;
+	TupleDesc	desc;
+	int			target_col;
+	char	  **names = NULL;
+	int			n_names = 0;
+	MemoryContext old;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	from = ResolveSource(spec->source);
+	if (SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", from), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not describe the source");
+	desc = SPI_tuptable->tupdesc;
+	target_col = FindColumn(desc, spec->target, "target");
+	d->target_type = TupleDescAttr(desc, target_col)->atttypid;
+	d->task = TaskForTarget(d->target_type, spec->forced_task, spec->target);
+
+	old = MemoryContextSwitchTo(d->cxt);
+	d->target_name = pstrdup(spec->target);
+	if (spec->model != NULL)
+	{
+		names = spec->model->feature_names;
+		n_names = spec->model->n_features;
+	}
+	else if (spec->features != NULL)
+		names = FeatureNames(spec->features, &n_names);
+	d->weight_column = spec->weight_column != NULL ? pstrdup(spec->weight_column) : NULL;
+	ChooseFeatures(d, desc, target_col, names, n_names);
+	if (d->weight_column != NULL)
+		DescribeWeightColumn(d, desc, target_col);
+	CreateLabelTable(d);
+	MemoryContextSwitchTo(old);
+
+	d->n_inputs = -1;
+	ReadRows(d, BuildQuery(d, from, spec->target), spec->target);
+	SPI_finish();
+}
+
+/* ---------- classes and scaling ---------- */
+
+static Oid	sort_type;
+
+static int
+CompareLabels(const void *a, const void *b)
+{
+	const ClassLabel *x = *(ClassLabel *const *) a;
+	const ClassLabel *y = *(ClassLabel *const *) b;
+
+	if (sort_type == FLOAT4OID || sort_type == FLOAT8OID || sort_type == NUMERICOID)
+		return x->dkey < y->dkey ? -1 : x->dkey > y->dkey;
+	if (sort_type == TEXTOID || sort_type == VARCHAROID || sort_type == BPCHAROID)
+		return strcmp(x->text, y->text);
+	return x->ikey < y->ikey ? -1 : x->ikey > y->ikey;
+}
+
+/* Sort the labels and renumber the rows' targets to the sorted indexes. */
+char	  **
+nn_rows_sort_classes(NNRows *d)
+{
+	ClassLabel **sorted = palloc(d->n_labels * sizeof(ClassLabel *));
+	int		   *remap = palloc(d->n_labels * sizeof(int));
+	char	  **names = palloc(d->n_labels * sizeof(char *));
+	HASH_SEQ_STATUS seq;
+	ClassLabel *l;
+	int			n = 0;
+
+	hash_seq_init(&seq, d->labels);
+	while ((l = hash_seq_search(&seq)) != NULL)
+		sorted[n++] = l;
+	sort_type = d->target_type;
+	qsort(sorted, n, sizeof(ClassLabel *), CompareLabels);
+	for (int i = 0; i < n; i++)
+	{
+		remap[sorted[i]->id] = i;
+		names[i] = sorted[i]->text;
+	}
+	for (int64 r = 0; r < d->n_rows; r++)
+		d->y[r] = (float) remap[(int) d->y[r]];
+	return names;
+}
+
+
+/* nn_continue: renumber the rows' targets to the model's class indexes. */
+void
+nn_rows_map_classes(NNRows *d, const NNModel *model)
+{
+	int		   *remap = palloc(Max(d->n_labels, 1) * sizeof(int));
+	HASH_SEQ_STATUS seq;
+	ClassLabel *l;
+
+	hash_seq_init(&seq, d->labels);
+	while ((l = hash_seq_search(&seq)) != NULL)
+	{
+		uint32		c = 0;
+
+		while (c < model->n_classes && strcmp(model->classes[c], l->text) != 0)
+			c++;
+		if (c == model->n_classes)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("target value \"%s\" is not one of the model's classes", l->text)));
+		remap[l->id] = (int) c;
+	}
+	for (int64 r = 0; r < d->n_rows; r++)
+		d->y[r] = (float) remap[(int) d->y[r]];
+}
