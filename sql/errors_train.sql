@@ -112,11 +112,11 @@ SELECT nn_train('SELECT ARRAY[[x, x], [x, x]] AS a, y FROM et', 'y');
 SELECT nn_train('SELECT CASE WHEN x = 7 THEN ARRAY[[x, x]] ELSE ARRAY[x, x] END AS a, y FROM et', 'y');
 SELECT nn_train('SELECT ''{}''::real[] AS a, y FROM et', 'y');
 
--- rows beyond nn.train_memory: 3000 rows of 100 inputs (404 bytes each)
--- need more than 1 MB, 2000 rows fit
+-- rows beyond nn.train_memory: 3000 rows of 100 inputs (408 bytes each)
+-- need more than 1 MB, 2000 rows fit; the rest stream through in chunks
 SET nn.train_memory = '1MB';
-SELECT nn_train('SELECT array_fill(i::real, ARRAY[100]) AS a, i % 2 AS y FROM generate_series(1, 3000) i',
-                'y', NULL, '{}', '{"epochs": 1}');
+SELECT nn_info(nn_train('SELECT array_fill(i::real, ARRAY[100]) AS a, i % 2 AS y FROM generate_series(1, 3000) i',
+                        'y', NULL, '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained_streamed;
 SELECT nn_info(nn_train('SELECT array_fill(i::real, ARRAY[100]) AS a, i % 2 AS y FROM generate_series(1, 2000) i',
                         'y', NULL, '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained;
 SET nn.train_memory = 0;

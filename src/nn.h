@@ -130,8 +130,13 @@ typedef struct NNRowsSpec
 	const NNModel *model;		/* nn_continue: the model's feature columns */
 } NNRowsSpec;
 
+typedef struct NNRows NNRows;
+
+/* takes the rows in the buffer when they do not all fit in memory */
+typedef void (*NNRowSink) (NNRows *rows, void *arg);
+
 /* rows read, as float32 in memory */
-typedef struct NNRows
+struct NNRows
 {
 	MemoryContext cxt;
 	NNTask		task;
@@ -150,12 +155,20 @@ typedef struct NNRows
 	int64		skipped;		/* rows with a NULL */
 	struct HTAB *labels;
 	int			n_labels;
-} NNRows;
+	int		   *label_remap;	/* label id -> class index, once known */
+	char	   *query;			/* the SELECT that reads the rows */
+	/* more rows than nn.train_memory holds: they pass through in chunks */
+	bool		streamed;
+	NNRowSink	sink;
+	void	   *sink_arg;
+	int64		first_ordinal;	/* position in the source of x[0] */
+};
 
 void		nn_rows_load(NNRows *rows, const NNRowsSpec *spec);
 /* classification: sort the labels, number targets by them; returns labels */
 char	  **nn_rows_sort_classes(NNRows *rows);
 void		nn_rows_map_classes(NNRows *rows, const NNModel *model);
+void		nn_rows_stream(NNRows *rows, NNRowSink sink, void *arg);
 
 /* ---------- fit.c: minibatch training state shared with nn_train ---------- */
 

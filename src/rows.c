@@ -381,6 +381,22 @@ SetWidths(NNRows *d, HeapTuple tup, TupleDesc desc)
 	return true;
 }
 
+/* Hand the buffered rows to the sink and empty the buffer. */
+static void
+FlushChunk(NNRows *d)
+{
+	if (d->n_rows == 0)
+		return;
+	if (d->sink == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training rows need more than nn.train_memory (%d MB)", nn_train_memory_mb),
+				 errhint("Raise nn.train_memory, or train on a sample.")));
+	d->sink(d, d->sink_arg);
+	d->first_ordinal += d->n_rows;
+	d->n_rows = 0;
+}
+
 static void
 GrowRows(NNRows *d)
 {
@@ -397,11 +413,18 @@ GrowRows(NNRows *d)
 	{
 		/* the last doubling may overshoot: try the rows that still fit */
 		cap = budget / ((d->n_inputs + 2) * sizeof(float));
-		if (cap <= d->n_rows)
+		if (cap < 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("training rows need more than nn.train_memory (%d MB)", nn_train_memory_mb),
-					 errhint("Raise nn.train_memory, or train on a sample or with the nn_fit aggregate.")));
+					 errmsg("one training row needs more than nn.train_memory (%d MB)",
+							nn_train_memory_mb)));
+		if (cap <= d->n_rows)
+		{
+			/* the rows do not fit: from now on they pass through in chunks */
+			FlushChunk(d);
+			d->streamed = true;
+			return;
+		}
 	}
 	if (d->x == NULL)
 	{
@@ -493,6 +516,8 @@ AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 		return false;
 	if (d->n_rows == d->capacity)
 		GrowRows(d);
+	if (d->n_rows == d->capacity)
+		FlushChunk(d);
 	row = d->x + d->n_rows * d->n_inputs;
 	for (int i = 0; i < d->n_features; i++)
 	{
@@ -515,7 +540,14 @@ AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 		pos += f->width;
 	}
 	if (d->task == NN_TASK_CLASSIFICATION)
-		d->y[d->n_rows] = (float) LabelId(d, tv);
+	{
+		int			id = LabelId(d, tv);
+
+		/* a later pass knows the classes: number the row by them at once */
+		if (d->label_remap != NULL)
+			id = d->label_remap[id];
+		d->y[d->n_rows] = (float) id;
+	}
 	else
 	{
 		double		t = ScalarValue(tv, d->target_type);
@@ -572,6 +604,8 @@ ReadRows(NNRows *d, const char *query, const char *target)
 	}
 	SPI_cursor_close(portal);
 	MemoryContextDelete(rowcxt);
+	if (d->streamed)
+		FlushChunk(d);
 }
 
 static void
@@ -650,7 +684,26 @@ nn_rows_load(NNRows *d, const NNRowsSpec *spec)
 	MemoryContextSwitchTo(old);
 
 	d->n_inputs = -1;
-	ReadRows(d, BuildQuery(d, from, spec->target), spec->target);
+	d->query = MemoryContextStrdup(d->cxt, BuildQuery(d, from, spec->target));
+	ReadRows(d, d->query, spec->target);
+	SPI_finish();
+}
+
+/*
+ * Another pass over the rows of a source too large to hold: every chunk of
+ * rows goes to sink, numbered (first_ordinal) as in the first pass.
+ */
+void
+nn_rows_stream(NNRows *d, NNRowSink sink, void *arg)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	d->sink = sink;
+	d->sink_arg = arg;
+	d->n_rows = 0;
+	d->first_ordinal = 0;
+	d->skipped = 0;
+	ReadRows(d, d->query, d->target_name);
 	SPI_finish();
 }
 
@@ -669,6 +722,16 @@ CompareLabels(const void *a, const void *b)
 	if (sort_type == TEXTOID || sort_type == VARCHAROID || sort_type == BPCHAROID)
 		return strcmp(x->text, y->text);
 	return x->ikey < y->ikey ? -1 : x->ikey > y->ikey;
+}
+
+/* Renumber the held rows' targets, and those of later passes. */
+static void
+ApplyRemap(NNRows *d, const int *remap)
+{
+	for (int64 r = 0; r < d->n_rows; r++)
+		d->y[r] = (float) remap[(int) d->y[r]];
+	d->label_remap = MemoryContextAlloc(d->cxt, Max(d->n_labels, 1) * sizeof(int));
+	memcpy(d->label_remap, remap, d->n_labels * sizeof(int));
 }
 
 /* Sort the labels and renumber the rows' targets to the sorted indexes. */
@@ -692,8 +755,7 @@ nn_rows_sort_classes(NNRows *d)
 		remap[sorted[i]->id] = i;
 		names[i] = sorted[i]->text;
 	}
-	for (int64 r = 0; r < d->n_rows; r++)
-		d->y[r] = (float) remap[(int) d->y[r]];
+	ApplyRemap(d, remap);
 	return names;
 }
 
@@ -719,6 +781,5 @@ nn_rows_map_classes(NNRows *d, const NNModel *model)
 					 errmsg("target value \"%s\" is not one of the model's classes", l->text)));
 		remap[l->id] = (int) c;
 	}
-	for (int64 r = 0; r < d->n_rows; r++)
-		d->y[r] = (float) remap[(int) d->y[r]];
+	ApplyRemap(d, remap);
 }

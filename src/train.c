@@ -56,12 +56,13 @@ LoadRows(NNRows *d, const NNRowsSpec *spec)
 							   "skipped %lld rows with a NULL target or feature%s",
 							   d->skipped, (long long) d->skipped,
 							   d->weight_column != NULL ? " or weight" : "")));
-	if (d->n_rows == 0)
+	if (d->n_rows == 0 && !d->streamed)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg(d->skipped > 0 ? "no training rows: every row has a NULL target or feature" :
 						"no training rows: the source is empty")));
 }
+
 
 /* a row's place in the hold-out depends only on the seed and its position */
 static double
@@ -75,6 +76,12 @@ RowHash(uint64 seed, uint64 row)
 	return (double) (z >> 11) * (1.0 / 9007199254740992.0);
 }
 
+static bool
+IsValidation(uint64 seed, float fraction, int64 ordinal)
+{
+	return fraction > 0 && RowHash(seed, (uint64) ordinal) < fraction;
+}
+
 static void
 SplitRows(const NNRows *d, uint64 seed, float fraction, Split *s)
 {
@@ -83,7 +90,7 @@ SplitRows(const NNRows *d, uint64 seed, float fraction, Split *s)
 	s->n_train = s->n_val = 0;
 	for (int64 r = 0; r < d->n_rows; r++)
 	{
-		if (fraction > 0 && RowHash(seed, r) < fraction)
+		if (IsValidation(seed, fraction, r))
 			s->val[s->n_val++] = (uint32) r;
 		else
 			s->train[s->n_train++] = (uint32) r;
@@ -96,24 +103,18 @@ SplitRows(const NNRows *d, uint64 seed, float fraction, Split *s)
 
 /* ---------- class weights and standardization ---------- */
 
+/* per-class weights from options; count: training rows of each class */
 static float *
-ClassWeights(const NNRows *d, const NNOptions *o, char **classes, int n_classes,
-			 const Split *s)
+ClassWeights(const NNOptions *o, char **classes, int n_classes, const int64 *count,
+			 int64 n_train)
 {
 	float	   *cw = palloc(n_classes * sizeof(float));
 
 	for (int c = 0; c < n_classes; c++)
 		cw[c] = 1.0f;
-	if (o->class_weight_balanced)
-	{
-		int64	   *count = palloc0(n_classes * sizeof(int64));
-
-		for (int64 i = 0; i < s->n_train; i++)
-			count[(int) d->y[s->train[i]]]++;
-		/* n / (k n_c): every class then carries the same total weight */
-		for (int c = 0; c < n_classes; c++)
-			cw[c] = count[c] > 0 ? (float) ((double) s->n_train / ((double) n_classes * count[c])) : 0.0f;
-	}
+	/* balanced: n / (k n_c), so every class carries the same total weight */
+	for (int c = 0; c < n_classes && o->class_weight_balanced; c++)
+		cw[c] = count[c] > 0 ? (float) ((double) n_train / ((double) n_classes * count[c])) : 0.0f;
 	for (int i = 0; i < o->n_class_weights; i++)
 	{
 		int			c = 0;
@@ -130,19 +131,30 @@ ClassWeights(const NNRows *d, const NNOptions *o, char **classes, int n_classes,
 	return cw;
 }
 
-static void
-ApplyClassWeights(NNRows *d, const NNOptions *o, const NNModel *m, const Split *s)
+/* NULL when every class weighs 1 */
+static float *
+ClassWeightsFor(const NNOptions *o, const NNModel *m, const int64 *count, int64 n_train)
 {
-	float	   *cw;
-
 	if (!o->class_weight_balanced && o->n_class_weights == 0)
-		return;
+		return NULL;
 	if (m->task != NN_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"class_weight\" needs a classification target")));
-	cw = ClassWeights(d, o, m->classes, m->n_classes, s);
-	for (int64 r = 0; r < d->n_rows; r++)
+	return ClassWeights(o, m->classes, m->n_classes, count, n_train);
+}
+
+static void
+ApplyClassWeights(NNRows *d, const NNOptions *o, const NNModel *m, const Split *s)
+{
+	int64	   *count = palloc0(Max(m->n_classes, 1) * sizeof(int64));
+	float	   *cw;
+
+	if (m->task == NN_TASK_CLASSIFICATION)
+		for (int64 i = 0; i < s->n_train; i++)
+			count[(int) d->y[s->train[i]]]++;
+	cw = ClassWeightsFor(o, m, count, s->n_train);
+	for (int64 r = 0; cw != NULL && r < d->n_rows; r++)
 		d->w[r] *= cw[(int) d->y[r]];
 }
 
@@ -256,20 +268,34 @@ EvaluateBatch(const NNModel *m, NNWork *work, float *x, float *y, int n, EvalSum
 	}
 }
 
-/* validation loss and metric (accuracy, or R^2) over rows idx[0..n) */
+/* buffers for scoring validation rows EVAL_BATCH at a time */
+typedef struct Evaluator
+{
+	NNWork		work;
+	float	   *x;
+	float	   *y;
+	EvalSums	sums;
+	int64		rows;
+} Evaluator;
+
 static void
-Evaluate(const NNModel *m, const NNRows *d, const uint32 *idx, int64 n,
-		 float *loss, float *metric)
+EvaluatorInit(Evaluator *ev, const NNModel *m)
 {
 	const NNNet *net = &m->net;
-	int			n_in = d->n_inputs;
-	NNWork		work;
-	float	   *x = palloc((size_t) EVAL_BATCH * n_in * sizeof(float));
-	float	   *y = palloc(EVAL_BATCH * sizeof(float));
-	EvalSums	e = {0};
 
-	nn_work_bind(&work, net, palloc(nn_work_floats(net, EVAL_BATCH, false) * sizeof(float)),
+	memset(ev, 0, sizeof(*ev));
+	nn_work_bind(&ev->work, net, palloc(nn_work_floats(net, EVAL_BATCH, false) * sizeof(float)),
 				 EVAL_BATCH, false);
+	ev->x = palloc((size_t) EVAL_BATCH * nn_model_inputs(m) * sizeof(float));
+	ev->y = palloc(EVAL_BATCH * sizeof(float));
+}
+
+/* add rows idx[0..n) of d to the sums */
+static void
+EvaluateRows(Evaluator *ev, const NNModel *m, const NNRows *d, const uint32 *idx, int64 n)
+{
+	int			n_in = d->n_inputs;
+
 	for (int64 start = 0; start < n; start += EVAL_BATCH)
 	{
 		int			b = (int) Min(EVAL_BATCH, n - start);
@@ -278,21 +304,197 @@ Evaluate(const NNModel *m, const NNRows *d, const uint32 *idx, int64 n,
 		{
 			uint32		row = idx[start + r];
 
-			memcpy(x + (size_t) r * n_in, d->x + (size_t) row * n_in, n_in * sizeof(float));
-			y[r] = m->task == NN_TASK_REGRESSION ? (d->y[row] - m->y_mean) / m->y_std : d->y[row];
+			memcpy(ev->x + (size_t) r * n_in, d->x + (size_t) row * n_in, n_in * sizeof(float));
+			ev->y[r] = m->task == NN_TASK_REGRESSION ? (d->y[row] - m->y_mean) / m->y_std : d->y[row];
 		}
-		EvaluateBatch(m, &work, x, y, b, &e);
+		EvaluateBatch(m, &ev->work, ev->x, ev->y, b, &ev->sums);
 		CHECK_FOR_INTERRUPTS();
 	}
-	*loss = (float) (e.loss / n);
+	ev->rows += n;
+}
+
+/* validation loss and metric (accuracy, or R^2) from the sums */
+static void
+EvaluatorResult(const Evaluator *ev, const NNModel *m, float *loss, float *metric)
+{
+	const EvalSums *e = &ev->sums;
+	int64		n = ev->rows;
+
+	*loss = (float) (e->loss / n);
 	if (m->task == NN_TASK_CLASSIFICATION)
-		*metric = (float) ((double) e.correct / n);
+		*metric = (float) ((double) e->correct / n);
 	else
 	{
-		double		sst = e.sum_yy - e.sum_y * e.sum_y / n;
+		double		sst = e->sum_yy - e->sum_y * e->sum_y / n;
 
-		*metric = sst > 0 ? (float) (1.0 - e.sse / sst) : NAN;
+		*metric = sst > 0 ? (float) (1.0 - e->sse / sst) : NAN;
 	}
+}
+
+/* ---------- rows that do not fit in memory ---------- */
+
+/*
+ * Rows beyond nn.train_memory pass through in chunks, once for what the
+ * model needs from all of them (classes, scaling, class counts) and then
+ * once per epoch, plus once per epoch for validation.  Each epoch shuffles
+ * within a chunk; chunks follow the source's order.
+ */
+typedef struct Stream
+{
+	NNModel    *model;
+	uint64		seed;
+	float		fraction;		/* validation hold-out */
+	/* first pass, over training rows: Welford's running moments */
+	int64		n_train;
+	int64		n_val;
+	double	   *mean;
+	double	   *m2;
+	double		y_mean;
+	double		y_m2;
+	int64	   *label_count;	/* by label id */
+	/* epoch passes */
+	NNFitState *state;
+	const float *class_weight;	/* NULL: all 1 */
+	uint32	   *order;
+	Evaluator	eval;
+} Stream;
+
+static void
+StatsSink(NNRows *d, void *arg)
+{
+	Stream	   *st = arg;
+	int			n_in = d->n_inputs;
+
+	if (st->mean == NULL)
+	{
+		st->mean = MemoryContextAllocZero(d->cxt, n_in * sizeof(double));
+		st->m2 = MemoryContextAllocZero(d->cxt, n_in * sizeof(double));
+		st->label_count = MemoryContextAllocZero(d->cxt, NN_MAX_CLASSES * sizeof(int64));
+	}
+	for (int64 r = 0; r < d->n_rows; r++)
+	{
+		const float *row = d->x + (size_t) r * n_in;
+		double		dy;
+
+		if (IsValidation(st->seed, st->fraction, d->first_ordinal + r))
+		{
+			st->n_val++;
+			continue;
+		}
+		st->n_train++;
+		for (int c = 0; c < n_in; c++)
+		{
+			double		delta = row[c] - st->mean[c];
+
+			st->mean[c] += delta / st->n_train;
+			st->m2[c] += delta * (row[c] - st->mean[c]);
+		}
+		dy = d->y[r] - st->y_mean;
+		st->y_mean += dy / st->n_train;
+		st->y_m2 += dy * (d->y[r] - st->y_mean);
+		if (d->task == NN_TASK_CLASSIFICATION)
+			st->label_count[(int) d->y[r]]++;
+	}
+}
+
+static void
+StreamedStandardization(NNModel *m, const Stream *st, int n_in)
+{
+	m->x_mean = palloc(n_in * sizeof(float));
+	m->x_std = palloc(n_in * sizeof(float));
+	for (int c = 0; c < n_in; c++)
+	{
+		m->x_mean[c] = (float) st->mean[c];
+		m->x_std[c] = ScaleOf(st->m2[c], st->n_train);
+	}
+	m->y_mean = m->task == NN_TASK_REGRESSION ? (float) st->y_mean : 0.0f;
+	m->y_std = m->task == NN_TASK_REGRESSION ? ScaleOf(st->y_m2, st->n_train) : 1.0f;
+	m->standardized = true;
+}
+
+/* training rows of each class, by class index, from the first pass */
+static int64 *
+StreamedClassCounts(const NNRows *d, const Stream *st, uint32 n_classes)
+{
+	int64	   *count = palloc0(Max(n_classes, 1) * sizeof(int64));
+
+	for (int id = 0; id < d->n_labels && d->label_remap != NULL; id++)
+		count[d->label_remap[id]] += st->label_count[id];
+	return count;
+}
+
+static void
+TrainSink(NNRows *d, void *arg)
+{
+	Stream	   *st = arg;
+	NNModel    *m = st->model;
+	int64		n = 0;
+
+	for (int64 r = 0; r < d->n_rows; r++)
+		if (!IsValidation(st->seed, st->fraction, d->first_ordinal + r))
+			st->order[n++] = (uint32) r;
+	nn_rng_shuffle(&m->rng, st->order, n);
+	for (int64 i = 0; i < n; i++)
+	{
+		uint32		r = st->order[i];
+		float		w = d->w[r] * (st->class_weight != NULL ? st->class_weight[(int) d->y[r]] : 1.0f);
+
+		nn_fit_state_add(st->state, d->x + (size_t) r * d->n_inputs, d->y[r], w);
+	}
+}
+
+static void
+EvalSink(NNRows *d, void *arg)
+{
+	Stream	   *st = arg;
+	int64		n = 0;
+
+	for (int64 r = 0; r < d->n_rows; r++)
+		if (IsValidation(st->seed, st->fraction, d->first_ordinal + r))
+			st->order[n++] = (uint32) r;
+	EvaluateRows(&st->eval, st->model, d, st->order, n);
+}
+
+static void
+StreamPass(NNRows *d, NNRowSink sink, Stream *st)
+{
+	int			guc_level = NewGUCNestLevel();
+
+	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	nn_rows_stream(d, sink, st);
+	AtEOXact_GUC(true, guc_level);
+}
+
+/*
+ * After the rows are read: the hold-out, class weights and (nn_train)
+ * standardization, from the rows in memory or from the streamed first pass.
+ */
+static Split *
+PrepareRows(NNModel *m, NNRows *d, const NNOptions *opts, Stream *st, bool standardize)
+{
+	Split	   *split;
+
+	if (d->streamed)
+	{
+		if (st->n_train == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("validation_fraction leaves no training rows")));
+		st->model = m;
+		if (standardize)
+			StreamedStandardization(m, st, d->n_inputs);
+		st->class_weight = ClassWeightsFor(opts, m, StreamedClassCounts(d, st, m->n_classes),
+										   st->n_train);
+		st->order = MemoryContextAllocHuge(CurrentMemoryContext, d->capacity * sizeof(uint32));
+		return NULL;
+	}
+	split = palloc(sizeof(Split));
+	SplitRows(d, m->seed, opts->validation_fraction, split);
+	ApplyClassWeights(d, opts, m, split);
+	if (standardize)
+		SetStandardization(m, d, split);
+	return split;
 }
 
 /* ---------- epochs ---------- */
@@ -348,36 +550,58 @@ ReportEpoch(const NNModel *m, int done, int epochs, instr_time start)
  * the epoch count the schedule spans, over this and earlier runs.
  */
 static void
-RunEpochs(NNModel *m, const NNRows *d, const Split *s, const NNOptions *opts, int total)
+RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int total,
+		  Stream *st)
 {
 	NNFitState *state = nn_fit_state_create(m, CurrentMemoryContext);
-	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext, s->n_train * sizeof(uint32));
+	uint32	   *order = s != NULL ?
+		MemoryContextAllocHuge(CurrentMemoryContext, Max(s->n_train, 1) * sizeof(uint32)) : NULL;
+	bool		validate = st != NULL ? st->n_val > 0 : s->n_val > 0;
+	Evaluator	local;
+	Evaluator  *ev = st != NULL ? &st->eval : &local;
 	BestWeights best = {0};
 	instr_time	start;
 
 	m->best_epoch = 0;
 	best.params = MemoryContextAllocHuge(CurrentMemoryContext, Max(m->net.n_params, 1) * sizeof(float));
 	best.stats = palloc(Max(m->net.n_stats, 1) * sizeof(float));
+	if (validate)
+		EvaluatorInit(ev, m);
+	if (st != NULL)
+		st->state = state;
 	INSTR_TIME_SET_CURRENT(start);
 	for (int e = 0; e < opts->epochs; e++)
 	{
 		NNEpochStats *h;
 
 		m->net.lr_factor = ScheduleFactor(opts, m->epochs_run, total);
-		/* a fresh permutation each epoch, drawn from the model's stream */
-		memcpy(order, s->train, s->n_train * sizeof(uint32));
-		nn_rng_shuffle(&m->rng, order, s->n_train);
-		for (int64 i = 0; i < s->n_train; i++)
-			nn_fit_state_add(state, d->x + (size_t) order[i] * d->n_inputs, d->y[order[i]],
-							 d->w[order[i]]);
+		if (st != NULL)
+			StreamPass(d, TrainSink, st);
+		else
+		{
+			/* a fresh permutation each epoch, drawn from the model's stream */
+			memcpy(order, s->train, s->n_train * sizeof(uint32));
+			nn_rng_shuffle(&m->rng, order, s->n_train);
+			for (int64 i = 0; i < s->n_train; i++)
+				nn_fit_state_add(state, d->x + (size_t) order[i] * d->n_inputs, d->y[order[i]],
+								 d->w[order[i]]);
+		}
 		nn_fit_state_finish(state);
 		h = &m->history[m->n_history - 1];
-		if (s->n_val > 0)
-			Evaluate(m, d, s->val, s->n_val, &h->val_loss, &h->val_metric);
+		if (validate)
+		{
+			memset(&ev->sums, 0, sizeof(ev->sums));
+			ev->rows = 0;
+			if (st != NULL)
+				StreamPass(d, EvalSink, st);
+			else
+				EvaluateRows(ev, m, d, s->val, s->n_val);
+			EvaluatorResult(ev, m, &h->val_loss, &h->val_metric);
+		}
 		if (opts->verbose)
 			ReportEpoch(m, e + 1, opts->epochs, start);
 		/* early stopping watches validation loss, or training loss without it */
-		KeepIfBest(&best, m, s->n_val > 0 ? h->val_loss : h->train_loss);
+		KeepIfBest(&best, m, validate ? h->val_loss : h->train_loss);
 		if (opts->patience > 0 && best.waited >= opts->patience)
 			break;
 	}
@@ -467,7 +691,8 @@ nn_train(PG_FUNCTION_ARGS)
 	NNRowsSpec	spec = {0};
 	NNOptions	opts;
 	NNModel    *m;
-	Split		split;
+	Split	   *split;
+	Stream		st = {0};
 	int			n_hidden;
 	int32	   *hidden;
 	bytea	   *result;
@@ -486,16 +711,17 @@ nn_train(PG_FUNCTION_ARGS)
 	spec.features = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
 	spec.forced_task = opts.task;
 	spec.weight_column = opts.weight_column;
+	st.seed = (uint64) opts.seed;
+	st.fraction = opts.validation_fraction;
+	d.sink = StatsSink;
+	d.sink_arg = &st;
 	LoadRows(&d, &spec);
 
 	MemoryContextSwitchTo(cxt);
 	m = BuildModel(&d, hidden, n_hidden, &opts);
 	m->options_json = RecordOptions(&opts, m, NN_OPTIONS_TRAIN);
-	SplitRows(&d, m->seed, opts.validation_fraction, &split);
-	ApplyClassWeights(&d, &opts, m, &split);
-	if (opts.standardize)
-		SetStandardization(m, &d, &split);
-	RunEpochs(m, &d, &split, &opts, opts.epochs);
+	split = PrepareRows(m, &d, &opts, &st, opts.standardize);
+	RunEpochs(m, &d, split, &opts, opts.epochs, d.streamed ? &st : NULL);
 
 	MemoryContextSwitchTo(caller);
 	result = nn_model_to_bytea(m);
@@ -525,7 +751,8 @@ nn_continue(PG_FUNCTION_ARGS)
 	NNRows		d = {0};
 	NNRowsSpec	spec = {0};
 	NNModel    *m;
-	Split		split;
+	Split	   *split;
+	Stream		st = {0};
 	int			total;
 	bytea	   *result;
 
@@ -554,13 +781,16 @@ nn_continue(PG_FUNCTION_ARGS)
 	spec.forced_task = m->task;
 	spec.weight_column = opts.weight_column;
 	spec.model = m;
+	st.seed = m->seed;
+	st.fraction = opts.validation_fraction;
+	d.sink = StatsSink;
+	d.sink_arg = &st;
 	LoadRows(&d, &spec);
 	CheckSameColumns(m, &d);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(&d, m);
-	SplitRows(&d, m->seed, opts.validation_fraction, &split);
-	ApplyClassWeights(&d, &opts, m, &split);
-	RunEpochs(m, &d, &split, &opts, total);
+	split = PrepareRows(m, &d, &opts, &st, false);
+	RunEpochs(m, &d, split, &opts, total, d.streamed ? &st : NULL);
 	opts.epochs = total;
 	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
 

@@ -1134,6 +1134,48 @@ test_dropout_masks(void)
 	}
 }
 
+/*
+ * An odd number of dropout values (batch 3 x 5 units): two values per
+ * 64-bit draw, so the generator moves ceil(15 / 2) = 8 draws, and the odd
+ * last value is drawn like the others, dropped about half the time.
+ */
+static void
+test_dropout_odd(void)
+{
+	uint32_t	w[3] = {2, 5, 1};
+	const size_t B = 3;
+	TestNet		tn;
+	float		x[6] = {0.5f, -1, 1, 0.25f, -0.5f, 2},
+				t[3] = {0, 1, 1};
+	int			last_dropped = 0,
+				first_dropped = 0;
+
+	tn_init(&tn, 2, w, NN_ACT_TANH, NN_LOSS_BINARY_CROSS_ENTROPY, NN_OPT_SGD, 0);
+	tn.net.dropout[0] = 0.5f;
+	if (!tn_alloc(&tn, B))
+		return;
+	for (uint64_t seed = 0; seed < 200; seed++)
+	{
+		NNRng		rng,
+					ref;
+
+		nn_rng_seed(&rng, seed);
+		nn_rng_seed(&ref, seed);
+		nn_net_gradient(&tn.net, &tn.work, x, t, NULL, B, &rng);
+		for (int k = 0; k < 8; k++)
+			nn_rng_next(&ref);
+		CHECK(memcmp(&rng, &ref, sizeof(rng)) == 0);
+		last_dropped += tn.work.mask[1][B * 5 - 1] == 0.0f;
+		first_dropped += tn.work.mask[1][0] == 0.0f;
+	}
+	/* binomial(200, 0.5): sd ~7 */
+	CHECK_MSG(last_dropped > 70 && last_dropped < 130,
+			  "odd last value dropped %d of 200 times", last_dropped);
+	CHECK_MSG(first_dropped > 70 && first_dropped < 130,
+			  "first value dropped %d of 200 times", first_dropped);
+	tn_free(&tn);
+}
+
 /* ------------------------------------------------ gradient check */
 
 typedef struct GradCase
@@ -2287,6 +2329,7 @@ main(void)
 	RUN_TEST(test_forward_reference);
 	RUN_TEST(test_train_forward_batchnorm);
 	RUN_TEST(test_dropout_masks);
+	RUN_TEST(test_dropout_odd);
 	RUN_TEST(test_grad_plain);
 	RUN_TEST(test_grad_batchnorm);
 	RUN_TEST(test_grad_dropout);
