@@ -145,7 +145,7 @@ nn_fit_state_finish(NNFitState *s)
 
 	TrainPending(s);
 	/* the last update may have overflowed after its forward pass */
-	if (!nn_all_finite(m->net.params, m->net.n_params))
+	if (!nn_net_state_finite(&m->net))
 		Diverged();
 	AppendHistory(m, s->cxt, (float) nn_fit_state_mean_loss(s));
 	m->rows_trained += s->pass_rows;

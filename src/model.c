@@ -170,6 +170,7 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	NNNet	   *net = &m->net;
 
 	uint8_t		reserved[3];
+	uint8_t		standardized;
 
 	Take(r, magic, 4);
 	if (r->truncated || memcmp(magic, NN_MODEL_MAGIC, 4) != 0)
@@ -185,13 +186,17 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	net->loss.kind = ReadU8(r);
 	net->optimizer = ReadU8(r);
 	m->init = ReadU8(r);
-	m->standardized = ReadU8(r) != 0;
+	standardized = ReadU8(r);
 	Take(r, reserved, 3);
 	net->n_layers = ReadU32(r);
 	if (r->truncated)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
 	if (reserved[0] != 0 || reserved[1] != 0 || reserved[2] != 0)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-zero reserved bytes");
+	/* one encoding per model: a flag is 0 or 1, nothing else */
+	if (standardized > 1)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad standardized flag");
+	m->standardized = standardized == 1;
 	if (net->n_layers < 1 || net->n_layers > NN_MAX_LAYERS)
 		return Fail(err, errlen, NN_MODEL_LIMIT,
 					"model has %u layers (allowed: 1 to %d)", net->n_layers, NN_MAX_LAYERS);

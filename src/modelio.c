@@ -96,6 +96,14 @@ nn_model_to_bytea(const NNModel *model)
 {
 	size_t		size = nn_model_size(model);
 	bytea	   *result;
+	char		err[256];
+
+	/* never hand out bytes that no function could read back */
+	if (nn_model_check(model, err, sizeof(err)) != NN_MODEL_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("nn could not produce a valid model: %s", err),
+				 errhint("Training may have diverged; lower learning_rate.")));
 
 	if (size > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,

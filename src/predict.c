@@ -107,6 +107,21 @@ Prediction(const NNModel *m, const float *out)
 	return (double) out[0] * m->y_std + m->y_mean;
 }
 
+/*
+ * Features far outside the training range can overflow the network; an
+ * error is better than a NaN that argmax would turn into the first class.
+ */
+static const float *
+CheckOutputs(const float *out, size_t n)
+{
+	if (!nn_all_finite(out, n))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the model's output is not finite for these features"),
+				 errdetail("Some feature values are too large for the network's weights.")));
+	return out;
+}
+
 /* Run the network on the features argument; returns output activations. */
 static const float *
 ScoreRow(FunctionCallInfo fcinfo, ScoreCache **cache)
@@ -122,7 +137,7 @@ ScoreRow(FunctionCallInfo fcinfo, ScoreCache **cache)
 	if (m->standardized)
 		nn_standardize_rows(c->x, m->x_mean, m->x_std, 1, n_in);
 	*cache = c;
-	return nn_net_forward(&m->net, &c->work, c->x, 1);
+	return CheckOutputs(nn_net_forward(&m->net, &c->work, c->x, 1), nn_net_outputs(&m->net));
 }
 
 static void
@@ -242,7 +257,8 @@ nn_predict_batch(PG_FUNCTION_ARGS)
 		memcpy(c->batch_x, rows + (size_t) start * n_in, (size_t) b * n_in * sizeof(float));
 		if (m->standardized)
 			nn_standardize_rows(c->batch_x, m->x_mean, m->x_std, b, n_in);
-		out = nn_net_forward(&m->net, &c->batch_work, c->batch_x, b);
+		out = CheckOutputs(nn_net_forward(&m->net, &c->batch_work, c->batch_x, b),
+						   (size_t) b * n_out);
 		for (int r = 0; r < b; r++)
 			result[start + r] = Float8GetDatum(Prediction(m, out + (size_t) r * n_out));
 		CHECK_FOR_INTERRUPTS();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Command 2, the test suite (what CI runs via .ci/run). Stages: build (must be
 # warning-free), unit and sanitize (C unit tests and gradient checks, plain
-# and under ASan+UBSan), regress (pg_regress via make installcheck against a
-# throwaway cluster) and toolkit (the training-toolkit acceptance table).
+# and under ASan+UBSan), fuzz (30 s of libFuzzer over the model reader and
+# scoring), regress (pg_regress via make installcheck against a throwaway
+# cluster, golden models included) and toolkit (the training-toolkit
+# acceptance table).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -56,6 +58,11 @@ run_unit() {  # $1: stage name, $2: make target
 }
 run_unit unit check
 run_unit sanitize check-sanitize
+
+# -- fuzz: the model reader and scoring under libFuzzer + ASan/UBSan, briefly
+# (test/fuzz/run.sh with FUZZ_SECONDS runs it for longer)
+echo "== fuzz: test/fuzz/run.sh (${NN_FUZZ_SECONDS:-30} s)"
+if FUZZ_SECONDS="${NN_FUZZ_SECONDS:-30}" bash "$REPO/test/fuzz/run.sh"; then pass fuzz; else fail fuzz; fi
 
 # -- regress: needs the freshly installed extension and a running server.
 if [ "$installed" = 0 ]; then

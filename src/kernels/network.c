@@ -873,3 +873,11 @@ nn_all_finite(const float *v, size_t n)
 			return false;
 	return true;
 }
+
+bool
+nn_net_state_finite(const NNNet *net)
+{
+	return nn_all_finite(net->params, net->n_params) &&
+		nn_all_finite(net->stats, net->n_stats) &&
+		nn_all_finite(net->opt_state, nn_net_state_floats(net));
+}

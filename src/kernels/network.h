@@ -160,4 +160,11 @@ void		nn_standardize_rows(float *x, const float *mean, const float *std,
 /* true when every value is finite */
 bool		nn_all_finite(const float *v, size_t n);
 
+/*
+ * true when parameters, running statistics and optimizer state are all
+ * finite: an optimizer's accumulated squares can overflow while the
+ * parameters stay finite, and such a model could not be read back.
+ */
+bool		nn_net_state_finite(const NNNet *net);
+
 #endif

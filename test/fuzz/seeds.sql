@@ -1,0 +1,104 @@
+-- seeds.sql - valid models for the fuzz seed corpus: every layer kind,
+-- activation, loss, optimizer, init and option that changes the bytes.
+-- Run by make_seeds.sh in a scratch database with the nn extension; prints
+-- "name|hex" lines.  Networks and data are tiny so each model is small.
+\set QUIET on
+SET client_min_messages = warning;
+
+CREATE TABLE cls AS
+SELECT i AS id,
+       ((i % 7) / 3.0)::real AS a,
+       (((i * 13) % 11) - 5)::real AS b,
+       ARRAY[(i % 5)::real, ((i * 3) % 4)::real] AS f,
+       (1 + i % 4)::real AS w,
+       CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'green label' ELSE 'blü "q"' END AS label
+FROM generate_series(1, 36) i;
+
+CREATE TABLE bin AS
+SELECT i AS id, ((i % 7) / 3.0)::real AS a, (((i * 13) % 11) - 5)::real AS b,
+       (i % 7) * 2 > ((i * 13) % 11) AS y
+FROM generate_series(1, 36) i;
+
+CREATE TABLE reg AS
+SELECT i AS id, ((i % 7) / 3.0)::real AS a, (((i * 13) % 11) - 5)::real AS b,
+       ARRAY[(i % 5)::real, ((i * 3) % 4)::real, (i % 2)::real] AS f,
+       (2 * (i % 7) - ((i * 13) % 11) + 0.1 * (i % 3))::real AS y
+FROM generate_series(1, 36) i;
+
+CREATE TABLE seeds (name text PRIMARY KEY, model bytea NOT NULL);
+
+-- classification, softmax + cross entropy ------------------------------------
+INSERT INTO seeds VALUES
+ ('cls_default',       nn_train('cls', 'label', '{a,b}', '{4}', '{"epochs": 2}')),
+ ('cls_nohidden',      nn_train('cls', 'label', '{a,b}', '{}', '{"epochs": 1}')),
+ ('cls_array_feature', nn_train('cls', 'label', '{a,f}', '{3}', '{"epochs": 2, "seed": 5}')),
+ ('cls_unstandardized', nn_train('cls', 'label', '{a,b}', '{3}', '{"epochs": 2, "standardize": false}')),
+ ('cls_bn_dropout_tanh', nn_train('cls', 'label', '{a,b}', '{4,3}',
+     '{"epochs": 3, "activation": "tanh", "batch_norm": true, "dropout": 0.25, "batch_size": 8, "seed": 7}')),
+ ('cls_layers_mixed',  nn_train('cls', 'label', '{a,b}', '{}',
+     '{"epochs": 2, "layers": [{"units": 3, "activation": "sigmoid", "batch_norm": true},
+                               {"units": 2, "activation": "leaky_relu", "dropout": 0.5},
+                               {"units": 3, "activation": "identity"}], "init": "uniform"}')),
+ ('cls_early_stop',    nn_train('cls', 'label', '{a,b}', '{3}',
+     '{"epochs": 8, "validation_fraction": 0.25, "patience": 2, "restore_best": true,
+       "learning_rate": 0.5, "optimizer": "sgd", "seed": 3}')),
+ ('cls_weights',       nn_train('cls', 'label', '{a,b}', '{3}',
+     '{"epochs": 2, "class_weight": "balanced", "weight_column": "w", "init": "xavier"}')),
+ ('cls_class_weight_obj', nn_train('cls', 'label', '{a,b}', '{2}',
+     '{"epochs": 1, "class_weight": {"red": 2.5}, "init": "he"}')),
+ ('cls_schedule',      nn_train('cls', 'label', '{a,b}', '{3}',
+     '{"epochs": 3, "lr_schedule": "step", "step_size": 1, "gamma": 0.5, "warmup_epochs": 1}')),
+ ('cls_cosine_clip',   nn_train('cls', 'label', '{a,b}', '{3}',
+     '{"epochs": 2, "lr_schedule": "cosine", "clip_value": 0.5, "clip_norm": 1.0,
+       "clip_global_norm": 2.0, "l1": 0.001, "l2": 0.01}')),
+ ('cls_exponential',   nn_train('cls', 'label', '{a,b}', '{3}',
+     '{"epochs": 2, "lr_schedule": "exponential", "optimizer": "momentum"}'));
+
+-- every optimizer: its state slots (0, 1 or 2 per parameter) differ -----------
+INSERT INTO seeds
+SELECT 'opt_' || o, nn_train('cls', 'label', '{a,b}', '{3}',
+         jsonb_build_object('epochs', 2, 'optimizer', o, 'batch_size', 12, 'seed', 11))
+FROM unnest(ARRAY['sgd','momentum','nesterov','rmsprop','adagrad','adadelta','adam','adamw']) o;
+
+-- binary classification, one sigmoid output ----------------------------------
+INSERT INTO seeds VALUES
+ ('bin_sigmoid',   nn_train('bin', 'y', '{a,b}', '{3}', '{"epochs": 2, "loss": "binary_cross_entropy"}')),
+ ('bin_softmax',   nn_train('bin', 'y', '{a,b}', '{2}', '{"epochs": 1, "optimizer": "rmsprop"}')),
+ ('bin_sigmoid_bn', nn_train('bin', 'y', '{a,b}', '{3,2}',
+     '{"epochs": 2, "loss": "binary_cross_entropy", "batch_norm": true, "optimizer": "adagrad",
+       "validation_fraction": 0.3}'));
+
+-- regression -----------------------------------------------------------------
+INSERT INTO seeds VALUES
+ ('reg_mse',       nn_train('reg', 'y', '{a,b}', '{4}', '{"epochs": 2}')),
+ ('reg_mae',       nn_train('reg', 'y', '{a,b}', '{3}', '{"epochs": 2, "loss": "mae", "optimizer": "adadelta"}')),
+ ('reg_huber',     nn_train('reg', 'y', '{a,b}', '{3}', '{"epochs": 2, "loss": "huber", "delta": 0.5}')),
+ ('reg_linear',    nn_train('reg', 'y', '{a,b}', '{}', '{"epochs": 1, "optimizer": "sgd"}')),
+ ('reg_unstandardized', nn_train('reg', 'y', '{a,b}', '{3}', '{"epochs": 2, "standardize": false, "learning_rate": 0.001}')),
+ ('reg_array_bn',  nn_train('reg', 'y', '{f,a}', '{3,3}',
+     '{"epochs": 3, "batch_norm": true, "dropout": 0.1, "activation": "leaky_relu", "optimizer": "adamw",
+       "weight_decay": 0.05, "validation_fraction": 0.2, "patience": 1, "seed": 9}'));
+
+-- nn_init (no features, no standardization, no history) and nn_fit / nn_continue
+INSERT INTO seeds VALUES
+ ('init_cls',      nn_init(2, '{3}', 3, '{"seed": 1}')),
+ ('init_reg',      nn_init(3, '{}', 1, '{"optimizer": "nesterov"}')),
+ ('init_bin',      nn_init(2, '{2}', 1, '{"task": "classification", "batch_norm": true, "activation": "sigmoid"}')),
+ ('init_huber',    nn_init(1, '{2,2}', 1, '{"loss": "huber", "delta": 2.0, "dropout": 0.3, "optimizer": "adadelta"}')),
+ -- a batch-normalized layer wider than the kernels' 256-column block (~7.7 KB)
+ ('init_wide_bn',  nn_init(1, '{260}', 1, '{"batch_norm": true, "optimizer": "sgd", "activation": "tanh"}'));
+
+INSERT INTO seeds
+SELECT 'fit_cls', nn_fit((SELECT model FROM seeds WHERE name = 'init_cls'), ARRAY[a, b], (id % 3)::real)
+FROM cls;
+INSERT INTO seeds
+SELECT 'fit_bin_bn', nn_fit((SELECT model FROM seeds WHERE name = 'init_bin'), ARRAY[a, b], y::int::real)
+FROM bin;
+INSERT INTO seeds
+SELECT 'continue_cls', nn_continue(model, 'cls', '{"epochs": 1}') FROM seeds WHERE name = 'cls_bn_dropout_tanh';
+INSERT INTO seeds
+SELECT 'continue_reg', nn_continue(model, 'reg', '{"epochs": 2}') FROM seeds WHERE name = 'reg_huber';
+
+\pset tuples_only on
+\pset format unaligned
+SELECT name || '|' || encode(model, 'hex') FROM seeds ORDER BY name;

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Check that this build scores the golden models (test/golden/*.model.hex)
+# exactly as recorded in test/golden/*.expected; runs check.sql.
+#
+#   test/golden/check.sh                  build, install, throwaway cluster
+#   NN_SKIP_BUILD=1 test/golden/check.sh  use the installed extension
+#   NN_BUILD_DIR=DIR ...     use DIR/nn.so, made but not installed there
+#   PGHOST=... test/golden/check.sh       use the caller's cluster
+#   GOLDEN_DIR=DIR ...     check the models in DIR instead of test/golden
+#
+# Prints the per-model table and "golden: N models, N checks, N mismatches";
+# exits non-zero on any mismatch or error.
+set -euo pipefail
+# shellcheck source=test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+# CREATE EXTENSION nn in database $1; or, with NN_BUILD_DIR set to a built
+# source tree (make, no install), its install script with the functions
+# bound to NN_BUILD_DIR/nn.so: a private build, e.g. of one commit, used
+# without installing it over the system's.
+nn_create_extension() {
+    local db="$1" ver
+    if [ -z "${NN_BUILD_DIR:-}" ]; then
+        nn_psql -d "$db" -c 'CREATE EXTENSION nn'
+        return
+    fi
+    ver="$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$NN_BUILD_DIR/nn.control")"
+    sed -e "s|MODULE_PATHNAME|$NN_BUILD_DIR/nn|g" -e '/^\\echo/d' "$NN_BUILD_DIR/nn--$ver.sql" |
+        nn_psql -d "$db"
+}
+
+if [ -z "${PGHOST:-}" ]; then
+    nn_ensure_packages "${NN_BASE_PACKAGES[@]}"
+    [ -n "${NN_SKIP_BUILD:-}${NN_BUILD_DIR:-}" ] || nn_build_install >/dev/null
+    NN_PGPORT="${NN_PGPORT:-54343}" nn_cluster_start >/dev/null
+fi
+db="nn_golden_check_$$"
+nn_psql -c "CREATE DATABASE $db"
+trap 'nn_psql -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; nn_cluster_stop' EXIT
+nn_create_extension "$db"
+out="$(cd "$REPO" && nn_psql -d "$db" -v golden_dir="${GOLDEN_DIR:-test/golden}" -f test/golden/check.sql)"
+echo "$out"
+grep -qE '^ *golden: [1-9][0-9]* models, [0-9]+ checks, 0 mismatches' <<<"$out"

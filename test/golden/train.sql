@@ -1,0 +1,93 @@
+-- train.sql - the golden models: small networks covering the layer kinds,
+-- trained with fixed seeds on data made here (no random()).  Run by
+-- make_golden.sh in a scratch database with the nn extension; leaves the
+-- models in table golden(name, model) and the fixed input rows in
+-- golden_inputs(name, ord, x).
+SET client_min_messages = warning;
+
+-- 3 classes from 4 features
+CREATE TABLE g_cls AS
+SELECT i AS id,
+       round(sin(i * 0.7)::numeric, 4)::real AS a,
+       round(cos(i * 1.3)::numeric, 4)::real AS b,
+       ((i % 9) - 4)::real AS c,
+       round((i * 0.37 % 5)::numeric, 3)::real AS d,
+       CASE WHEN sin(i * 0.7) + 0.2 * ((i % 9) - 4) > 0.5 THEN 'high'
+            WHEN cos(i * 1.3) > 0 THEN 'mid' ELSE 'low' END AS label
+FROM generate_series(1, 120) i;
+
+-- a boolean target from 3 features
+CREATE TABLE g_bin AS
+SELECT i AS id,
+       round(sin(i * 0.31)::numeric, 4)::real AS a,
+       round(cos(i * 0.53)::numeric, 4)::real AS b,
+       (i % 5)::real AS c,
+       sin(i * 0.31) * 2 + (i % 5) * 0.3 > 0.6 AS y
+FROM generate_series(1, 100) i;
+
+-- a real target from a scalar and a real[3] feature
+CREATE TABLE g_reg AS
+SELECT i AS id,
+       round((i * 0.05)::numeric, 3)::real AS t,
+       ARRAY[round(sin(i * 0.2)::numeric, 4), round(cos(i * 0.45)::numeric, 4), (i % 4)]::real[] AS v,
+       round((3 * sin(i * 0.2) - 2 * cos(i * 0.45) + 0.5 * (i % 4) + 0.02 * i + 10)::numeric, 4)::real AS y
+FROM generate_series(1, 100) i;
+
+CREATE TABLE golden (name text PRIMARY KEY, model bytea NOT NULL);
+
+INSERT INTO golden VALUES
+ -- plain ReLU classifier, adam, standardized features
+ ('relu_classifier',
+  nn_train('g_cls', 'label', '{a,b,c,d}', '{8,4}', '{"epochs": 5, "seed": 101, "batch_size": 16}')),
+ -- tanh with batch normalization and dropout, momentum
+ ('tanh_bn_dropout_classifier',
+  nn_train('g_cls', 'label', '{a,b,c,d}', '{6,5}',
+           '{"epochs": 5, "seed": 102, "batch_size": 16, "activation": "tanh", "batch_norm": true,
+             "dropout": 0.2, "optimizer": "momentum", "learning_rate": 0.05}')),
+ -- one sigmoid output with binary cross-entropy; leaky ReLU, rmsprop
+ ('binary_sigmoid',
+  nn_train('g_bin', 'y', '{a,b,c}', '{5}',
+           '{"epochs": 5, "seed": 103, "batch_size": 10, "loss": "binary_cross_entropy",
+             "activation": "leaky_relu", "optimizer": "rmsprop"}')),
+ -- regression with standardized features and target, an array feature,
+ -- mixed layers (sigmoid with batch norm, identity), adamw, huber loss
+ ('regression_standardized',
+  nn_train('g_reg', 'y', '{t,v}', '{}',
+           '{"epochs": 6, "seed": 104, "batch_size": 8, "loss": "huber", "delta": 1.5, "optimizer": "adamw",
+             "layers": [{"units": 6, "activation": "sigmoid", "batch_norm": true},
+                        {"units": 3, "activation": "identity"}]}')),
+ -- regression without standardization, mse, no hidden layer (linear), sgd
+ ('regression_linear_raw',
+  nn_train('g_reg', 'y', '{t,v}', '{}',
+           '{"epochs": 4, "seed": 105, "batch_size": 4, "standardize": false, "optimizer": "sgd",
+             "learning_rate": 0.001, "init": "uniform"}')),
+ -- untrained; the two nn_fit passes below train it
+ ('init_fit_classifier', nn_init(4, '{5}', 3, '{"seed": 106, "batch_size": 8, "optimizer": "adadelta"}'));
+
+-- nn_init + two ordered (so serial) nn_fit passes: no feature names,
+-- default labels "0".."2", no standardization, adadelta
+UPDATE golden SET model = (SELECT nn_fit(golden.model, ARRAY[a, b, c, d],
+                                         (CASE label WHEN 'low' THEN 0 WHEN 'mid' THEN 1 ELSE 2 END)::real
+                                         ORDER BY id) FROM g_cls)
+WHERE name = 'init_fit_classifier';
+UPDATE golden SET model = (SELECT nn_fit(golden.model, ARRAY[a, b, c, d],
+                                         (CASE label WHEN 'low' THEN 0 WHEN 'mid' THEN 1 ELSE 2 END)::real
+                                         ORDER BY id DESC) FROM g_cls)
+WHERE name = 'init_fit_classifier';
+
+-- fixed input rows for each model (raw features, as the scoring functions take them)
+CREATE TABLE golden_inputs (name text, ord int, x real[], PRIMARY KEY (name, ord));
+INSERT INTO golden_inputs
+SELECT n, o, x::real[]
+FROM unnest(ARRAY['relu_classifier', 'tanh_bn_dropout_classifier', 'init_fit_classifier']) n,
+     (VALUES (1, '{0,0,0,0}'), (2, '{0.5,-0.25,3,1.5}'), (3, '{-0.9,0.8,-4,0.37}'),
+             (4, '{0.99,-1,4,4.8}'), (5, '{12.5,-7,30,-2}')) v(o, x);
+INSERT INTO golden_inputs
+SELECT 'binary_sigmoid', o, x::real[]
+FROM (VALUES (1, '{0,0,0}'), (2, '{0.5,-0.25,3}'), (3, '{-0.9,0.8,1}'),
+             (4, '{0.99,-1,4}'), (5, '{-6,9,-3}')) v(o, x);
+INSERT INTO golden_inputs
+SELECT n, o, x::real[]
+FROM unnest(ARRAY['regression_standardized', 'regression_linear_raw']) n,
+     (VALUES (1, '{0,0,0,0}'), (2, '{2.5,0.5,-0.5,1}'), (3, '{5,-0.99,0.3,3}'),
+             (4, '{0.05,1,1,0}'), (5, '{-3,2,-2,7}')) v(o, x);
