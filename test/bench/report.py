@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""Helpers of run_bench.sh: parse timed nn_train logs, build the report.
+
+  report.py parse-train TAG STAMPED_STDERR [KEY=VALUE ...]
+      one JSON line {"kind": "train", "tag": TAG, ...} from a psql stderr
+      whose lines are prefixed with the client's wall-clock time (see stamp()
+      in run_bench.sh); KEY=VALUE pairs are added (numbers parsed)
+  report.py kv KEY=VALUE ...
+      one JSON object (a VALUE that parses as JSON is taken as such, else a string)
+  report.py get RESULTS.jsonl KIND TAG FIELD
+      print one field of the last record of that kind and tag
+  report.py summary RESULTS.jsonl
+      one line about the last (train) record
+  report.py best-layout RESULTS.jsonl
+      the storage layout with the fastest read (smallest load_s)
+  report.py report RESULTS.jsonl
+      the markdown report
+
+Per-epoch seconds of nn: psql prints each verbose NOTICE ("epoch k/n:
+train_loss X, elapsed S s, eta E s") the moment the server sends it, and the
+client stamps it; epoch k >= 2 lasts t(k) - t(k-1) (millisecond resolution).
+Epoch 1's clock starts only after the rows are read, so it lasts the
+server's elapsed S of the first NOTICE (0.1 s resolution), and the read
+("load") is t(1) - t(start) - S.  The tail (building the bytea, storing it)
+is t(end) - t(last NOTICE).
+"""
+import json
+import re
+import statistics
+import sys
+
+EPOCH_RE = re.compile(r"epoch (\d+)/(\d+): train_loss ([-+0-9.eEnaif]+).*?elapsed ([0-9.]+) s")
+
+
+def num(s):
+    try:
+        return int(s)
+    except ValueError:
+        try:
+            return float(s)
+        except ValueError:
+            return s
+
+
+def parse_train(tag, path, extra):
+    start = end = None
+    marks, elapsed, loss = [], [], []
+    with open(path) as f:
+        for line in f:
+            t, _, rest = line.rstrip("\n").partition(" ")
+            try:
+                t = float(t)
+            except ValueError:
+                continue
+            if rest.endswith("BENCH_START"):
+                start = t
+            elif rest.endswith("BENCH_END"):
+                end = t
+            else:
+                m = EPOCH_RE.search(rest)
+                if m:
+                    marks.append(t)
+                    loss.append(float(m.group(3)))
+                    elapsed.append(float(m.group(4)))
+    if start is None or end is None or not marks:
+        sys.exit(f"report.py: {path}: no BENCH_START/BENCH_END or no epoch NOTICE")
+    epoch_s = [elapsed[0]] + [b - a for a, b in zip(marks, marks[1:])]
+    rec = {
+        "kind": "train", "tag": tag,
+        "total_s": end - start,
+        "load_s": max(0.0, marks[0] - start - elapsed[0]),
+        "tail_s": end - marks[-1],
+        "epochs": len(marks),
+        "epoch_s": epoch_s,
+        "median_epoch_s": statistics.median(epoch_s),
+        # epochs 2.. only (client-timed, no first-epoch warm-up)
+        "median_epoch_s_2on": statistics.median(epoch_s[1:]) if len(epoch_s) > 1 else epoch_s[0],
+        "server_elapsed_s": elapsed,
+        "train_loss": loss,
+    }
+    for kv in extra:
+        k, _, v = kv.partition("=")
+        rec[k] = num(v)
+    return rec
+
+
+def load(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                recs.append(json.loads(line))
+    return recs
+
+
+def last(recs, kind, tag=None):
+    found = None
+    for r in recs:
+        if r.get("kind", r.get("peer")) == kind and (tag is None or r.get("tag") == tag):
+            found = r
+    return found
+
+
+def fmt(x, nd=3):
+    if x is None:
+        return "n/a"
+    if isinstance(x, str):
+        return x
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.{nd}f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0 or isinstance(a, str) or isinstance(b, str):
+        return "n/a"
+    return f"{a / b:.2f}"
+
+
+def table(rows, header):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def report(path):
+    R = load(path)
+    env = last(R, "env") or {}
+    sk = last(R, "sklearn") or {}
+    tc = last(R, "torch") or {}
+    main = last(R, "train", "main") or {}
+    score = last(R, "score") or {}
+    floor = last(R, "floor", "main") or {}
+    loadrec = last(R, "load") or {}
+    L = []
+    w = L.append
+
+    w("# nn benchmark: generated results")
+    w("")
+    w(f"- date: {env.get('date', '?')}")
+    w(f"- machine: {env.get('nproc', '?')} cores, {env.get('cpu', '?')}, "
+      f"{env.get('mem', '?')} memory; load average at start {env.get('loadavg', '?')}")
+    w(f"- nn: commit {env.get('commit', '?')}{' with uncommitted changes' if env.get('dirty') else ''}; "
+      f"PostgreSQL {env.get('pg_version', '?')}")
+    w(f"- OpenBLAS {env.get('openblas', '?')}; kernel (core) chosen at run time: "
+      f"{env.get('openblas_core', '?')}, {env.get('openblas_threads', '?')} threads; "
+      f"environment: {env.get('blas_env') or 'no OPENBLAS_* variables set'} "
+      "(the server, the peers and the floor all run with this same environment)")
+    if sk:
+        blas = ", ".join(f"{b.get('internal_api')} {b.get('version') or ''} "
+                         f"{b.get('architecture') or ''} {b.get('num_threads')} threads".replace("  ", " ")
+                         for b in sk.get("blas", []))
+        w(f"- scikit-learn {sk.get('version')} (numpy {sk.get('numpy')}; threadpoolctl: {blas or 'n/a'})")
+    if tc:
+        w(f"- PyTorch {tc.get('version')} ({tc.get('config', ['', '', '', '?'])[3].strip(' -')}, "
+          f"BLAS_INFO={tc.get('blas')}, {tc.get('num_threads')} intra-op threads: "
+          f"{tc.get('threads_note', '')})")
+    end = last(R, "end") or {}
+    w(f"- run: {env.get('notes', '')}; {end.get('total_s', '?')} s in all; load average at the end "
+      f"{end.get('loadavg', '?')} (anything else running on the machine skews every number)")
+    w("")
+
+    # ---- the table
+    nn_epoch = main.get("median_epoch_s")
+    nn_acc = score.get("accuracy")
+    nn_row = score.get("per_row_rows_per_s")
+    nn_batch = score.get("batch_rows_per_s")
+    nn_mem = main.get("vmhwm_mb")
+    sk_e, tc_e = sk.get("median_epoch_seconds"), tc.get("median_epoch_seconds")
+    sk_a, tc_a = sk.get("test_accuracy"), tc.get("test_accuracy")
+    sk_s, tc_s = sk.get("score_rows_per_s"), tc.get("score_rows_per_s")
+    sk_m, tc_m = sk.get("peak_rss_mb"), tc.get("peak_rss_mb")
+    w("## Side by side (784-256-128-10, ReLU, Adam lr 0.001, batch 128, 10 epochs, seed 1)")
+    w("")
+    rows = [
+        ["seconds per epoch (median of 10)", fmt(nn_epoch), fmt(sk_e), fmt(tc_e),
+         ratio(nn_epoch, sk_e), ratio(nn_epoch, tc_e)],
+        ["test accuracy after 10 epochs", fmt(nn_acc, 4), fmt(sk_a, 4), fmt(tc_a, 4),
+         ratio(nn_acc, sk_a), ratio(nn_acc, tc_a)],
+        ["scoring rows/s, nn per row (nn_predict in a query) vs peers batched", fmt(nn_row),
+         fmt(sk_s), fmt(tc_s), ratio(nn_row, sk_s), ratio(nn_row, tc_s)],
+        ["scoring rows/s, nn batch (nn_predict_batch) vs peers batched", fmt(nn_batch),
+         fmt(sk_s), fmt(tc_s), ratio(nn_batch, sk_s), ratio(nn_batch, tc_s)],
+        ["scoring rows/s, one row per call (nn_predict; torch 1,000 single-row calls)", fmt(nn_row),
+         "n/a", fmt(tc.get("per_row_rows_per_s")), "n/a", ratio(nn_row, tc.get("per_row_rows_per_s"))],
+        ["peak memory MB (10^6 B; nn: backend VmHWM; peers: process ru_maxrss)", fmt(nn_mem, 0),
+         fmt(sk_m, 0), fmt(tc_m, 0), ratio(nn_mem, sk_m), ratio(nn_mem, tc_m)],
+    ]
+    w(table(rows, ["", "nn", "scikit-learn", "PyTorch", "nn/sklearn", "nn/torch"]))
+    w("")
+    if floor:
+        w(f"Compute floor (cblas_sgemm alone at one epoch's shapes, {floor.get('gemms')} GEMMs, "
+          f"{floor.get('flops', 0) / 1e9:.1f} GFLOP): {fmt(floor.get('seconds'))} s per epoch "
+          f"({floor.get('core')}, {floor.get('threads')} threads, median of {floor.get('reps')}, "
+          f"min {fmt(floor.get('seconds_min'))}, "
+          f"{floor.get('gflops_per_s'):.1f} GFLOP/s); nn's fraction of it: "
+          f"floor / nn epoch = {ratio(floor.get('seconds'), nn_epoch)} "
+          f"(best floor / nn {ratio(floor.get('seconds_min'), nn_epoch)}); "
+          f"scikit-learn {ratio(floor.get('seconds'), sk_e)}, PyTorch {ratio(floor.get('seconds'), tc_e)}.")
+        for f in [r for r in R if r.get("kind") == "floor" and r.get("tag") != "main"
+                  and not str(r.get("tag", "")).startswith("scale")]:
+            w(f"- floor variant {f.get('tag')}: {fmt(f.get('seconds'))} s, min {fmt(f.get('seconds_min'))} ({f.get('core')}, "
+              f"{f.get('threads')} thread(s), {f.get('gflops_per_s'):.1f} GFLOP/s, informational)")
+        w("")
+
+    # ---- targets (issue 4)
+    data_mb = 60000 * 784 * 4 / 1e6   # MB = 10^6 bytes throughout
+    mem_target = 2 * data_mb + 64
+    w("## Targets of issue 4")
+    w("")
+    tg = []
+
+    def target(name, value, goal, ok):
+        tg.append([name, value, goal, "n/a" if ok is None else ("met" if ok else "missed")])
+    target("training: nn s/epoch <= 0.5 x scikit-learn's", fmt(nn_epoch),
+           f"<= {fmt(0.5 * sk_e) if sk_e else 'n/a'}",
+           None if not (nn_epoch and sk_e) else nn_epoch <= 0.5 * sk_e)
+    target("accuracy >= 0.885", fmt(nn_acc, 4), ">= 0.885", None if nn_acc is None else nn_acc >= 0.885)
+    target("per-row nn_predict >= 50,000 rows/s", fmt(nn_row), ">= 50,000",
+           None if nn_row is None else nn_row >= 50000)
+    target("batch path >= PyTorch batched rows/s", fmt(nn_batch), f">= {fmt(tc_s)}",
+           None if (nn_batch is None or tc_s is None) else nn_batch >= tc_s)
+    target(f"backend peak <= 2 x {data_mb:.0f} MB + 64 MB", f"{fmt(nn_mem, 0)} (private peak "
+           f"{fmt(main.get('anon_peak_mb'), 0)})", f"<= {mem_target:.0f}",
+           None if nn_mem is None else nn_mem <= mem_target)
+    w(table(tg, ["target", "measured", "goal", ""]))
+    w("")
+
+    # ---- load and layouts
+    w("## Loading and column storage")
+    w("")
+    if loadrec:
+        w(f"COPY from the Debian files (Python formats the text, psql COPY): train {fmt(loadrec.get('train_s'))} s, "
+          f"test {fmt(loadrec.get('test_s'))} s, ANALYZE {fmt(loadrec.get('analyze_s'))} s.")
+        w("")
+    lay = [r for r in R if r.get("kind") == "layout"]
+    if lay:
+        w("Reading fm_train in nn_train (the rows are read once, before epoch 1; every epoch then "
+          "works on the float32 copy in memory), one nn_train per layout with hidden '{16}' and 1 "
+          "epoch, best of " + str(lay[0].get("runs", "?")) + " runs:")
+        w("")
+        best = last(R, "best_layout") or {}
+        rows = []
+        for r in lay:
+            rows.append([r["tag"] + (" (chosen)" if r["tag"] == best.get("tag") else ""),
+                         fmt(r.get("load_s")), fmt(1e6 * r["load_s"] / 60000, 1) if r.get("load_s") else "n/a",
+                         fmt(r.get("total_s")), fmt(r.get("table_mb"), 0), fmt(r.get("heap_mb"), 0),
+                         fmt(r.get("toast_mb"), 0), str(r.get("compressed_rows")), fmt(r.get("copy_s"))])
+        w(table(rows, ["layout", "read s", "us/row", "nn_train s (read+1 epoch)", "table MB",
+                       "heap MB", "TOAST MB", "compressed values", "build s (INSERT)"]))
+        w("")
+
+    # ---- nn training detail
+    if main:
+        w("## nn training detail")
+        w("")
+        w(f"nn_train total {fmt(main.get('total_s'))} s = read {fmt(main.get('load_s'))} s + 10 epochs "
+          f"{fmt(sum(main.get('epoch_s', [])))} s + tail (model bytea, storing) {fmt(main.get('tail_s'))} s; "
+          f"source {main.get('source')}.")
+        w("")
+        w("per-epoch seconds: " + ", ".join(fmt(x) for x in main.get("epoch_s", [])))
+        w("")
+        w("train loss: " + ", ".join(f"{x:.4f}" for x in main.get("train_loss", [])))
+        w("")
+        w(f"backend memory: VmHWM {fmt(main.get('vmhwm_mb'), 0)} MB (peak resident, includes shared "
+          f"buffers it touched), private (RssAnon, sampled every 50 ms) peak {fmt(main.get('anon_peak_mb'), 0)} MB; "
+          f"the training data as float32 is {data_mb:.0f} MB.")
+        w("")
+    if score:
+        w(f"Scoring: per row {fmt(score.get('per_row_s'))} s for {score.get('rows')} rows "
+          f"(median of {score.get('reps')}: {', '.join(fmt(x) for x in score.get('per_row_all', []))}; "
+          f"plan: {score.get('plan')}; reading and detoasting the arrays alone, "
+          f"SELECT sum(cardinality(pixels)): {fmt(score.get('read_s'))} s); batch: {fmt(score.get('batch_s'))} s "
+          f"({score.get('batch_note', '')}).")
+        w("")
+    if sk or tc:
+        w("Peers per-epoch seconds: scikit-learn " + ", ".join(fmt(x) for x in sk.get("epoch_seconds", []))
+          + "; PyTorch " + ", ".join(fmt(x) for x in tc.get("epoch_seconds", [])) + ".")
+        if tc.get("thread_calibration"):
+            w("")
+            w("PyTorch thread calibration (seconds for the same 100 minibatches): " + ", ".join(
+                f"{k} thread(s) {v:.3f} s" for k, v in tc["thread_calibration"].items()))
+        w("")
+
+    # ---- scaling
+    sc = [r for r in R if r.get("kind") == "train" and str(r.get("tag", "")).startswith("scale")]
+    if sc:
+        w("## Scaling (nn seconds per epoch; GEMM FLOPs per epoch as defined by sgemm_floor)")
+        w("")
+        w("3-epoch runs: median of epochs 2 and 3 (client-timed); the 60k x {256,128} point is the "
+          "main run (median of its 10 epochs). The floor is the best of 3 sgemm_floor epochs.")
+        w("")
+        rows = []
+        for r in sc:
+            fl = r.get("flops")
+            # client-timed epochs 2.. (ms resolution; epoch 1 is the server's 0.1 s figure)
+            e = r.get("median_epoch_s") if r["tag"] == "scale_rows_60k" else r.get("median_epoch_s_2on")
+            fr = last(R, "floor", r["tag"]) or (floor if r["tag"] == "scale_rows_60k" else {})
+            fs = fr.get("seconds_min")
+            rows.append([r.get("rows"), r.get("hidden"), r.get("epochs"), fmt(e), fmt(fl / 1e9, 2) if fl else "n/a",
+                         fmt(e / (fl / 1e9), 4) if (fl and e) else "n/a",
+                         fmt(1e6 * e / r["rows"], 2) if r.get("rows") else "n/a",
+                         fmt(fs), ratio(fs, e)])
+        w(table(rows, ["rows", "hidden", "epochs timed", "s/epoch", "GFLOP/epoch", "s per GFLOP",
+                       "us per row", "sgemm floor s (best)", "floor / nn"]))
+        w("")
+    return "\n".join(L) + "\n"
+
+
+def main():
+    a = sys.argv[1:]
+    if not a:
+        sys.exit(__doc__)
+    if a[0] == "parse-train":
+        print(json.dumps(parse_train(a[1], a[2], a[3:])))
+    elif a[0] == "kv":
+        rec = {}
+        for kv in a[1:]:
+            k, _, v = kv.partition("=")
+            try:
+                rec[k] = json.loads(v)
+            except ValueError:
+                rec[k] = v
+        print(json.dumps(rec))
+    elif a[0] == "summary":
+        r = load(a[1])[-1]
+        print(f"  {r['tag']}: read {r['load_s']:.2f} s, median epoch {r['median_epoch_s']:.3f} s "
+              f"over {r['epochs']}, total {r['total_s']:.2f} s, VmHWM {r['vmhwm_mb']:.0f} MB, "
+              f"private peak {r['anon_peak_mb']:.0f} MB")
+    elif a[0] == "get":
+        r = last(load(a[1]), a[2], None if a[3] == "-" else a[3])
+        v = None if r is None else r.get(a[4])
+        print("" if v is None else v)
+    elif a[0] == "best-layout":
+        lay = [r for r in load(a[1]) if r.get("kind") == "layout" and r.get("load_s") is not None]
+        print(min(lay, key=lambda r: r["load_s"])["tag"])
+    elif a[0] == "report":
+        sys.stdout.write(report(a[1]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
