@@ -131,3 +131,8 @@ SELECT nn_info(nn_train('et', 'y', ARRAY['x'], '{}', '{"epochs": 1}'))->'rows_tr
 SELECT count(*) AS keep_me_rows, sum(id) AS keep_me_sum FROM keep_me;
 
 DROP TABLE et, keep_me;
+
+-- a minibatch's workspace counts against nn.train_memory before allocating
+SET nn.train_memory = '1MB';
+SELECT nn_fit(nn_init(1, '{2048}', 1, '{"batch_size": 65536}'), ARRAY[i::real], i::real) FROM generate_series(1, 10) i;
+RESET nn.train_memory;

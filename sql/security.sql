@@ -81,6 +81,12 @@ SELECT nn_info(nn_train('SELECT label, x FROM nn_sec.open WHERE current_user = '
 SELECT nn_train('SELECT label, x FROM nn_sec.open WHERE nn_sec.sneaky()', 'label');
 -- allowed sources train as usual
 SELECT nn_info(nn_train('nn_sec.open', 'label', NULL, '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained;
+-- nn_fit's support functions cannot be paired with another aggregate's
+-- state: only a superuser may declare an internal transition type
+CREATE AGGREGATE nn_sec.confused(bytea, real[], real) (
+    SFUNC = nn_fit_transfn, STYPE = internal, FINALFUNC = nn_fit_serialfn);
+CREATE AGGREGATE nn_sec.confused(anyelement) (
+    SFUNC = array_agg_transfn, STYPE = internal, FINALFUNC = nn_fit_finalfn);
 SELECT current_user;
 RESET ROLE;
 SELECT count(*) AS victim_rows FROM nn_sec.victim;

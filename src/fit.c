@@ -47,6 +47,25 @@ AllocHuge(MemoryContext cxt, size_t count, size_t size)
 	return MemoryContextAllocExtended(cxt, Max(count * size, 1), MCXT_ALLOC_HUGE);
 }
 
+/*
+ * A minibatch's activations and gradients grow with batch_size times the
+ * layer widths; check them against nn.train_memory before allocating.
+ */
+static void
+CheckWorkspace(const NNNet *net, size_t batch)
+{
+	double		floats = (double) nn_work_floats(net, batch, true) +
+		(double) batch * (net->widths[0] + 2);
+	double		mb = floats * sizeof(float) / (1024.0 * 1024.0);
+
+	if (mb > nn_train_memory_mb)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training a minibatch of %zu rows needs %.0f MB, more than nn.train_memory (%d MB)",
+						batch, mb, nn_train_memory_mb),
+				 errhint("Lower batch_size or the layer widths, or raise nn.train_memory.")));
+}
+
 NNFitState *
 nn_fit_state_create(NNModel *model, MemoryContext cxt)
 {
@@ -54,6 +73,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	NNNet	   *net = &model->net;
 	size_t		batch = net->batch_size;
 
+	CheckWorkspace(net, batch);
 	s->cxt = cxt;
 	s->model = model;
 	s->n_inputs = nn_model_inputs(model);
