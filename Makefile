@@ -1,7 +1,8 @@
 # nn: PGXS build of one shared library from src/ and src/kernels/.
 EXTENSION = nn
 MODULE_big = nn
-DATA = nn--1.0.sql
+# every install and upgrade script: nn--A.sql, nn--A--B.sql
+DATA = $(wildcard nn--*.sql)
 PGFILEDESC = "nn - neural networks inside PostgreSQL"
 
 OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/kernels/*.c))

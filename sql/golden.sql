@@ -4,8 +4,8 @@
 -- check.sh.  Loads every NAME.model.hex and NAME.expected of the directory
 -- in psql variable golden_dir (default test/golden, relative to the
 -- current directory) via backquoted shell commands, then compares each
--- recorded result with what this build returns, as typed values: float8
--- and real[] compare exactly (NaN equals NaN), labels as text.
+-- recorded result with what this build returns: numbers to float32
+-- rounding (relative 1e-5), labels and class indexes exactly.
 --
 -- Output: one row per model with its number of checks and mismatches, a
 -- total line, then every mismatch (none when the build is compatible).
@@ -17,6 +17,16 @@
 \set golden_expected `cat :golden_dir/*.expected`
 
 SET extra_float_digits = 3;
+
+-- Values agree to float32 rounding: OpenBLAS picks its kernels by CPU (or by
+-- OPENBLAS_CORETYPE), and kernels sum in different orders.  Class labels and
+-- indexes must match exactly.
+CREATE FUNCTION pg_temp.golden_close(a float8[], b float8[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT cardinality(a) = cardinality(b) AND
+         bool_and(abs(x - y) <= 1e-5 * greatest(1, abs(y)))
+  FROM unnest(a, b) AS u(x, y)
+$$;
 
 CREATE TEMP TABLE golden_model AS
 SELECT split_part(l, E'\t', 1) AS name, decode(split_part(l, E'\t', 2), 'hex') AS model
@@ -41,10 +51,10 @@ CROSS JOIN LATERAL (
         WHEN 'batch'   THEN nn_predict_batch(g.model, e.input::real[])::text
         END AS actual,
         CASE e.fn
-        WHEN 'predict' THEN nn_predict(g.model, e.input::real[]) = e.expected::float8
-        WHEN 'proba'   THEN nn_predict_proba(g.model, e.input::real[]) = e.expected::real[]
+        WHEN 'predict' THEN pg_temp.golden_close(ARRAY[nn_predict(g.model, e.input::real[])], ARRAY[e.expected::float8])
+        WHEN 'proba'   THEN pg_temp.golden_close(nn_predict_proba(g.model, e.input::real[])::float8[], e.expected::float8[])
         WHEN 'class'   THEN nn_predict_class(g.model, e.input::real[]) = e.expected
-        WHEN 'batch'   THEN nn_predict_batch(g.model, e.input::real[]) = e.expected::float8[]
+        WHEN 'batch'   THEN pg_temp.golden_close(nn_predict_batch(g.model, e.input::real[]), e.expected::float8[])
         END AS same
 ) r;
 
