@@ -71,8 +71,12 @@ SELECT nn_info(nn_train('nn_sec.owner_view', 'label', NULL, '{}', '{"epochs": 1}
 -- query naming another column does not
 SELECT nn_info(nn_train('SELECT label, x FROM nn_sec.partial', 'label', NULL, '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained;
 SELECT nn_train('SELECT label, y FROM nn_sec.partial', 'label');
+-- the table by name works too when the features named are the granted ones
+-- (nn reads the column list from the catalog, not with SELECT *)
+SELECT nn_info(nn_train('nn_sec.partial', 'label', ARRAY['x'], '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained;
+SELECT nn_train('nn_sec.partial', 'label', ARRAY['y'], '{}', '{"epochs": 1}');
 -- catalogs
-SELECT nn_train('pg_catalog.pg_authid', 'rolsuper');
+SELECT nn_train('pg_catalog.pg_authid', 'rolsuper', ARRAY['rolcanlogin']);
 SELECT nn_train('SELECT rolsuper, oid::int AS x FROM pg_authid', 'rolsuper');
 -- the source runs as the caller, and a volatile function in it cannot
 -- modify what the caller cannot modify

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -22,6 +23,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
+#include "utils/rel.h"
 
 #include "nn.h"
 
@@ -90,11 +92,12 @@ CheckSingleSelect(const char *query)
 
 /* The FROM item: a quoted relation name, or the query as a subquery. */
 static char *
-ResolveSource(const char *source)
+ResolveSource(const char *source, Oid *relid_out)
 {
 	RangeVar   *rv;
 	Oid			relid;
 
+	*relid_out = InvalidOid;
 	if (IsQuery(source))
 	{
 		char	   *q = pstrdup(source);
@@ -112,8 +115,30 @@ ResolveSource(const char *source)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table or view not found: %s", source),
 				 errhint("source is a table or view name, or a query starting with SELECT or WITH.")));
+	*relid_out = relid;
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
+}
+
+/*
+ * The source's columns.  A table or view is described from the catalog, so
+ * that a caller with SELECT on just the columns nn reads can train on it;
+ * a query is planned and run with LIMIT 0.
+ */
+static TupleDesc
+DescribeSource(const char *from, Oid relid)
+{
+	if (OidIsValid(relid))
+	{
+		Relation	rel = relation_open(relid, AccessShareLock);
+		TupleDesc	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+
+		relation_close(rel, AccessShareLock);
+		return desc;
+	}
+	if (SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", from), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not describe the source");
+	return SPI_tuptable->tupdesc;
 }
 
 static int
@@ -655,14 +680,13 @@ nn_rows_load(NNRows *d, const NNRowsSpec *spec)
 	int			target_col;
 	char	  **names = NULL;
 	int			n_names = 0;
+	Oid			relid;
 	MemoryContext old;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	from = ResolveSource(spec->source);
-	if (SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", from), true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not describe the source");
-	desc = SPI_tuptable->tupdesc;
+	from = ResolveSource(spec->source, &relid);
+	desc = DescribeSource(from, relid);
 	target_col = FindColumn(desc, spec->target, "target");
 	d->target_type = TupleDescAttr(desc, target_col)->atttypid;
 	d->task = TaskForTarget(d->target_type, spec->forced_task, spec->target);
