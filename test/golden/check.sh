@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Check that this build scores the golden models (test/golden/*.model.hex)
-# exactly as recorded in test/golden/*.expected; runs check.sql.
+# exactly as recorded in test/golden/*.expected; runs sql/golden.sql (also a pg_regress test).
 #
 #   test/golden/check.sh                  build, install, throwaway cluster
 #   NN_SKIP_BUILD=1 test/golden/check.sh  use the installed extension
@@ -38,6 +38,6 @@ db="nn_golden_check_$$"
 nn_psql -c "CREATE DATABASE $db"
 trap 'nn_psql -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; nn_cluster_stop' EXIT
 nn_create_extension "$db"
-out="$(cd "$REPO" && nn_psql -d "$db" -v golden_dir="${GOLDEN_DIR:-test/golden}" -f test/golden/check.sql)"
+out="$(cd "$REPO" && nn_psql -d "$db" -v golden_dir="${GOLDEN_DIR:-test/golden}" -f sql/golden.sql)"
 echo "$out"
 grep -qE '^ *golden: [1-9][0-9]* models, [0-9]+ checks, 0 mismatches' <<<"$out"

@@ -2,7 +2,7 @@
 # Make the golden models: test/golden/NAME.model.hex (the model bytes as
 # hex) and test/golden/NAME.expected (fixed input rows and what every
 # scoring function returned for them when the model was made).  check.sh /
-# check.sql verify that the current build scores them identically.
+# sql/golden.sql verify that the current build scores them identically.
 #
 # Golden files are made once, for a format version, and then never
 # changed: later versions must keep scoring them the same.  So this script
