@@ -15,21 +15,6 @@ set -euo pipefail
 # shellcheck source=test/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-# CREATE EXTENSION nn in database $1; or, with NN_BUILD_DIR set to a built
-# source tree (make, no install), its install script with the functions
-# bound to NN_BUILD_DIR/nn.so: a private build, e.g. of one commit, used
-# without installing it over the system's.
-nn_create_extension() {
-    local db="$1" ver
-    if [ -z "${NN_BUILD_DIR:-}" ]; then
-        nn_psql -d "$db" -c 'CREATE EXTENSION nn'
-        return
-    fi
-    ver="$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$NN_BUILD_DIR/nn.control")"
-    sed -e "s|MODULE_PATHNAME|$NN_BUILD_DIR/nn|g" -e '/^\\echo/d' "$NN_BUILD_DIR/nn--$ver.sql" |
-        nn_psql -d "$db"
-}
-
 out="$REPO/test/fuzz/corpus"
 if [ -z "${PGHOST:-}" ]; then
     nn_ensure_packages "${NN_BASE_PACKAGES[@]}" xxd
