@@ -7,7 +7,9 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PGBIN=/usr/lib/postgresql/15/bin
+# NN_PGBIN: another (relocated) copy of the PostgreSQL 15 binaries, e.g. a
+# private install tree used while developing; the default is Debian's.
+PGBIN="${NN_PGBIN:-/usr/lib/postgresql/15/bin}"
 # Pin the PostgreSQL version for PGXS (/usr/bin/pg_config is a wrapper that
 # could pick another major version if several are installed).
 PG_CONFIG="$PGBIN/pg_config"
@@ -125,16 +127,25 @@ nn_psql() {
 }
 
 # CREATE EXTENSION nn in database $1; or, with NN_BUILD_DIR set to a built
-# source tree (make, no install), its install script with the functions
-# bound to NN_BUILD_DIR/nn.so: a private build, e.g. of one commit, used
-# without installing it over the system's.
+# source tree (make, no install), its scripts with the functions bound to
+# NN_BUILD_DIR/nn.so: a private build, e.g. of one commit, used without
+# installing it over the system's.  The default version is reached as
+# PostgreSQL itself would: nn--1.0.sql, then each nn--A--B.sql in turn.
 nn_create_extension() {
-    local db="$1" ver
+    local db="$1" ver from=1.0 next script
     if [ -z "${NN_BUILD_DIR:-}" ]; then
         nn_psql -d "$db" -c 'CREATE EXTENSION nn'
         return
     fi
     ver="$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$NN_BUILD_DIR/nn.control")"
-    sed -e "s|MODULE_PATHNAME|$NN_BUILD_DIR/nn|g" -e '/^\\echo/d' "$NN_BUILD_DIR/nn--$ver.sql" |
-        nn_psql -d "$db"
+    {
+        cat "$NN_BUILD_DIR/nn--$from.sql"
+        while [ "$from" != "$ver" ]; do
+            script="$(ls "$NN_BUILD_DIR"/nn--"$from"--*.sql 2>/dev/null | head -n 1)"
+            [ -n "$script" ] || { echo "no update script from $from" >&2; return 1; }
+            next="${script##*--}"; next="${next%.sql}"
+            cat "$script"; from="$next"
+        done
+    } | sed -e "s|MODULE_PATHNAME|$NN_BUILD_DIR/nn|g" -e '/^\\echo/d' \
+            -e "s|@extschema@|public|g" -e '/pg_extension_config_dump/d' | nn_psql -d "$db"
 }
