@@ -5,7 +5,9 @@ MODULE_big = nn
 DATA = $(wildcard nn--*.sql)
 PGFILEDESC = "nn - neural networks inside PostgreSQL"
 
-OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/kernels/*.c))
+# src/formats: pure-C writers of other formats (ONNX, SVG), unit-tested like
+# the kernels
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/kernels/*.c src/formats/*.c))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=nn

@@ -101,6 +101,37 @@ uint32		nn_predicted_class(const NNModel *m, const float *out);
 float	   *nn_array_floats(ArrayType *arr, const char *what, int *n);
 void		nn_check_features(const float *x, int n, uint32 expected);
 
+/* ---------- predict.c: scoring ---------- */
+
+/* a parsed model with the workspace to score it, in its own memory context */
+typedef struct NNScorer
+{
+	MemoryContext cxt;			/* holds the model and everything below */
+	NNModel    *model;
+	uint32		n_inputs;
+	uint32		n_outputs;
+	NNWork		work;			/* one row */
+	float	   *x;				/* one row, standardized */
+	NNWork		batch_work;		/* nn_scorer_batch, bound on first use */
+	float	   *batch_x;
+} NNScorer;
+
+NNScorer   *nn_scorer_create(const char *bytes, size_t len, MemoryContext parent);
+void		nn_scorer_free(NNScorer *s);
+/* the real[] features argument, checked against the model's inputs */
+const float *nn_scorer_array_features(const NNScorer *s, ArrayType *arr);
+/*
+ * Run one row of n_inputs raw, already checked features; returns the
+ * output activations (an ERROR if they are not finite).
+ */
+const float *nn_scorer_run(NNScorer *s, const float *x);
+/* results from the outputs: fn names the SQL function in errors */
+Datum		nn_scorer_value(const NNScorer *s, const float *out);	/* float8 */
+Datum		nn_scorer_class(const NNScorer *s, const float *out, const char *fn);	/* text */
+Datum		nn_scorer_proba(const NNScorer *s, const float *out, const char *fn);	/* real[] */
+/* nn_predict_batch: a 2-D real[] of rows to a float8[] of predictions */
+Datum		nn_scorer_batch(NNScorer *s, ArrayType *rows);
+
 /* ---------- rows.c: reading training rows ---------- */
 
 extern int	nn_train_memory_mb;

@@ -1,6 +1,8 @@
 /*
- * predict.c - per-row scoring, with the parsed model cached in fn_extra so
- * that a query scoring a million rows parses the model once.
+ * predict.c - scoring.  An NNScorer is a parsed model with its workspace;
+ * the functions that take a model bytea keep one in fn_extra, so a query
+ * scoring a million rows parses the model once (the catalog keeps its own
+ * per backend, see catalog.c).
  *
  * The cache key is the model's TOAST pointer when the value is stored out
  * of line, so a hit costs no detoasting; an in-line value is compared by
@@ -18,19 +20,15 @@
 
 #include "nn.h"
 
+/* the fn_extra cache of the scoring functions that take a model bytea */
 typedef struct ScoreCache
 {
-	MemoryContext cxt;			/* holds everything below; freed on a miss */
 	bool		toasted;
 	Oid			toastrelid;		/* key when toasted */
 	Oid			valueid;
 	char	   *bytes;			/* key when in line */
 	size_t		len;
-	NNModel    *model;
-	NNWork		work;
-	float	   *x;				/* one standardized row */
-	NNWork		batch_work;		/* nn_predict_batch, bound on first use */
-	float	   *batch_x;
+	NNScorer   *scorer;			/* owns the memory of everything here */
 } ScoreCache;
 
 /* rows nn_predict_batch runs through the network at once */
@@ -41,32 +39,51 @@ PG_FUNCTION_INFO_V1(nn_predict_class);
 PG_FUNCTION_INFO_V1(nn_predict_proba);
 PG_FUNCTION_INFO_V1(nn_predict_batch);
 
-static ScoreCache *
-BuildCache(FunctionCallInfo fcinfo, bytea *b)
+NNScorer *
+nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
 {
-	MemoryContext parent = fcinfo->flinfo->fn_mcxt;
-	ScoreCache *old = (ScoreCache *) fcinfo->flinfo->fn_extra;
-	MemoryContext cxt = AllocSetContextCreate(parent, "nn model cache", ALLOCSET_DEFAULT_SIZES);
-	ScoreCache *c = MemoryContextAllocZero(cxt, sizeof(ScoreCache));
+	MemoryContext cxt = AllocSetContextCreate(parent, "nn scorer", ALLOCSET_DEFAULT_SIZES);
+	NNScorer   *s = MemoryContextAllocZero(cxt, sizeof(NNScorer));
 	NNNet	   *net;
 
-	c->cxt = cxt;
-	c->model = nn_model_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), cxt);
-	net = &c->model->net;
-	nn_work_bind(&c->work, net,
+	s->cxt = cxt;
+	s->model = nn_model_from_bytes(bytes, len, cxt);
+	net = &s->model->net;
+	s->n_inputs = nn_model_inputs(s->model);
+	s->n_outputs = nn_net_outputs(net);
+	nn_work_bind(&s->work, net,
 				 MemoryContextAllocExtended(cxt, nn_work_floats(net, 1, false) * sizeof(float),
 											MCXT_ALLOC_HUGE),
 				 1, false);
-	c->x = MemoryContextAlloc(cxt, nn_model_inputs(c->model) * sizeof(float));
+	s->x = MemoryContextAlloc(cxt, s->n_inputs * sizeof(float));
+	return s;
+}
+
+void
+nn_scorer_free(NNScorer *s)
+{
+	if (s != NULL)
+		MemoryContextDelete(s->cxt);
+}
+
+static ScoreCache *
+BuildCache(FunctionCallInfo fcinfo, bytea *b)
+{
+	ScoreCache *old = (ScoreCache *) fcinfo->flinfo->fn_extra;
+	NNScorer   *s = nn_scorer_create(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), fcinfo->flinfo->fn_mcxt);
+	ScoreCache *c = MemoryContextAllocZero(s->cxt, sizeof(ScoreCache));
+
+	c->scorer = s;
 	/* only now that the new model parsed is the old one dropped */
 	if (old != NULL)
-		MemoryContextDelete(old->cxt);
+		nn_scorer_free(old->scorer);
 	fcinfo->flinfo->fn_extra = c;
 	return c;
 }
 
-static ScoreCache *
-GetScoreCache(FunctionCallInfo fcinfo)
+/* the scorer of the model bytea in argument 0, parsed once per call site */
+static NNScorer *
+ArgScorer(FunctionCallInfo fcinfo)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(0));
 	ScoreCache *c = (ScoreCache *) fcinfo->flinfo->fn_extra;
@@ -79,32 +96,23 @@ GetScoreCache(FunctionCallInfo fcinfo)
 		VARATT_EXTERNAL_GET_POINTER(ext, raw);
 		if (c != NULL && c->toasted && c->valueid == ext.va_valueid &&
 			c->toastrelid == ext.va_toastrelid)
-			return c;
+			return c->scorer;
 		c = BuildCache(fcinfo, (bytea *) detoast_attr(raw));
 		c->toasted = true;
 		c->valueid = ext.va_valueid;
 		c->toastrelid = ext.va_toastrelid;
-		return c;
+		return c->scorer;
 	}
 
 	b = PG_GETARG_BYTEA_PP(0);
 	if (c != NULL && !c->toasted && c->len == VARSIZE_ANY_EXHDR(b) &&
 		memcmp(c->bytes, VARDATA_ANY(b), c->len) == 0)
-		return c;
+		return c->scorer;
 	c = BuildCache(fcinfo, b);
 	c->len = VARSIZE_ANY_EXHDR(b);
-	c->bytes = MemoryContextAlloc(c->cxt, Max(c->len, 1));
+	c->bytes = MemoryContextAlloc(c->scorer->cxt, Max(c->len, 1));
 	memcpy(c->bytes, VARDATA_ANY(b), c->len);
-	return c;
-}
-
-/* a classifier's class index, or a regressor's value in target units */
-static double
-Prediction(const NNModel *m, const float *out)
-{
-	if (m->task == NN_TASK_CLASSIFICATION)
-		return (double) nn_predicted_class(m, out);
-	return (double) out[0] * m->y_std + m->y_mean;
+	return c->scorer;
 }
 
 /*
@@ -122,22 +130,26 @@ CheckOutputs(const float *out, size_t n)
 	return out;
 }
 
-/* Run the network on the features argument; returns output activations. */
-static const float *
-ScoreRow(FunctionCallInfo fcinfo, ScoreCache **cache)
+const float *
+nn_scorer_run(NNScorer *s, const float *x)
 {
-	ScoreCache *c = GetScoreCache(fcinfo);
-	NNModel    *m = c->model;
-	uint32		n_in = nn_model_inputs(m);
-	int			n;
-	float	   *x = nn_array_floats(PG_GETARG_ARRAYTYPE_P(1), "features", &n);
+	NNModel    *m = s->model;
 
-	nn_check_features(x, n, n_in);
-	memcpy(c->x, x, n_in * sizeof(float));
+	memcpy(s->x, x, s->n_inputs * sizeof(float));
 	if (m->standardized)
-		nn_standardize_rows(c->x, m->x_mean, m->x_std, 1, n_in);
-	*cache = c;
-	return CheckOutputs(nn_net_forward(&m->net, &c->work, c->x, 1), nn_net_outputs(&m->net));
+		nn_standardize_rows(s->x, m->x_mean, m->x_std, 1, s->n_inputs);
+	return CheckOutputs(nn_net_forward(&m->net, &s->work, s->x, 1), s->n_outputs);
+}
+
+/* a real[] of features, checked (count, NaN, infinity) against the model */
+const float *
+nn_scorer_array_features(const NNScorer *s, ArrayType *arr)
+{
+	int			n;
+	float	   *x = nn_array_floats(arr, "features", &n);
+
+	nn_check_features(x, n, s->n_inputs);
+	return x;
 }
 
 static void
@@ -150,35 +162,36 @@ RequireClassifier(const NNModel *m, const char *fn)
 				 errhint("Use nn_predict for regression models.")));
 }
 
-Datum
-nn_predict(PG_FUNCTION_ARGS)
+/* a classifier's class index, or a regressor's value in target units */
+static double
+Prediction(const NNModel *m, const float *out)
 {
-	ScoreCache *c;
-	const float *out = ScoreRow(fcinfo, &c);
-
-	PG_RETURN_FLOAT8(Prediction(c->model, out));
+	if (m->task == NN_TASK_CLASSIFICATION)
+		return (double) nn_predicted_class(m, out);
+	return (double) out[0] * m->y_std + m->y_mean;
 }
 
 Datum
-nn_predict_class(PG_FUNCTION_ARGS)
+nn_scorer_value(const NNScorer *s, const float *out)
 {
-	ScoreCache *c;
-	const float *out = ScoreRow(fcinfo, &c);
-
-	RequireClassifier(c->model, "nn_predict_class");
-	PG_RETURN_TEXT_P(cstring_to_text(c->model->classes[nn_predicted_class(c->model, out)]));
+	return Float8GetDatum(Prediction(s->model, out));
 }
 
 Datum
-nn_predict_proba(PG_FUNCTION_ARGS)
+nn_scorer_class(const NNScorer *s, const float *out, const char *fn)
 {
-	ScoreCache *c;
-	const float *out = ScoreRow(fcinfo, &c);
-	NNModel    *m = c->model;
+	RequireClassifier(s->model, fn);
+	return PointerGetDatum(cstring_to_text(s->model->classes[nn_predicted_class(s->model, out)]));
+}
+
+Datum
+nn_scorer_proba(const NNScorer *s, const float *out, const char *fn)
+{
+	const NNModel *m = s->model;
 	uint32		n_classes = m->n_classes;
 	Datum	   *elems;
 
-	RequireClassifier(m, "nn_predict_proba");
+	RequireClassifier(m, fn);
 	elems = palloc(n_classes * sizeof(Datum));
 	if (m->net.loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY)
 	{
@@ -188,22 +201,49 @@ nn_predict_proba(PG_FUNCTION_ARGS)
 	else
 		for (uint32 i = 0; i < n_classes; i++)
 			elems[i] = Float4GetDatum(out[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n_classes, FLOAT4OID, sizeof(float4),
-										  true, TYPALIGN_INT));
+	return PointerGetDatum(construct_array(elems, n_classes, FLOAT4OID, sizeof(float4),
+										   true, TYPALIGN_INT));
+}
+
+Datum
+nn_predict(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = ArgScorer(fcinfo);
+	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
+
+	PG_RETURN_DATUM(nn_scorer_value(s, nn_scorer_run(s, x)));
+}
+
+Datum
+nn_predict_class(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = ArgScorer(fcinfo);
+	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
+
+	PG_RETURN_DATUM(nn_scorer_class(s, nn_scorer_run(s, x), "nn_predict_class"));
+}
+
+Datum
+nn_predict_proba(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = ArgScorer(fcinfo);
+	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
+
+	PG_RETURN_DATUM(nn_scorer_proba(s, nn_scorer_run(s, x), "nn_predict_proba"));
 }
 
 static void
-BindBatchWork(ScoreCache *c)
+BindBatchWork(NNScorer *s)
 {
-	NNNet	   *net = &c->model->net;
+	NNNet	   *net = &s->model->net;
 
-	if (c->batch_x != NULL)
+	if (s->batch_x != NULL)
 		return;
-	nn_work_bind(&c->batch_work, net,
-				 MemoryContextAllocExtended(c->cxt, nn_work_floats(net, SCORE_BATCH, false) * sizeof(float),
+	nn_work_bind(&s->batch_work, net,
+				 MemoryContextAllocExtended(s->cxt, nn_work_floats(net, SCORE_BATCH, false) * sizeof(float),
 											MCXT_ALLOC_HUGE),
 				 SCORE_BATCH, false);
-	c->batch_x = MemoryContextAllocExtended(c->cxt, (size_t) SCORE_BATCH * nn_model_inputs(c->model) *
+	s->batch_x = MemoryContextAllocExtended(s->cxt, (size_t) SCORE_BATCH * s->n_inputs *
 											sizeof(float), MCXT_ALLOC_HUGE);
 }
 
@@ -236,33 +276,40 @@ BatchRows(ArrayType *arr, uint32 n_in, int *n_rows)
  * SCORE_BATCH at a time, as matrix products rather than one product per row.
  */
 Datum
-nn_predict_batch(PG_FUNCTION_ARGS)
+nn_scorer_batch(NNScorer *s, ArrayType *arr)
 {
-	ScoreCache *c = GetScoreCache(fcinfo);
-	NNModel    *m = c->model;
-	uint32		n_in = nn_model_inputs(m);
-	uint32		n_out = nn_net_outputs(&m->net);
+	NNModel    *m = s->model;
+	uint32		n_in = s->n_inputs;
+	uint32		n_out = s->n_outputs;
 	int			n_rows;
-	float	   *rows = BatchRows(PG_GETARG_ARRAYTYPE_P(1), n_in, &n_rows);
+	float	   *rows = BatchRows(arr, n_in, &n_rows);
 	Datum	   *result = palloc(Max(n_rows, 1) * sizeof(Datum));
 
 	/* NaN and infinity checks over the whole array, positions as flattened */
 	nn_check_features(rows, n_rows * (int) n_in, (uint32) n_rows * n_in);
-	BindBatchWork(c);
+	BindBatchWork(s);
 	for (int start = 0; start < n_rows; start += SCORE_BATCH)
 	{
 		int			b = Min(SCORE_BATCH, n_rows - start);
 		const float *out;
 
-		memcpy(c->batch_x, rows + (size_t) start * n_in, (size_t) b * n_in * sizeof(float));
+		memcpy(s->batch_x, rows + (size_t) start * n_in, (size_t) b * n_in * sizeof(float));
 		if (m->standardized)
-			nn_standardize_rows(c->batch_x, m->x_mean, m->x_std, b, n_in);
-		out = CheckOutputs(nn_net_forward(&m->net, &c->batch_work, c->batch_x, b),
+			nn_standardize_rows(s->batch_x, m->x_mean, m->x_std, b, n_in);
+		out = CheckOutputs(nn_net_forward(&m->net, &s->batch_work, s->batch_x, b),
 						   (size_t) b * n_out);
 		for (int r = 0; r < b; r++)
 			result[start + r] = Float8GetDatum(Prediction(m, out + (size_t) r * n_out));
 		CHECK_FOR_INTERRUPTS();
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(result, n_rows, FLOAT8OID, sizeof(float8),
-										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return PointerGetDatum(construct_array(result, n_rows, FLOAT8OID, sizeof(float8),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum
+nn_predict_batch(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = ArgScorer(fcinfo);
+
+	PG_RETURN_DATUM(nn_scorer_batch(s, PG_GETARG_ARRAYTYPE_P(1)));
 }
