@@ -21,6 +21,10 @@ SHLIB_LINK = -lopenblas -lm
 # float arithmetic, so results stay the same bytes.
 $(patsubst %.c,%.o,$(wildcard src/kernels/*.c)): CFLAGS += -O3 -fno-math-errno
 
+# PGXS tracks no header dependencies: rebuild everything when one changes,
+# since the glue files share struct layouts through src/nn.h.
+$(OBJS): $(wildcard src/*.h src/kernels/*.h src/formats/*.h)
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -37,7 +37,8 @@ SELECT nn_train('SELECT y, y, x FROM et', 'y', ARRAY['x']);
 
 -- unsupported types
 SELECT nn_train('et', 'y', ARRAY['ts']);
-SELECT nn_train('et', 'y', ARRAY['txt']);
+-- text columns are categorical features (one-hot)
+SELECT length(nn_train('et', 'y', ARRAY['txt'], '{}', '{"epochs": 1}')) > 0 AS text_is_categorical;
 SELECT nn_train('et', 'y', ARRAY['iarr']);
 SELECT nn_train('et', 'y');
 SELECT nn_train('et', 'ts', ARRAY['x']);

@@ -99,6 +99,43 @@ AppendHistory(StringInfo s, const NNModel *m)
 	appendStringInfoChar(s, ']');
 }
 
+/* text features' categories (one input each, in this order) and NULL handling */
+static void
+AppendEncoding(StringInfo s, const NNModel *m)
+{
+	bool		any = false;
+
+	for (uint32 i = 0; i < m->n_features; i++)
+	{
+		if (nn_model_feature_kind(m, i) != NN_FEATURE_CATEGORICAL)
+			continue;
+		if (!any)
+		{
+			AppendKey(s, "categories");
+			appendStringInfoChar(s, '{');
+			any = true;
+		}
+		AppendStringArray(s, m->feature_names[i], m->categories[i], m->feature_widths[i]);
+	}
+	if (any)
+		appendStringInfoChar(s, '}');
+	AppendKey(s, "impute");
+	escape_json(s, nn_impute_name((NNImpute) m->impute));
+	if (m->fill != NULL)
+	{
+		/* the raw input values that replace NULLs, one per input */
+		AppendKey(s, "impute_values");
+		appendStringInfoChar(s, '[');
+		for (uint32 i = 0; i < nn_model_inputs(m); i++)
+		{
+			if (i > 0)
+				appendStringInfoChar(s, ',');
+			AppendFloat(s, m->fill[i]);
+		}
+		appendStringInfoChar(s, ']');
+	}
+}
+
 Datum
 nn_info(PG_FUNCTION_ARGS)
 {
@@ -107,7 +144,7 @@ nn_info(PG_FUNCTION_ARGS)
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"format_version\":%d,\"task\":\"%s\",\"inputs\":%u",
-					 NN_FORMAT_VERSION,
+					 nn_model_format_version(m),
 					 m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression",
 					 nn_model_inputs(m));
 	AppendLayers(&s, &m->net);
@@ -124,6 +161,7 @@ nn_info(PG_FUNCTION_ARGS)
 	for (uint32 i = 0; i < m->n_features; i++)
 		appendStringInfo(&s, "%s%u", i > 0 ? "," : "", m->feature_widths[i]);
 	appendStringInfoChar(&s, ']');
+	AppendEncoding(&s, m);
 	AppendStringArray(&s, "classes", m->classes, m->n_classes);
 	appendStringInfo(&s, ",\"parameters\":%zu,\"rows_trained\":" UINT64_FORMAT
 					 ",\"epochs\":%u,\"optimizer_steps\":" UINT64_FORMAT,

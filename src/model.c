@@ -17,6 +17,7 @@ typedef struct Reader
 	const uint8_t *p;
 	size_t		left;
 	bool		truncated;
+	uint32_t	version;		/* the model's format version, once read */
 } Reader;
 
 static bool
@@ -178,10 +179,11 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	version = ReadU32(r);
 	if (r->truncated)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
-	if (version != NN_FORMAT_VERSION)
+	if (version < 1 || version > NN_FORMAT_VERSION)
 		return Fail(err, errlen, NN_MODEL_CORRUPT,
-					"unsupported model format version %u (this build reads version %d)",
+					"unsupported model format version %u (this build reads versions 1 to %d)",
 					version, NN_FORMAT_VERSION);
+	r->version = version;
 	m->task = ReadU8(r);
 	net->loss.kind = ReadU8(r);
 	net->optimizer = ReadU8(r);
@@ -222,6 +224,71 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	return NN_MODEL_OK;
 }
 
+/* bytes a float array of n needs; false when the buffer cannot hold it */
+static bool
+FitsFloats(const Reader *r, size_t n)
+{
+	return !r->truncated && n <= r->left / sizeof(float);
+}
+
+/* the categories of feature i, checked against its width first */
+static NNModelError
+ReadCategories(Reader *r, NNModel *m, uint32_t i, const NNAllocator *a, char *err, size_t errlen)
+{
+	uint32_t	n = m->feature_widths[i];
+	bool		bad = false;
+
+	if (n > NN_MAX_CATEGORIES)
+		return Fail(err, errlen, NN_MODEL_LIMIT, "model has a feature with %u categories (at most %d allowed)",
+					n, NN_MAX_CATEGORIES);
+	/* each category takes at least its 4-byte length */
+	if (r->truncated || n > r->left / 4)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	m->categories[i] = AllocArray(a, n, sizeof(char *));
+	for (uint32_t c = 0; c < n && !bad; c++)
+		m->categories[i][c] = ReadString(r, a, NN_MAX_NAME_BYTES, &bad);
+	if (bad || r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a damaged category");
+	return NN_MODEL_OK;
+}
+
+/*
+ * Version 2: the impute mode, each feature's kind, the categories of the
+ * categorical ones, and the values NULLs are replaced by.
+ */
+static NNModelError
+ReadFeatureEncoding(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
+{
+	NNModelError rc;
+	uint32_t	n_in = m->net.widths[0];
+
+	m->impute = ReadU8(r);
+	m->feature_kinds = AllocArray(a, m->n_features, sizeof(uint8_t));
+	m->categories = AllocArray(a, m->n_features, sizeof(char **));
+	Take(r, m->n_features > 0 ? m->feature_kinds : NULL, m->n_features);
+	if (r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	for (uint32_t i = 0; i < m->n_features; i++)
+	{
+		m->categories[i] = NULL;
+		if (m->feature_kinds[i] >= NN_FEATURE_KIND_COUNT)
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a feature of unknown kind");
+		if (m->feature_kinds[i] == NN_FEATURE_CATEGORICAL &&
+			(rc = ReadCategories(r, m, i, a, err, errlen)) != NN_MODEL_OK)
+			return rc;
+	}
+	if (m->impute >= NN_IMPUTE_COUNT)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown impute mode");
+	if (m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO)
+	{
+		if (!FitsFloats(r, n_in))
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+		m->fill = AllocArray(a, n_in, sizeof(float));
+		ReadFloats(r, m->fill, n_in);
+	}
+	return NN_MODEL_OK;
+}
+
 static NNModelError
 ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 {
@@ -254,14 +321,9 @@ ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
 	if (bad)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a damaged label, name or options record");
+	if (r->version >= 2)
+		return ReadFeatureEncoding(r, m, a, err, errlen);
 	return NN_MODEL_OK;
-}
-
-/* bytes a float array of n needs; false when the buffer cannot hold it */
-static bool
-FitsFloats(const Reader *r, size_t n)
-{
-	return !r->truncated && n <= r->left / sizeof(float);
 }
 
 static NNModelError
@@ -318,7 +380,7 @@ NNModelError
 nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
 			  const NNAllocator *alloc, char *err, size_t errlen)
 {
-	Reader		r = {buf, len, false};
+	Reader		r = {buf, len, false, 0};
 	NNModelError rc;
 	const char *msg;
 
@@ -445,6 +507,39 @@ CheckScaling(const NNModel *m, char *err, size_t errlen)
 	return NN_MODEL_OK;
 }
 
+/* categories strictly ascending in byte order: one encoding, and bsearch works */
+static bool
+CategoriesSorted(char **cats, uint32_t n)
+{
+	for (uint32_t c = 1; c < n; c++)
+		if (strcmp(cats[c - 1], cats[c]) >= 0)
+			return false;
+	return true;
+}
+
+static NNModelError
+CheckEncoding(const NNModel *m, char *err, size_t errlen)
+{
+	uint32_t	n_in = nn_model_inputs(m);
+
+	if (m->impute >= NN_IMPUTE_COUNT)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown impute mode");
+	for (uint32_t i = 0; i < m->n_features; i++)
+	{
+		if (nn_model_feature_kind(m, i) != NN_FEATURE_CATEGORICAL)
+			continue;
+		if (m->feature_widths[i] > NN_MAX_CATEGORIES)
+			return Fail(err, errlen, NN_MODEL_LIMIT, "model has a feature with %u categories (at most %d allowed)",
+						m->feature_widths[i], NN_MAX_CATEGORIES);
+		if (!CategoriesSorted(m->categories[i], m->feature_widths[i]))
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model's categories are not sorted and distinct");
+	}
+	if ((m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO) &&
+		(m->fill == NULL || !nn_all_finite(m->fill, n_in)))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad values for NULL features");
+	return NN_MODEL_OK;
+}
+
 NNModelError
 nn_model_check(const NNModel *model, char *err, size_t errlen)
 {
@@ -454,6 +549,8 @@ nn_model_check(const NNModel *model, char *err, size_t errlen)
 		return rc;
 	if ((rc = CheckTask(model, err, errlen)) != NN_MODEL_OK)
 		return rc;
+	if ((rc = CheckEncoding(model, err, errlen)) != NN_MODEL_OK)
+		return rc;
 	return CheckScaling(model, err, errlen);
 }
 
@@ -461,6 +558,66 @@ uint32_t
 nn_model_inputs(const NNModel *model)
 {
 	return model->net.widths[0];
+}
+
+NNFeatureKind
+nn_model_feature_kind(const NNModel *model, uint32_t i)
+{
+	return model->feature_kinds == NULL ? NN_FEATURE_NUMERIC :
+		(NNFeatureKind) model->feature_kinds[i];
+}
+
+int32_t
+nn_model_category(const NNModel *model, uint32_t i, const char *value)
+{
+	char	  **cats = model->categories[i];
+	int64_t		lo = 0,
+				hi = (int64_t) model->feature_widths[i] - 1;
+
+	while (lo <= hi)
+	{
+		int64_t		mid = (lo + hi) / 2;
+		int			cmp = strcmp(cats[mid], value);
+
+		if (cmp == 0)
+			return (int32_t) mid;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+uint32_t
+nn_model_feature_offset(const NNModel *model, uint32_t i)
+{
+	uint32_t	off = 0;
+
+	for (uint32_t j = 0; j < i; j++)
+		off += model->feature_widths[j];
+	return off;
+}
+
+/* version 1 cannot say that a model has categories or imputes NULLs */
+static bool
+NeedsVersion2(const NNModel *m);
+
+uint32_t
+nn_model_format_version(const NNModel *model)
+{
+	return NeedsVersion2(model) ? 2 : 1;
+}
+
+static bool
+NeedsVersion2(const NNModel *m)
+{
+	if (m->impute != NN_IMPUTE_SKIP)
+		return true;
+	for (uint32_t i = 0; i < m->n_features; i++)
+		if (nn_model_feature_kind(m, i) != NN_FEATURE_NUMERIC)
+			return true;
+	return false;
 }
 
 /* ---------- writing ---------- */
@@ -544,12 +701,27 @@ WriteSettings(Writer *w, const NNNet *net)
 }
 
 static void
+WriteFeatureEncoding(Writer *w, const NNModel *m)
+{
+	PutU8(w, m->impute);
+	for (uint32_t i = 0; i < m->n_features; i++)
+		PutU8(w, (uint8_t) nn_model_feature_kind(m, i));
+	for (uint32_t i = 0; i < m->n_features; i++)
+		if (nn_model_feature_kind(m, i) == NN_FEATURE_CATEGORICAL)
+			for (uint32_t c = 0; c < m->feature_widths[i]; c++)
+				PutString(w, m->categories[i][c]);
+	if (m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO)
+		PutFloats(w, m->fill, m->net.widths[0]);
+}
+
+static void
 WriteModel(Writer *w, const NNModel *m)
 {
 	const NNNet *net = &m->net;
+	bool		v2 = nn_model_format_version(m) == 2;
 
 	Put(w, NN_MODEL_MAGIC, 4);
-	PutU32(w, NN_FORMAT_VERSION);
+	PutU32(w, nn_model_format_version(m));
 	PutU8(w, (uint8_t) m->task);
 	PutU8(w, (uint8_t) net->loss.kind);
 	PutU8(w, (uint8_t) net->optimizer);
@@ -586,6 +758,8 @@ WriteModel(Writer *w, const NNModel *m)
 	}
 	PutString(w, m->target_name);
 	PutString(w, m->options_json);
+	if (v2)
+		WriteFeatureEncoding(w, m);
 
 	if (m->standardized)
 	{

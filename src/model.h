@@ -16,7 +16,11 @@
 #include "kernels/network.h"
 
 #define NN_MODEL_MAGIC "NNMD"
-#define NN_FORMAT_VERSION 1
+/*
+ * Version 2 adds categorical features and NULL imputation.  A model that
+ * uses neither is still written as version 1, so older builds read it.
+ */
+#define NN_FORMAT_VERSION 2
 
 /* Documented limits beyond those of the network itself. */
 #define NN_MAX_CLASSES 10000
@@ -24,6 +28,7 @@
 #define NN_MAX_NAME_BYTES 4096	/* a class label or feature name */
 #define NN_MAX_HISTORY 1000000	/* epochs recorded */
 #define NN_MAX_OPTIONS_BYTES (1024 * 1024)	/* the options record, JSON text */
+#define NN_MAX_CATEGORIES 10000	/* distinct values of one categorical feature */
 
 typedef enum NNTask
 {
@@ -31,6 +36,24 @@ typedef enum NNTask
 	NN_TASK_REGRESSION = 1,
 	NN_TASK_COUNT
 } NNTask;
+
+/* how a feature column becomes inputs */
+typedef enum NNFeatureKind
+{
+	NN_FEATURE_NUMERIC = 0,		/* a number, boolean or array: its values */
+	NN_FEATURE_CATEGORICAL = 1, /* text: one input per category, one-hot */
+	NN_FEATURE_KIND_COUNT
+} NNFeatureKind;
+
+/* what a NULL numeric feature does (options.impute) */
+typedef enum NNImpute
+{
+	NN_IMPUTE_SKIP = 0,			/* training skips the row; scoring returns NULL */
+	NN_IMPUTE_ERROR = 1,		/* an error */
+	NN_IMPUTE_MEAN = 2,			/* the training rows' mean (model->fill) */
+	NN_IMPUTE_ZERO = 3,			/* zero */
+	NN_IMPUTE_COUNT
+} NNImpute;
 
 /* one element of the training history; NaN where not measured */
 typedef struct NNEpochStats
@@ -59,6 +82,10 @@ typedef struct NNModel
 	uint32_t	n_features;		/* 0 when the model was made by nn_init */
 	char	  **feature_names;
 	uint32_t   *feature_widths; /* inputs each feature column supplies */
+	uint8_t    *feature_kinds;	/* NNFeatureKind each; NULL: all numeric */
+	char	 ***categories;		/* categorical: feature_widths[i] sorted values */
+	uint8_t		impute;			/* NNImpute */
+	float	   *fill;			/* mean, zero: n_inputs raw values for NULLs */
 
 	float	   *x_mean;			/* n_inputs each, when standardized */
 	float	   *x_std;
@@ -100,5 +127,20 @@ size_t		nn_model_size(const NNModel *model);
 void		nn_model_write(const NNModel *model, uint8_t *buf);
 
 uint32_t	nn_model_inputs(const NNModel *model);
+
+/* the format version the writer uses for this model: the oldest that holds it */
+uint32_t	nn_model_format_version(const NNModel *model);
+
+/* the kind of feature column i */
+NNFeatureKind nn_model_feature_kind(const NNModel *model, uint32_t i);
+
+/*
+ * The category index of value in categorical feature i (byte order, as
+ * the categories are sorted), or -1 when the model never saw it.
+ */
+int32_t		nn_model_category(const NNModel *model, uint32_t i, const char *value);
+
+/* first input of feature column i */
+uint32_t	nn_model_feature_offset(const NNModel *model, uint32_t i);
 
 #endif

@@ -62,7 +62,12 @@ CheckEncoding(const NNModel *m)
 	for (uint32 i = 0; i < m->n_classes; i++)
 		CheckText(m->classes[i]);
 	for (uint32 i = 0; i < m->n_features; i++)
+	{
 		CheckText(m->feature_names[i]);
+		if (nn_model_feature_kind(m, i) == NN_FEATURE_CATEGORICAL)
+			for (uint32 c = 0; c < m->feature_widths[i]; c++)
+				CheckText(m->categories[i][c]);
+	}
 	CheckText(m->target_name);
 	CheckText(m->options_json);
 }

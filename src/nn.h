@@ -7,6 +7,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
@@ -62,6 +63,7 @@ typedef struct NNOptions
 	char	  **class_weight_labels;
 	float	   *class_weights;
 	char	   *weight_column;	/* NULL: every row weighs 1 */
+	NNImpute	impute;			/* NULL numeric features */
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */
@@ -78,6 +80,7 @@ char	   *nn_options_record(const NNOptions *o, NNOptionsFor caller);
 /* the options a model recorded */
 void		nn_options_from_record(const char *json, NNOptions *out);
 const char *nn_schedule_name(NNSchedule s);
+const char *nn_impute_name(NNImpute i);
 
 /* ---------- modelio.c: models as bytea ---------- */
 
@@ -107,6 +110,7 @@ void		nn_check_features(const float *x, int n, uint32 expected);
 typedef struct NNScorer
 {
 	MemoryContext cxt;			/* holds the model and everything below */
+	uint64		id;				/* unique in the backend: caches keyed on it */
 	NNModel    *model;
 	uint32		n_inputs;
 	uint32		n_outputs;
@@ -118,6 +122,10 @@ typedef struct NNScorer
 
 NNScorer   *nn_scorer_create(const char *bytes, size_t len, MemoryContext parent);
 void		nn_scorer_free(NNScorer *s);
+/* a model bytea's scorer, cached in *slot (allocated in mcxt) */
+NNScorer   *nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt);
+/* the model replaces NULL features (impute 'mean' or 'zero') */
+bool		nn_model_imputes(const NNModel *m);
 /* the real[] features argument, checked against the model's inputs */
 const float *nn_scorer_array_features(const NNScorer *s, ArrayType *arr);
 /*
@@ -132,6 +140,15 @@ Datum		nn_scorer_proba(const NNScorer *s, const float *out, const char *fn);	/* 
 /* nn_predict_batch: a 2-D real[] of rows to a float8[] of predictions */
 Datum		nn_scorer_batch(NNScorer *s, ArrayType *rows);
 
+/* ---------- rowscore.c: whole-row scoring ---------- */
+
+/*
+ * The outputs for record r, its feature columns found by name (the lookup
+ * cached in *map_slot, allocated in mcxt); NULL when a NULL feature leaves
+ * the row without a prediction (the model's impute is 'skip').
+ */
+const float *nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext mcxt);
+
 /* ---------- rows.c: reading training rows ---------- */
 
 extern int	nn_train_memory_mb;
@@ -139,7 +156,8 @@ extern int	nn_train_memory_mb;
 typedef enum NNColumnKind
 {
 	NN_COL_SCALAR,
-	NN_COL_ARRAY
+	NN_COL_ARRAY,
+	NN_COL_CATEGORY				/* text, one-hot over its categories */
 } NNColumnKind;
 
 typedef struct NNFeatureColumn
@@ -148,6 +166,7 @@ typedef struct NNFeatureColumn
 	Oid			type;			/* scalar type, or array element type */
 	NNColumnKind kind;
 	int			width;			/* arrays: from the first complete row */
+	char	  **categories;		/* NN_COL_CATEGORY: sorted, width of them */
 } NNFeatureColumn;
 
 /* what to read */
@@ -158,7 +177,9 @@ typedef struct NNRowsSpec
 	ArrayType  *features;		/* NULL: every column but the target */
 	int			forced_task;	/* -1: from the target's type */
 	const char *weight_column;	/* NULL: none */
-	const NNModel *model;		/* nn_continue: the model's feature columns */
+	const NNModel *model;		/* nn_continue, nn_evaluate: the model's columns */
+	NNImpute	impute;			/* NULL features; the model's when model is set */
+	bool		stream_all;		/* every chunk goes to the sink (nn_evaluate) */
 } NNRowsSpec;
 
 typedef struct NNRows NNRows;
@@ -184,8 +205,12 @@ struct NNRows
 	float	   *y;				/* class id or value */
 	float	   *w;				/* row weight, 1 without weight_column */
 	int64		skipped;		/* rows with a NULL */
+	NNImpute	impute;
+	bool		has_missing;	/* impute 'mean': NaN marks a NULL to fill */
+	bool		stream_all;		/* every chunk to the sink, however few rows */
 	struct HTAB *labels;
 	int			n_labels;
+	char	  **label_text;		/* by label id */
 	int		   *label_remap;	/* label id -> class index, once known */
 	char	   *query;			/* the SELECT that reads the rows */
 	/* more rows than nn.train_memory holds: they pass through in chunks */
@@ -196,10 +221,19 @@ struct NNRows
 };
 
 void		nn_rows_load(NNRows *rows, const NNRowsSpec *spec);
+/* text, varchar and char columns are categorical features */
+bool		nn_is_category_type(Oid type);
+/* int2, int4, int8, real, double precision, numeric and boolean columns */
+bool		nn_is_numeric_scalar(Oid type);
+double		nn_scalar_value(Datum v, Oid type);
 /* classification: sort the labels, number targets by them; returns labels */
 char	  **nn_rows_sort_classes(NNRows *rows);
 void		nn_rows_map_classes(NNRows *rows, const NNModel *model);
 void		nn_rows_stream(NNRows *rows, NNRowSink sink, void *arg);
+/* replace the NaN of NULL features (impute 'mean') by fill, per input */
+void		nn_rows_fill(float *x, int64 n_rows, int n_inputs, const float *fill);
+/* the model's feature encoding (kinds, categories, impute) from the rows */
+void		nn_rows_set_encoding(NNModel *m, const NNRows *rows);
 
 /* ---------- fit.c: minibatch training state shared with nn_train ---------- */
 

@@ -355,6 +355,21 @@ SetRestoreBest(const char *key, JsonbValue *v, NNOptions *o)
 	o->restore_best = GetBool(key, v);
 }
 
+static const char *const impute_names[] = {"skip", "error", "mean", "zero"};
+
+static void
+SetImpute(const char *key, JsonbValue *v, NNOptions *o)
+{
+	o->impute = GetChoice(key, v, impute_names, lengthof(impute_names),
+						  "one of 'skip', 'error', 'mean', 'zero'");
+}
+
+const char *
+nn_impute_name(NNImpute i)
+{
+	return impute_names[i];
+}
+
 static void
 SetWeightColumn(const char *key, JsonbValue *v, NNOptions *o)
 {
@@ -483,6 +498,7 @@ static const OptionDef option_defs[] = {
 	{"epochs", SetEpochs, NN_OPTIONS_TRAIN | NN_OPTIONS_CONTINUE},
 	{"epsilon", SetEpsilon, ANY_CALLER},
 	{"gamma", SetGamma, NN_OPTIONS_TRAIN},
+	{"impute", SetImpute, NN_OPTIONS_TRAIN},
 	{"init", SetInit, ANY_CALLER},
 	{"l1", SetL1, ANY_CALLER},
 	{"l2", SetL2, ANY_CALLER},
@@ -726,6 +742,9 @@ RecordTraining(StringInfo s, const NNOptions *o)
 	}
 	appendStringInfo(s, ",\"epochs\":%d", o->epochs);
 	Number(s, "gamma", o->gamma);
+	/* left out at the default, so models from before the option keep their bytes */
+	if (o->impute != NN_IMPUTE_SKIP)
+		String(s, "impute", nn_impute_name(o->impute));
 	String(s, "lr_schedule", nn_schedule_name(o->lr_schedule));
 	appendStringInfo(s, ",\"patience\":%d", o->patience);
 	Bool(s, "restore_best", o->restore_best);

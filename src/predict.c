@@ -46,7 +46,10 @@ nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
 	NNScorer   *s = MemoryContextAllocZero(cxt, sizeof(NNScorer));
 	NNNet	   *net;
 
+	static uint64 last_id = 0;
+
 	s->cxt = cxt;
+	s->id = ++last_id;
 	s->model = nn_model_from_bytes(bytes, len, cxt);
 	net = &s->model->net;
 	s->n_inputs = nn_model_inputs(s->model);
@@ -67,26 +70,29 @@ nn_scorer_free(NNScorer *s)
 }
 
 static ScoreCache *
-BuildCache(FunctionCallInfo fcinfo, bytea *b)
+BuildCache(void **slot, MemoryContext mcxt, bytea *b)
 {
-	ScoreCache *old = (ScoreCache *) fcinfo->flinfo->fn_extra;
-	NNScorer   *s = nn_scorer_create(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), fcinfo->flinfo->fn_mcxt);
+	ScoreCache *old = (ScoreCache *) *slot;
+	NNScorer   *s = nn_scorer_create(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), mcxt);
 	ScoreCache *c = MemoryContextAllocZero(s->cxt, sizeof(ScoreCache));
 
 	c->scorer = s;
 	/* only now that the new model parsed is the old one dropped */
 	if (old != NULL)
 		nn_scorer_free(old->scorer);
-	fcinfo->flinfo->fn_extra = c;
+	*slot = c;
 	return c;
 }
 
-/* the scorer of the model bytea in argument 0, parsed once per call site */
-static NNScorer *
-ArgScorer(FunctionCallInfo fcinfo)
+/*
+ * The scorer of a model bytea, kept in *slot (a call site's cache, in
+ * memory context mcxt) and parsed again only when the model changes.
+ */
+NNScorer *
+nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(0));
-	ScoreCache *c = (ScoreCache *) fcinfo->flinfo->fn_extra;
+	struct varlena *raw = (struct varlena *) DatumGetPointer(model);
+	ScoreCache *c = (ScoreCache *) *slot;
 	bytea	   *b;
 
 	if (VARATT_IS_EXTERNAL_ONDISK(raw))
@@ -97,22 +103,29 @@ ArgScorer(FunctionCallInfo fcinfo)
 		if (c != NULL && c->toasted && c->valueid == ext.va_valueid &&
 			c->toastrelid == ext.va_toastrelid)
 			return c->scorer;
-		c = BuildCache(fcinfo, (bytea *) detoast_attr(raw));
+		c = BuildCache(slot, mcxt, (bytea *) detoast_attr(raw));
 		c->toasted = true;
 		c->valueid = ext.va_valueid;
 		c->toastrelid = ext.va_toastrelid;
 		return c->scorer;
 	}
 
-	b = PG_GETARG_BYTEA_PP(0);
+	b = DatumGetByteaPP(model);
 	if (c != NULL && !c->toasted && c->len == VARSIZE_ANY_EXHDR(b) &&
 		memcmp(c->bytes, VARDATA_ANY(b), c->len) == 0)
 		return c->scorer;
-	c = BuildCache(fcinfo, b);
+	c = BuildCache(slot, mcxt, b);
 	c->len = VARSIZE_ANY_EXHDR(b);
 	c->bytes = MemoryContextAlloc(c->scorer->cxt, Max(c->len, 1));
 	memcpy(c->bytes, VARDATA_ANY(b), c->len);
 	return c->scorer;
+}
+
+/* the scorer of the model bytea in argument 0, parsed once per call site */
+static NNScorer *
+ArgScorer(FunctionCallInfo fcinfo)
+{
+	return nn_scorer_cached(PG_GETARG_DATUM(0), &fcinfo->flinfo->fn_extra, fcinfo->flinfo->fn_mcxt);
 }
 
 /*
@@ -141,13 +154,47 @@ nn_scorer_run(NNScorer *s, const float *x)
 	return CheckOutputs(nn_net_forward(&m->net, &s->work, s->x, 1), s->n_outputs);
 }
 
-/* a real[] of features, checked (count, NaN, infinity) against the model */
+bool
+nn_model_imputes(const NNModel *m)
+{
+	return m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO;
+}
+
+/* a features array with NULL elements, each replaced by the model's fill value */
+static float *
+FilledFeatures(const NNScorer *s, ArrayType *arr, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	float	   *x;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT4OID)
+		elog(ERROR, "features: expected a real[] array");
+	if (ARR_NDIM(arr) != 1)
+		return nn_array_floats(arr, "features", n);		/* its errors */
+	deconstruct_array(arr, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT, &elems, &nulls, n);
+	if ((uint32) *n != s->n_inputs)
+		return (float *) elems; /* nn_check_features reports the count */
+	x = palloc(*n * sizeof(float));
+	for (int i = 0; i < *n; i++)
+		x[i] = nulls[i] ? s->model->fill[i] : DatumGetFloat4(elems[i]);
+	return x;
+}
+
+/*
+ * A real[] of features, checked (count, NaN, infinity) against the model.
+ * NULL elements are an error, unless the model imputes NULLs.
+ */
 const float *
 nn_scorer_array_features(const NNScorer *s, ArrayType *arr)
 {
 	int			n;
-	float	   *x = nn_array_floats(arr, "features", &n);
+	float	   *x;
 
+	if (nn_model_imputes(s->model) && ARR_HASNULL(arr))
+		x = FilledFeatures(s, arr, &n);
+	else
+		x = nn_array_floats(arr, "features", &n);
 	nn_check_features(x, n, s->n_inputs);
 	return x;
 }

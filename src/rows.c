@@ -29,6 +29,8 @@
 
 #define FETCH_ROWS 1000
 #define MAX_TRAIN_ROWS ((int64) PG_INT32_MAX)
+/* rows per chunk when every chunk goes to the sink (nn_evaluate) */
+#define STREAM_ALL_CHUNK 4096
 
 /* nn.train_memory, in MB: rows nn_train may hold in memory */
 int			nn_train_memory_mb = 1024;
@@ -166,8 +168,14 @@ FindColumn(TupleDesc desc, const char *name, const char *role)
 	return found;
 }
 
-static bool
-IsNumericScalar(Oid type)
+bool
+nn_is_category_type(Oid type)
+{
+	return type == TEXTOID || type == VARCHAROID || type == BPCHAROID;
+}
+
+bool
+nn_is_numeric_scalar(Oid type)
 {
 	return type == INT2OID || type == INT4OID || type == INT8OID || type == FLOAT4OID ||
 		type == FLOAT8OID || type == NUMERICOID || type == BOOLOID;
@@ -181,7 +189,7 @@ DescribeFeature(TupleDesc desc, int col)
 
 	f.name = pstrdup(NameStr(att->attname));
 	f.width = 1;
-	if (IsNumericScalar(att->atttypid))
+	if (nn_is_numeric_scalar(att->atttypid))
 	{
 		f.kind = NN_COL_SCALAR;
 		f.type = att->atttypid;
@@ -192,11 +200,18 @@ DescribeFeature(TupleDesc desc, int col)
 		f.type = att->atttypid == FLOAT4ARRAYOID ? FLOAT4OID : FLOAT8OID;
 		f.width = -1;
 	}
+	else if (nn_is_category_type(att->atttypid))
+	{
+		f.kind = NN_COL_CATEGORY;
+		f.type = TEXTOID;		/* read as text (BuildQuery casts) */
+		f.width = -1;
+	}
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("feature column \"%s\" has type %s", f.name, format_type_be(att->atttypid)),
-				 errdetail("Features must be numeric, boolean, real[] or double precision[] columns.")));
+				 errdetail("Features must be numeric, boolean, text, real[] or double precision[] columns.")));
+	f.categories = NULL;
 	return f;
 }
 
@@ -295,7 +310,8 @@ BuildQuery(const NNRows *d, const char *from, const char *target)
 	initStringInfo(&q);
 	appendStringInfo(&q, "SELECT %s", quote_identifier(target));
 	for (int i = 0; i < d->n_features; i++)
-		appendStringInfo(&q, ", %s", quote_identifier(d->features[i].name));
+		appendStringInfo(&q, d->features[i].kind == NN_COL_CATEGORY ? ", %s::text" : ", %s",
+						 quote_identifier(d->features[i].name));
 	if (d->weight_column != NULL)
 		appendStringInfo(&q, ", %s", quote_identifier(d->weight_column));
 	appendStringInfo(&q, " FROM %s", from);
@@ -314,8 +330,8 @@ CheckFinite(double v, const char *column)
 						column)));
 }
 
-static double
-ScalarValue(Datum v, Oid type)
+double
+nn_scalar_value(Datum v, Oid type)
 {
 	switch (type)
 	{
@@ -338,21 +354,48 @@ ScalarValue(Datum v, Oid type)
 	}
 }
 
-/* The array's elements as floats into out; returns its length. */
-static int
-ArrayValues(Datum v, NNFeatureColumn *f, float *out, bool *has_null)
+/*
+ * A NULL feature value (a column, or an array element) under the impute
+ * mode: false skips the row; mean marks it NaN, filled once means are known.
+ */
+static bool
+Missing(NNRows *d, const NNFeatureColumn *f, float *out, int n)
 {
-	ArrayType  *arr = DatumGetArrayTypeP(v);
-	int			n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	if (d->impute == NN_IMPUTE_SKIP)
+		return false;
+	if (d->impute == NN_IMPUTE_ERROR)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature column \"%s\" is NULL in a row", f->name),
+				 errhint("options.impute is 'error'; 'skip' skips such rows, 'mean' and 'zero' replace NULLs.")));
+	for (int i = 0; i < n; i++)
+		out[i] = d->impute == NN_IMPUTE_MEAN && f->kind != NN_COL_CATEGORY ? NAN : 0.0f;
+	d->has_missing |= d->impute == NN_IMPUTE_MEAN && f->kind != NN_COL_CATEGORY;
+	return true;
+}
 
+/* The array's length, with a check that it has one dimension. */
+static int
+ArrayLength(ArrayType *arr, const NNFeatureColumn *f)
+{
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("feature column \"%s\" has a %d-dimensional array; one dimension expected",
 						f->name, ARR_NDIM(arr))));
-	*has_null = ARR_HASNULL(arr) && array_contains_nulls(arr);
-	if (*has_null || out == NULL)
-		return n;
+	return ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+}
+
+/* The array's elements as floats into out; false skips the row. */
+static bool
+ArrayValues(NNRows *d, Datum v, const NNFeatureColumn *f, float *out)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(v);
+	int			n = ArrayLength(arr, f);
+	bits8	   *nulls = ARR_NULLBITMAP(arr);
+	char	   *p = ARR_DATA_PTR(arr);
+	int			size = f->type == FLOAT4OID ? sizeof(float4) : sizeof(float8);
+
 	if (n != f->width)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -361,18 +404,77 @@ ArrayValues(Datum v, NNFeatureColumn *f, float *out, bool *has_null)
 				 errdetail("Every array in a feature column must have the length of the first one.")));
 	for (int i = 0; i < n; i++)
 	{
-		double		e = f->type == FLOAT4OID ? ((float4 *) ARR_DATA_PTR(arr))[i] :
-			((float8 *) ARR_DATA_PTR(arr))[i];
+		double		e;
 
+		if (nulls != NULL && !(nulls[i / 8] & (1 << (i % 8))))
+		{
+			if (!Missing(d, f, out + i, 1))
+				return false;
+			continue;
+		}
+		e = f->type == FLOAT4OID ? *(float4 *) p : *(float8 *) p;
+		p += size;
 		CheckFinite(e, f->name);
 		out[i] = (float) e;
 	}
-	return n;
+	return true;
+}
+
+/* one-hot over the categories; a category never seen encodes as all zeros */
+static void
+CategoryValues(Datum v, const NNFeatureColumn *f, float *out)
+{
+	char	   *s = TextDatumGetCString(v);
+	int			lo = 0,
+				hi = f->width - 1;
+
+	memset(out, 0, f->width * sizeof(float));
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			cmp = strcmp(f->categories[mid], s);
+
+		if (cmp == 0)
+		{
+			out[mid] = 1.0f;
+			break;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	pfree(s);
+}
+
+/* One feature's inputs into out; false skips the row. */
+static bool
+EncodeFeature(NNRows *d, const NNFeatureColumn *f, Datum v, bool isnull, float *out)
+{
+	double		s;
+
+	if (isnull)
+		return Missing(d, f, out, f->width);
+	switch (f->kind)
+	{
+		case NN_COL_SCALAR:
+			s = nn_scalar_value(v, f->type);
+			CheckFinite(s, f->name);
+			out[0] = (float) s;
+			return true;
+		case NN_COL_ARRAY:
+			return ArrayValues(d, v, f, out);
+		case NN_COL_CATEGORY:
+			CategoryValues(v, f, out);
+			return true;
+	}
+	return false;
 }
 
 /*
- * On the first complete row, learn array widths and so the input count.
- * Returns false when the row has a NULL array element (it is skipped).
+ * On the first row with every array present, learn the array widths (those
+ * not known already) and so the input count.  Returns false when an array
+ * is NULL (the row is skipped).
  */
 static bool
 SetWidths(NNRows *d, HeapTuple tup, TupleDesc desc)
@@ -382,14 +484,18 @@ SetWidths(NNRows *d, HeapTuple tup, TupleDesc desc)
 	for (int i = 0; i < d->n_features; i++)
 	{
 		NNFeatureColumn *f = &d->features[i];
-		bool		isnull,
-					has_null;
+		bool		isnull;
+		Datum		v;
 
-		if (f->kind == NN_COL_ARRAY)
+		if (f->kind == NN_COL_ARRAY && f->width < 0)
 		{
-			f->width = ArrayValues(heap_getattr(tup, i + 2, desc, &isnull), f, NULL, &has_null);
-			if (has_null)
+			v = heap_getattr(tup, i + 2, desc, &isnull);
+			if (isnull)
 				return false;
+			/* rows that will be skipped do not set the width */
+			if (d->impute == NN_IMPUTE_SKIP && array_contains_nulls(DatumGetArrayTypeP(v)))
+				return false;
+			f->width = ArrayLength(DatumGetArrayTypeP(v), f);
 			if (f->width == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
@@ -498,10 +604,13 @@ LabelId(NNRows *d, Datum v)
 					 errhint("For a numeric target, set options.task to 'regression'.")));
 		label->text = MemoryContextStrdup(d->cxt, text);
 		label->id = d->n_labels++;
+		if (d->label_text == NULL)
+			d->label_text = MemoryContextAlloc(d->cxt, NN_MAX_CLASSES * sizeof(char *));
+		d->label_text[label->id] = label->text;
 		label->ikey = type == BOOLOID ? DatumGetBool(v) :
-			(type == INT2OID || type == INT4OID || type == INT8OID) ? (int64) ScalarValue(v, type) : 0;
+			(type == INT2OID || type == INT4OID || type == INT8OID) ? (int64) nn_scalar_value(v, type) : 0;
 		label->dkey = (type == FLOAT4OID || type == FLOAT8OID || type == NUMERICOID) ?
-			ScalarValue(v, type) : 0;
+			nn_scalar_value(v, type) : 0;
 		if (type == INT8OID)
 			label->ikey = DatumGetInt64(v);
 	}
@@ -512,7 +621,7 @@ static float
 RowWeight(NNRows *d, HeapTuple tup, TupleDesc desc)
 {
 	bool		isnull;
-	double		w = ScalarValue(heap_getattr(tup, d->n_features + 2, desc, &isnull),
+	double		w = nn_scalar_value(heap_getattr(tup, d->n_features + 2, desc, &isnull),
 								d->weight_type);
 
 	CheckFinite(w, d->weight_column);
@@ -523,22 +632,24 @@ RowWeight(NNRows *d, HeapTuple tup, TupleDesc desc)
 	return (float) w;
 }
 
-/* Append one row; returns false (and counts it) when it has a NULL. */
+/* Append one row; returns false (and counts it) when it is skipped. */
 static bool
 AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 {
-	bool		isnull,
-				has_null;
+	bool		isnull;
 	Datum		tv = heap_getattr(tup, 1, desc, &isnull);
 	float	   *row;
 	int			pos = 0;
 
-	for (int i = 0; i < desc->natts && !isnull; i++)
-		(void) heap_getattr(tup, i + 1, desc, &isnull);
+	/* no target or weight: nothing to learn from or score against */
 	if (isnull)
+		return false;
+	if (d->weight_column != NULL && heap_attisnull(tup, d->n_features + 2, desc))
 		return false;
 	if (d->n_inputs < 0 && !SetWidths(d, tup, desc))
 		return false;
+	if (d->n_rows == d->capacity && d->stream_all && d->capacity >= STREAM_ALL_CHUNK)
+		FlushChunk(d);
 	if (d->n_rows == d->capacity)
 		GrowRows(d);
 	if (d->n_rows == d->capacity)
@@ -549,19 +660,8 @@ AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 		NNFeatureColumn *f = &d->features[i];
 		Datum		v = heap_getattr(tup, i + 2, desc, &isnull);
 
-		if (f->kind == NN_COL_SCALAR)
-		{
-			double		s = ScalarValue(v, f->type);
-
-			CheckFinite(s, f->name);
-			row[pos] = (float) s;
-		}
-		else
-		{
-			ArrayValues(v, f, row + pos, &has_null);
-			if (has_null)
-				return false;
-		}
+		if (!EncodeFeature(d, f, v, isnull, row + pos))
+			return false;
 		pos += f->width;
 	}
 	if (d->task == NN_TASK_CLASSIFICATION)
@@ -575,7 +675,7 @@ AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 	}
 	else
 	{
-		double		t = ScalarValue(tv, d->target_type);
+		double		t = nn_scalar_value(tv, d->target_type);
 
 		CheckFinite(t, target);
 		d->y[d->n_rows] = (float) t;
@@ -646,11 +746,105 @@ DescribeWeightColumn(NNRows *d, TupleDesc desc, int target_col)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weight column \"%s\" is also the target or a feature", d->weight_column)));
 	d->weight_type = TupleDescAttr(desc, col)->atttypid;
-	if (!IsNumericScalar(d->weight_type))
+	if (!nn_is_numeric_scalar(d->weight_type))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("weight column \"%s\" has type %s; a numeric column is expected",
 						d->weight_column, format_type_be(d->weight_type))));
+}
+
+/* the distinct non-NULL values of a text column, sorted in byte order */
+static char **
+DistinctValues(const char *from, const NNFeatureColumn *f, int *n)
+{
+	const char *col = quote_identifier(f->name);
+	char	  **values;
+
+	/* COLLATE "C": equality and order are those of the bytes, as in scoring */
+	if (SPI_execute(psprintf("SELECT DISTINCT (%s::text) COLLATE \"C\" FROM %s WHERE %s IS NOT NULL ORDER BY 1",
+							 col, from, col), true, NN_MAX_CATEGORIES + 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the categories of \"%s\"", f->name);
+	if (SPI_processed > NN_MAX_CATEGORIES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("feature column \"%s\" has more than %d distinct values", f->name, NN_MAX_CATEGORIES),
+				 errhint("A text feature is one-hot encoded; group rare values, or leave the column out.")));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("text feature column \"%s\" has no non-NULL values", f->name)));
+	*n = (int) SPI_processed;
+	values = palloc(*n * sizeof(char *));
+	for (int i = 0; i < *n; i++)
+	{
+		values[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		if (strlen(values[i]) > NN_MAX_NAME_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("feature column \"%s\" has a value longer than %d bytes", f->name,
+							NN_MAX_NAME_BYTES)));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return values;
+}
+
+/* an array column's length, from its first non-NULL value; -1 if none */
+static int
+FirstArrayLength(const char *from, const NNFeatureColumn *f)
+{
+	const char *col = quote_identifier(f->name);
+	bool		isnull;
+	Datum		v;
+
+	if (SPI_execute(psprintf("SELECT coalesce(cardinality(%s), 0) FROM %s WHERE %s IS NOT NULL LIMIT 1",
+							 col, from, col), true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read feature column \"%s\"", f->name);
+	if (SPI_processed == 0)
+		return -1;
+	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return DatumGetInt32(v);
+}
+
+/* a column must keep the kind the model was trained on */
+static void
+CheckModelKind(const NNFeatureColumn *f, const NNModel *model, int i)
+{
+	bool		was_text = nn_model_feature_kind(model, i) == NN_FEATURE_CATEGORICAL;
+
+	if (was_text != (f->kind == NN_COL_CATEGORY))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("feature column \"%s\" is %s, but the model was trained on %s", f->name,
+						f->kind == NN_COL_CATEGORY ? "text" : "numeric",
+						was_text ? "text" : "numbers")));
+}
+
+/*
+ * What the rows need before they are read: the categories of text columns
+ * (the model's, or the source's distinct values), and array widths that a
+ * NULL array must be imputed at.
+ */
+static void
+PrepareFeatures(NNRows *d, const char *from, const NNModel *model)
+{
+	bool		fill_arrays = d->impute == NN_IMPUTE_MEAN || d->impute == NN_IMPUTE_ZERO;
+
+	for (int i = 0; i < d->n_features; i++)
+	{
+		NNFeatureColumn *f = &d->features[i];
+
+		if (model != NULL)
+			CheckModelKind(f, model, i);
+		if (f->kind == NN_COL_CATEGORY && model != NULL)
+		{
+			f->categories = model->categories[i];
+			f->width = (int) model->feature_widths[i];
+		}
+		else if (f->kind == NN_COL_CATEGORY)
+			f->categories = DistinctValues(from, f, &f->width);
+		else if (f->kind == NN_COL_ARRAY && fill_arrays)
+			f->width = model != NULL ? (int) model->feature_widths[i] : FirstArrayLength(from, f);
+	}
 }
 
 static void
@@ -701,10 +895,14 @@ nn_rows_load(NNRows *d, const NNRowsSpec *spec)
 	else if (spec->features != NULL)
 		names = FeatureNames(spec->features, &n_names);
 	d->weight_column = spec->weight_column != NULL ? pstrdup(spec->weight_column) : NULL;
+	d->impute = spec->model != NULL ? (NNImpute) spec->model->impute : spec->impute;
+	d->stream_all = spec->stream_all;
+	d->streamed = spec->stream_all;
 	ChooseFeatures(d, desc, target_col, names, n_names);
 	if (d->weight_column != NULL)
 		DescribeWeightColumn(d, desc, target_col);
 	CreateLabelTable(d);
+	PrepareFeatures(d, from, spec->model);
 	MemoryContextSwitchTo(old);
 
 	d->n_inputs = -1;
@@ -729,6 +927,33 @@ nn_rows_stream(NNRows *d, NNRowSink sink, void *arg)
 	d->skipped = 0;
 	ReadRows(d, d->query, d->target_name);
 	SPI_finish();
+}
+
+void
+nn_rows_fill(float *x, int64 n_rows, int n_inputs, const float *fill)
+{
+	for (int64 r = 0; r < n_rows; r++)
+	{
+		float	   *row = x + (size_t) r * n_inputs;
+
+		for (int c = 0; c < n_inputs; c++)
+			if (isnan(row[c]))
+				row[c] = fill[c];
+	}
+}
+
+void
+nn_rows_set_encoding(NNModel *m, const NNRows *d)
+{
+	m->impute = (uint8) d->impute;
+	m->feature_kinds = palloc(Max(d->n_features, 1));
+	m->categories = palloc0(Max(d->n_features, 1) * sizeof(char **));
+	for (int i = 0; i < d->n_features; i++)
+	{
+		m->feature_kinds[i] = d->features[i].kind == NN_COL_CATEGORY ?
+			NN_FEATURE_CATEGORICAL : NN_FEATURE_NUMERIC;
+		m->categories[i] = d->features[i].categories;
+	}
 }
 
 /* ---------- classes and scaling ---------- */

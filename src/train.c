@@ -14,7 +14,9 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "portability/instr_time.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -165,6 +167,32 @@ ScaleOf(double sum_sq, int64 n)
 
 	/* a constant column is left as it is, only centred */
 	return sd > 1e-12 && isfinite((float) sd) ? (float) sd : 1.0f;
+}
+
+/* the streamed StreamedFill's counterpart, over the training rows in memory */
+static void
+SetFill(NNModel *m, const NNRows *d, const Split *s)
+{
+	int			n_in = d->n_inputs;
+	double	   *sum = palloc0(n_in * sizeof(double));
+	int64	   *count = palloc0(n_in * sizeof(int64));
+
+	m->fill = palloc0(n_in * sizeof(float));
+	if (m->impute != NN_IMPUTE_MEAN)
+		return;
+	for (int64 i = 0; i < s->n_train; i++)
+	{
+		const float *row = d->x + (size_t) s->train[i] * n_in;
+
+		for (int c = 0; c < n_in; c++)
+			if (!isnan(row[c]))
+			{
+				sum[c] += row[c];
+				count[c]++;
+			}
+	}
+	for (int c = 0; c < n_in; c++)
+		m->fill[c] = count[c] > 0 ? (float) (sum[c] / count[c]) : 0.0f;
 }
 
 /* mean and standard deviation of the training rows, in two passes */
@@ -349,6 +377,7 @@ typedef struct Stream
 	int64		n_val;
 	double	   *mean;
 	double	   *m2;
+	int64	   *count;			/* non-NULL values per input (impute 'mean') */
 	double		y_mean;
 	double		y_m2;
 	int64	   *label_count;	/* by label id */
@@ -369,6 +398,7 @@ StatsSink(NNRows *d, void *arg)
 	{
 		st->mean = MemoryContextAllocZero(d->cxt, n_in * sizeof(double));
 		st->m2 = MemoryContextAllocZero(d->cxt, n_in * sizeof(double));
+		st->count = MemoryContextAllocZero(d->cxt, n_in * sizeof(int64));
 		st->label_count = MemoryContextAllocZero(d->cxt, NN_MAX_CLASSES * sizeof(int64));
 	}
 	for (int64 r = 0; r < d->n_rows; r++)
@@ -386,7 +416,11 @@ StatsSink(NNRows *d, void *arg)
 		{
 			double		delta = row[c] - st->mean[c];
 
-			st->mean[c] += delta / st->n_train;
+			/* a NULL to impute (NaN) leaves the mean alone, and so the moments */
+			if (isnan(row[c]))
+				continue;
+			st->count[c]++;
+			st->mean[c] += delta / st->count[c];
 			st->m2[c] += delta * (row[c] - st->mean[c]);
 		}
 		dy = d->y[r] - st->y_mean;
@@ -412,6 +446,21 @@ StreamedStandardization(NNModel *m, const Stream *st, int n_in)
 	m->standardized = true;
 }
 
+/*
+ * Values for NULL features: the training rows' means without the NULLs
+ * (impute 'mean'), or zeros.  Filled-in means leave the column's mean as it
+ * is and add nothing to its squared deviations, so standardization over all
+ * rows (the streamed moments divide by n_train) treats them alike.
+ */
+static void
+StreamedFill(NNModel *m, const Stream *st, int n_in)
+{
+	m->fill = palloc0(n_in * sizeof(float));
+	if (m->impute == NN_IMPUTE_MEAN)
+		for (int c = 0; c < n_in; c++)
+			m->fill[c] = st->count[c] > 0 ? (float) st->mean[c] : 0.0f;
+}
+
 /* training rows of each class, by class index, from the first pass */
 static int64 *
 StreamedClassCounts(const NNRows *d, const Stream *st, uint32 n_classes)
@@ -424,12 +473,20 @@ StreamedClassCounts(const NNRows *d, const Stream *st, uint32 n_classes)
 }
 
 static void
+FillMissing(NNRows *d, const NNModel *m)
+{
+	if (m->impute == NN_IMPUTE_MEAN)
+		nn_rows_fill(d->x, d->n_rows, d->n_inputs, m->fill);
+}
+
+static void
 TrainSink(NNRows *d, void *arg)
 {
 	Stream	   *st = arg;
 	NNModel    *m = st->model;
 	int64		n = 0;
 
+	FillMissing(d, m);
 	for (int64 r = 0; r < d->n_rows; r++)
 		if (!IsValidation(st->seed, st->fraction, d->first_ordinal + r))
 			st->order[n++] = (uint32) r;
@@ -449,6 +506,7 @@ EvalSink(NNRows *d, void *arg)
 	Stream	   *st = arg;
 	int64		n = 0;
 
+	FillMissing(d, st->model);
 	for (int64 r = 0; r < d->n_rows; r++)
 		if (IsValidation(st->seed, st->fraction, d->first_ordinal + r))
 			st->order[n++] = (uint32) r;
@@ -482,6 +540,8 @@ PrepareRows(NNModel *m, NNRows *d, const NNOptions *opts, Stream *st, bool stand
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("validation_fraction leaves no training rows")));
 		st->model = m;
+		if (m->fill == NULL && (m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO))
+			StreamedFill(m, st, d->n_inputs);
 		if (standardize)
 			StreamedStandardization(m, st, d->n_inputs);
 		st->class_weight = ClassWeightsFor(opts, m, StreamedClassCounts(d, st, m->n_classes),
@@ -492,6 +552,9 @@ PrepareRows(NNModel *m, NNRows *d, const NNOptions *opts, Stream *st, bool stand
 	split = palloc(sizeof(Split));
 	SplitRows(d, m->seed, opts->validation_fraction, split);
 	ApplyClassWeights(d, opts, m, split);
+	if (m->fill == NULL && (m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO))
+		SetFill(m, d, split);
+	FillMissing(d, m);
 	if (standardize)
 		SetStandardization(m, d, split);
 	return split;
@@ -523,26 +586,75 @@ KeepIfBest(BestWeights *b, const NNModel *m, float loss)
 	memcpy(b->stats, m->net.stats, m->net.n_stats * sizeof(float));
 }
 
+/*
+ * Progress for other sessions: the backend's pg_stat_activity.query gets a
+ * leading comment, "nn progress: ...", ahead of the query itself (the view
+ * nn_progress parses it).  Activity text is shared memory PostgreSQL
+ * already maintains, so this needs no preloading and no locks.
+ */
+static const char *progress_fn = "nn_train";
+
 static void
-ReportEpoch(const NNModel *m, int done, int epochs, instr_time start)
+ReportProgress(const char *what)
 {
-	const NNEpochStats *h = &m->history[m->n_history - 1];
+	char	   *text = psprintf("/* nn progress: %s %s */ %s", progress_fn, what,
+								debug_query_string != NULL ? debug_query_string : "");
+
+	pgstat_report_activity(STATE_RUNNING, text);
+	pfree(text);
+}
+
+/* the query text as it was, once training is over */
+static void
+EndProgress(void)
+{
+	if (debug_query_string != NULL)
+		pgstat_report_activity(STATE_RUNNING, debug_query_string);
+}
+
+static double
+SecondsSince(instr_time start)
+{
 	instr_time	now;
-	double		elapsed;
 
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, start);
-	elapsed = INSTR_TIME_GET_DOUBLE(now);
+	return INSTR_TIME_GET_DOUBLE(now);
+}
+
+/* within a long epoch: rows trained so far, at most about once a second */
+static void
+ReportRows(int done, int epochs, int64 rows, int64 total, instr_time start)
+{
+	static double last = 0;
+	double		elapsed = SecondsSince(start);
+
+	if (elapsed < last + 1.0 && elapsed >= last)
+		return;
+	last = elapsed;
+	ReportProgress(psprintf("epoch %d/%d, rows " INT64_FORMAT "/" INT64_FORMAT ", elapsed %.1f s",
+							done, epochs, rows, total, elapsed));
+}
+
+static void
+ReportEpoch(const NNModel *m, int done, int epochs, instr_time start, bool verbose)
+{
+	const NNEpochStats *h = &m->history[m->n_history - 1];
+	double		elapsed = SecondsSince(start);
+	char	   *msg;
+
 	if (isnan(h->val_loss))
-		ereport(NOTICE,
-				(errmsg("epoch %d/%d: train_loss %.6g, elapsed %.1f s, eta %.1f s",
-						done, epochs, h->train_loss, elapsed, elapsed / done * (epochs - done))));
+		msg = psprintf("epoch %d/%d: train_loss %.6g, elapsed %.1f s, eta %.1f s",
+					   done, epochs, h->train_loss, elapsed, elapsed / done * (epochs - done));
 	else
-		ereport(NOTICE,
-				(errmsg("epoch %d/%d: train_loss %.6g, val_loss %.6g, val_%s %.4f, elapsed %.1f s, eta %.1f s",
-						done, epochs, h->train_loss, h->val_loss,
-						m->task == NN_TASK_CLASSIFICATION ? "accuracy" : "r2", h->val_metric,
-						elapsed, elapsed / done * (epochs - done))));
+		msg = psprintf("epoch %d/%d: train_loss %.6g, val_loss %.6g, val_%s %.4f, elapsed %.1f s, eta %.1f s",
+					   done, epochs, h->train_loss, h->val_loss,
+					   m->task == NN_TASK_CLASSIFICATION ? "accuracy" : "r2", h->val_metric,
+					   elapsed, elapsed / done * (epochs - done));
+	ReportProgress(msg);
+	if (verbose)
+		ereport(NOTICE, (errmsg_internal("%s", msg)));
+	pfree(msg);
 }
 
 /*
@@ -570,6 +682,7 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 	if (st != NULL)
 		st->state = state;
 	INSTR_TIME_SET_CURRENT(start);
+	ReportProgress(psprintf("epoch 0/%d", opts->epochs));
 	for (int e = 0; e < opts->epochs; e++)
 	{
 		NNEpochStats *h;
@@ -583,8 +696,12 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 			memcpy(order, s->train, s->n_train * sizeof(uint32));
 			nn_rng_shuffle(&m->rng, order, s->n_train);
 			for (int64 i = 0; i < s->n_train; i++)
+			{
 				nn_fit_state_add(state, d->x + (size_t) order[i] * d->n_inputs, d->y[order[i]],
 								 d->w[order[i]]);
+				if ((i & 16383) == 16383)
+					ReportRows(e, opts->epochs, i + 1, s->n_train, start);
+			}
 		}
 		nn_fit_state_finish(state);
 		h = &m->history[m->n_history - 1];
@@ -598,8 +715,7 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 				EvaluateRows(ev, m, d, s->val, s->n_val);
 			EvaluatorResult(ev, m, &h->val_loss, &h->val_metric);
 		}
-		if (opts->verbose)
-			ReportEpoch(m, e + 1, opts->epochs, start);
+		ReportEpoch(m, e + 1, opts->epochs, start, opts->verbose);
 		/* early stopping watches validation loss, or training loss without it */
 		KeepIfBest(&best, m, validate ? h->val_loss : h->train_loss);
 		if (opts->patience > 0 && best.waited >= opts->patience)
@@ -679,6 +795,7 @@ BuildModel(NNRows *d, const int32 *hidden, int n_hidden, const NNOptions *opts)
 	if (classes != NULL)
 		m->classes = classes;
 	SetFeatureNames(m, d);
+	nn_rows_set_encoding(m, d);
 	return m;
 }
 
@@ -711,10 +828,13 @@ nn_train(PG_FUNCTION_ARGS)
 	spec.features = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
 	spec.forced_task = opts.task;
 	spec.weight_column = opts.weight_column;
+	spec.impute = opts.impute;
 	st.seed = (uint64) opts.seed;
 	st.fraction = opts.validation_fraction;
 	d.sink = StatsSink;
 	d.sink_arg = &st;
+	progress_fn = "nn_train";
+	ReportProgress("reading rows");
 	LoadRows(&d, &spec);
 
 	MemoryContextSwitchTo(cxt);
@@ -722,6 +842,7 @@ nn_train(PG_FUNCTION_ARGS)
 	m->options_json = RecordOptions(&opts, m, NN_OPTIONS_TRAIN);
 	split = PrepareRows(m, &d, &opts, &st, opts.standardize);
 	RunEpochs(m, &d, split, &opts, opts.epochs, d.streamed ? &st : NULL);
+	EndProgress();
 
 	MemoryContextSwitchTo(caller);
 	result = nn_model_to_bytea(m);
@@ -785,12 +906,15 @@ nn_continue(PG_FUNCTION_ARGS)
 	st.fraction = opts.validation_fraction;
 	d.sink = StatsSink;
 	d.sink_arg = &st;
+	progress_fn = "nn_continue";
+	ReportProgress("reading rows");
 	LoadRows(&d, &spec);
 	CheckSameColumns(m, &d);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(&d, m);
 	split = PrepareRows(m, &d, &opts, &st, false);
 	RunEpochs(m, &d, split, &opts, total, d.streamed ? &st : NULL);
+	EndProgress();
 	opts.epochs = total;
 	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
 

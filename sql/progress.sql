@@ -1,0 +1,11 @@
+-- nn_progress: training progress visible from other sessions.  pg_regress
+-- runs one session, so this checks the view's shape and that a finished
+-- training leaves nothing behind; test/progress.sh watches a live one.
+SELECT attname, format_type(atttypid, atttypmod)
+FROM pg_attribute WHERE attrelid = 'nn_progress'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT count(*) AS running FROM nn_progress;
+SELECT length(nn_train('SELECT i::real AS x, i % 2 AS y FROM generate_series(1, 50) i', 'y', NULL, '{2}',
+                       '{"epochs": 2}')) > 0 AS trained;
+-- the query text is restored once training ends
+SELECT query LIKE '/* nn progress:%' AS still_annotated FROM pg_stat_activity WHERE pid = pg_backend_pid();
+SELECT count(*) AS running FROM nn_progress;

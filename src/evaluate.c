@@ -1,0 +1,325 @@
+/*
+ * evaluate.c - nn_evaluate(model, source, target): the model's metrics on
+ * the rows of a source, as jsonb.
+ *
+ * The rows are read as nn_train reads them (the model's feature columns,
+ * its categories and NULL handling) and pass through in chunks of a few
+ * thousand, scored SCORE_CHUNK at a time, so memory does not grow with the
+ * source.  Metrics are unweighted.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "nn.h"
+
+PG_FUNCTION_INFO_V1(nn_evaluate);
+
+#define SCORE_CHUNK 256
+/* log loss clips probabilities, so one confident mistake is not infinite */
+#define PROBA_FLOOR 1e-15
+
+typedef struct Evaluation
+{
+	NNModel    *model;
+	NNWork		work;
+	float	   *x;				/* SCORE_CHUNK standardized rows */
+	int64		rows;
+	bool		checked;		/* the rows' shape against the model */
+	/* classification */
+	int		   *label_class;	/* class index by label id; -1 not yet known */
+	int64	   *confusion;		/* n_classes x n_classes, actual x predicted */
+	double		log_loss;
+	/* regression */
+	double		sse;
+	double		sae;
+	double		y_sum;
+	double		y_sq;
+} Evaluation;
+
+static void
+CheckShape(Evaluation *e, const NNRows *d)
+{
+	const NNModel *m = e->model;
+
+	for (int i = 0; i < d->n_features; i++)
+		if ((uint32) d->features[i].width != m->feature_widths[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature column \"%s\" supplies %d inputs, but the model expects %u",
+							d->features[i].name, d->features[i].width, m->feature_widths[i])));
+	e->checked = true;
+}
+
+/* the model's class for a row's label id */
+static int
+ClassOf(Evaluation *e, const NNRows *d, int id)
+{
+	const NNModel *m = e->model;
+
+	if (e->label_class[id] < 0)
+	{
+		uint32		c = 0;
+
+		while (c < m->n_classes && strcmp(m->classes[c], d->label_text[id]) != 0)
+			c++;
+		if (c == m->n_classes)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("target value \"%s\" is not one of the model's classes", d->label_text[id]),
+					 errhint("nn_evaluate needs rows whose target the model can predict.")));
+		e->label_class[id] = (int) c;
+	}
+	return e->label_class[id];
+}
+
+static void
+ScoreClass(Evaluation *e, const float *out, int actual)
+{
+	const NNModel *m = e->model;
+	uint32		predicted = nn_predicted_class(m, out);
+	double		p;
+
+	if (m->net.loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY)
+		p = actual == 1 ? out[0] : 1.0 - out[0];
+	else
+		p = out[actual];
+	e->log_loss -= log(Max(p, PROBA_FLOOR));
+	e->confusion[(size_t) actual * m->n_classes + predicted]++;
+}
+
+static void
+ScoreValue(Evaluation *e, const float *out, double y)
+{
+	double		err = (double) out[0] * e->model->y_std + e->model->y_mean - y;
+
+	e->sse += err * err;
+	e->sae += fabs(err);
+	e->y_sum += y;
+	e->y_sq += y * y;
+}
+
+/* a chunk of rows from the source: score them SCORE_CHUNK at a time */
+static void
+EvaluateChunk(NNRows *d, void *arg)
+{
+	Evaluation *e = arg;
+	NNModel    *m = e->model;
+	int			n_in = d->n_inputs;
+	uint32		n_out = nn_net_outputs(&m->net);
+
+	if (!e->checked)
+		CheckShape(e, d);
+	if (m->impute == NN_IMPUTE_MEAN)
+		nn_rows_fill(d->x, d->n_rows, n_in, m->fill);
+	for (int64 start = 0; start < d->n_rows; start += SCORE_CHUNK)
+	{
+		int			b = (int) Min(SCORE_CHUNK, d->n_rows - start);
+		const float *out;
+
+		memcpy(e->x, d->x + start * n_in, (size_t) b * n_in * sizeof(float));
+		if (m->standardized)
+			nn_standardize_rows(e->x, m->x_mean, m->x_std, b, n_in);
+		out = nn_net_forward(&m->net, &e->work, e->x, b);
+		if (!nn_all_finite(out, (size_t) b * n_out))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("the model's output is not finite for some rows of the source")));
+		for (int r = 0; r < b; r++)
+		{
+			float		y = d->y[start + r];
+
+			if (m->task == NN_TASK_CLASSIFICATION)
+				ScoreClass(e, out + (size_t) r * n_out, ClassOf(e, d, (int) y));
+			else
+				ScoreValue(e, out + (size_t) r * n_out, y);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	e->rows += d->n_rows;
+}
+
+static void
+AppendDouble(StringInfo s, const char *key, double v)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	appendStringInfo(s, "%s\"%s\":", s->data[s->len - 1] == '{' ? "" : ",", key);
+	if (!isfinite(v))
+	{
+		appendStringInfoString(s, "null");
+		return;
+	}
+	double_to_shortest_decimal_buf(v, buf);
+	appendStringInfoString(s, buf);
+}
+
+/*
+ * Precision, recall and f1 of each class.  Returns f1 averaged over the
+ * classes that occur in the rows or the predictions (as scikit-learn's
+ * macro average does).
+ */
+static double
+AppendPerClass(StringInfo s, const Evaluation *e)
+{
+	const NNModel *m = e->model;
+	uint32		n = m->n_classes;
+	double		f1_sum = 0;
+	int			n_seen = 0;
+
+	appendStringInfoString(s, ",\"per_class\":{");
+	for (uint32 c = 0; c < n; c++)
+	{
+		int64		tp = e->confusion[(size_t) c * n + c],
+					predicted = 0,
+					actual = 0;
+		double		precision,
+					recall,
+					f1;
+
+		for (uint32 k = 0; k < n; k++)
+		{
+			predicted += e->confusion[(size_t) k * n + c];
+			actual += e->confusion[(size_t) c * n + k];
+		}
+		/* no predictions (or no rows) of a class: 0, as scikit-learn reports */
+		precision = predicted > 0 ? (double) tp / predicted : 0.0;
+		recall = actual > 0 ? (double) tp / actual : 0.0;
+		f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+		if (predicted > 0 || actual > 0)
+		{
+			f1_sum += f1;
+			n_seen++;
+		}
+		if (c > 0)
+			appendStringInfoChar(s, ',');
+		escape_json(s, m->classes[c]);
+		appendStringInfoString(s, ":{");
+		AppendDouble(s, "precision", precision);
+		AppendDouble(s, "recall", recall);
+		AppendDouble(s, "f1", f1);
+		appendStringInfo(s, ",\"support\":" INT64_FORMAT "}", actual);
+	}
+	appendStringInfoChar(s, '}');
+	return f1_sum / Max(n_seen, 1);
+}
+
+static void
+AppendClassification(StringInfo s, const Evaluation *e)
+{
+	const NNModel *m = e->model;
+	uint32		n = m->n_classes;
+	int64		correct = 0;
+	double		macro_f1;
+
+	for (uint32 c = 0; c < n; c++)
+		correct += e->confusion[(size_t) c * n + c];
+	AppendDouble(s, "accuracy", (double) correct / e->rows);
+	AppendDouble(s, "log_loss", e->log_loss / e->rows);
+	macro_f1 = AppendPerClass(s, e);
+	AppendDouble(s, "macro_f1", macro_f1);
+	appendStringInfoString(s, ",\"classes\":[");
+	for (uint32 c = 0; c < n; c++)
+	{
+		if (c > 0)
+			appendStringInfoChar(s, ',');
+		escape_json(s, m->classes[c]);
+	}
+	appendStringInfoString(s, "],\"confusion_matrix\":[");
+	for (uint32 a = 0; a < n; a++)
+	{
+		appendStringInfo(s, "%s[", a > 0 ? "," : "");
+		for (uint32 p = 0; p < n; p++)
+			appendStringInfo(s, "%s" INT64_FORMAT, p > 0 ? "," : "", e->confusion[(size_t) a * n + p]);
+		appendStringInfoChar(s, ']');
+	}
+	appendStringInfoChar(s, ']');
+}
+
+static void
+AppendRegression(StringInfo s, const Evaluation *e)
+{
+	double		n = (double) e->rows;
+	double		sst = e->y_sq - e->y_sum * e->y_sum / n;
+
+	AppendDouble(s, "mse", e->sse / n);
+	AppendDouble(s, "rmse", sqrt(e->sse / n));
+	AppendDouble(s, "mae", e->sae / n);
+	/* a constant target: 1 for a perfect fit, else 0 (as scikit-learn) */
+	AppendDouble(s, "r2", sst > 0 ? 1.0 - e->sse / sst : (e->sse == 0 ? 1.0 : 0.0));
+}
+
+static void
+StartEvaluation(Evaluation *e, NNModel *m)
+{
+	NNNet	   *net = &m->net;
+
+	e->model = m;
+	nn_work_bind(&e->work, net, palloc_extended(nn_work_floats(net, SCORE_CHUNK, false) * sizeof(float),
+												MCXT_ALLOC_HUGE),
+				 SCORE_CHUNK, false);
+	e->x = palloc_extended((size_t) SCORE_CHUNK * nn_model_inputs(m) * sizeof(float), MCXT_ALLOC_HUGE);
+	if (m->task == NN_TASK_CLASSIFICATION)
+	{
+		e->label_class = palloc(NN_MAX_CLASSES * sizeof(int));
+		memset(e->label_class, -1, NN_MAX_CLASSES * sizeof(int));
+		e->confusion = palloc0((size_t) m->n_classes * m->n_classes * sizeof(int64));
+	}
+}
+
+Datum
+nn_evaluate(PG_FUNCTION_ARGS)
+{
+	bytea	   *b;
+	NNModel    *m;
+	NNRows		d = {0};
+	NNRowsSpec	spec = {0};
+	Evaluation	e = {0};
+	StringInfoData s;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("nn_evaluate model and source must not be NULL")));
+	b = PG_GETARG_BYTEA_PP(0);
+	m = nn_model_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext);
+	if (m->n_features == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("nn_evaluate needs a model trained by nn_train"),
+				 errhint("A model from nn_init names no feature columns to read.")));
+	StartEvaluation(&e, m);
+	d.cxt = CurrentMemoryContext;
+	d.sink = EvaluateChunk;
+	d.sink_arg = &e;
+	spec.source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	spec.target = PG_ARGISNULL(2) ? m->target_name : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	spec.forced_task = m->task;
+	spec.model = m;
+	spec.stream_all = true;
+	nn_rows_load(&d, &spec);
+	if (e.rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("no rows to evaluate: %s", d.skipped > 0 ?
+						"every row has a NULL target or feature" : "the source is empty")));
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"task\":\"%s\",\"rows\":" INT64_FORMAT,
+					 m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression", e.rows);
+	if (d.skipped > 0)
+		appendStringInfo(&s, ",\"skipped_rows\":" INT64_FORMAT, d.skipped);
+	if (m->task == NN_TASK_CLASSIFICATION)
+		AppendClassification(&s, &e);
+	else
+		AppendRegression(&s, &e);
+	appendStringInfoChar(&s, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+}
