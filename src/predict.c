@@ -294,9 +294,25 @@ BindBatchWork(NNScorer *s)
 											sizeof(float), MCXT_ALLOC_HUGE);
 }
 
+/* the rows of a 2-D real array with NULLs, each replaced by the model's fill value */
+static float *
+FilledRows(ArrayType *arr, const NNModel *m, uint32 n_in)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	float	   *x;
+
+	deconstruct_array(arr, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT, &elems, &nulls, &n);
+	x = palloc_extended(Max(n, 1) * sizeof(float), MCXT_ALLOC_HUGE);
+	for (int i = 0; i < n; i++)
+		x[i] = nulls[i] ? m->fill[i % n_in] : DatumGetFloat4(elems[i]);
+	return x;
+}
+
 /* rows: a 2-D real array, one row of features per line */
 static float *
-BatchRows(ArrayType *arr, uint32 n_in, int *n_rows)
+BatchRows(ArrayType *arr, const NNModel *m, uint32 n_in, int *n_rows)
 {
 	if (ARR_ELEMTYPE(arr) != FLOAT4OID)
 		elog(ERROR, "nn_predict_batch: expected a real[] array");
@@ -310,11 +326,16 @@ BatchRows(ArrayType *arr, uint32 n_in, int *n_rows)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("nn_predict_batch rows must be a 2-D array of rows with %u features each", n_in),
 				 errhint("Build it with array_agg(features), which stacks 1-D arrays of equal length.")));
-	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("nn_predict_batch rows must not contain NULL elements")));
 	*n_rows = ARR_DIMS(arr)[0];
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+	{
+		if (!nn_model_imputes(m))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("nn_predict_batch rows must not contain NULL elements"),
+					 errdetail("Only a model trained with impute 'mean' or 'zero' replaces NULLs.")));
+		return FilledRows(arr, m, n_in);
+	}
 	return (float *) ARR_DATA_PTR(arr);
 }
 
@@ -329,7 +350,7 @@ nn_scorer_batch(NNScorer *s, ArrayType *arr)
 	uint32		n_in = s->n_inputs;
 	uint32		n_out = s->n_outputs;
 	int			n_rows;
-	float	   *rows = BatchRows(arr, n_in, &n_rows);
+	float	   *rows = BatchRows(arr, m, n_in, &n_rows);
 	Datum	   *result = palloc(Max(n_rows, 1) * sizeof(Datum));
 
 	/* NaN and infinity checks over the whole array, positions as flattened */

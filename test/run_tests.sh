@@ -13,6 +13,19 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 passed=0 failed=0
+# run_counted NAME SCRIPT: a test script printing "NAME: N passed, N failed"
+run_counted() {
+    local log line p f
+    log="$(mktemp)"
+    bash "$2" 2>&1 | tee "$log" || true
+    line="$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed\$" "$log" | tail -n 1 || true)"
+    rm -f "$log"
+    if [ -z "$line" ]; then fail "$1" "did not run"; return 0; fi
+    p="$(sed -E 's/^[a-z_]+: ([0-9]+) passed.*/\1/' <<<"$line")"
+    f="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")"
+    passed=$((passed + p)); failed=$((failed + f))
+    echo "== $1: $p passed, $f failed"
+}
 pass() { echo "== $1: PASS"; passed=$((passed + 1)); }
 fail() { echo "== $1: FAIL${2:+ ($2)}"; failed=$((failed + 1)); }
 
@@ -100,6 +113,7 @@ else
         echo "== toolkit: $tp passed, $tf failed"
     fi
     rm -f "$toollog"
+    run_counted progress "$REPO/test/progress.sh"
 fi
 
 # Stop now (the EXIT trap would too) so nothing is printed after the summary.

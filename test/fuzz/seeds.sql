@@ -99,6 +99,20 @@ SELECT 'continue_cls', nn_continue(model, 'cls', '{"epochs": 1}') FROM seeds WHE
 INSERT INTO seeds
 SELECT 'continue_reg', nn_continue(model, 'reg', '{"epochs": 2}') FROM seeds WHERE name = 'reg_huber';
 
+-- format 2: text features (categories) and each impute mode
+CREATE TEMP TABLE cat AS
+SELECT i, (ARRAY['red', 'green', 'blue'])[1 + i % 3] AS color,
+       CASE WHEN i % 4 = 0 THEN NULL ELSE (i % 5)::real END AS a,
+       ARRAY[(i % 2)::real, CASE WHEN i % 6 = 0 THEN NULL ELSE 1 END] AS arr,
+       (i % 3 = 0) AS y
+FROM generate_series(1, 60) i;
+INSERT INTO seeds
+SELECT 'v2_cat_skip', nn_train('cat', 'y', '{color,a,arr}', '{3}', '{"epochs": 1}') UNION ALL
+SELECT 'v2_cat_mean', nn_train('cat', 'y', '{color,a,arr}', '{3}', '{"epochs": 1, "impute": "mean"}') UNION ALL
+SELECT 'v2_zero', nn_train('cat', 'a', '{arr}', '{2}', '{"epochs": 1, "impute": "zero"}') UNION ALL
+SELECT 'v2_error', nn_train('SELECT * FROM cat WHERE a IS NOT NULL AND arr[2] IS NOT NULL', 'y',
+                            '{color,a}', '{2}', '{"epochs": 1, "impute": "error"}');
+
 \pset tuples_only on
 \pset format unaligned
 SELECT name || '|' || encode(model, 'hex') FROM seeds ORDER BY name;

@@ -91,3 +91,21 @@ SELECT n, o, x::real[]
 FROM unnest(ARRAY['regression_standardized', 'regression_linear_raw']) n,
      (VALUES (1, '{0,0,0,0}'), (2, '{2.5,0.5,-0.5,1}'), (3, '{5,-0.99,0.3,3}'),
              (4, '{0.05,1,1,0}'), (5, '{-3,2,-2,7}')) v(o, x);
+
+-- format version 2 (nn 1.1): a text feature one-hot encoded with the model's
+-- categories, and NULLs replaced by training means (impute 'mean').  The
+-- inputs are the encoded vectors: blue, green, red, a, b; NULL elements are
+-- filled from the model.
+CREATE TABLE g_cat AS
+SELECT i AS id, (ARRAY['red', 'green', 'blue'])[1 + i % 3] AS color,
+       CASE WHEN i % 5 = 0 THEN NULL ELSE ((i * 37) % 100) / 25.0 - 2 END::real AS a,
+       ((i * 53) % 100 / 50.0 - 1)::real AS b,
+       CASE WHEN i % 3 = 0 OR (i * 37) % 100 > 70 THEN 'yes' ELSE 'no' END AS label
+FROM generate_series(1, 240) i;
+INSERT INTO golden
+SELECT 'v2_categorical_mean', nn_train('g_cat', 'label', '{color,a,b}', '{6}',
+                                       '{"epochs": 20, "seed": 11, "impute": "mean", "learning_rate": 0.02}');
+INSERT INTO golden_inputs
+SELECT 'v2_categorical_mean', o, x::real[]
+FROM (VALUES (1, '{0,0,1,0,0}'), (2, '{1,0,0,1.5,-0.5}'), (3, '{0,1,0,NULL,0.25}'),
+             (4, '{0,0,0,-2,1}'), (5, '{0,0,1,NULL,NULL}')) v(o, x);
