@@ -23,9 +23,19 @@ if [ -z "${PGHOST:-}" ]; then
     NN_PGPORT="${NN_PGPORT:-54345}" nn_cluster_start >/dev/null
 fi
 db="nn_onnx_check_$$"
-cases="$(mktemp)"
+cases="$(mktemp)" latin1_case="$(mktemp)"
+cleanup() {
+    nn_psql -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    nn_psql -c "DROP DATABASE IF EXISTS ${db}_latin1" >/dev/null 2>&1 || true
+    rm -f "$cases" "$latin1_case"
+    nn_cluster_stop
+}
+trap cleanup EXIT
 nn_psql -c "CREATE DATABASE $db"
-trap 'nn_psql -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; rm -f "$cases"; nn_cluster_stop' EXIT
 nn_create_extension "$db"
 nn_psql -d "$db" -v outfile="$cases" -f "$REPO/test/onnx/models.sql"
-/usr/bin/python3 "$REPO/test/onnx/check_onnx.py" "$cases"
+# non-ASCII labels and names from a LATIN1 database
+nn_psql -c "CREATE DATABASE ${db}_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+nn_create_extension "${db}_latin1"
+PGCLIENTENCODING=UTF8 nn_psql -d "${db}_latin1" -v outfile="$latin1_case" -f "$REPO/test/onnx/latin1.sql"
+/usr/bin/python3 "$REPO/test/onnx/check_onnx.py" "$cases" "$latin1_case"

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Check nn_export_onnx's files (test/onnx/check.sh runs this).
 
-Reads the JSON lines test/onnx/models.sql writes, one model each, and for
-every model checks that
+Reads the JSON lines that test/onnx/models.sql and latin1.sql write (the
+files named as arguments), one model a line, and for every model checks that
   - onnx.checker accepts the file (full_check: strict shape inference too),
     with the IR version, opset, inputs and outputs documented;
   - its metadata agree with nn_info (classes, feature names and widths,
@@ -142,10 +142,12 @@ def check_outputs(model, case):
     return float(np.max(np.abs(value[:, 0] - predict)))
 
 
-def main(path):
+def main(paths):
     passed = failed = 0
-    with open(path) as f:
-        cases = [json.loads(line) for line in f if line.strip()]
+    cases = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            cases += [json.loads(line) for line in f if line.strip()]
     for case in cases:
         name = case["name"]
         try:
@@ -168,4 +170,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))
