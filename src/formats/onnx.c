@@ -6,8 +6,7 @@
  * (field number << 3 | wire type) and a value: wire type 0 a varint; 2 a
  * length varint and that many bytes (strings, bytes, nested messages);
  * 5 four little-endian bytes (a float).  Field numbers are those of
- * onnx.proto; fields are written in field-number order and defaults are
- * written only where the checker wants them.
+ * onnx.proto (ONNX 1.12); fields are written in field-number order.
  *
  * A nested message is preceded by its length, so every message is written
  * by an Emit function that PutMessage first runs over a counting writer.
