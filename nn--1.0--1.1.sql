@@ -71,3 +71,10 @@ COMMENT ON VIEW nn_progress IS
 -- ---------------------------------------------------------------- learning curves
 
 -- ---------------------------------------------------------------- ONNX export
+
+CREATE FUNCTION nn_export_onnx(model bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nn_export_onnx'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION nn_export_onnx(bytea)
+IS 'the model as an ONNX file (opset 13): its network with standardization, probabilities or value as nn_predict_proba and nn_predict';

@@ -3,8 +3,9 @@
 # warning-free), unit and sanitize (C unit tests and gradient checks, plain
 # and under ASan+UBSan), fuzz (30 s of libFuzzer over the model reader and
 # scoring), regress (pg_regress via make installcheck against a throwaway
-# cluster, golden models included) and toolkit (the training-toolkit
-# acceptance table).
+# cluster, golden models included), toolkit (the training-toolkit
+# acceptance table) and onnx (exported models checked with python3-onnx and
+# evaluated against nn's own scores, test/onnx/check.sh).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -101,19 +102,12 @@ else
     fi
     rm -f "$reglog"
     # the toolkit acceptance table (issue 3): each row a check
-    toollog="$(mktemp)"
-    bash "$REPO/test/toolkit_acceptance.sh" 2>&1 | tee "$toollog" || true
-    line="$(grep -E '^toolkit: [0-9]+ passed, [0-9]+ failed$' "$toollog" || true)"
-    if [ -z "$line" ]; then
-        fail toolkit "did not run"
-    else
-        tp="$(sed -E 's/^toolkit: ([0-9]+) passed.*/\1/' <<<"$line")"
-        tf="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")"
-        passed=$((passed + tp)); failed=$((failed + tf))
-        echo "== toolkit: $tp passed, $tf failed"
-    fi
-    rm -f "$toollog"
+    run_counted toolkit "$REPO/test/toolkit_acceptance.sh"
+    # training progress seen from another session
     run_counted progress "$REPO/test/progress.sh"
+    # nn_export_onnx's files: onnx.checker and a numpy evaluation against
+    # nn_predict_proba/nn_predict (test/onnx/check.sh); each model a check
+    run_counted onnx "$REPO/test/onnx/check.sh"
 fi
 
 # Stop now (the EXIT trap would too) so nothing is printed after the summary.

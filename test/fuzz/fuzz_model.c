@@ -22,7 +22,10 @@
  *     user-supplied model): nn_net_train_batch on 3 rows (or batch_size,
  *     if smaller) with valid targets; if the result still passes
  *     nn_model_check, writing it and reading it back must succeed and give
- *     the same bytes again.
+ *     the same bytes again;
+ *   - nn_export_onnx's writer (src/formats/onnx.c): the file of every model
+ *     that parses is written into a buffer of the size the size pass gave
+ *     (ASan sees any byte beyond it) and must fill it exactly.
  *
  * Non-finite scores from a model that parsed are not a crash: a finite
  * but huge weight, a tiny x_std or a huge (finite) feature can overflow
@@ -47,6 +50,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "formats/onnx.h"
 #include "model.h"
 
 #ifndef FUZZ_OPENBLAS
@@ -442,6 +446,30 @@ TrainStep(NNModel *m, Arena *arena)
 	}
 }
 
+/* ------------------------------------------------------------ export */
+
+static void
+ExportOnnx(const NNModel *m)
+{
+	size_t		size = nn_onnx_size(m, "fuzz");
+	uint8_t    *buf = malloc(size > 0 ? size : 1);
+
+	if (buf == NULL || size < 16)
+	{
+		fprintf(stderr, "fuzz_model: ONNX file of %zu bytes\n", size);
+		abort();
+	}
+	/* the file ends with the last metadata value, feature_widths' "]" */
+	buf[size - 1] = 0xa5;
+	nn_onnx_write(m, "fuzz", buf);
+	if (buf[size - 1] != ']')
+	{
+		fprintf(stderr, "fuzz_model: the ONNX writer did not fill its %zu bytes\n", size);
+		abort();
+	}
+	free(buf);
+}
+
 /* ------------------------------------------------------------ entry */
 
 int
@@ -477,6 +505,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	RoundTrip(&m, data, len, "parsed model");
 	Score(&m, data, len);
+	ExportOnnx(&m);
 	if (no_train < 0)
 		no_train = getenv("FUZZ_NO_TRAIN") != NULL && getenv("FUZZ_NO_TRAIN")[0] != '\0';
 	if (!no_train)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Check nn_export_onnx end to end: train models of every kind
+# (test/onnx/models.sql), export each, and have test/onnx/check_onnx.py run
+# onnx.checker (full check) on the files and evaluate them with a numpy
+# interpreter of the ONNX operators, against nn_predict_proba/nn_predict.
+#
+#   test/onnx/check.sh                  build, install, throwaway cluster
+#   NN_SKIP_BUILD=1 test/onnx/check.sh  use the installed extension
+#   NN_BUILD_DIR=DIR ...                use DIR/nn.so, made but not installed there
+#   PGHOST=... test/onnx/check.sh       use the caller's cluster
+#
+# Prints a line per model and "onnx: N passed, N failed"; exits non-zero on
+# any failure.  Needs Debian's python3-onnx and python3-numpy (installed
+# here when missing) and /usr/bin/python3, which sees them.
+set -euo pipefail
+# shellcheck source=test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+nn_ensure_packages python3-onnx python3-numpy
+if [ -z "${PGHOST:-}" ]; then
+    nn_ensure_packages "${NN_BASE_PACKAGES[@]}"
+    [ -n "${NN_SKIP_BUILD:-}${NN_BUILD_DIR:-}" ] || nn_build_install >/dev/null
+    NN_PGPORT="${NN_PGPORT:-54345}" nn_cluster_start >/dev/null
+fi
+db="nn_onnx_check_$$"
+cases="$(mktemp)" latin1_case="$(mktemp)"
+cleanup() {
+    nn_psql -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    nn_psql -c "DROP DATABASE IF EXISTS ${db}_latin1" >/dev/null 2>&1 || true
+    rm -f "$cases" "$latin1_case"
+    nn_cluster_stop
+}
+trap cleanup EXIT
+nn_psql -c "CREATE DATABASE $db"
+nn_create_extension "$db"
+nn_psql -d "$db" -v outfile="$cases" -f "$REPO/test/onnx/models.sql"
+# non-ASCII labels and names from a LATIN1 database
+nn_psql -c "CREATE DATABASE ${db}_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+nn_create_extension "${db}_latin1"
+PGCLIENTENCODING=UTF8 nn_psql -d "${db}_latin1" -v outfile="$latin1_case" -f "$REPO/test/onnx/latin1.sql"
+/usr/bin/python3 "$REPO/test/onnx/check_onnx.py" "$cases" "$latin1_case"

@@ -1,0 +1,74 @@
+-- Models for test/onnx/check.sh: one of each kind of network the ONNX
+-- export must reproduce, and the rows to score them on.  Then one JSON line
+-- per model: its ONNX bytes (hex), what nn_info says of it, and for each
+-- test row the features with nn_predict and nn_predict_proba.
+
+-- four features on different scales, so standardization matters
+CREATE TABLE ox_data AS
+SELECT i AS id,
+       (3 * sin(i * 0.37))::real AS x1,
+       (2 * cos(i * 0.11) + 1)::real AS x2,
+       ((i % 17) * 40)::real AS x3,
+       ((hashint4(i) % 1000) / 1000.0)::real AS x4
+FROM generate_series(1, 400) i;
+ALTER TABLE ox_data
+    ADD COLUMN kind text, ADD COLUMN positive boolean, ADD COLUMN y float8;
+UPDATE ox_data SET
+    kind = CASE WHEN x1 + x2 > 1 THEN 'up' WHEN x3 > 300 THEN 'far' ELSE 'near "other"' END,
+    positive = x1 * x2 + x4 > 0,
+    y = 3 * x1 - x2 + x3 / 100 + 50;
+
+-- every tenth row, and a few beyond the training range
+CREATE TABLE ox_rows AS
+SELECT id, ARRAY[x1, x2, x3, x4] AS x FROM ox_data WHERE id % 10 = 0
+UNION ALL
+SELECT 1000 + i, ARRAY[4 * i, -3 * i, 800 + 300 * i, 2 * i]::real[]
+FROM generate_series(-2, 2) i;
+
+CREATE TABLE ox_models (name text PRIMARY KEY, m bytea);
+INSERT INTO ox_models
+SELECT name, nn_train('ox_data', target, ARRAY['x1', 'x2', 'x3', 'x4'], hidden,
+                      '{"epochs": 30, "seed": 5, "learning_rate": 0.01}'::jsonb || opts)
+FROM (VALUES
+    ('softmax_relu', 'kind', '{16,8}'::int[], '{}'::jsonb),
+    ('softmax_raw_tanh', 'kind', '{12}', '{"standardize": false, "activation": "tanh"}'),
+    ('softmax_no_hidden', 'kind', '{}', '{}'),
+    ('softmax_bn_dropout_leaky', 'kind', '{16,16}',
+     '{"batch_norm": true, "dropout": 0.2, "activation": "leaky_relu"}'),
+    ('softmax_layers_mixed', 'kind', '{}',
+     '{"layers": [{"units": 10, "activation": "sigmoid", "batch_norm": true},
+                  {"units": 6, "activation": "tanh", "dropout": 0.1},
+                  {"units": 5, "activation": "leaky_relu"}]}'),
+    ('binary_sigmoid', 'positive', '{8}', '{"loss": "binary_cross_entropy"}'),
+    ('binary_sigmoid_bn_raw', 'positive', '{8}',
+     '{"loss": "binary_cross_entropy", "batch_norm": true, "standardize": false,
+       "activation": "sigmoid"}'),
+    ('binary_softmax', 'positive', '{8}', '{}'),
+    ('regression', 'y', '{16}', '{}'),
+    ('regression_raw', 'y', '{8}', '{"standardize": false, "learning_rate": 0.0001}'),
+    ('regression_bn_tanh', 'y', '{8,4}', '{"batch_norm": true, "activation": "tanh"}'),
+    ('regression_huber', 'y', '{}', '{"loss": "huber"}')
+) AS t(name, target, hidden, opts);
+
+-- untrained models from nn_init: no feature names, no standardization
+INSERT INTO ox_models VALUES
+    ('init_softmax', nn_init(4, '{5}', 3, '{"seed": 2, "batch_norm": true}')),
+    ('init_sigmoid', nn_init(4, '{3}', 1, '{"seed": 2, "task": "classification"}')),
+    ('init_regressor', nn_init(4, '{}', 1, '{"seed": 2}'));
+
+\pset format unaligned
+\pset tuples_only on
+\o :outfile
+SELECT json_build_object(
+    'name', name,
+    'extversion', (SELECT extversion FROM pg_extension WHERE extname = 'nn'),
+    'info', nn_info(m) - '{history, options}'::text[],
+    'onnx', encode(nn_export_onnx(m), 'hex'),
+    'rows', (SELECT json_agg(json_build_object(
+                 'x', x,
+                 'predict', nn_predict(m, x),
+                 'proba', CASE WHEN nn_info(m)->>'task' = 'classification'
+                               THEN nn_predict_proba(m, x) END) ORDER BY id)
+             FROM ox_rows))
+FROM ox_models ORDER BY name;
+\o

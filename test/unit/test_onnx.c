@@ -1,0 +1,550 @@
+/*
+ * test_onnx.c - the ONNX writer (src/formats/onnx.c): varints against
+ * known encodings, nn_onnx_size against the bytes written, determinism,
+ * and the structure of the file read back by a small protobuf decoder
+ * written here (field numbers from onnx.proto): header fields, the
+ * operators in order, an initializer's bytes, attributes and metadata.
+ * What the graph computes is checked by test/onnx/check.sh.
+ */
+#include "harness.h"
+#include "formats/onnx.h"
+#include "model.h"
+
+/* ------------------------------------------------------------ decoder */
+
+typedef struct PbField
+{
+	uint32_t	num;
+	int			wire;
+	uint64_t	value;			/* varint; the length for wire type 2 */
+	const uint8_t *data;		/* wire types 2 and 5 */
+	size_t		len;
+} PbField;
+
+typedef struct PbReader
+{
+	const uint8_t *p;
+	const uint8_t *end;
+	bool		bad;
+} PbReader;
+
+static PbReader
+pb_reader(const uint8_t *data, size_t len)
+{
+	/* a field not found leaves data NULL: no arithmetic on it */
+	PbReader	r = {data, data != NULL ? data + len : data, false};
+
+	return r;
+}
+
+static bool
+pb_varint(PbReader *r, uint64_t *v)
+{
+	uint64_t	x = 0;
+
+	for (int shift = 0; shift < 64; shift += 7)
+	{
+		uint8_t		b;
+
+		if (r->p >= r->end)
+			return false;
+		b = *r->p++;
+		x |= (uint64_t) (b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+		{
+			*v = x;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* the next field; false at the end, or with r->bad set on damage */
+static bool
+pb_next(PbReader *r, PbField *f)
+{
+	uint64_t	key;
+
+	if (r->p == r->end)
+		return false;
+	memset(f, 0, sizeof(*f));
+	if (!pb_varint(r, &key))
+		goto bad;
+	f->num = (uint32_t) (key >> 3);
+	f->wire = (int) (key & 7);
+	if (f->wire == 0)
+	{
+		if (!pb_varint(r, &f->value))
+			goto bad;
+	}
+	else if (f->wire == 2)
+	{
+		if (!pb_varint(r, &f->value) || f->value > (uint64_t) (r->end - r->p))
+			goto bad;
+		f->data = r->p;
+		f->len = (size_t) f->value;
+		r->p += f->len;
+	}
+	else if (f->wire == 5 && r->end - r->p >= 4)
+	{
+		f->data = r->p;
+		f->len = 4;
+		r->p += 4;
+	}
+	else
+		goto bad;
+	return true;
+bad:
+	r->bad = true;
+	return false;
+}
+
+/* the first field num of the message, false when absent */
+static bool
+pb_find(const uint8_t *data, size_t len, uint32_t num, PbField *out)
+{
+	PbReader	r = pb_reader(data, len);
+	PbField		f;
+
+	memset(out, 0, sizeof(*out));
+	while (pb_next(&r, &f))
+		if (f.num == num)
+		{
+			*out = f;
+			return true;
+		}
+	return false;
+}
+
+static bool
+pb_string_is(const PbField *f, const char *s)
+{
+	return f->wire == 2 && f->len == strlen(s) && memcmp(f->data, s, f->len) == 0;
+}
+
+/* a string field num of the message, as a C string (truncated to size) */
+static void
+pb_string(const uint8_t *data, size_t len, uint32_t num, char *buf, size_t size)
+{
+	PbField		f;
+	size_t		n = 0;
+
+	if (pb_find(data, len, num, &f) && f.wire == 2)
+		n = f.len < size - 1 ? f.len : size - 1;
+	if (n > 0)
+		memcpy(buf, f.data, n);
+	buf[n] = '\0';
+}
+
+/* ------------------------------------------------------------ models */
+
+enum
+{
+	KIND_SOFTMAX,				/* standardized, batch norm, leaky ReLU */
+	KIND_BINARY,				/* sigmoid output, tanh hidden layer */
+	KIND_REGRESSION				/* standardized, ReLU */
+};
+
+typedef struct TestModel
+{
+	NNModel		m;
+	char	   *classes[3];
+	char	   *names[2];
+	uint32_t	widths[2];
+	float		mean[3];
+	float		std[3];
+} TestModel;
+
+/* 3 inputs -> 4 hidden units -> the kind's outputs; seeded weights */
+static void
+tm_make(TestModel *t, int kind)
+{
+	NNModel    *m = &t->m;
+	NNNet	   *net = &m->net;
+	NNRng		rng;
+	const char *msg;
+	char		err[200];
+
+	memset(t, 0, sizeof(*t));
+	net->n_layers = 2;
+	net->widths[0] = 3;
+	net->widths[1] = 4;
+	net->widths[2] = kind == KIND_SOFTMAX ? 3 : 1;
+	net->act[0] = kind == KIND_SOFTMAX ? NN_ACT_LEAKY_RELU :
+		kind == KIND_BINARY ? NN_ACT_TANH : NN_ACT_RELU;
+	net->act[1] = kind == KIND_SOFTMAX ? NN_ACT_SOFTMAX :
+		kind == KIND_BINARY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY;
+	net->batch_norm[0] = kind == KIND_SOFTMAX;
+	net->dropout[0] = 0.25f;
+	net->loss.kind = kind == KIND_SOFTMAX ? NN_LOSS_CROSS_ENTROPY :
+		kind == KIND_BINARY ? NN_LOSS_BINARY_CROSS_ENTROPY : NN_LOSS_MSE;
+	net->loss.huber_delta = 1.0f;
+	net->optimizer = NN_OPT_SGD;
+	nn_optimizer_defaults(NN_OPT_SGD, &net->opt);
+	net->batch_size = 8;
+	net->lr_factor = 1.0f;
+	msg = nn_net_layout(net);
+	CHECK_MSG(msg == NULL, "layout: %s", msg);
+	net->params = xcalloc(net->n_params, sizeof(float));
+	net->stats = net->n_stats > 0 ? xcalloc(net->n_stats, sizeof(float)) : NULL;
+	nn_rng_seed(&rng, 7);
+	nn_net_init_params(net, NN_INIT_XAVIER, &rng);
+
+	m->task = kind == KIND_REGRESSION ? NN_TASK_REGRESSION : NN_TASK_CLASSIFICATION;
+	m->target_name = "target";
+	m->options_json = "{}";
+	/* sorted, with what JSON must escape: a control character, " and \ */
+	t->classes[0] = "\001x";
+	t->classes[1] = "a\"b\\c";
+	t->classes[2] = "z";
+	if (kind == KIND_BINARY)
+		t->classes[0] = "no", t->classes[1] = "yes";
+	m->n_classes = kind == KIND_SOFTMAX ? 3 : kind == KIND_BINARY ? 2 : 0;
+	m->classes = m->n_classes > 0 ? t->classes : NULL;
+	t->names[0] = "a";
+	t->names[1] = "bc";
+	t->widths[0] = 1;
+	t->widths[1] = 2;
+	m->n_features = 2;
+	m->feature_names = t->names;
+	m->feature_widths = t->widths;
+	m->standardized = kind != KIND_BINARY;
+	for (int i = 0; i < 3; i++)
+	{
+		t->mean[i] = (float) i;
+		t->std[i] = 1.0f + (float) i;
+	}
+	m->x_mean = m->standardized ? t->mean : NULL;
+	m->x_std = m->standardized ? t->std : NULL;
+	m->y_mean = m->standardized ? 5.0f : 0.0f;
+	m->y_std = m->standardized ? 2.0f : 1.0f;
+	CHECK_MSG(nn_model_check(m, err, sizeof(err)) == NN_MODEL_OK, "model: %s", err);
+}
+
+static void
+tm_free(TestModel *t)
+{
+	free(t->m.net.params);
+	free(t->m.net.stats);
+}
+
+/* the file of a model, in a buffer of exactly its size (ASan sees overruns) */
+static uint8_t *
+export(const NNModel *m, size_t *len)
+{
+	uint8_t    *buf;
+
+	*len = nn_onnx_size(m, "9.9");
+	buf = xcalloc(*len, 1);
+	nn_onnx_write(m, "9.9", buf);
+	return buf;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void
+test_varint(void)
+{
+	static const struct
+	{
+		uint64_t	v;
+		size_t		len;
+		uint8_t		bytes[10];
+	}			cases[] = {
+		{0, 1, {0x00}},
+		{1, 1, {0x01}},
+		{127, 1, {0x7f}},
+		{128, 2, {0x80, 0x01}},
+		{300, 2, {0xac, 0x02}},
+		{16384, 3, {0x80, 0x80, 0x01}},
+		{UINT64_C(0xffffffff), 5, {0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{UINT64_MAX, 10, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		uint8_t		out[12];
+		size_t		n;
+		uint64_t	back = 0;
+		PbReader	r;
+
+		memset(out, 0xa5, sizeof(out));
+		n = nn_onnx_varint(out, cases[i].v);
+		CHECK_EQ_INT(n, cases[i].len);
+		CHECK_MSG(memcmp(out, cases[i].bytes, cases[i].len) == 0,
+				  "varint of %llu", (unsigned long long) cases[i].v);
+		CHECK(out[n] == 0xa5);
+		r = pb_reader(out, n);
+		CHECK(pb_varint(&r, &back) && back == cases[i].v && r.p == out + n);
+	}
+}
+
+/* the size pass and the writing pass agree, and the bytes parse to the end */
+static void
+test_size_matches_bytes(void)
+{
+	for (int kind = KIND_SOFTMAX; kind <= KIND_REGRESSION; kind++)
+	{
+		TestModel	t;
+		size_t		len = 0;
+		uint8_t    *buf;
+		uint8_t    *padded;
+		PbReader	r;
+		PbField		f;
+		size_t		fields = 0;
+
+		tm_make(&t, kind);
+		buf = export(&t.m, &len);
+		padded = xcalloc(len + 16, 1);
+		memset(padded, 0xa5, len + 16);
+		nn_onnx_write(&t.m, "9.9", padded);
+		CHECK_MSG(memcmp(padded, buf, len) == 0, "kind %d: same bytes", kind);
+		for (size_t i = len; i < len + 16; i++)
+			CHECK_MSG(padded[i] == 0xa5, "kind %d: byte %zu past the size written", kind, i);
+		r = pb_reader(buf, len);
+		while (pb_next(&r, &f))
+			fields++;
+		CHECK_MSG(!r.bad && r.p == buf + len, "kind %d: parses to the end", kind);
+		CHECK_MSG(fields >= 8, "kind %d: %zu top-level fields", kind, fields);
+		free(buf);
+		free(padded);
+		tm_free(&t);
+	}
+}
+
+static void
+test_deterministic(void)
+{
+	TestModel	t;
+	size_t		len1,
+				len2;
+	uint8_t    *a,
+			   *b;
+
+	tm_make(&t, KIND_SOFTMAX);
+	a = export(&t.m, &len1);
+	b = export(&t.m, &len2);
+	CHECK(len1 == len2 && memcmp(a, b, len1) == 0);
+	free(a);
+	free(b);
+	tm_free(&t);
+}
+
+static void
+test_header(void)
+{
+	TestModel	t;
+	size_t		len;
+	uint8_t    *buf;
+	PbField		f,
+				v;
+	char		s[64];
+
+	tm_make(&t, KIND_SOFTMAX);
+	buf = export(&t.m, &len);
+	CHECK(pb_find(buf, len, 1, &f) && f.wire == 0 && f.value == NN_ONNX_IR_VERSION);
+	pb_string(buf, len, 2, s, sizeof(s));
+	CHECK(strcmp(s, "nn") == 0);
+	pb_string(buf, len, 3, s, sizeof(s));
+	CHECK(strcmp(s, "9.9") == 0);
+	/* opset_import: no domain (ai.onnx), version 13 */
+	CHECK(pb_find(buf, len, 8, &f) && !pb_find(f.data, f.len, 1, &v) &&
+		  pb_find(f.data, f.len, 2, &v) && v.value == NN_ONNX_OPSET);
+	CHECK(pb_find(buf, len, 7, &f) && f.wire == 2);
+	free(buf);
+	tm_free(&t);
+}
+
+/* the op_type of every node, space-separated */
+static void
+graph_ops(const uint8_t *buf, size_t len, char *ops, size_t size)
+{
+	PbField		graph,
+				f;
+	PbReader	r;
+
+	ops[0] = '\0';
+	if (!pb_find(buf, len, 7, &graph))
+		return;
+	r = pb_reader(graph.data, graph.len);
+	while (pb_next(&r, &f))
+	{
+		char		op[40];
+
+		if (f.num != 1)
+			continue;
+		pb_string(f.data, f.len, 4, op, sizeof(op));
+		if (ops[0] != '\0')
+			strncat(ops, " ", size - strlen(ops) - 1);
+		strncat(ops, op, size - strlen(ops) - 1);
+	}
+}
+
+static void
+test_operators(void)
+{
+	static const char *const want[] = {
+		"Sub Div Gemm BatchNormalization LeakyRelu Gemm Softmax ArgMax",
+		"Gemm Tanh Gemm Sigmoid Sub Concat GreaterOrEqual Cast",
+		"Sub Div Gemm Relu Gemm Cast Mul Add",
+	};
+
+	for (int kind = KIND_SOFTMAX; kind <= KIND_REGRESSION; kind++)
+	{
+		TestModel	t;
+		size_t		len;
+		uint8_t    *buf;
+		char		ops[300];
+
+		tm_make(&t, kind);
+		buf = export(&t.m, &len);
+		graph_ops(buf, len, ops, sizeof(ops));
+		CHECK_MSG(strcmp(ops, want[kind]) == 0, "kind %d: ops \"%s\", expected \"%s\"",
+				  kind, ops, want[kind]);
+		free(buf);
+		tm_free(&t);
+	}
+}
+
+/* a graph member (field num) whose name field (name_field) is name */
+static bool
+graph_member(const uint8_t *buf, size_t len, uint32_t num, uint32_t name_field,
+			 const char *name, PbField *out)
+{
+	PbField		graph,
+				f,
+				n;
+	PbReader	r;
+
+	memset(out, 0, sizeof(*out));
+	if (!pb_find(buf, len, 7, &graph))
+		return false;
+	r = pb_reader(graph.data, graph.len);
+	while (pb_next(&r, &f))
+		if (f.num == num && pb_find(f.data, f.len, name_field, &n) && pb_string_is(&n, name))
+		{
+			*out = f;
+			return true;
+		}
+	return false;
+}
+
+/* layer 0's weights: dims [out, in], float, the parameters' bytes */
+static void
+test_initializer(void)
+{
+	TestModel	t;
+	size_t		len;
+	uint8_t    *buf;
+	PbField		tensor,
+				f;
+	PbReader	r;
+	uint64_t	dims[4];
+	int			n_dims = 0;
+
+	tm_make(&t, KIND_SOFTMAX);
+	buf = export(&t.m, &len);
+	CHECK(graph_member(buf, len, 5, 8, "layer0.weight", &tensor));
+	r = pb_reader(tensor.data, tensor.len);
+	while (pb_next(&r, &f))
+		if (f.num == 1 && n_dims < 4)
+			dims[n_dims++] = f.value;
+	CHECK(n_dims == 2 && dims[0] == 4 && dims[1] == 3);
+	CHECK(pb_find(tensor.data, tensor.len, 2, &f) && f.value == 1);
+	CHECK(pb_find(tensor.data, tensor.len, 9, &f) && f.len == 12 * sizeof(float));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	CHECK(memcmp(f.data, t.m.net.params + nn_net_weight_offset(&t.m.net, 0), f.len) == 0);
+#endif
+	/* the batch-norm variance is the second half of the running statistics */
+	CHECK(graph_member(buf, len, 5, 8, "layer0.bn_variance", &tensor));
+	CHECK(pb_find(tensor.data, tensor.len, 9, &f) && f.len == 4 * sizeof(float));
+	free(buf);
+	tm_free(&t);
+}
+
+/* LeakyRelu's alpha is nn's slope, a FLOAT attribute (type 1, field f) */
+static void
+test_attributes(void)
+{
+	TestModel	t;
+	size_t		len;
+	uint8_t    *buf;
+	PbField		node,
+				attr,
+				f;
+	float		alpha = 0.0f;
+
+	tm_make(&t, KIND_SOFTMAX);
+	buf = export(&t.m, &len);
+	CHECK(graph_member(buf, len, 1, 2, "layer0.leaky_relu", &node));
+	CHECK(pb_find(node.data, node.len, 5, &attr));
+	CHECK(pb_find(attr.data, attr.len, 1, &f) && pb_string_is(&f, "alpha"));
+	CHECK(pb_find(attr.data, attr.len, 20, &f) && f.value == 1);
+	if (CHECK(pb_find(attr.data, attr.len, 2, &f) && f.wire == 5))
+		memcpy(&alpha, f.data, 4);
+	CHECK(alpha == NN_LEAKY_SLOPE);
+	free(buf);
+	tm_free(&t);
+}
+
+/* the value of metadata key, or "" */
+static void
+metadata(const uint8_t *buf, size_t len, const char *key, char *out, size_t size)
+{
+	PbReader	r = pb_reader(buf, len);
+	PbField		f,
+				k;
+
+	out[0] = '\0';
+	while (pb_next(&r, &f))
+		if (f.num == 14 && pb_find(f.data, f.len, 1, &k) && pb_string_is(&k, key))
+			pb_string(f.data, f.len, 2, out, size);
+}
+
+static void
+test_metadata(void)
+{
+	TestModel	t;
+	size_t		len;
+	uint8_t    *buf;
+	char		v[200];
+
+	tm_make(&t, KIND_SOFTMAX);
+	buf = export(&t.m, &len);
+	metadata(buf, len, "classes", v, sizeof(v));
+	CHECK_MSG(strcmp(v, "[\"\\u0001x\",\"a\\\"b\\\\c\",\"z\"]") == 0, "classes %s", v);
+	metadata(buf, len, "feature_names", v, sizeof(v));
+	CHECK(strcmp(v, "[\"a\",\"bc\"]") == 0);
+	metadata(buf, len, "feature_widths", v, sizeof(v));
+	CHECK(strcmp(v, "[1,2]") == 0);
+	metadata(buf, len, "nn_version", v, sizeof(v));
+	CHECK(strcmp(v, "9.9") == 0);
+	metadata(buf, len, "task", v, sizeof(v));
+	CHECK(strcmp(v, "classification") == 0);
+	free(buf);
+	tm_free(&t);
+
+	/* a regressor has no classes entry */
+	tm_make(&t, KIND_REGRESSION);
+	buf = export(&t.m, &len);
+	metadata(buf, len, "task", v, sizeof(v));
+	CHECK(strcmp(v, "regression") == 0);
+	metadata(buf, len, "classes", v, sizeof(v));
+	CHECK(v[0] == '\0');
+	free(buf);
+	tm_free(&t);
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_varint);
+	RUN_TEST(test_size_matches_bytes);
+	RUN_TEST(test_deterministic);
+	RUN_TEST(test_header);
+	RUN_TEST(test_operators);
+	RUN_TEST(test_initializer);
+	RUN_TEST(test_attributes);
+	RUN_TEST(test_metadata);
+	return harness_finish("test_onnx");
+}
