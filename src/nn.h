@@ -62,6 +62,7 @@ typedef struct NNOptions
 	char	  **class_weight_labels;
 	float	   *class_weights;
 	char	   *weight_column;	/* NULL: every row weighs 1 */
+	char	   *name;			/* nn_train: register as; NULL: do not */
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */
@@ -131,6 +132,14 @@ Datum		nn_scorer_class(const NNScorer *s, const float *out, const char *fn);	/* 
 Datum		nn_scorer_proba(const NNScorer *s, const float *out, const char *fn);	/* real[] */
 /* nn_predict_batch: a 2-D real[] of rows to a float8[] of predictions */
 Datum		nn_scorer_batch(NNScorer *s, ArrayType *rows);
+
+/* ---------- catalog.c: the nn_models catalog ---------- */
+
+/* the longest model name in characters (nn_models checks it too) */
+#define NN_MODEL_NAME_MAX 128
+
+/* nn_train's option "name": nn_register in the schema of function caller_fn */
+void		nn_catalog_register(Oid caller_fn, const char *name, bytea *model);
 
 /* ---------- rows.c: reading training rows ---------- */
 
