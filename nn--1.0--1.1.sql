@@ -59,7 +59,6 @@ CREATE FUNCTION @extschema@.nn_register(name text, model bytea, metrics jsonb DE
                                         description text DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path FROM CURRENT
 AS $$
 DECLARE
     info jsonb;
@@ -68,6 +67,14 @@ BEGIN
     IF name IS NULL OR model IS NULL THEN
         RAISE EXCEPTION 'nn_register name and model must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF char_length(name) NOT BETWEEN 1 AND 128 THEN
+        RAISE EXCEPTION 'model name must be 1 to 128 characters long, got %', char_length(name)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(metrics) <> 'object' THEN
+        RAISE EXCEPTION 'nn_register metrics must be a JSON object, got %', jsonb_typeof(metrics)
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
     info := @extschema@.nn_info(model);     -- an error if the model is damaged
     -- one registration or deployment per name at a time
@@ -92,7 +99,6 @@ IS 'store a model in nn_models as the next version of name (deployed if no versi
 CREATE FUNCTION @extschema@.nn_deploy(name text, version int DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path FROM CURRENT
 AS $$
 DECLARE
     v int := version;
@@ -126,7 +132,6 @@ IS 'make a version of a model (by default the latest) the one scoring by name us
 CREATE FUNCTION @extschema@.nn_model(name text, version int DEFAULT NULL)
 RETURNS bytea
 LANGUAGE plpgsql STABLE SECURITY INVOKER PARALLEL SAFE
-SET search_path FROM CURRENT
 AS $$
 DECLARE
     result bytea;
@@ -155,7 +160,6 @@ CREATE FUNCTION @extschema@.nn_list_models(model_name text DEFAULT NULL)
 RETURNS TABLE (name text, version int, created_at timestamptz, deployed boolean, task text,
                n_inputs int, bytes int, metrics jsonb, created_by name, description text)
 LANGUAGE sql STABLE SECURITY INVOKER PARALLEL SAFE
-SET search_path FROM CURRENT
 AS $$
     SELECT m.name, m.version, m.created_at, m.deployed, i ->> 'task', (i ->> 'inputs')::int,
            octet_length(m.model), m.metrics, m.created_by, m.description
@@ -170,7 +174,6 @@ IS 'the models in nn_models (all, or the versions of one name) with their task, 
 CREATE FUNCTION @extschema@.nn_drop_model(name text, version int DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path FROM CURRENT
 AS $$
 DECLARE
     n int;

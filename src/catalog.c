@@ -189,7 +189,10 @@ CatalogScorer(FunctionCallInfo fcinfo, text *name)
 		(catalog_lxid != InvalidLocalTransactionId && catalog_lxid != MyProc->lxid))
 		CatalogReset(fcinfo->flinfo->fn_oid);
 	if (len > CATALOG_NAME_BYTES)
-		NoDeployedModel(text_to_cstring(name));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no deployed model with a name of %d bytes in nn_models", len),
+				 errdetail("Model names are at most %d characters long.", NN_MODEL_NAME_MAX)));
 	memset(&key, 0, sizeof(key));
 	key.userid = GetUserId();
 	memcpy(key.name, VARDATA_ANY(name), len);

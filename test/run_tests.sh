@@ -3,8 +3,8 @@
 # warning-free), unit and sanitize (C unit tests and gradient checks, plain
 # and under ASan+UBSan), fuzz (30 s of libFuzzer over the model reader and
 # scoring), regress (pg_regress via make installcheck against a throwaway
-# cluster, golden models included) and toolkit (the training-toolkit
-# acceptance table).
+# cluster, golden models included), toolkit (the training-toolkit
+# acceptance table) and catalog (nn_models across sessions and pg_dump).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -100,6 +100,19 @@ else
         echo "== toolkit: $tp passed, $tf failed"
     fi
     rm -f "$toollog"
+    # the model catalog across sessions and through pg_dump: each line a check
+    catlog="$(mktemp)"
+    bash "$REPO/test/catalog.sh" 2>&1 | tee "$catlog" || true
+    line="$(grep -E '^catalog: [0-9]+ passed, [0-9]+ failed$' "$catlog" || true)"
+    if [ -z "$line" ]; then
+        fail catalog "did not run"
+    else
+        cp="$(sed -E 's/^catalog: ([0-9]+) passed.*/\1/' <<<"$line")"
+        cf="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")"
+        passed=$((passed + cp)); failed=$((failed + cf))
+        echo "== catalog: $cp passed, $cf failed"
+    fi
+    rm -f "$catlog"
 fi
 
 # Stop now (the EXIT trap would too) so nothing is printed after the summary.
