@@ -38,6 +38,225 @@ COMMENT ON FUNCTION nn_evaluate(bytea, text, text) IS
 'metrics of the model on the rows of a table, view or SELECT (target: the model''s target column when NULL)';
 
 -- ---------------------------------------------------------------- model catalog
+-- Models stored by name and version.  Table privileges decide who may
+-- register (SELECT, INSERT), deploy (SELECT, UPDATE) and score by name
+-- (SELECT).  Unknown names and versions raise undefined_object (42704).
+
+CREATE TABLE @extschema@.nn_models (
+    name        text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 128),
+    version     int NOT NULL CHECK (version >= 1),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  name NOT NULL DEFAULT current_user,
+    model       bytea NOT NULL CHECK (octet_length(model) > 0),
+    metrics     jsonb CHECK (metrics IS NULL OR jsonb_typeof(metrics) = 'object'),
+    options     jsonb CHECK (options IS NULL OR jsonb_typeof(options) = 'object'),
+    deployed    boolean NOT NULL DEFAULT false,
+    description text,
+    PRIMARY KEY (name, version)
+);
+-- at most one deployed version per name: the one scoring by name uses
+CREATE UNIQUE INDEX nn_models_deployed ON @extschema@.nn_models (name) WHERE deployed;
+-- pg_dump keeps the rows (the table itself comes with CREATE EXTENSION)
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.nn_models', '');
+
+COMMENT ON TABLE @extschema@.nn_models
+IS 'the model catalog: trained models by name and version, one version per name deployed';
+COMMENT ON COLUMN @extschema@.nn_models.name IS 'the model''s name, 1 to 128 characters';
+COMMENT ON COLUMN @extschema@.nn_models.version IS '1, 2, ... per name, in the order registered';
+COMMENT ON COLUMN @extschema@.nn_models.created_at IS 'when the version was registered';
+COMMENT ON COLUMN @extschema@.nn_models.created_by IS 'the role that registered it';
+COMMENT ON COLUMN @extschema@.nn_models.model IS 'the model, as nn_train returns it';
+COMMENT ON COLUMN @extschema@.nn_models.metrics IS 'a JSON object of metrics; by default the last epoch of the training history';
+COMMENT ON COLUMN @extschema@.nn_models.options IS 'the options the model records (nn_info(model)->''options'')';
+COMMENT ON COLUMN @extschema@.nn_models.deployed IS 'true for the one version that scoring by name uses';
+COMMENT ON COLUMN @extschema@.nn_models.description IS 'free text';
+
+-- Every change to the catalog tells each backend to drop the scorers it
+-- keeps by name; ALWAYS, so that it fires under session_replication_role
+-- replica too.
+CREATE FUNCTION @extschema@.nn_catalog_invalidate()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'nn_catalog_invalidate'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.nn_catalog_invalidate()
+IS 'trigger on nn_models: makes every backend reload the models it scores by name';
+CREATE TRIGGER nn_models_invalidate
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.nn_models
+FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.nn_catalog_invalidate();
+ALTER TABLE @extschema@.nn_models ENABLE ALWAYS TRIGGER nn_models_invalidate;
+
+CREATE FUNCTION @extschema@.nn_register(name text, model bytea, metrics jsonb DEFAULT NULL,
+                                        description text DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+AS $$
+DECLARE
+    info jsonb;
+    v int;
+BEGIN
+    IF name IS NULL OR model IS NULL THEN
+        RAISE EXCEPTION 'nn_register name and model must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF char_length(name) NOT BETWEEN 1 AND 128 THEN
+        RAISE EXCEPTION 'model name must be 1 to 128 characters long, got %', char_length(name)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF jsonb_typeof(metrics) <> 'object' THEN
+        RAISE EXCEPTION 'nn_register metrics must be a JSON object, got %', jsonb_typeof(metrics)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    info := @extschema@.nn_info(model);     -- an error if the model is damaged
+    -- one registration or deployment per name at a time
+    PERFORM pg_advisory_xact_lock('@extschema@.nn_models'::regclass::oid::int, hashtext($1));
+    SELECT coalesce(max(m.version), 0) + 1 INTO v FROM @extschema@.nn_models m WHERE m.name = $1;
+    BEGIN
+        INSERT INTO @extschema@.nn_models AS m (name, version, model, metrics, options, deployed, description)
+        VALUES ($1, v, model, coalesce(metrics, info -> 'history' -> -1), info -> 'options',
+                NOT EXISTS (SELECT FROM @extschema@.nn_models d WHERE d.name = $1 AND d.deployed),
+                description);
+    EXCEPTION WHEN unique_violation THEN
+        -- only a snapshot older than the lock (REPEATABLE READ) gets here
+        RAISE EXCEPTION 'could not register model "%": another transaction registered version % first', $1, v
+            USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+    END;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.nn_register(text, bytea, jsonb, text)
+IS 'store a model in nn_models as the next version of name (deployed if no version of name is) and return the version';
+
+CREATE FUNCTION @extschema@.nn_deploy(name text, version int DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+AS $$
+DECLARE
+    v int := version;
+BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'nn_deploy name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one registration or deployment per name at a time
+    PERFORM pg_advisory_xact_lock('@extschema@.nn_models'::regclass::oid::int, hashtext($1));
+    IF v IS NULL THEN
+        SELECT max(m.version) INTO v FROM @extschema@.nn_models m WHERE m.name = $1;
+        IF v IS NULL THEN
+            RAISE EXCEPTION 'no model named "%" in nn_models', $1
+                USING ERRCODE = 'undefined_object';
+        END IF;
+    ELSIF NOT EXISTS (SELECT FROM @extschema@.nn_models m WHERE m.name = $1 AND m.version = v) THEN
+        RAISE EXCEPTION 'no version % of model "%" in nn_models', v, $1
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    -- two statements: the partial unique index is checked row by row
+    UPDATE @extschema@.nn_models m SET deployed = false
+    WHERE m.name = $1 AND m.deployed AND m.version <> v;
+    UPDATE @extschema@.nn_models m SET deployed = true
+    WHERE m.name = $1 AND m.version = v AND NOT m.deployed;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.nn_deploy(text, int)
+IS 'make a version of a model (by default the latest) the one scoring by name uses; returns the version';
+
+CREATE FUNCTION @extschema@.nn_model(name text, version int DEFAULT NULL)
+RETURNS bytea
+LANGUAGE plpgsql STABLE SECURITY INVOKER PARALLEL SAFE
+AS $$
+DECLARE
+    result bytea;
+BEGIN
+    IF name IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT m.model INTO result FROM @extschema@.nn_models m
+    WHERE m.name = $1 AND (CASE WHEN $2 IS NULL THEN m.deployed ELSE m.version = $2 END);
+    IF NOT FOUND THEN
+        IF version IS NULL THEN
+            RAISE EXCEPTION 'no deployed model named "%" in nn_models', $1
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'nn_list_models() lists the models; nn_deploy(name, version) deploys one.';
+        END IF;
+        RAISE EXCEPTION 'no version % of model "%" in nn_models', $2, $1
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.nn_model(text, int)
+IS 'a model from nn_models: the given version, or by default the deployed one';
+
+CREATE FUNCTION @extschema@.nn_list_models(model_name text DEFAULT NULL)
+RETURNS TABLE (name text, version int, created_at timestamptz, deployed boolean, task text,
+               n_inputs int, bytes int, metrics jsonb, created_by name, description text)
+LANGUAGE sql STABLE SECURITY INVOKER PARALLEL SAFE
+AS $$
+    SELECT m.name, m.version, m.created_at, m.deployed, i ->> 'task', (i ->> 'inputs')::int,
+           octet_length(m.model), m.metrics, m.created_by, m.description
+    FROM @extschema@.nn_models m,
+         LATERAL (SELECT @extschema@.nn_info(m.model)) AS info(i)
+    WHERE $1 IS NULL OR m.name = $1
+    ORDER BY m.name, m.version
+$$;
+COMMENT ON FUNCTION @extschema@.nn_list_models(text)
+IS 'the models in nn_models (all, or the versions of one name) with their task, inputs and size';
+
+CREATE FUNCTION @extschema@.nn_drop_model(name text, version int DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+AS $$
+DECLARE
+    n int;
+BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'nn_drop_model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one registration or deployment per name at a time
+    PERFORM pg_advisory_xact_lock('@extschema@.nn_models'::regclass::oid::int, hashtext($1));
+    DELETE FROM @extschema@.nn_models m WHERE m.name = $1 AND ($2 IS NULL OR m.version = $2);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        IF version IS NULL THEN
+            RAISE EXCEPTION 'no model named "%" in nn_models', $1 USING ERRCODE = 'undefined_object';
+        END IF;
+        RAISE EXCEPTION 'no version % of model "%" in nn_models', $2, $1
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.nn_drop_model(text, int)
+IS 'delete one version of a model from nn_models, or with version NULL every version; returns the count';
+
+-- Scoring by name: the deployed version, parsed once per backend and kept
+-- until nn_models changes.
+CREATE FUNCTION @extschema@.nn_predict(name text, features real[])
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'nn_predict_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict(text, real[])
+IS 'nn_predict with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_predict_class(name text, features real[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'nn_predict_class_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_class(text, real[])
+IS 'nn_predict_class with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_predict_proba(name text, features real[])
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'nn_predict_proba_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_proba(text, real[])
+IS 'nn_predict_proba with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_predict_batch(name text, rows real[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'nn_predict_batch_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_batch(text, real[])
+IS 'nn_predict_batch with the deployed version of a model in nn_models';
 
 -- ---------------------------------------------------------------- progress
 -- A training backend prefixes its pg_stat_activity.query with a comment,

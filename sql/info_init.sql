@@ -97,7 +97,7 @@ SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel
 FROM pg_proc p
 WHERE p.proname IN ('nn_train', 'nn_init', 'nn_predict', 'nn_predict_class', 'nn_predict_proba',
                     'nn_info')
-ORDER BY p.proname COLLATE "C";
+ORDER BY p.proname COLLATE "C", p.proargtypes[0]::regtype::text COLLATE "C";
 SELECT p.proname, p.prokind, p.proparallel FROM pg_proc p WHERE p.proname = 'nn_fit';
 
 DROP TABLE info_data, info_model;

@@ -64,6 +64,7 @@ typedef struct NNOptions
 	float	   *class_weights;
 	char	   *weight_column;	/* NULL: every row weighs 1 */
 	NNImpute	impute;			/* NULL numeric features */
+	char	   *name;			/* nn_train: register as; NULL: do not */
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */
@@ -148,6 +149,13 @@ Datum		nn_scorer_batch(NNScorer *s, ArrayType *rows);
  * the row without a prediction (the model's impute is 'skip').
  */
 const float *nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext mcxt);
+/* ---------- catalog.c: the nn_models catalog ---------- */
+
+/* the longest model name in characters (nn_models checks it too) */
+#define NN_MODEL_NAME_MAX 128
+
+/* nn_train's option "name": nn_register in the schema of function caller_fn */
+void		nn_catalog_register(Oid caller_fn, const char *name, bytea *model);
 
 /* ---------- rows.c: reading training rows ---------- */
 

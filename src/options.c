@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "common/shortest_dec.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -376,6 +377,19 @@ SetWeightColumn(const char *key, JsonbValue *v, NNOptions *o)
 	o->weight_column = GetString(key, v, "a column name");
 }
 
+/* the name nn_train registers the model under in nn_models */
+static void
+SetName(const char *key, JsonbValue *v, NNOptions *o)
+{
+	const char *expected = psprintf("a model name of 1 to %d characters", NN_MODEL_NAME_MAX);
+	char	   *name = GetString(key, v, expected);
+	int			chars = pg_mbstrlen(name);
+
+	if (chars < 1 || chars > NN_MODEL_NAME_MAX)
+		BadValue(key, expected);
+	o->name = name;
+}
+
 /* class_weight: 'balanced' or an object label -> positive weight */
 static void
 SetClassWeight(const char *key, JsonbValue *v, NNOptions *o)
@@ -507,6 +521,7 @@ static const OptionDef option_defs[] = {
 	{"loss", SetLoss, ANY_CALLER},
 	{"lr_schedule", SetSchedule, NN_OPTIONS_TRAIN},
 	{"momentum", SetMomentum, ANY_CALLER},
+	{"name", SetName, NN_OPTIONS_TRAIN},
 	{"optimizer", SetOptimizer, ANY_CALLER},
 	{"patience", SetPatience, NN_OPTIONS_TRAIN},
 	{"restore_best", SetRestoreBest, NN_OPTIONS_TRAIN},

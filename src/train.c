@@ -847,6 +847,8 @@ nn_train(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(caller);
 	result = nn_model_to_bytea(m);
 	MemoryContextDelete(cxt);
+	if (opts.name != NULL)
+		nn_catalog_register(fcinfo->flinfo->fn_oid, opts.name, result);
 	PG_RETURN_BYTEA_P(result);
 }
 

@@ -4,8 +4,10 @@
 # and under ASan+UBSan), fuzz (30 s of libFuzzer over the model reader and
 # scoring), regress (pg_regress via make installcheck against a throwaway
 # cluster, golden models included), toolkit (the training-toolkit
-# acceptance table) and onnx (exported models checked with python3-onnx and
-# evaluated against nn's own scores, test/onnx/check.sh).
+# acceptance table), progress (nn_progress seen from another session),
+# onnx (exported models checked with python3-onnx and evaluated against nn's
+# own scores, test/onnx/check.sh) and catalog (nn_models across sessions
+# and pg_dump, test/catalog.sh).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -108,6 +110,8 @@ else
     # nn_export_onnx's files: onnx.checker and a numpy evaluation against
     # nn_predict_proba/nn_predict (test/onnx/check.sh); each model a check
     run_counted onnx "$REPO/test/onnx/check.sh"
+    # the model catalog across sessions and through pg_dump: each line a check
+    run_counted catalog "$REPO/test/catalog.sh"
 fi
 
 # Stop now (the EXIT trap would too) so nothing is printed after the summary.

@@ -54,7 +54,7 @@ members AS (
 SELECT line FROM (
     -- the extension itself (version compared separately)
     SELECT format('extension relocatable=%s schema=%s config=%s conditions=%s',
-                  e.extrelocatable, e.extnamespace::regnamespace, e.extconfig, e.extcondition) AS line
+                  e.extrelocatable, e.extnamespace::regnamespace, e.extconfig::regclass[], e.extcondition) AS line
     FROM pg_extension e, x WHERE e.oid = x.oid
     UNION ALL
     -- every member, with its comment

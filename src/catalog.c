@@ -1,0 +1,296 @@
+/*
+ * catalog.c - scoring by name through the nn_models catalog, and the
+ * registration nn_train's option "name" asks for.
+ *
+ * Each backend keeps a hash (user, name) -> NNScorer of the deployed
+ * version, so a query scoring a million rows by name reads and parses the
+ * model once and then costs one hash lookup a row.  The user is part of the
+ * key because the model was read with that user's privileges (and row
+ * security): another role must read it again.
+ *
+ * A statement trigger on nn_models sends a relcache invalidation for it on
+ * every change; the callback only marks the cache stale (it may run in the
+ * middle of a lookup, while a scorer is in use), and the next lookup frees
+ * and rebuilds it.  Models are read with the latest snapshot, like the
+ * system caches, so that what a stale-marked cache reloads is never older
+ * than the change that invalidated it.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "nn.h"
+
+/* the longest name nn_models accepts (its CHECK), in bytes */
+#define CATALOG_NAME_BYTES (NN_MODEL_NAME_MAX * MAX_MULTIBYTE_CHAR_LEN)
+
+typedef struct CatalogKey
+{
+	Oid			userid;
+	char		name[CATALOG_NAME_BYTES + 1];	/* zero padded: hashed as bytes */
+} CatalogKey;
+
+typedef struct CatalogEntry
+{
+	CatalogKey	key;
+	NNScorer   *scorer;
+} CatalogEntry;
+
+static MemoryContext catalog_cxt = NULL;
+static HTAB *catalog_hash = NULL;
+static Oid	catalog_relid = InvalidOid;
+static bool catalog_valid = false;
+static bool callback_registered = false;
+
+/*
+ * Scorers read under a snapshot other than the latest (parallel mode) are
+ * trusted only within that transaction; InvalidLocalTransactionId: always.
+ */
+static LocalTransactionId catalog_lxid = InvalidLocalTransactionId;
+
+PG_FUNCTION_INFO_V1(nn_catalog_invalidate);
+PG_FUNCTION_INFO_V1(nn_predict_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_class_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_proba_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_batch_by_name);
+
+/* relcache callback: no freeing here, a scorer may be in use */
+static void
+CatalogInvalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == catalog_relid)
+		catalog_valid = false;
+}
+
+/*
+ * nn_models in the schema of the calling function, which is the
+ * extension's: the extension is not relocatable, so its objects share one
+ * schema.  (PostgreSQL 15 does not export get_extension_schema.)
+ */
+static Oid
+CatalogRelid(Oid nsp)
+{
+	Oid			relid = get_relname_relid("nn_models", nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.nn_models\" does not exist", get_namespace_name(nsp)),
+				 errhint("It comes with CREATE EXTENSION nn (version 1.1).")));
+	return relid;
+}
+
+/* drop every scorer and start an empty cache */
+static void
+CatalogReset(Oid fn_oid)
+{
+	HASHCTL		ctl;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(CatalogInvalidate, (Datum) 0);
+		callback_registered = true;
+	}
+	if (catalog_cxt != NULL)
+		MemoryContextDelete(catalog_cxt);
+	catalog_hash = NULL;
+	catalog_cxt = AllocSetContextCreate(TopMemoryContext, "nn catalog", ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(CatalogKey);
+	ctl.entrysize = sizeof(CatalogEntry);
+	ctl.hcxt = catalog_cxt;
+	catalog_hash = hash_create("nn catalog", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	catalog_lxid = InvalidLocalTransactionId;
+	catalog_relid = CatalogRelid(get_func_namespace(fn_oid));
+	/*
+	 * Valid from before any model is read: an invalidation processed while
+	 * reading marks it stale again, and one processed earlier is already
+	 * in the latest snapshot the models are read with.
+	 */
+	catalog_valid = true;
+}
+
+static void pg_attribute_noreturn()
+NoDeployedModel(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("no deployed model named \"%s\" in nn_models", name),
+			 errhint("nn_list_models() lists the models; nn_deploy(name, version) deploys one.")));
+}
+
+/*
+ * Read and parse the deployed version of name, with the current user's
+ * privileges; the scorer is moved into the cache only once it parsed.
+ */
+static NNScorer *
+LoadDeployed(const char *name)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	char	   *sql;
+	SPIPlanPtr	plan;
+	Snapshot	snapshot;
+	bytea	   *model;
+	bool		isnull;
+	NNScorer   *s;
+
+	SPI_connect();
+	sql = psprintf("SELECT model FROM %s WHERE name = $1 AND deployed",
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(catalog_relid)),
+											  get_rel_name(catalog_relid)));
+	plan = SPI_prepare(sql, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	/* the latest snapshot cannot be taken in parallel mode */
+	if (IsInParallelMode())
+	{
+		snapshot = GetActiveSnapshot();
+		catalog_lxid = MyProc->lxid;
+	}
+	else
+		snapshot = GetLatestSnapshot();
+	args[0] = CStringGetTextDatum(name);
+	if (SPI_execute_snapshot(plan, args, NULL, snapshot, InvalidSnapshot, true, false, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed for \"%s\"", sql);
+	if (SPI_processed == 0)
+		NoDeployedModel(name);
+	model = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	s = nn_scorer_create(VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), CurrentMemoryContext);
+	MemoryContextSetParent(s->cxt, catalog_cxt);
+	SPI_finish();
+	return s;
+}
+
+/* the scorer of the deployed version of name: one hash lookup when cached */
+static NNScorer *
+CatalogScorer(FunctionCallInfo fcinfo, text *name)
+{
+	CatalogKey	key;
+	CatalogEntry *entry;
+	int			len = VARSIZE_ANY_EXHDR(name);
+	bool		found;
+	NNScorer   *s;
+
+	if (!catalog_valid ||
+		(catalog_lxid != InvalidLocalTransactionId && catalog_lxid != MyProc->lxid))
+		CatalogReset(fcinfo->flinfo->fn_oid);
+	if (len > CATALOG_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no deployed model with a name of %d bytes in nn_models", len),
+				 errdetail("Model names are at most %d characters long.", NN_MODEL_NAME_MAX)));
+	memset(&key, 0, sizeof(key));
+	key.userid = GetUserId();
+	memcpy(key.name, VARDATA_ANY(name), len);
+	entry = hash_search(catalog_hash, &key, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->scorer;
+	s = LoadDeployed(key.name);
+	/* if an invalidation came while loading, the next lookup drops it */
+	entry = hash_search(catalog_hash, &key, HASH_ENTER, &found);
+	entry->scorer = s;
+	return s;
+}
+
+Datum
+nn_catalog_invalidate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("nn_catalog_invalidate must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+Datum
+nn_predict_by_name(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
+	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
+
+	PG_RETURN_DATUM(nn_scorer_value(s, nn_scorer_run(s, x)));
+}
+
+Datum
+nn_predict_class_by_name(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
+	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
+
+	PG_RETURN_DATUM(nn_scorer_class(s, nn_scorer_run(s, x), "nn_predict_class"));
+}
+
+Datum
+nn_predict_proba_by_name(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
+	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
+
+	PG_RETURN_DATUM(nn_scorer_proba(s, nn_scorer_run(s, x), "nn_predict_proba"));
+}
+
+Datum
+nn_predict_batch_by_name(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_DATUM(nn_scorer_batch(s, PG_GETARG_ARRAYTYPE_P(1)));
+}
+
+/*
+ * nn_train's option "name": register the trained model with nn_register,
+ * in the schema of the calling function caller_fn, and say which version
+ * it became.
+ */
+void
+nn_catalog_register(Oid caller_fn, const char *name, bytea *model)
+{
+	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
+	Datum		args[2];
+	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(caller_fn)));
+	bool		isnull;
+	int32		version;
+	bool		deployed;
+
+	SPI_connect();
+	args[0] = CStringGetTextDatum(name);
+	args[1] = PointerGetDatum(model);
+	if (SPI_execute_with_args(psprintf("SELECT %s.nn_register($1, $2)", nsp),
+							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "nn_train could not call nn_register");
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* a second statement: the first one's snapshot does not see the row */
+	args[1] = Int32GetDatum(version);
+	argtypes[1] = INT4OID;
+	if (SPI_execute_with_args(psprintf("SELECT deployed FROM %s.nn_models WHERE name = $1 AND version = $2", nsp),
+							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "nn_train could not read back the model it registered");
+	deployed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (deployed)
+		ereport(NOTICE,
+				(errmsg("registered model \"%s\" version %d, deployed", name, version)));
+	else
+		ereport(NOTICE,
+				(errmsg("registered model \"%s\" version %d", name, version),
+				 errhint("nn_deploy('%s', %d) makes it the version that scoring by name uses.",
+						 name, version)));
+}
