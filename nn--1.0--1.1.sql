@@ -258,6 +258,27 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.nn_predict_batch(text, real[])
 IS 'nn_predict_batch with the deployed version of a model in nn_models';
 
+CREATE FUNCTION @extschema@.nn_predict_row(name text, r record)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'nn_predict_row_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_row(text, record)
+IS 'nn_predict_row with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_predict_class_row(name text, r record)
+RETURNS text
+AS 'MODULE_PATHNAME', 'nn_predict_class_row_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_class_row(text, record)
+IS 'nn_predict_class_row with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_predict_proba_row(name text, r record)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'nn_predict_proba_row_by_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_proba_row(text, record)
+IS 'nn_predict_proba_row with the deployed version of a model in nn_models';
+
 -- ---------------------------------------------------------------- progress
 -- A training backend prefixes its pg_stat_activity.query with a comment,
 -- "/* nn progress: FUNCTION WHAT */", which this view takes apart.  Like

@@ -56,3 +56,12 @@ SELECT nn_predict_row('\x00'::bytea, r) FROM (SELECT 1 AS a) r;
 SELECT nn_predict_row(m, NULL::flowers) IS NULL AS null_row,
        nn_predict_row(m, r) IS NULL AS null_feature
 FROM row_models, (SELECT NULL::real AS "Petal Length", 1 AS width) r WHERE name = 'value';
+
+-- by name, through the catalog (the deployed version); an untyped literal is a name
+SELECT nn_register('flowers', m) AS version FROM row_models WHERE name = 'class';
+SELECT count(*) FILTER (WHERE nn_predict_class_row('flowers', f) = nn_predict_class_row(m, f)) AS same_class,
+       count(*) FILTER (WHERE nn_predict_proba_row('flowers', f) = nn_predict_proba_row(m, f)) AS same_proba,
+       count(*) FILTER (WHERE nn_predict_row('flowers', f) = nn_predict_row(m, f)) AS same_value
+FROM flowers f, row_models WHERE name = 'class';
+SELECT nn_predict_row('no such model', f) FROM flowers f LIMIT 1;
+SELECT nn_drop_model('flowers');

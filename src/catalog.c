@@ -66,6 +66,9 @@ PG_FUNCTION_INFO_V1(nn_predict_by_name);
 PG_FUNCTION_INFO_V1(nn_predict_class_by_name);
 PG_FUNCTION_INFO_V1(nn_predict_proba_by_name);
 PG_FUNCTION_INFO_V1(nn_predict_batch_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_row_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_class_row_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_proba_row_by_name);
 
 /* relcache callback: no freeing here, a scorer may be in use */
 static void
@@ -252,6 +255,48 @@ nn_predict_batch_by_name(PG_FUNCTION_ARGS)
 	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
 
 	PG_RETURN_DATUM(nn_scorer_batch(s, PG_GETARG_ARRAYTYPE_P(1)));
+}
+
+/* whole-row scoring by name: the row-type lookup lives in fn_extra */
+static const float *
+ScoreRowByName(FunctionCallInfo fcinfo, NNScorer **s)
+{
+	*s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
+	return nn_score_record(*s, PG_GETARG_HEAPTUPLEHEADER(1), &fcinfo->flinfo->fn_extra,
+						   fcinfo->flinfo->fn_mcxt);
+}
+
+Datum
+nn_predict_row_by_name(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s;
+	const float *out = ScoreRowByName(fcinfo, &s);
+
+	if (out == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(nn_scorer_value(s, out));
+}
+
+Datum
+nn_predict_class_row_by_name(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s;
+	const float *out = ScoreRowByName(fcinfo, &s);
+
+	if (out == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(nn_scorer_class(s, out, "nn_predict_class_row"));
+}
+
+Datum
+nn_predict_proba_row_by_name(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s;
+	const float *out = ScoreRowByName(fcinfo, &s);
+
+	if (out == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(nn_scorer_proba(s, out, "nn_predict_proba_row"));
 }
 
 /*
