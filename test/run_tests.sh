@@ -6,8 +6,9 @@
 # cluster, golden models included), toolkit (the training-toolkit
 # acceptance table), progress (nn_progress seen from another session),
 # onnx (exported models checked with python3-onnx and evaluated against nn's
-# own scores, test/onnx/check.sh) and catalog (nn_models across sessions
-# and pg_dump, test/catalog.sh).
+# own scores, test/onnx/check.sh), catalog (nn_models across sessions and
+# pg_dump, test/catalog.sh) and upgrade (1.0 -> 1.1 with ALTER EXTENSION
+# UPDATE equals a fresh install, test/reliability/upgrade.sh).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -112,6 +113,16 @@ else
     run_counted onnx "$REPO/test/onnx/check.sh"
     # the model catalog across sessions and through pg_dump: each line a check
     run_counted catalog "$REPO/test/catalog.sh"
+fi
+
+nn_cluster_stop
+
+# -- upgrade: CREATE EXTENSION nn VERSION '1.0', ALTER EXTENSION nn UPDATE,
+# then every object compared with a fresh install (its own cluster)
+if [ "$installed" = 1 ] && NN_PGPORT=54344 bash "$REPO/test/reliability/upgrade.sh"; then
+    pass upgrade
+else
+    fail upgrade
 fi
 
 # Stop now (the EXIT trap would too) so nothing is printed after the summary.
