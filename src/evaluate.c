@@ -44,20 +44,6 @@ typedef struct Evaluation
 	double		y_sq;
 } Evaluation;
 
-static void
-CheckShape(Evaluation *e, const NNRows *d)
-{
-	const NNModel *m = e->model;
-
-	for (int i = 0; i < d->n_features; i++)
-		if ((uint32) d->features[i].width != m->feature_widths[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("feature column \"%s\" supplies %d inputs, but the model expects %u",
-							d->features[i].name, d->features[i].width, m->feature_widths[i])));
-	e->checked = true;
-}
-
 /* the model's class for a row's label id */
 static int
 ClassOf(Evaluation *e, const NNRows *d, int id)
@@ -116,7 +102,10 @@ EvaluateChunk(NNRows *d, void *arg)
 	uint32		n_out = nn_net_outputs(&m->net);
 
 	if (!e->checked)
-		CheckShape(e, d);
+	{
+		nn_rows_check_widths(d, m);
+		e->checked = true;
+	}
 	if (m->impute == NN_IMPUTE_MEAN)
 		nn_rows_fill(d->x, d->n_rows, n_in, m->fill);
 	for (int64 start = 0; start < d->n_rows; start += SCORE_CHUNK)

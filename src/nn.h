@@ -234,6 +234,10 @@ bool		nn_is_category_type(Oid type);
 /* int2, int4, int8, real, double precision, numeric and boolean columns */
 bool		nn_is_numeric_scalar(Oid type);
 double		nn_scalar_value(Datum v, Oid type);
+/* an error naming column when v is NaN, infinite or beyond real's range */
+void		nn_check_finite(double v, const char *column);
+/* nn_continue, nn_evaluate: the columns supply the model's input counts */
+void		nn_rows_check_widths(const NNRows *rows, const NNModel *model);
 /* classification: sort the labels, number targets by them; returns labels */
 char	  **nn_rows_sort_classes(NNRows *rows);
 void		nn_rows_map_classes(NNRows *rows, const NNModel *model);

@@ -320,8 +320,8 @@ BuildQuery(const NNRows *d, const char *from, const char *target)
 
 /* ---------- reading rows ---------- */
 
-static void
-CheckFinite(double v, const char *column)
+void
+nn_check_finite(double v, const char *column)
 {
 	if (isnan(v) || isinf(v) || fabs(v) > FLT_MAX)
 		ereport(ERROR,
@@ -414,7 +414,7 @@ ArrayValues(NNRows *d, Datum v, const NNFeatureColumn *f, float *out)
 		}
 		e = f->type == FLOAT4OID ? *(float4 *) p : *(float8 *) p;
 		p += size;
-		CheckFinite(e, f->name);
+		nn_check_finite(e, f->name);
 		out[i] = (float) e;
 	}
 	return true;
@@ -459,7 +459,7 @@ EncodeFeature(NNRows *d, const NNFeatureColumn *f, Datum v, bool isnull, float *
 	{
 		case NN_COL_SCALAR:
 			s = nn_scalar_value(v, f->type);
-			CheckFinite(s, f->name);
+			nn_check_finite(s, f->name);
 			out[0] = (float) s;
 			return true;
 		case NN_COL_ARRAY:
@@ -624,7 +624,7 @@ RowWeight(NNRows *d, HeapTuple tup, TupleDesc desc)
 	double		w = nn_scalar_value(heap_getattr(tup, d->n_features + 2, desc, &isnull),
 								d->weight_type);
 
-	CheckFinite(w, d->weight_column);
+	nn_check_finite(w, d->weight_column);
 	if (w < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -677,7 +677,7 @@ AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 	{
 		double		t = nn_scalar_value(tv, d->target_type);
 
-		CheckFinite(t, target);
+		nn_check_finite(t, target);
 		d->y[d->n_rows] = (float) t;
 	}
 	d->w[d->n_rows] = d->weight_column != NULL ? RowWeight(d, tup, desc) : 1.0f;
@@ -954,6 +954,18 @@ nn_rows_set_encoding(NNModel *m, const NNRows *d)
 			NN_FEATURE_CATEGORICAL : NN_FEATURE_NUMERIC;
 		m->categories[i] = d->features[i].categories;
 	}
+}
+
+/* the feature columns supply the inputs the model's columns did */
+void
+nn_rows_check_widths(const NNRows *d, const NNModel *m)
+{
+	for (int i = 0; i < d->n_features; i++)
+		if ((uint32) d->features[i].width != m->feature_widths[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature column \"%s\" supplies %d inputs, but the model expects %u",
+							d->features[i].name, d->features[i].width, m->feature_widths[i])));
 }
 
 /* ---------- classes and scaling ---------- */

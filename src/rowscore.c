@@ -9,9 +9,6 @@
  */
 #include "postgres.h"
 
-#include <float.h>
-#include <math.h>
-
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
@@ -118,16 +115,6 @@ BuildMap(RowMap *map, const NNScorer *s, Oid type_id, int32 typmod, MemoryContex
 	map->typmod = typmod;
 }
 
-static void
-CheckValue(double v, const char *column)
-{
-	if (isnan(v) || isinf(v) || fabs(v) > FLT_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("column \"%s\" has a NaN or infinite value (or one beyond the range of real)",
-						column)));
-}
-
 /*
  * A NULL feature (a column or an array element) as the model's impute mode
  * says: false when the row has no prediction.
@@ -180,7 +167,7 @@ ArrayFeature(const NNModel *m, uint32 i, Datum v, Oid type, float *out, uint32 f
 			continue;
 		}
 		e = elem == FLOAT4OID ? DatumGetFloat4(elems[j]) : DatumGetFloat8(elems[j]);
-		CheckValue(e, m->feature_names[i]);
+		nn_check_finite(e, m->feature_names[i]);
 		out[j] = (float) e;
 	}
 	return true;
@@ -229,7 +216,7 @@ EncodeRow(const NNModel *m, RowMap *map, HeapTuple tuple)
 		else
 		{
 			s = nn_scalar_value(v, type);
-			CheckValue(s, m->feature_names[i]);
+			nn_check_finite(s, m->feature_names[i]);
 			out[0] = (float) s;
 		}
 		pos += m->feature_widths[i];

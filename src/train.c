@@ -852,17 +852,6 @@ nn_train(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
-static void
-CheckSameColumns(const NNModel *m, const NNRows *d)
-{
-	for (int i = 0; i < d->n_features; i++)
-		if ((uint32) d->features[i].width != m->feature_widths[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("feature column \"%s\" supplies %d inputs, but the model expects %u",
-							d->features[i].name, d->features[i].width, m->feature_widths[i])));
-}
-
 Datum
 nn_continue(PG_FUNCTION_ARGS)
 {
@@ -911,7 +900,7 @@ nn_continue(PG_FUNCTION_ARGS)
 	progress_fn = "nn_continue";
 	ReportProgress("reading rows");
 	LoadRows(&d, &spec);
-	CheckSameColumns(m, &d);
+	nn_rows_check_widths(&d, m);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(&d, m);
 	split = PrepareRows(m, &d, &opts, &st, false);

@@ -1,0 +1,57 @@
+-- The README tutorial, run by test/tutorial.sh on Fashion-MNIST
+-- (tables fm_train and fm_test: label int, pixels real[784]).
+\set ECHO queries
+\pset null '(null)'
+
+-- 1. Name the classes: a view over each table, the label as the item's name.
+CREATE VIEW fashion_train AS
+SELECT (ARRAY['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
+              'Sneaker', 'Bag', 'Ankle boot'])[label + 1] AS item, pixels
+FROM fm_train;
+CREATE VIEW fashion_test AS
+SELECT (ARRAY['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
+              'Sneaker', 'Bag', 'Ankle boot'])[label + 1] AS item, pixels
+FROM fm_test;
+
+-- 2. Train: 784-128-10, 10% held out for validation, early stopping, and
+--    register the result in the catalog as "fashion".
+SELECT length(nn_train('fashion_train', 'item', '{pixels}', '{128}',
+                       '{"epochs": 12, "validation_fraction": 0.1, "patience": 3,
+                         "seed": 1, "name": "fashion"}')) AS model_bytes;
+
+-- 3. The learning curve, epoch by epoch.
+SELECT (h->>'epoch')::int AS epoch, round((h->>'train_loss')::numeric, 4) AS train_loss,
+       round((h->>'val_loss')::numeric, 4) AS val_loss,
+       round((h->>'val_accuracy')::numeric, 4) AS val_accuracy
+FROM jsonb_array_elements(nn_info(nn_model('fashion'))->'history') h;
+
+-- 4. Evaluate on the 10,000 test rows.
+SELECT e->'rows' AS rows, round((e->>'accuracy')::numeric, 4) AS accuracy,
+       round((e->>'macro_f1')::numeric, 4) AS macro_f1, round((e->>'log_loss')::numeric, 4) AS log_loss
+FROM (SELECT nn_evaluate(nn_model('fashion'), 'fashion_test') AS e) s;
+SELECT k AS item, round((e->'per_class'->k->>'precision')::numeric, 3) AS precision,
+       round((e->'per_class'->k->>'recall')::numeric, 3) AS recall,
+       round((e->'per_class'->k->>'f1')::numeric, 3) AS f1
+FROM (SELECT nn_evaluate(nn_model('fashion'), 'fashion_test') AS e) s,
+     jsonb_array_elements_text(e->'classes') k
+ORDER BY f1;
+
+-- 5. Score in an ordinary query, by name, whole rows.
+SELECT item AS actual, nn_predict_class_row('fashion', t) AS predicted,
+       round(max(p)::numeric, 3) AS confidence
+FROM (SELECT * FROM fashion_test LIMIT 6) t, unnest(nn_predict_proba_row('fashion', t)) p
+GROUP BY 1, 2, t.pixels ORDER BY confidence DESC;
+-- which items it mixes up most
+SELECT item AS actual, predicted, count(*)
+FROM (SELECT item, nn_predict_class_row('fashion', t) AS predicted FROM fashion_test t) s
+WHERE item <> predicted GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5;
+
+-- 6. The catalog.
+SELECT name, version, deployed, task, n_inputs, bytes,
+       round((metrics->>'val_accuracy')::numeric, 4) AS val_accuracy
+FROM nn_list_models();
+
+-- 7. The learning curve as an SVG, and the model as ONNX (test/tutorial.sh
+--    writes both to files with psql; see the README).
+SELECT length(nn_plot(nn_model('fashion'))) AS svg_chars,
+       length(nn_export_onnx(nn_model('fashion'))) AS onnx_bytes;
