@@ -13,4 +13,10 @@
 
 -- ---------------------------------------------------------------- learning curves
 
+CREATE FUNCTION nn_plot(model bytea) RETURNS text
+    AS 'MODULE_PATHNAME', 'nn_plot'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION nn_plot(bytea) IS
+    'an SVG document of the training and validation loss of each epoch of a model';
+
 -- ---------------------------------------------------------------- ONNX export
