@@ -287,6 +287,12 @@ EpochAxis(uint32_t n, Axis *axis)
 		axis->step_exp = 0;
 	}
 	SnapToTicks(1, n, axis);
+	if (axis->n_ticks < 3)
+	{
+		/* two epochs: show the origin too, so the axis has three ticks */
+		axis->min -= axis->step;
+		axis->n_ticks++;
+	}
 }
 
 /* y: every finite loss of either series; false when there is none */
@@ -555,6 +561,15 @@ static void
 OutSeries(Out *o, const NNPlotInput *in, const Series *s, const Axis *x, const Axis *y)
 {
 	uint32_t	i = 0;
+	int			x_decimals = 2;
+
+	/*
+	 * Enough decimals that an epoch spans at least 20 units of the last
+	 * digit, so every x reads back as its epoch even when thousands of
+	 * epochs share a pixel.
+	 */
+	while (x_decimals < 9 && PLOT_WIDTH * pow(10.0, x_decimals) < 20 * (x->max - x->min))
+		x_decimals++;
 
 	OutFmt(o, "<g class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
 		   "stroke-linejoin=\"round\"", s->color);
@@ -574,7 +589,7 @@ OutSeries(Out *o, const NNPlotInput *in, const Series *s, const Axis *x, const A
 		start = i;
 		OutFmt(o, "<polyline class=\"%s\" points=\"", s->css_class);
 		for (; i < in->n_epochs && HasValue(PointValue(&in->history[i], s->val)); i++)
-			OutFmt(o, "%s%.2f,%.2f", i > start ? " " : "",
+			OutFmt(o, "%s%.*f,%.2f", i > start ? " " : "", x_decimals,
 				   PixelX(x, i + 1.0), PixelY(y, PointValue(&in->history[i], s->val)));
 		OutStr(o, "\"/>\n");
 		if (i - start == 1)
