@@ -616,7 +616,7 @@ OutBestEpoch(Out *o, const NNPlotInput *in, const Axis *x)
 
 /* top right inside the plot, where a falling loss curve rarely is */
 static void
-OutLegend(Out *o, const Series **shown, int n_shown, bool best)
+OutLegend(Out *o, const Series **shown, int n_shown, bool best, bool markers)
 {
 	int			rows = n_shown + (best ? 1 : 0);
 	int			left = PLOT_LEFT + PLOT_WIDTH - 150;
@@ -635,7 +635,7 @@ OutLegend(Out *o, const Series **shown, int n_shown, bool best)
 			   left + 8, cy, left + 32, cy,
 			   is_best ? "#2ca02c" : shown[r]->color,
 			   is_best ? " stroke-dasharray=\"4 3\"" : "");
-		if (!is_best)
+		if (!is_best && markers)
 			OutFmt(o, "<circle cx=\"%d\" cy=\"%d\" r=\"2.5\" fill=\"%s\"/>",
 				   left + 20, cy, shown[r]->color);
 		OutFmt(o, "<text x=\"%d\" y=\"%d\" dy=\"0.35em\">%s</text></g>\n",
@@ -677,7 +677,7 @@ nn_svgplot_render(const NNPlotInput *in, char *buf, size_t cap)
 			OutSeries(&o, in, shown[s], &x, &y);
 		OutBestEpoch(&o, in, &x);
 		best = in->best_epoch >= 1 && in->best_epoch <= in->n_epochs;
-		OutLegend(&o, shown, n_shown, best);
+		OutLegend(&o, shown, n_shown, best, in->n_epochs <= MAX_MARKED_EPOCHS);
 		OutStr(&o, "</g>\n");
 	}
 	OutStr(&o, "</svg>\n");
