@@ -9,12 +9,20 @@
 
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "formats/svgplot.h"
 #include "nn.h"
 
 PG_FUNCTION_INFO_V1(nn_plot);
+
+/* a history of a million epochs takes about a second to write */
+static void
+PlotCheckInterrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
 
 Datum
 nn_plot(PG_FUNCTION_ARGS)
@@ -30,6 +38,7 @@ nn_plot(PG_FUNCTION_ARGS)
 	in.best_epoch = m->best_epoch;
 	in.n_epochs = m->n_history;
 	in.history = m->history;
+	in.check_interrupts = PlotCheckInterrupts;
 
 	size = nn_svgplot_render(&in, NULL, 0);
 	if (size >= MaxAllocSize - VARHDRSZ)

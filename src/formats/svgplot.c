@@ -30,6 +30,9 @@
 /* past this many epochs the per-point markers would only smear the line */
 #define MAX_MARKED_EPOCHS 200
 
+/* points written between calls of check_interrupts (about 5 ms) */
+#define INTERRUPT_EVERY 4096
+
 /* a range narrower than this, relative to its values, is drawn as constant */
 #define FLAT_RELATIVE 1e-6
 
@@ -589,8 +592,12 @@ OutSeries(Out *o, const NNPlotInput *in, const Series *s, const Axis *x, const A
 		start = i;
 		OutFmt(o, "<polyline class=\"%s\" points=\"", s->css_class);
 		for (; i < in->n_epochs && HasValue(PointValue(&in->history[i], s->val)); i++)
+		{
+			if (in->check_interrupts != NULL && i % INTERRUPT_EVERY == 0)
+				in->check_interrupts();
 			OutFmt(o, "%s%.*f,%.2f", i > start ? " " : "", x_decimals,
 				   PixelX(x, i + 1.0), PixelY(y, PointValue(&in->history[i], s->val)));
+		}
 		OutStr(o, "\"/>\n");
 		if (i - start == 1)
 			OutFmt(o, "<circle class=\"%s-point\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" "

@@ -42,6 +42,11 @@ typedef struct NNPlotInput
 	uint32_t	best_epoch;		/* 1-based, 0 for none: marked by a line */
 	uint32_t	n_epochs;
 	const NNEpochStats *history;	/* n_epochs; NaN where not measured */
+	/*
+	 * Called every few thousand points when not NULL: the server's
+	 * CHECK_FOR_INTERRUPTS, which may jump out (the writer holds nothing).
+	 */
+	void		(*check_interrupts) (void);
 } NNPlotInput;
 
 /*

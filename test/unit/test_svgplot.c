@@ -26,7 +26,7 @@ render(const NNPlotInput *in)
 static NNPlotInput
 plot_input(const NNEpochStats *h, uint32_t n)
 {
-	NNPlotInput in = {"target", "mse", 0, n, h};
+	NNPlotInput in = {"target", "mse", 0, n, h, NULL};
 
 	return in;
 }
@@ -49,6 +49,16 @@ count_of(const char *s, const char *needle)
 	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
 		n++;
 	return n;
+}
+
+/* a printf of NaN or an infinity: "nan" or "inf" where a number starts */
+static bool
+has_bad_number(const char *svg)
+{
+	for (const char *p = svg + 1; *p; p++)
+		if ((strncmp(p, "nan", 3) == 0 || strncmp(p, "inf", 3) == 0) && strchr("\", ->", p[-1]))
+			return true;
+	return false;
 }
 
 /*
@@ -354,7 +364,7 @@ test_nice_ticks(void)
 			check_ticks(svg, "y-axis", h[0].train_loss, h[0].train_loss);
 			check_ticks(svg, "y-axis", h[n - 1].train_loss, h[n - 1].train_loss);
 			check_points(svg, h, n, false);
-			CHECK(strstr(svg, "nan") == NULL && strstr(svg, "inf") == NULL);
+			CHECK(!has_bad_number(svg));
 			free(svg);
 			free(h);
 		}
@@ -495,6 +505,14 @@ test_sizing(void)
 	free(h);
 }
 
+static int	interrupt_checks;
+
+static void
+count_interrupt_check(void)
+{
+	interrupt_checks++;
+}
+
 /*
  * The documented bound holds for the worst histories: every other value
  * missing (a polyline and a dot per point), in both series, out of phase,
@@ -533,7 +551,11 @@ test_size_bound(void)
 		h[i].train_loss = 1.0f / (1 + i);
 		h[i].val_loss = 1.1f / (1 + i);
 	}
+	in.check_interrupts = count_interrupt_check;
+	interrupt_checks = 0;
 	svg = render(&in);
+	/* two series, written twice (sizing, writing): polled in each */
+	CHECK_MSG(interrupt_checks >= 4 * (int) (n / 4096), "%d interrupt checks", interrupt_checks);
 	CHECK(strlen(svg) <= NN_SVGPLOT_FIXED_BYTES + (size_t) n * NN_SVGPLOT_EPOCH_BYTES);
 	CHECK(xml_problem(svg) == NULL);
 	CHECK(strstr(svg, "marker-mid") == NULL);
@@ -541,6 +563,63 @@ test_size_bound(void)
 	CHECK_EQ_INT(check_points(svg, h, n, true), 1);
 	free(svg);
 	free(h);
+}
+
+/* a loss from a mixture of the awkward: gaps, infinities, denormals, extremes */
+static float
+random_loss(NNRng *rng, float scale)
+{
+	double		u = nn_rng_uniform(rng);
+
+	if (u < 0.05)
+		return NAN;
+	if (u < 0.07)
+		return nn_rng_uniform(rng) < 0.5 ? INFINITY : -INFINITY;
+	if (u < 0.09)
+		return 1e-45f * (float) (1 + (int) (nn_rng_uniform(rng) * 100));
+	if (u < 0.10)
+		return nn_rng_uniform(rng) < 0.5 ? 3.4e38f : -3.4e38f;
+	return scale * (float) (nn_rng_uniform(rng) * 2 - 0.3);
+}
+
+/* random histories: always well formed, sized right, every point found */
+static void
+test_random_histories(void)
+{
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 6);
+	for (int trial = 0; trial < 300; trial++)
+	{
+		uint32_t	n = (uint32_t) (nn_rng_uniform(&rng) * (trial % 10 == 0 ? 3000 : 40));
+		NNEpochStats *h = history_new(n ? n : 1);
+		NNPlotInput in = plot_input(h, n);
+		float		scale = (float) pow(10.0, nn_rng_uniform(&rng) * 60 - 30);
+		double		val_share = nn_rng_uniform(&rng);
+		char	   *svg;
+		const char *problem;
+
+		for (uint32_t i = 0; i < n; i++)
+		{
+			h[i].train_loss = random_loss(&rng, scale);
+			if (nn_rng_uniform(&rng) < val_share)
+				h[i].val_loss = random_loss(&rng, scale);
+		}
+		in.best_epoch = (uint32_t) (nn_rng_uniform(&rng) * (n + 2));
+		svg = render(&in);
+		problem = xml_problem(svg);
+		CHECK_MSG(problem == NULL, "trial %d: %s", trial, problem ? problem : "");
+		CHECK_MSG(strlen(svg) <= NN_SVGPLOT_FIXED_BYTES + (size_t) n * NN_SVGPLOT_EPOCH_BYTES,
+				  "trial %d: %zu bytes for %u epochs", trial, strlen(svg), n);
+		CHECK(!has_bad_number(svg));
+		if (strstr(svg, "class=\"plot-area\" data-x-min") != NULL)
+		{
+			check_points(svg, h, n, false);
+			check_points(svg, h, n, true);
+		}
+		free(svg);
+		free(h);
+	}
 }
 
 int
@@ -554,5 +633,6 @@ main(void)
 	RUN_TEST(test_escaping);
 	RUN_TEST(test_sizing);
 	RUN_TEST(test_size_bound);
+	RUN_TEST(test_random_histories);
 	return harness_finish("test_svgplot");
 }
