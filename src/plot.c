@@ -17,7 +17,7 @@
 
 PG_FUNCTION_INFO_V1(nn_plot);
 
-/* a history of a million epochs takes about a second to write */
+/* a history of a million epochs takes over a second to write */
 static void
 PlotCheckInterrupts(void)
 {
