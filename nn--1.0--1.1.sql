@@ -310,6 +310,12 @@ COMMENT ON VIEW nn_progress IS
 
 -- ---------------------------------------------------------------- learning curves
 
+CREATE FUNCTION nn_plot(model bytea) RETURNS text
+    AS 'MODULE_PATHNAME', 'nn_plot'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION nn_plot(bytea) IS
+    'an SVG document of the training and validation loss of each epoch of a model';
+
 -- ---------------------------------------------------------------- ONNX export
 
 CREATE FUNCTION nn_export_onnx(model bytea)
