@@ -29,7 +29,12 @@ ModelStringsToUtf8(NNModel *m)
 	for (uint32 i = 0; i < m->n_classes; i++)
 		m->classes[i] = ToUtf8(m->classes[i]);
 	for (uint32 i = 0; i < m->n_features; i++)
+	{
 		m->feature_names[i] = ToUtf8(m->feature_names[i]);
+		if (nn_model_feature_kind(m, i) == NN_FEATURE_CATEGORICAL)
+			for (uint32 c = 0; c < m->feature_widths[i]; c++)
+				m->categories[i][c] = ToUtf8(m->categories[i][c]);
+	}
 	m->target_name = ToUtf8(m->target_name);
 }
 

@@ -292,6 +292,43 @@ EmitJsonWidths(Writer *w, const void *arg)
 	Put(w, "]", 1);
 }
 
+/*
+ * The text features' categories, a JSON object: each name maps to its
+ * values in input order, so a consumer can one-hot encode as nn does.
+ */
+static void
+EmitJsonCategories(Writer *w, const void *arg)
+{
+	const NNModel *m = arg;
+	bool		first = true;
+
+	Put(w, "{", 1);
+	for (uint32_t i = 0; i < m->n_features; i++)
+	{
+		StringList	values = {NULL, m->feature_widths[i]};
+
+		if (nn_model_feature_kind(m, i) != NN_FEATURE_CATEGORICAL)
+			continue;
+		values.s = m->categories[i];
+		if (!first)
+			Put(w, ",", 1);
+		first = false;
+		PutJsonString(w, m->feature_names[i]);
+		Put(w, ":", 1);
+		EmitJsonStrings(w, &values);
+	}
+	Put(w, "}", 1);
+}
+
+static bool
+HasCategories(const NNModel *m)
+{
+	for (uint32_t i = 0; i < m->n_features; i++)
+		if (nn_model_feature_kind(m, i) == NN_FEATURE_CATEGORICAL)
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------ messages */
 
 typedef struct Attr
@@ -733,12 +770,15 @@ EmitMetadata(Writer *w, const NNModel *m, const char *version)
 		{"classes", NULL, EmitJsonStrings, &classes},
 		{"feature_names", NULL, EmitJsonStrings, &features},
 		{"feature_widths", NULL, EmitJsonWidths, m},
+		{"categories", NULL, EmitJsonCategories, m},
 	};
 
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
 	{
-		/* a regressor has no classes */
+		/* a regressor has no classes, a model without text features no categories */
 		if (m->task == NN_TASK_REGRESSION && strcmp(entries[i].key, "classes") == 0)
+			continue;
+		if (!HasCategories(m) && strcmp(entries[i].key, "categories") == 0)
 			continue;
 		PutMessage(w, MODEL_METADATA_PROPS, EmitEntry, &entries[i]);
 	}

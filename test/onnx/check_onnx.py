@@ -6,6 +6,7 @@ files named as arguments), one model a line, and for every model checks that
   - onnx.checker accepts the file (full_check: strict shape inference too),
     with the IR version, opset, inputs and outputs documented;
   - its metadata agree with nn_info (classes, feature names and widths,
+    the categories of text features,
     target) and nn_version with the installed extension's version;
   - a small numpy interpreter of the ONNX operators the export emits gives,
     on the test rows, nn_predict_proba's probabilities and nn_predict's
@@ -117,6 +118,10 @@ def check_metadata(model, case):
     assert meta["target"] == info.get("target", ""), meta["target"]
     assert json.loads(meta["feature_names"]) == info.get("features", []), meta["feature_names"]
     assert json.loads(meta["feature_widths"]) == info.get("feature_widths", []), meta["feature_widths"]
+    if "categories" in info:
+        assert json.loads(meta["categories"]) == info["categories"], meta["categories"]
+    else:
+        assert "categories" not in meta
     if info["task"] == "classification":
         assert json.loads(meta["classes"]) == info["classes"], meta["classes"]
     else:

@@ -50,6 +50,12 @@ FROM (VALUES
     ('regression_huber', 'y', '{}', '{"loss": "huber"}')
 ) AS t(name, target, hidden, opts);
 
+-- a text feature (one-hot: 3 inputs) and a number: 4 inputs like the others;
+-- its categories travel in the file's metadata
+INSERT INTO ox_models
+SELECT 'categorical_text', nn_train('ox_data', 'positive', ARRAY['kind', 'x4'], '{8}',
+                                    '{"epochs": 30, "seed": 5, "learning_rate": 0.01, "impute": "mean"}');
+
 -- untrained models from nn_init: no feature names, no standardization
 INSERT INTO ox_models VALUES
     ('init_softmax', nn_init(4, '{5}', 3, '{"seed": 2, "batch_norm": true}')),
