@@ -20,8 +20,9 @@
  * of every x86 sgemm kernel's row unroll (4 to 24), and none costs less
  * than NN_GEMM_MIN_MNK: smaller calls would reach OpenBLAS's small-matrix
  * kernels (below about 7.3 M multiply-adds), which sum in another order.
- * A block therefore costs at most the larger of NN_GEMM_BLOCK_MNK and
- * NN_GEMM_ALIGN rows, plus NN_GEMM_MIN_MNK.
+ * A block therefore costs at most NN_GEMM_BLOCK_MNK + NN_GEMM_ALIGN rows
+ * + NN_GEMM_MIN_MNK (rows are rounded up to the alignment, and the last
+ * block takes a cheap remainder).
  *
  * With more than one OpenBLAS thread, products are not blocked: OpenBLAS
  * divides a call's rows between its threads by the call's shape, and on
