@@ -3,8 +3,9 @@
 # warning-free), unit and sanitize (C unit tests and gradient checks, plain
 # and under ASan+UBSan), fuzz (30 s of libFuzzer over the model reader and
 # scoring), regress (pg_regress via make installcheck against a throwaway
-# cluster, golden models included) and toolkit (the training-toolkit
-# acceptance table).
+# cluster, golden models included), toolkit (the training-toolkit
+# acceptance table) and cancel (the quick variant of
+# test/reliability/cancel.sh, under a minute).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -102,7 +103,20 @@ else
     rm -f "$toollog"
 fi
 
-# Stop now (the EXIT trap would too) so nothing is printed after the summary.
 nn_cluster_stop
+
+# -- cancel: the quick variant of test/reliability/cancel.sh (its own
+# cluster): statement_timeout and pg_cancel_backend stop nn within 1 s,
+# large training steps and scoring included; the session stays usable and
+# 20 cancelled trainings leave memory flat.  NN_CANCEL=0 skips it.
+if [ "${NN_CANCEL:-1}" = 0 ]; then
+    echo "== cancel: skipped (NN_CANCEL=0)"
+elif [ "$installed" = 0 ]; then
+    fail cancel "not run: extension not installed"
+elif CANCEL_QUICK=1 bash "$REPO/test/reliability/cancel.sh"; then
+    pass cancel
+else
+    fail cancel
+fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,0 +1,44 @@
+-- trusted.sql - nn is a trusted extension: the owner of a database installs
+-- it without being a superuser, and nothing it installs runs with more
+-- rights than the caller's.
+SELECT current_database() AS regress_db \gset
+CREATE ROLE nn_db_owner;
+CREATE DATABASE nn_trusted_regress OWNER nn_db_owner;
+\c nn_trusted_regress
+SET ROLE nn_db_owner;
+SELECT rolsuper FROM pg_roles WHERE rolname = current_user;
+CREATE EXTENSION nn;
+SELECT extowner::regrole AS extension_owner FROM pg_extension WHERE extname = 'nn';
+
+-- every function: SECURITY INVOKER, no settings of its own, owned by the
+-- bootstrap superuser (so the installer cannot redefine it)
+SELECT count(*) > 10 AS many_functions,
+       bool_and(NOT p.prosecdef) AS all_invoker,
+       bool_and(p.proconfig IS NULL) AS no_settings,
+       bool_and(p.proowner = 10) AS owned_by_bootstrap_superuser
+FROM pg_depend d
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'nn'
+JOIN pg_proc p ON p.oid = d.objid
+WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e';
+-- nothing else runs on its own: no event triggers, no triggers
+SELECT count(*) AS event_triggers FROM pg_event_trigger;
+SELECT count(*) AS triggers FROM pg_depend d
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'nn'
+WHERE d.classid = 'pg_trigger'::regclass;
+
+-- the installer cannot turn a function into SECURITY DEFINER or replace it
+ALTER FUNCTION nn_info(bytea) SECURITY DEFINER;
+CREATE OR REPLACE FUNCTION nn_info(bytea) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{}'::jsonb $$;
+-- nor change the ceilings
+SET nn.max_memory = '100GB';
+
+-- and uses it as an ordinary user: on its own table
+CREATE TABLE t AS SELECT i::real AS x, (i % 2) AS y FROM generate_series(1, 40) i;
+SELECT nn_info(nn_train('t', 'y', NULL, '{4}', '{"epochs": 1}'))->'rows_trained' AS rows_trained;
+DROP TABLE t;
+DROP EXTENSION nn;
+RESET ROLE;
+
+\c :regress_db
+DROP DATABASE nn_trusted_regress;
+DROP ROLE nn_db_owner;
