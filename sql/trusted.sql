@@ -20,11 +20,12 @@ FROM pg_depend d
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'nn'
 JOIN pg_proc p ON p.oid = d.objid
 WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e';
--- nothing else runs on its own: no event triggers, no triggers
+-- nothing else runs on its own: no event triggers, and no triggers on the
+-- extension's tables
 SELECT count(*) AS event_triggers FROM pg_event_trigger;
-SELECT count(*) AS triggers FROM pg_depend d
-JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'nn'
-WHERE d.classid = 'pg_trigger'::regclass;
+SELECT count(*) AS triggers FROM pg_trigger t
+JOIN pg_depend d ON d.objid = t.tgrelid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'nn';
 
 -- the installer cannot turn a function into SECURITY DEFINER or replace it
 ALTER FUNCTION nn_info(bytea) SECURITY DEFINER;
