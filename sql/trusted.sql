@@ -7,7 +7,10 @@ CREATE DATABASE nn_trusted_regress OWNER nn_db_owner;
 \c nn_trusted_regress
 SET ROLE nn_db_owner;
 SELECT rolsuper FROM pg_roles WHERE rolname = current_user;
+-- a ceiling set before nn is loaded is not applied when it loads
+SET nn.max_memory = '100GB';
 CREATE EXTENSION nn;
+SHOW nn.max_memory;
 SELECT extowner::regrole AS extension_owner FROM pg_extension WHERE extname = 'nn';
 
 -- every function: SECURITY INVOKER, no settings of its own, owned by the
