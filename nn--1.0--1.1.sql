@@ -59,6 +59,17 @@ CREATE UNIQUE INDEX nn_models_deployed ON @extschema@.nn_models (name) WHERE dep
 -- pg_dump keeps the rows (the table itself comes with CREATE EXTENSION)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.nn_models', '');
 
+-- nn is trusted: a database owner may install it, and the script then runs
+-- as the bootstrap superuser, who would own nn_models alone.  The role that
+-- created (or updated) the extension, its owner, gets every privilege on the
+-- table, with the right to grant them on.
+DO $$
+BEGIN
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE @extschema@.nn_models TO %s WITH GRANT OPTION',
+                   (SELECT e.extowner::regrole FROM pg_catalog.pg_extension e WHERE e.extname = 'nn'));
+END
+$$;
+
 COMMENT ON TABLE @extschema@.nn_models
 IS 'the model catalog: trained models by name and version, one version per name deployed';
 COMMENT ON COLUMN @extschema@.nn_models.name IS 'the model''s name, 1 to 128 characters';

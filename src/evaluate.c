@@ -250,7 +250,12 @@ StartEvaluation(Evaluation *e, NNModel *m)
 {
 	NNNet	   *net = &m->net;
 
+	NNBudget	budget = nn_score_budget();
+
 	e->model = m;
+	nn_budget_check(&budget, ((double) nn_work_floats(net, SCORE_CHUNK, false) +
+							  (double) SCORE_CHUNK * nn_model_inputs(m)) * sizeof(float),
+					"evaluating 256 rows at a time through this model", "Use a model with narrower layers");
 	nn_work_bind(&e->work, net, palloc_extended(nn_work_floats(net, SCORE_CHUNK, false) * sizeof(float),
 												MCXT_ALLOC_HUGE),
 				 SCORE_CHUNK, false);

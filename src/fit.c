@@ -56,14 +56,11 @@ CheckWorkspace(const NNNet *net, size_t batch)
 {
 	double		floats = (double) nn_work_floats(net, batch, true) +
 		(double) batch * (net->widths[0] + 2);
-	double		mb = floats * sizeof(float) / (1024.0 * 1024.0);
+	NNBudget	b = nn_train_budget();
 
-	if (mb > nn_train_memory_mb)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("training a minibatch of %zu rows needs %.0f MB, more than nn.train_memory (%d MB)",
-						batch, mb, nn_train_memory_mb),
-				 errhint("Lower batch_size or the layer widths, or raise nn.train_memory.")));
+	nn_budget_check(&b, floats * sizeof(float),
+					psprintf("training a minibatch of %zu rows", batch),
+					"Lower batch_size or the layer widths");
 }
 
 NNFitState *

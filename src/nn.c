@@ -1,5 +1,7 @@
 /*
- * nn.c - module entry: the magic block and the nn.* settings.
+ * nn.c - module entry: the magic block, the nn.* settings with the
+ * ceilings an administrator can put on them, and the interrupt hook of
+ * the kernels.
  */
 #include "postgres.h"
 
@@ -7,46 +9,187 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "kernels/dense.h"
+#include "kernels/interrupt.h"
 #include "nn.h"
 
 PG_MODULE_MAGIC;
 
+/* the largest MB value of a memory setting: no limit */
+#define MEMORY_UNLIMITED (INT_MAX / 2)
+#define MAX_BLAS_THREADS 64
+
+/* nn.train_memory, in MB: rows and training workspace of one call */
+int			nn_train_memory_mb = 1024;
+/* nn.score_memory, in MB: workspace of one scoring call site */
+int			nn_score_memory_mb = 256;
 /* nn.blas_threads: OpenBLAS threads a backend's matrix products may use */
 static int	nn_blas_threads = 1;
 
+/* superuser-only ceilings on the user settings above */
+static int	nn_max_memory_mb = MEMORY_UNLIMITED;
+static int	nn_max_blas_threads = MAX_BLAS_THREADS;
+
 void		_PG_init(void);
+
+/* the kernels' interrupt hook: an ERROR here longjmps out of the kernels */
+static void
+KernelInterrupt(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * Refuse a user setting above its ceiling when someone asks for it (SET,
+ * ALTER ROLE/DATABASE SET, connection options).  Values from the server's
+ * own configuration and the built-in default pass: the ceiling may be
+ * defined after them, and a default above it must not stop the server.
+ * Whatever passes, the value in effect is capped again where it is used
+ * (nn_train_budget and friends, SetBlasThreads), so a ceiling lowered
+ * later holds too.
+ */
+static bool
+CheckCeiling(int newval, GucSource source, int ceiling, const char *ceiling_name,
+			 const char *unit)
+{
+	if (newval <= ceiling || source < PGC_S_DATABASE)
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("%d%s is above the ceiling %s = %d%s set by an administrator",
+					 newval, unit, ceiling_name, ceiling, unit);
+	GUC_check_errhint("Choose a value of at most %d%s.", ceiling, unit);
+	return false;
+}
+
+static bool
+CheckMemory(int *newval, void **extra, GucSource source)
+{
+	return CheckCeiling(*newval, source, nn_max_memory_mb, "nn.max_memory", "MB");
+}
+
+static bool
+CheckBlasThreads(int *newval, void **extra, GucSource source)
+{
+	return CheckCeiling(*newval, source, nn_max_blas_threads, "nn.max_blas_threads", "");
+}
+
+static void
+SetBlasThreads(int wanted, int ceiling)
+{
+	nn_gemm_threads = Min(wanted, ceiling);
+	openblas_set_num_threads(nn_gemm_threads);
+}
 
 static void
 AssignBlasThreads(int newval, void *extra)
 {
-	openblas_set_num_threads(newval);
+	SetBlasThreads(newval, nn_max_blas_threads);
+}
+
+static void
+AssignMaxBlasThreads(int newval, void *extra)
+{
+	SetBlasThreads(nn_blas_threads, newval);
+}
+
+static NNBudget
+Budget(int user_mb, const char *user_setting)
+{
+	NNBudget	b;
+
+	b.capped = user_mb > nn_max_memory_mb;
+	b.mb = b.capped ? nn_max_memory_mb : user_mb;
+	b.bytes = (Size) b.mb * 1024 * 1024;
+	b.setting = b.capped ? "nn.max_memory" : user_setting;
+	b.user_setting = user_setting;
+	return b;
+}
+
+NNBudget
+nn_train_budget(void)
+{
+	return Budget(nn_train_memory_mb, "nn.train_memory");
+}
+
+NNBudget
+nn_score_budget(void)
+{
+	return Budget(nn_score_memory_mb, "nn.score_memory");
+}
+
+int
+nn_budget_hint(const NNBudget *b, const char *lower)
+{
+	if (b->capped)
+		return errhint("%s; nn.max_memory, set by an administrator, caps %s.",
+					   lower, b->user_setting);
+	return errhint("%s, or raise %s.", lower, b->setting);
+}
+
+void
+nn_budget_check(const NNBudget *b, double bytes, const char *what,
+				const char *lower)
+{
+	double		mb = bytes / (1024.0 * 1024.0);
+
+	if (bytes > (double) b->bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs %.0f MB, more than %s (%d MB)",
+						what, Max(mb, 1.0), b->setting, b->mb),
+				 nn_budget_hint(b, lower)));
 }
 
 void
 _PG_init(void)
 {
-	DefineCustomIntVariable("nn.train_memory",
-							"Memory nn_train may use to hold training rows.",
-							"Rows are kept as float32 between epochs; beyond this, nn_train fails.",
-							&nn_train_memory_mb,
-							1024, 1, INT_MAX / 2,
-							PGC_USERSET, GUC_UNIT_MB,
+	/* the ceilings first, so the settings they cap see their values */
+	DefineCustomIntVariable("nn.max_memory",
+							"Ceiling on nn.train_memory and nn.score_memory.",
+							"Only superusers can change it.",
+							&nn_max_memory_mb,
+							MEMORY_UNLIMITED, 1, MEMORY_UNLIMITED,
+							PGC_SUSET, GUC_UNIT_MB,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("nn.max_blas_threads",
+							"Ceiling on nn.blas_threads.",
+							"Only superusers can change it.",
+							&nn_max_blas_threads,
+							MAX_BLAS_THREADS, 1, MAX_BLAS_THREADS,
+							PGC_SUSET, 0,
+							NULL, AssignMaxBlasThreads, NULL);
+	DefineCustomIntVariable("nn.train_memory",
+							"Memory nn_train may use to hold training rows and a minibatch's workspace.",
+							"Rows are kept as float32 between epochs; beyond this they stream in chunks.",
+							&nn_train_memory_mb,
+							1024, 1, MEMORY_UNLIMITED,
+							PGC_USERSET, GUC_UNIT_MB,
+							CheckMemory, NULL, NULL);
+	DefineCustomIntVariable("nn.score_memory",
+							"Workspace one scoring function call site may use.",
+							"nn_predict_batch runs 256 rows at a time through every layer.",
+							&nn_score_memory_mb,
+							256, 1, MEMORY_UNLIMITED,
+							PGC_USERSET, GUC_UNIT_MB,
+							CheckMemory, NULL, NULL);
+
 	/*
 	 * One thread by default: a server runs many backends, and at minibatch
 	 * sizes OpenBLAS's threads spin (sched_yield) waiting for each other.
 	 * On an idle 2-core machine two threads made a Fashion-MNIST epoch 1.35x
 	 * faster; with another process busy on the cores they made it 2.4x
-	 * slower.  Results are the same bytes either way.
+	 * slower.
 	 */
 	DefineCustomIntVariable("nn.blas_threads",
 							"OpenBLAS threads used by this backend's matrix products.",
 							NULL,
 							&nn_blas_threads,
-							1, 1, 64,
+							1, 1, MAX_BLAS_THREADS,
 							PGC_USERSET, 0,
-							NULL, AssignBlasThreads, NULL);
+							CheckBlasThreads, AssignBlasThreads, NULL);
 	MarkGUCPrefixReserved("nn");
+	nn_interrupt_hook = KernelInterrupt;
 }

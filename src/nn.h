@@ -149,6 +149,7 @@ Datum		nn_scorer_batch(NNScorer *s, ArrayType *rows);
  * the row without a prediction (the model's impute is 'skip').
  */
 const float *nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext mcxt);
+
 /* ---------- catalog.c: the nn_models catalog ---------- */
 
 /* the longest model name in characters (nn_models checks it too) */
@@ -157,9 +158,33 @@ const float *nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, Me
 /* nn_train's option "name": nn_register in the schema of function caller_fn */
 void		nn_catalog_register(Oid caller_fn, const char *name, bytea *model);
 
-/* ---------- rows.c: reading training rows ---------- */
+/* ---------- nn.c: settings ---------- */
+
+/*
+ * A memory budget in effect: the user's setting (nn.train_memory or
+ * nn.score_memory), or nn.max_memory when that is lower.
+ */
+typedef struct NNBudget
+{
+	Size		bytes;
+	int			mb;
+	bool		capped;			/* nn.max_memory is the limit */
+	const char *setting;		/* the setting that limits: for messages */
+	const char *user_setting;
+} NNBudget;
 
 extern int	nn_train_memory_mb;
+extern int	nn_score_memory_mb;
+
+NNBudget	nn_train_budget(void);
+NNBudget	nn_score_budget(void);
+/* errhint: lower what, or raise the setting (or name the ceiling) */
+int			nn_budget_hint(const NNBudget *b, const char *lower);
+/* PROGRAM_LIMIT_EXCEEDED "WHAT needs N MB, more than SETTING (M MB)" */
+void		nn_budget_check(const NNBudget *b, double bytes, const char *what,
+							const char *lower);
+
+/* ---------- rows.c: reading training rows ---------- */
 
 typedef enum NNColumnKind
 {

@@ -39,6 +39,23 @@ PG_FUNCTION_INFO_V1(nn_predict_class);
 PG_FUNCTION_INFO_V1(nn_predict_proba);
 PG_FUNCTION_INFO_V1(nn_predict_batch);
 
+/*
+ * A scoring workspace holds rows x the layer widths (and the inputs):
+ * check it against nn.score_memory before allocating.
+ */
+static void
+CheckScoreWorkspace(const NNNet *net, size_t rows, uint32 n_inputs)
+{
+	double		floats = (double) nn_work_floats(net, rows, false) +
+		(double) rows * n_inputs;
+	NNBudget	b = nn_score_budget();
+
+	nn_budget_check(&b, floats * sizeof(float),
+					rows == 1 ? pstrdup("scoring one row of this model") :
+					psprintf("scoring %zu rows at a time through this model", rows),
+					"Use a model with narrower layers");
+}
+
 NNScorer *
 nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
 {
@@ -54,6 +71,7 @@ nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
 	net = &s->model->net;
 	s->n_inputs = nn_model_inputs(s->model);
 	s->n_outputs = nn_net_outputs(net);
+	CheckScoreWorkspace(net, 1, s->n_inputs);
 	nn_work_bind(&s->work, net,
 				 MemoryContextAllocExtended(cxt, nn_work_floats(net, 1, false) * sizeof(float),
 											MCXT_ALLOC_HUGE),
@@ -286,6 +304,7 @@ BindBatchWork(NNScorer *s)
 
 	if (s->batch_x != NULL)
 		return;
+	CheckScoreWorkspace(net, SCORE_BATCH, s->n_inputs);
 	nn_work_bind(&s->batch_work, net,
 				 MemoryContextAllocExtended(s->cxt, nn_work_floats(net, SCORE_BATCH, false) * sizeof(float),
 											MCXT_ALLOC_HUGE),

@@ -32,8 +32,6 @@
 /* rows per chunk when every chunk goes to the sink (nn_evaluate) */
 #define STREAM_ALL_CHUNK 4096
 
-/* nn.train_memory, in MB: rows nn_train may hold in memory */
-int			nn_train_memory_mb = 1024;
 
 typedef struct ClassLabel
 {
@@ -519,10 +517,14 @@ FlushChunk(NNRows *d)
 	if (d->n_rows == 0)
 		return;
 	if (d->sink == NULL)
+	{
+		NNBudget	b = nn_train_budget();
+
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("training rows need more than nn.train_memory (%d MB)", nn_train_memory_mb),
-				 errhint("Raise nn.train_memory, or train on a sample.")));
+				 errmsg("training rows need more than %s (%d MB)", b.setting, b.mb),
+				 nn_budget_hint(&b, "Train on a sample")));
+	}
 	d->sink(d, d->sink_arg);
 	d->first_ordinal += d->n_rows;
 	d->n_rows = 0;
@@ -532,7 +534,8 @@ static void
 GrowRows(NNRows *d)
 {
 	int64		cap = d->capacity == 0 ? 1024 : d->capacity * 2;
-	Size		budget = (Size) nn_train_memory_mb * 1024 * 1024;
+	NNBudget	b = nn_train_budget();
+	Size		budget = b.bytes;
 	Size		bytes;
 
 	if (d->n_rows >= MAX_TRAIN_ROWS)
@@ -547,8 +550,8 @@ GrowRows(NNRows *d)
 		if (cap < 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("one training row needs more than nn.train_memory (%d MB)",
-							nn_train_memory_mb)));
+					 errmsg("one training row needs more than %s (%d MB)",
+							b.setting, b.mb)));
 		if (cap <= d->n_rows)
 		{
 			/* the rows do not fit: from now on they pass through in chunks */

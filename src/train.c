@@ -311,10 +311,18 @@ EvaluatorInit(Evaluator *ev, const NNModel *m)
 {
 	const NNNet *net = &m->net;
 
+	size_t		work = nn_work_floats(net, EVAL_BATCH, false);
+	size_t		x = (size_t) EVAL_BATCH * nn_model_inputs(m);
+	NNBudget	b = nn_train_budget();
+
+	/* wide layers make even EVAL_BATCH rows large: budget them first */
+	nn_budget_check(&b, (double) (work + x) * sizeof(float),
+					psprintf("scoring validation rows %d at a time", EVAL_BATCH),
+					"Lower the layer widths");
 	memset(ev, 0, sizeof(*ev));
-	nn_work_bind(&ev->work, net, palloc(nn_work_floats(net, EVAL_BATCH, false) * sizeof(float)),
+	nn_work_bind(&ev->work, net, MemoryContextAllocHuge(CurrentMemoryContext, work * sizeof(float)),
 				 EVAL_BATCH, false);
-	ev->x = palloc((size_t) EVAL_BATCH * nn_model_inputs(m) * sizeof(float));
+	ev->x = MemoryContextAllocHuge(CurrentMemoryContext, x * sizeof(float));
 	ev->y = palloc(EVAL_BATCH * sizeof(float));
 }
 

@@ -4,11 +4,12 @@
 # and under ASan+UBSan), fuzz (30 s of libFuzzer over the model reader and
 # scoring), regress (pg_regress via make installcheck against a throwaway
 # cluster, golden models included), toolkit (the training-toolkit
-# acceptance table), progress (nn_progress seen from another session),
-# onnx (exported models checked with python3-onnx and evaluated against nn's
-# own scores, test/onnx/check.sh), catalog (nn_models across sessions and
-# pg_dump, test/catalog.sh) and upgrade (1.0 -> 1.1 with ALTER EXTENSION
-# UPDATE equals a fresh install, test/reliability/upgrade.sh).
+# acceptance table), cancel (the quick variant of
+# test/reliability/cancel.sh, under a minute), progress (nn_progress seen
+# from another session), onnx (exported models checked with python3-onnx and
+# evaluated against nn's own scores, test/onnx/check.sh), catalog (nn_models
+# across sessions and pg_dump, test/catalog.sh) and upgrade (1.0 -> 1.1 with
+# ALTER EXTENSION UPDATE equals a fresh install, test/reliability/upgrade.sh).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -125,7 +126,20 @@ else
     fail upgrade
 fi
 
-# Stop now (the EXIT trap would too) so nothing is printed after the summary.
 nn_cluster_stop
+
+# -- cancel: the quick variant of test/reliability/cancel.sh (its own
+# cluster): statement_timeout and pg_cancel_backend stop nn within 1 s,
+# large training steps and scoring included; the session stays usable and
+# 20 cancelled trainings leave memory flat.  NN_CANCEL=0 skips it.
+if [ "${NN_CANCEL:-1}" = 0 ]; then
+    echo "== cancel: skipped (NN_CANCEL=0)"
+elif [ "$installed" = 0 ]; then
+    fail cancel "not run: extension not installed"
+elif CANCEL_QUICK=1 bash "$REPO/test/reliability/cancel.sh"; then
+    pass cancel
+else
+    fail cancel
+fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -8,6 +8,57 @@
 
 #include <stddef.h>
 
+/*
+ * Large matrix products are computed in blocks of output rows, each one
+ * cblas_sgemm call of about NN_GEMM_BLOCK_MNK multiply-adds (m n k, about
+ * 100 MFLOP: milliseconds), with an interrupt check (interrupt.h) after
+ * each, so that a cancel is seen quickly.  The results must be the bytes
+ * one call gives, which rules out two other splits: the summed dimension k
+ * (it changes the sums) and the output columns (OpenBLAS's Haswell kernels
+ * round a column differently depending on where the call's columns start;
+ * measured).  Row blocks start at multiples of NN_GEMM_ALIGN, a multiple
+ * of every x86 sgemm kernel's row unroll (4 to 24), and none costs less
+ * than NN_GEMM_MIN_MNK: smaller calls would reach OpenBLAS's small-matrix
+ * kernels (below about 7.3 M multiply-adds), which sum in another order.
+ * A block therefore costs at most NN_GEMM_BLOCK_MNK + NN_GEMM_ALIGN rows
+ * + NN_GEMM_MIN_MNK (rows are rounded up to the alignment, and the last
+ * block takes a cheap remainder).
+ *
+ * With more than one OpenBLAS thread, products are not blocked: OpenBLAS
+ * divides a call's rows between its threads by the call's shape, and on
+ * Haswell kernels that changes the rounding too (measured), so only the
+ * interrupt checks between layers remain.
+ */
+#define NN_GEMM_BLOCK_MNK ((double) (48 * 1024 * 1024))
+#define NN_GEMM_MIN_MNK (NN_GEMM_BLOCK_MNK / 4)
+#define NN_GEMM_ALIGN 192
+
+/* OpenBLAS threads in use: whoever sets them sets this too (default 1) */
+extern int	nn_gemm_threads;
+
+/*
+ * Rows per block of a product with m rows, each costing row_cost
+ * multiply-adds: m when the whole product is one block.
+ */
+size_t		nn_gemm_block_rows(size_t m, double row_cost);
+
+/*
+ * End of the block that starts at row start: start + rows, or m when the
+ * rows left after it would cost less than NN_GEMM_MIN_MNK (the last block
+ * takes them).
+ */
+size_t		nn_gemm_block_end(size_t start, size_t m, size_t rows,
+							  double row_cost);
+
+/*
+ * C = alpha op(A) op(B) + beta C, row-major, m x n over k: the bytes one
+ * cblas_sgemm call gives, computed in row blocks with interrupt checks.
+ */
+void		nn_sgemm_blocked(int trans_a, int trans_b, size_t m, size_t n,
+							 size_t k, float alpha, const float *a, size_t lda,
+							 const float *b, size_t ldb, float beta, float *c,
+							 size_t ldc);
+
 void		nn_dense_forward(const float *x, const float *w, const float *b,
 							 float *y, size_t batch, size_t in, size_t out);
 

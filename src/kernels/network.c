@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dense.h"
+#include "interrupt.h"
 #include "network.h"
 
 /*
@@ -28,6 +29,13 @@
  * large batches) and factors live on the stack instead of the workspace.
  */
 #define BN_BLOCK 256
+
+/*
+ * Parameters per optimizer call: the updates are element-wise, so blocks
+ * give the same bytes as one call, and an interrupt check after each block
+ * bounds the time between checks (4 M Adam updates: tens of ms).
+ */
+#define UPDATE_BLOCK ((size_t) 4 * 1024 * 1024)
 
 static const char *const init_names[NN_INIT_COUNT] = {
 	"auto", "he", "xavier", "uniform"
@@ -481,6 +489,7 @@ nn_net_forward(const NNNet *net, NNWork *work, const float *x, size_t batch)
 		nn_activation_forward((NNActivation) net->act[l], z, batch, out);
 		in = z;
 		off += LayerParams(net, l);
+		nn_check_interrupt();
 	}
 	return work->acts[net->n_layers];
 }
@@ -510,6 +519,7 @@ TrainForward(const NNNet *net, NNWork *work, const float *x, size_t batch,
 			DropoutForward(net->dropout[l], z, work->mask[l + 1],
 						   work->in[l + 1], batch * out, rng);
 		off += LayerParams(net, l);
+		nn_check_interrupt();
 	}
 }
 
@@ -625,6 +635,7 @@ Backward(const NNNet *net, NNWork *work, size_t batch, const NNRng *rng)
 		tmp = delta;
 		delta = spare;
 		spare = tmp;
+		nn_check_interrupt();
 	}
 }
 
@@ -766,23 +777,37 @@ nn_net_regularize(const NNNet *net, float *grads)
 
 /* ------------------------------------------------------------ training */
 
+/* update parameters [off, off + n) in blocks of UPDATE_BLOCK */
+static void
+UpdateRange(NNNet *net, const float *grads, float lr, size_t off, size_t n,
+			bool decay)
+{
+	for (size_t end = off + n, len; off < end; off += len)
+	{
+		len = end - off < UPDATE_BLOCK ? end - off : UPDATE_BLOCK;
+		/* SGD keeps no state, and its opt_state may be NULL */
+		nn_optimizer_step(net->optimizer, &net->opt, lr, net->params + off,
+						  grads + off,
+						  net->opt_state != NULL ? net->opt_state + off : NULL,
+						  len, net->n_params, net->opt_step, decay);
+		nn_check_interrupt();
+	}
+}
+
 /*
  * One optimizer update of every tensor.  The optimizers are element-wise,
- * so the whole parameter vector goes in one call unless AdamW's decay must
- * reach the weights and skip the rest; then each layer takes two calls,
- * its weights and its contiguous b, gamma, beta.
+ * so the whole parameter vector goes as one range unless AdamW's decay
+ * must reach the weights and skip the rest; then each layer takes two
+ * ranges, its weights and its contiguous b, gamma, beta.
  */
 static void
 OptimizerUpdate(NNNet *net, const float *grads, float lr)
 {
-	size_t		stride = net->n_params;
 	size_t		off = 0;
 
 	if (net->optimizer != NN_OPT_ADAMW || net->opt.weight_decay == 0.0f)
 	{
-		nn_optimizer_step(net->optimizer, &net->opt, lr, net->params, grads,
-						  net->opt_state, net->n_params, stride,
-						  net->opt_step, false);
+		UpdateRange(net, grads, lr, 0, net->n_params, false);
 		return;
 	}
 	for (uint32_t l = 0; l < net->n_layers; l++)
@@ -790,13 +815,9 @@ OptimizerUpdate(NNNet *net, const float *grads, float lr)
 		size_t		nw = LayerWeights(net, l);
 		size_t		rest = LayerParams(net, l) - nw;
 
-		nn_optimizer_step(net->optimizer, &net->opt, lr, net->params + off,
-						  grads + off, net->opt_state + off, nw, stride,
-						  net->opt_step, true);
+		UpdateRange(net, grads, lr, off, nw, true);
 		off += nw;
-		nn_optimizer_step(net->optimizer, &net->opt, lr, net->params + off,
-						  grads + off, net->opt_state + off, rest, stride,
-						  net->opt_step, false);
+		UpdateRange(net, grads, lr, off, rest, false);
 		off += rest;
 	}
 }
@@ -844,6 +865,7 @@ nn_net_train_batch(NNNet *net, NNWork *work, const float *x,
 		return NAN;
 	loss = nn_net_gradient(net, work, x, target, weight, batch, rng);
 	nn_net_regularize(net, work->grads);
+	nn_check_interrupt();
 	net->opt_step++;
 	OptimizerUpdate(net, work->grads, net->opt.learning_rate * net->lr_factor);
 	UpdateRunningStats(net, work);

@@ -148,6 +148,11 @@ void		nn_net_regularize(const NNNet *net, float *grads);
  * nn_net_gradient, nn_net_regularize, one optimizer update with learning
  * rate opt.learning_rate * lr_factor, and the running batch-norm
  * statistics; returns the summed loss (without penalties).
+ *
+ * The passes call the interrupt hook (interrupt.h) between layers, blocks
+ * of large matrix products and blocks of the update.  When the hook does
+ * not return, the network and the workspace are left partly updated: the
+ * caller must discard them.
  */
 double		nn_net_train_batch(NNNet *net, NNWork *work, const float *x,
 							   const float *target, const float *weight,

@@ -10,8 +10,8 @@ cancel.sh has filled.  Four parts:
            during loading, training, validation, streaming, the nn_fit
            aggregate and scoring: the ERROR must arrive within LIMIT seconds
            of the cancel;
-  stress   minibatches and layers beyond those sizes (one training step is
-           what runs between two interrupt checks);
+  stress   minibatches and layers beyond those sizes (the kernels check
+           between layers and between blocks of large products);
   memory   100 trainings cancelled in one session: the backend's memory
            (pg_backend_memory_contexts total, VmRSS, RssAnon) after 10 and
            after 100 must match within noise.
@@ -23,7 +23,7 @@ Prints a table and a summary; exits 1 when a check fails.
 Environment: CANCEL_LIMIT (seconds, default 1.0), CANCEL_PROBES (random
 cancels per workload, default 4), CANCEL_SEED (default 1), CANCEL_LOOPS
 (cancelled trainings in the memory part, default 100), CANCEL_STRESS (0 skips
-the large-minibatch probes).
+the large-minibatch probes), CANCEL_QUICK (1: a subset, for the test command).
 """
 import os
 import random
@@ -39,6 +39,8 @@ LIMIT = float(os.environ.get("CANCEL_LIMIT", "1.0"))
 PROBES = int(os.environ.get("CANCEL_PROBES", "4"))
 LOOPS = int(os.environ.get("CANCEL_LOOPS", "100"))
 STRESS = os.environ.get("CANCEL_STRESS", "1") != "0"
+# the quick variant of the test command: fewer probes, on generated data
+QUICK = os.environ.get("CANCEL_QUICK", "0") != "0"
 rng = random.Random(int(os.environ.get("CANCEL_SEED", "1")))
 
 failures = []
@@ -192,11 +194,13 @@ READ = {"fm_train": t_load60, "fm_5k": t_load5}
 for source in ("fm_train", "fm_5k"):
     for hidden in ("{1024,1024}", "{4096}"):
         for batch in (1024, 32):
+            if QUICK and (source, batch) != ("fm_5k", 1024):
+                continue
             run_with_timeout("timeout", f"{source} {hidden} b{batch}",
                              train(source, hidden, f'{{"epochs": 1000, "batch_size": {batch}}}'),
                              1.0, read_s=READ[source])
 # timeouts that land after the 60,000 rows are read
-for hidden, batch in (("{4096}", 1024), ("{1024,1024}", 1024)):
+for hidden, batch in (("{4096}", 1024), ("{1024,1024}", 1024))[:1 if QUICK else 2]:
     run_with_timeout("timeout", f"fm_train {hidden} b{batch}, later",
                      train("fm_train", hidden, f'{{"epochs": 1000, "batch_size": {batch}}}'),
                      round(t_load60 + rng.uniform(0.5, 2.0), 2), read_s=t_load60)
@@ -256,14 +260,19 @@ workloads = [
      "SELECT sum(nn_predict(m.m, t.pixels)) FROM score_model m, fm_train t", (0.1, 4.0), (),
      None, "scoring"),
 ]
+QUICK_WORKLOADS = ("slow source", "fm_5k {4096} b1024", "fm_train streamed (32MB)",
+                   "nn_fit {4096}, serial", "nn_predict_batch, 60,000 rows")
 for name, sql, (lo, hi), setup, read_s, phase in workloads:
+    if QUICK and name not in QUICK_WORKLOADS:
+        continue
     for _ in range(PROBES):
         run_with_cancel("cancel", name, sql, round(rng.uniform(lo, hi), 2), setup, read_s, phase)
 
 # ------------------------------------------------------------------ (e) stress
 # Beyond the sizes above: one minibatch of 5,000 rows through {4096}, and a
-# hidden layer of 16,384.  nn checks for interrupts once per minibatch, so
-# these show how long one training step runs uninterrupted.
+# hidden layer of 16,384.  The kernels check for interrupts between layers
+# and between row blocks of large matrix products; these probes show that
+# one large training step no longer runs uninterrupted.
 if STRESS:
     print("\n(e) large minibatches and layers (CANCEL_STRESS=0 skips)")
     for name, sql in (("fm_5k {4096} b8192", train("fm_5k", "{4096}",

@@ -1,10 +1,14 @@
 /*
  * test_dense.c - nn_dense_forward against a naive triple loop (batch 1
  * takes the sgemv path, larger batches sgemm), and finite-difference
- * checks of dW, db and dx from nn_dense_backward.
+ * checks of dW, db and dx from nn_dense_backward; the row blocks of large
+ * products (same bytes as one cblas_sgemm call, interrupt hook per block).
  */
+#include <cblas.h>
+
 #include "dense.h"
 #include "harness.h"
+#include "interrupt.h"
 
 /* y = x W^T + b in double */
 static void
@@ -265,6 +269,136 @@ test_backward_values(void)
 	CHECK(dx[0] == 2.0f && dx[1] == 4.0f && dx[2] == -1.0f && dx[3] == -2.0f);
 }
 
+/* ------------------------------------------------------------ blocking */
+
+static int	hook_calls;
+
+static void
+count_hook(void)
+{
+	hook_calls++;
+}
+
+/*
+ * nn_sgemm_blocked against one cblas_sgemm call, byte for byte, for each
+ * transpose combination the layers use; returns the hook calls.
+ */
+static int
+blocked_case(int ta, int tb, size_t m, size_t n, size_t k, float beta)
+{
+	size_t		lda = ta ? m : k;
+	size_t		ldb = tb ? k : n;
+	float	   *a = xcalloc(m * k, sizeof(float));
+	float	   *b = xcalloc(k * n, sizeof(float));
+	float	   *c1 = xcalloc(m * n, sizeof(float));
+	float	   *c2 = xcalloc(m * n, sizeof(float));
+	NNRng		rng;
+	size_t		differ = 0;
+
+	nn_rng_seed(&rng, m * 31 + n * 7 + k);
+	fill_uniform(&rng, a, m * k, -1, 1);
+	fill_uniform(&rng, b, k * n, -1, 1);
+	fill_uniform(&rng, c1, m * n, -1, 1);
+	memcpy(c2, c1, m * n * sizeof(float));
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+				tb ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k,
+				1.0f, a, (int) lda, b, (int) ldb, beta, c1, (int) n);
+	hook_calls = 0;
+	nn_interrupt_hook = count_hook;
+	nn_sgemm_blocked(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c2, n);
+	nn_interrupt_hook = NULL;
+	for (size_t i = 0; i < m * n; i++)
+		differ += memcmp(&c1[i], &c2[i], sizeof(float)) != 0;
+	CHECK_MSG(differ == 0, "ta %d tb %d m %zu n %zu k %zu: %zu of %zu outputs "
+			  "differ from one cblas_sgemm call", ta, tb, m, n, k, differ, m * n);
+	free(a);
+	free(b);
+	free(c1);
+	free(c2);
+	return hook_calls;
+}
+
+static void
+test_blocked_same_bytes(void)
+{
+	/* one OpenBLAS thread, as the server uses by default (the tests'
+	 * OpenBLAS would take every core) */
+	openblas_set_num_threads(1);
+	/* m n k: one block, a few blocks with a merged tail, many blocks */
+	static const size_t shapes[][3] = {
+		{50, 40, 30}, {1000, 777, 300}, {1000, 1000, 777}, {2049, 300, 200},
+		{4100, 64, 1024}, {777, 1500, 1000}
+	};
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+	{
+		size_t		m = shapes[i][0],
+					n = shapes[i][1],
+					k = shapes[i][2];
+		/* forward (X W^T, beta 1), dW (dY^T X), dX (dY W) */
+		int			calls = blocked_case(0, 1, m, n, k, 1.0f);
+
+		blocked_case(1, 0, m, n, k, 0.0f);
+		blocked_case(0, 0, m, n, k, 0.0f);
+		/* one hook call per block: more than one once the product is large */
+		CHECK_MSG((double) m * n * k <= NN_GEMM_BLOCK_MNK ? calls == 1 : calls > 1,
+				  "m %zu n %zu k %zu: %d hook calls", m, n, k, calls);
+	}
+}
+
+/*
+ * The block plan: rows start at multiples of NN_GEMM_ALIGN, cover every
+ * row once, and every block of a split product costs at least
+ * NN_GEMM_MIN_MNK and at most NN_GEMM_BLOCK_MNK + ALIGN rows +
+ * NN_GEMM_MIN_MNK.
+ */
+static void
+test_block_plan(void)
+{
+	static const size_t ms[] = {1, 2, 191, 192, 193, 500, 1000, 4096, 8192, 65536};
+	static const double costs[] = {10, 1e3, 3e4, 1e5, 2.6e5, 1e6, 1.3e7, 6.7e7};
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		for (size_t j = 0; j < sizeof(costs) / sizeof(costs[0]); j++)
+		{
+			size_t		m = ms[i];
+			double		cost = costs[j];
+			size_t		rows = nn_gemm_block_rows(m, cost);
+			size_t		covered = 0;
+			size_t		blocks = 0;
+			bool		ok = true;
+			double		max_cost = NN_GEMM_BLOCK_MNK + NN_GEMM_ALIGN * cost +
+				NN_GEMM_MIN_MNK;
+
+			for (size_t i0 = 0, i1; i0 < m; i0 = i1)
+			{
+				double		c;
+
+				i1 = nn_gemm_block_end(i0, m, rows, cost);
+				c = (double) (i1 - i0) * cost;
+				ok &= i0 % NN_GEMM_ALIGN == 0 && i1 > i0;
+				if (rows < m)
+					ok &= c >= NN_GEMM_MIN_MNK && c <= max_cost;
+				covered += i1 - i0;
+				blocks++;
+			}
+			CHECK_MSG(ok && covered == m && (rows < m || blocks == 1),
+					  "m %zu row cost %g: bad block plan (rows %zu, %zu blocks)",
+					  m, cost, rows, blocks);
+		}
+}
+
+/* with several OpenBLAS threads, a product is one call */
+static void
+test_blocked_threads(void)
+{
+	openblas_set_num_threads(2);
+	nn_gemm_threads = 2;
+	CHECK(blocked_case(0, 1, 2000, 1000, 300, 1.0f) == 1);
+	nn_gemm_threads = 1;
+	openblas_set_num_threads(1);
+}
+
 int
 main(void)
 {
@@ -274,5 +408,8 @@ main(void)
 	RUN_TEST(test_backward_values);
 	RUN_TEST(test_backward_batch1);
 	RUN_TEST(test_backward_batched);
+	RUN_TEST(test_blocked_same_bytes);
+	RUN_TEST(test_block_plan);
+	RUN_TEST(test_blocked_threads);
 	return harness_finish("test_dense");
 }

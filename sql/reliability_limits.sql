@@ -1,0 +1,65 @@
+-- reliability_limits.sql - the scoring workspace budget (nn.score_memory)
+-- and the ceilings only a superuser can set: nn.max_memory over
+-- nn.train_memory and nn.score_memory, nn.max_blas_threads over
+-- nn.blas_threads.
+SELECT length(nn_init(2, '{2}', 2)) > 0 AS loaded;
+SHOW nn.score_memory;
+SHOW nn.max_blas_threads;
+SELECT current_setting('nn.max_memory') = '1073741823MB' AS memory_unlimited;
+
+-- scoring: 256 rows x (2048 + 2 units + 4 inputs) of workspace is 2 MB,
+-- one row is 8 kB
+CREATE TEMP TABLE wide AS SELECT nn_init(4, '{2048}', 2) AS m;
+SET nn.score_memory = '1MB';
+SELECT nn_predict_batch(m, ARRAY[[1, 2, 3, 4], [4, 3, 2, 1]]::real[]) FROM wide;
+SELECT nn_predict(m, '{1,2,3,4}') IN (0, 1) AS per_row_fits FROM wide;
+-- six layers of 65,536 units: one row's workspace is 1.5 MB
+SELECT nn_predict(nn_init(4, '{65536,1,65536,1,65536,1,65536,1,65536,1,65536}', 2), '{1,2,3,4}');
+SET nn.score_memory = '4MB';
+SELECT cardinality(nn_predict_batch(m, ARRAY[[1, 2, 3, 4], [4, 3, 2, 1]]::real[])) AS scored FROM wide;
+RESET nn.score_memory;
+SET nn.score_memory = 0;
+
+-- ceilings: a setting above its ceiling is refused
+SET nn.max_memory = '64MB';
+SET nn.train_memory = '128MB';
+SET nn.score_memory = '65MB';
+SET nn.train_memory = '64MB';
+SET nn.score_memory = '2MB';
+SHOW nn.train_memory;
+-- a ceiling lowered afterwards still holds: nn uses the smaller value
+SET nn.max_memory = '1MB';
+SHOW nn.train_memory;
+SELECT nn_fit(nn_init(1, '{2048}', 1, '{"batch_size": 65536}'), ARRAY[i::real], i::real)
+FROM generate_series(1, 10) i;
+SELECT nn_predict_batch(m, ARRAY[[1, 2, 3, 4]]::real[]) FROM wide;
+SELECT nn_info(nn_train('SELECT array_fill(i::real, ARRAY[100]) AS a, i % 2 AS y FROM generate_series(1, 3000) i',
+                        'y', NULL, '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained_streamed;
+RESET nn.max_memory;
+RESET nn.train_memory;
+RESET nn.score_memory;
+
+SET nn.max_blas_threads = 2;
+SET nn.blas_threads = 3;
+SET nn.blas_threads = 2;
+-- lowering the ceiling leaves the setting as it is, and OpenBLAS at 1 thread
+SET nn.max_blas_threads = 1;
+SHOW nn.blas_threads;
+RESET nn.blas_threads;
+RESET nn.max_blas_threads;
+SET nn.max_blas_threads = 65;
+
+-- only a superuser sets a ceiling, and ALTER ROLE SET is checked too
+CREATE ROLE nn_limits_user;
+SET nn.max_memory = '64MB';
+ALTER ROLE nn_limits_user SET nn.train_memory = '128MB';
+ALTER ROLE nn_limits_user SET nn.train_memory = '32MB';
+RESET nn.max_memory;
+SET ROLE nn_limits_user;
+SET nn.max_memory = '100GB';
+SET nn.max_blas_threads = 64;
+SET nn.train_memory = '2GB';
+SHOW nn.train_memory;
+RESET nn.train_memory;
+RESET ROLE;
+DROP ROLE nn_limits_user;
