@@ -459,10 +459,13 @@ ExportOnnx(const NNModel *m)
 		fprintf(stderr, "fuzz_model: ONNX file of %zu bytes\n", size);
 		abort();
 	}
-	/* the file ends with the last metadata value, feature_widths' "]" */
+	/*
+	 * The file ends with the last metadata value: feature_widths' "]", or
+	 * for a model with text features the categories' "}".
+	 */
 	buf[size - 1] = 0xa5;
 	nn_onnx_write(m, "fuzz", buf);
-	if (buf[size - 1] != ']')
+	if (buf[size - 1] != ']' && buf[size - 1] != '}')
 	{
 		fprintf(stderr, "fuzz_model: the ONNX writer did not fill its %zu bytes\n", size);
 		abort();
