@@ -77,7 +77,7 @@ COMMENT ON COLUMN @extschema@.nn_models.version IS '1, 2, ... per name, in the o
 COMMENT ON COLUMN @extschema@.nn_models.created_at IS 'when the version was registered';
 COMMENT ON COLUMN @extschema@.nn_models.created_by IS 'the role that registered it';
 COMMENT ON COLUMN @extschema@.nn_models.model IS 'the model, as nn_train returns it';
-COMMENT ON COLUMN @extschema@.nn_models.metrics IS 'a JSON object of metrics; by default the last epoch of the training history';
+COMMENT ON COLUMN @extschema@.nn_models.metrics IS 'a JSON object of metrics; by default the history entry of the epoch whose weights the model has (the best epoch after early stopping, else the last)';
 COMMENT ON COLUMN @extschema@.nn_models.options IS 'the options the model records (nn_info(model)->''options'')';
 COMMENT ON COLUMN @extschema@.nn_models.deployed IS 'true for the one version that scoring by name uses';
 COMMENT ON COLUMN @extschema@.nn_models.description IS 'free text';
@@ -123,7 +123,7 @@ BEGIN
     SELECT coalesce(max(m.version), 0) + 1 INTO v FROM @extschema@.nn_models m WHERE m.name = $1;
     BEGIN
         INSERT INTO @extschema@.nn_models AS m (name, version, model, metrics, options, deployed, description)
-        VALUES ($1, v, model, coalesce(metrics, info -> 'history' -> -1), info -> 'options',
+        VALUES ($1, v, model, coalesce(metrics, info -> 'history' -> (coalesce((info ->> 'best_epoch')::int, 0) - 1)), info -> 'options',
                 NOT EXISTS (SELECT FROM @extschema@.nn_models d WHERE d.name = $1 AND d.deployed),
                 description);
     EXCEPTION WHEN unique_violation THEN

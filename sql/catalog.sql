@@ -214,7 +214,15 @@ SELECT nn_drop_model(NULL);
 SELECT nn_register('cat_reg', m) FROM cat_trained WHERE epochs = 2;
 SELECT version, deployed FROM nn_models WHERE name = 'cat_reg';
 
--- 11. The trigger function only runs as a trigger.
+-- 11. Default metrics: the epoch whose weights the model holds (the best
+-- one after early stopping restored it, else the last).
+SELECT nn_register('cat_best', nn_train('SELECT x1, x2, side FROM cat_rows', 'side', NULL, '{4}',
+       '{"epochs": 30, "patience": 1, "validation_fraction": 0.5, "seed": 3}')) AS version;
+SELECT (metrics->>'epoch')::int = coalesce((nn_info(model)->>'best_epoch')::int,
+                                           (nn_info(model)->>'epochs')::int) AS metrics_of_the_weights
+FROM nn_models WHERE name = 'cat_best';
+
+-- 12. The trigger function only runs as a trigger.
 SELECT nn_catalog_invalidate();
 
 -- clean up: the catalog's rows, the tables, then the cluster-wide role
