@@ -216,10 +216,13 @@ SELECT version, deployed FROM nn_models WHERE name = 'cat_reg';
 
 -- 11. Default metrics: the epoch whose weights the model holds (the best
 -- one after early stopping restored it, else the last).
-SELECT nn_register('cat_best', nn_train('SELECT x1, x2, side FROM cat_rows', 'side', NULL, '{4}',
-       '{"epochs": 30, "patience": 1, "validation_fraction": 0.5, "seed": 3}')) AS version;
-SELECT (metrics->>'epoch')::int = coalesce((nn_info(model)->>'best_epoch')::int,
-                                           (nn_info(model)->>'epochs')::int) AS metrics_of_the_weights
+-- (labels that cannot be learned: validation loss rises, training stops)
+SELECT nn_register('cat_best', nn_train(
+       'SELECT x1, x2, CASE WHEN (x1 * 7 + x2 * 3)::int % 10 < 5 THEN ''a'' ELSE ''b'' END AS noise FROM cat_rows',
+       'noise', NULL, '{16}',
+       '{"epochs": 40, "patience": 2, "validation_fraction": 0.5, "seed": 3, "learning_rate": 0.05}')) AS version;
+SELECT (nn_info(model)->>'best_epoch')::int < (nn_info(model)->>'epochs')::int AS stopped_early,
+       (metrics->>'epoch')::int = (nn_info(model)->>'best_epoch')::int AS metrics_of_the_best_epoch
 FROM nn_models WHERE name = 'cat_best';
 
 -- 12. The trigger function only runs as a trigger.
