@@ -43,7 +43,7 @@ nn_sgemm_blocked(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 				 size_t ldb, float beta, float *c, size_t ldc)
 {
 	double		row_cost = (double) n * k;
-	size_t		rows = nn_gemm_threads > 1 ? m : nn_gemm_block_rows(m, row_cost);
+	size_t		rows = nn_gemm_block_rows(m, row_cost);
 
 	for (size_t i0 = 0, i1; i0 < m; i0 = i1)
 	{

@@ -24,10 +24,12 @@
  * + NN_GEMM_MIN_MNK (rows are rounded up to the alignment, and the last
  * block takes a cheap remainder).
  *
- * With more than one OpenBLAS thread, products are not blocked: OpenBLAS
- * divides a call's rows between its threads by the call's shape, and on
- * Haswell kernels that changes the rounding too (measured), so only the
- * interrupt checks between layers remain.
+ * With more than one OpenBLAS thread, products are blocked the same way.
+ * OpenBLAS divides a call's rows between its threads by the call's shape,
+ * so on Haswell kernels the blocks round differently from one whole call
+ * (measured); but the plan depends only on the shapes, so the same
+ * settings still give the same bytes, and one product of a wide layer
+ * (seconds long) can no longer hold off a cancel.
  */
 #define NN_GEMM_BLOCK_MNK ((double) (48 * 1024 * 1024))
 #define NN_GEMM_MIN_MNK (NN_GEMM_BLOCK_MNK / 4)

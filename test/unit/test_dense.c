@@ -388,15 +388,40 @@ test_block_plan(void)
 		}
 }
 
-/* with several OpenBLAS threads, a product is one call */
+/*
+ * With several OpenBLAS threads a large product is blocked too (so it can
+ * be cancelled), and the same call gives the same bytes every time.
+ */
 static void
 test_blocked_threads(void)
 {
+	size_t		m = 2000,
+				n = 1000,
+				k = 300;
+	float	   *a = malloc(m * k * sizeof(float)),
+			   *b = malloc(n * k * sizeof(float)),
+			   *c1 = calloc(m * n, sizeof(float)),
+			   *c2 = calloc(m * n, sizeof(float));
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 11);
+	fill_uniform(&rng, a, m * k, -1, 1);
+	fill_uniform(&rng, b, n * k, -1, 1);
 	openblas_set_num_threads(2);
 	nn_gemm_threads = 2;
-	CHECK(blocked_case(0, 1, 2000, 1000, 300, 1.0f) == 1);
+	hook_calls = 0;
+	nn_interrupt_hook = count_hook;
+	nn_sgemm_blocked(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n);
+	CHECK_MSG(hook_calls > 1, "%d hook calls", hook_calls);
+	nn_sgemm_blocked(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c2, n);
+	nn_interrupt_hook = NULL;
+	CHECK(memcmp(c1, c2, m * n * sizeof(float)) == 0);
 	nn_gemm_threads = 1;
 	openblas_set_num_threads(1);
+	free(a);
+	free(b);
+	free(c1);
+	free(c2);
 }
 
 int
