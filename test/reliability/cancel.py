@@ -275,13 +275,18 @@ for name, sql, (lo, hi), setup, read_s, phase in workloads:
 # one large training step no longer runs uninterrupted.
 if STRESS:
     print("\n(e) large minibatches and layers (CANCEL_STRESS=0 skips)")
-    for name, sql in (("fm_5k {4096} b8192", train("fm_5k", "{4096}",
-                                                   '{"epochs": 1000, "batch_size": 8192}')),
-                      ("fm_5k {16384} b1024", train("fm_5k", "{16384}",
-                                                    '{"epochs": 1000, "batch_size": 1024}'))):
+    # the last with 2 OpenBLAS threads, whose products are split too
+    for name, sql, setup in (("fm_5k {4096} b8192", train("fm_5k", "{4096}",
+                                                          '{"epochs": 1000, "batch_size": 8192}'), ()),
+                             ("fm_5k {16384} b1024", train("fm_5k", "{16384}",
+                                                           '{"epochs": 1000, "batch_size": 1024}'), ()),
+                             ("fm_5k {4096} b8192, 2 threads",
+                              train("fm_5k", "{4096}", '{"epochs": 1000, "batch_size": 8192}'),
+                              ("SET nn.blas_threads = 2",))):
         for _ in range(PROBES):
             run_with_cancel("stress", name, sql, round(rng.uniform(t_load5 + 0.5, t_load5 + 6.0), 2),
-                            (), t_load5, "training")
+                            setup, t_load5, "training")
+    q(A, "RESET nn.blas_threads")
 
 # ------------------------------------------------------------------ (d) memory
 print(f"\n(d) {LOOPS} cancelled trainings in one session")
