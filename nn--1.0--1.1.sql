@@ -64,9 +64,14 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.nn_models', '');
 -- created (or updated) the extension, its owner, gets every privilege on the
 -- table, with the right to grant them on.
 DO $$
+DECLARE
+    owner regrole := (SELECT e.extowner::regrole FROM pg_catalog.pg_extension e WHERE e.extname = 'nn');
 BEGIN
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE @extschema@.nn_models TO %s WITH GRANT OPTION',
-                   (SELECT e.extowner::regrole FROM pg_catalog.pg_extension e WHERE e.extname = 'nn'));
+    -- (no owner when the script is run by hand, outside CREATE EXTENSION)
+    IF owner IS NOT NULL THEN
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE @extschema@.nn_models TO %s WITH GRANT OPTION',
+                       owner);
+    END IF;
 END
 $$;
 
