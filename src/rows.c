@@ -756,9 +756,13 @@ DescribeWeightColumn(NNRows *d, TupleDesc desc, int target_col)
 						d->weight_column, format_type_be(d->weight_type))));
 }
 
-/* the distinct non-NULL values of a text column, sorted in byte order */
+/*
+ * The distinct non-NULL values of a text column, sorted in byte order, in
+ * cxt (SPI_execute leaves CurrentMemoryContext at SPI's procedure context,
+ * which SPI_finish frees).
+ */
 static char **
-DistinctValues(const char *from, const NNFeatureColumn *f, int *n)
+DistinctValues(const char *from, const NNFeatureColumn *f, int *n, MemoryContext cxt)
 {
 	const char *col = quote_identifier(f->name);
 	char	  **values;
@@ -777,10 +781,11 @@ DistinctValues(const char *from, const NNFeatureColumn *f, int *n)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("text feature column \"%s\" has no non-NULL values", f->name)));
 	*n = (int) SPI_processed;
-	values = palloc(*n * sizeof(char *));
+	values = MemoryContextAlloc(cxt, *n * sizeof(char *));
 	for (int i = 0; i < *n; i++)
 	{
-		values[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		values[i] = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i],
+														  SPI_tuptable->tupdesc, 1));
 		if (strlen(values[i]) > NN_MAX_NAME_BYTES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -844,7 +849,7 @@ PrepareFeatures(NNRows *d, const char *from, const NNModel *model)
 			f->width = (int) model->feature_widths[i];
 		}
 		else if (f->kind == NN_COL_CATEGORY)
-			f->categories = DistinctValues(from, f, &f->width);
+			f->categories = DistinctValues(from, f, &f->width, d->cxt);
 		else if (f->kind == NN_COL_ARRAY && fill_arrays)
 			f->width = model != NULL ? (int) model->feature_widths[i] : FirstArrayLength(from, f);
 	}
