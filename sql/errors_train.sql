@@ -60,10 +60,12 @@ SELECT count(*) AS keep_me_rows, sum(id) AS keep_me_sum FROM keep_me;
 SELECT nn_train('SELECT 1 AS y, 2 AS x) s; DROP TABLE keep_me; SELECT (1', 'y');
 SELECT nn_train('SELECT 1 AS y, 2 AS x) s; DELETE FROM keep_me; SELECT (1', 'y');
 SELECT count(*) AS keep_me_rows FROM keep_me;
--- a query must start with SELECT or WITH; anything else is a name
-SELECT nn_train('VALUES (1, 2)', 'y');
-SELECT nn_train('TABLE et', 'y');
+-- a query starts with SELECT, WITH, TABLE or VALUES; anything else is a name
+SELECT nn_info(nn_train('VALUES (1::real, 0), (2, 1), (3, 0)', 'column2', NULL, '{}',
+                        '{"epochs": 1}'))->'features' AS values_source;
+SELECT nn_info(nn_train('TABLE et', 'y', '{x}', '{}', '{"epochs": 1}'))->'rows_trained' AS table_source;
 SELECT nn_train('DELETE FROM keep_me', 'y');
+SELECT nn_train('TABLE et; DELETE FROM keep_me', 'y');
 SELECT count(*) AS keep_me_rows FROM keep_me;
 -- an error inside the query
 SELECT nn_train('SELECT x, y FROM et WHERE', 'y');

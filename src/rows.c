@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
+#include "utils/varlena.h"
 #include "utils/rel.h"
 
 #include "nn.h"
@@ -43,15 +44,43 @@ typedef struct ClassLabel
 
 /* ---------- source and columns ---------- */
 
+/* source starts with the keyword (any case), not a longer word */
+static bool
+StartsWithWord(const char *source, const char *word)
+{
+	size_t		n = strlen(word);
+
+	return pg_strncasecmp(source, word, n) == 0 && !isalnum((unsigned char) source[n]) &&
+		source[n] != '_';
+}
+
+/*
+ * A query: SELECT, WITH, TABLE or VALUES first (each parses as a
+ * SelectStmt).  As names, these are reserved words, so a table called
+ * "table" is written with its quotes and stays a name.
+ */
 static bool
 IsQuery(const char *source)
 {
 	while (*source == ' ' || *source == '\t' || *source == '\n' || *source == '\r' || *source == '(')
 		source++;
-	return (pg_strncasecmp(source, "select", 6) == 0 && !isalnum((unsigned char) source[6]) &&
-			source[6] != '_') ||
-		(pg_strncasecmp(source, "with", 4) == 0 && !isalnum((unsigned char) source[4]) &&
-		 source[4] != '_');
+	return StartsWithWord(source, "select") || StartsWithWord(source, "with") ||
+		StartsWithWord(source, "table") || StartsWithWord(source, "values");
+}
+
+/* a table or view name as SQL writes it: possibly qualified, possibly quoted */
+static List *
+SourceName(const char *source)
+{
+	char	   *copy = pstrdup(source);
+	List	   *parts;
+
+	if (!SplitIdentifierString(copy, '.', &parts) || parts == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("source is neither a table or view name nor a query: \"%s\"", source),
+				 errhint("A query starts with SELECT, WITH, TABLE or VALUES; a name may be schema-qualified, with double quotes around parts that need them.")));
+	return stringToQualifiedNameList(source);
 }
 
 /*
@@ -108,13 +137,13 @@ ResolveSource(const char *source, Oid *relid_out)
 		CheckSingleSelect(q);
 		return psprintf("(%s\n) AS nn_source", q);
 	}
-	rv = makeRangeVarFromNameList(stringToQualifiedNameList(source));
+	rv = makeRangeVarFromNameList(SourceName(source));
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table or view not found: %s", source),
-				 errhint("source is a table or view name, or a query starting with SELECT or WITH.")));
+				 errhint("source is a table or view name, or a query starting with SELECT, WITH, TABLE or VALUES.")));
 	*relid_out = relid;
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
