@@ -141,6 +141,15 @@ Datum		nn_scorer_proba(const NNScorer *s, const float *out, const char *fn);	/* 
 /* nn_predict_batch: a 2-D real[] of rows to a float8[] of predictions */
 Datum		nn_scorer_batch(NNScorer *s, ArrayType *rows);
 
+/* rows the batch paths run through the network at once */
+#define NN_SCORE_BATCH 256
+/* the scorer's NN_SCORE_BATCH x n_inputs row buffer, allocated on first use */
+float	   *nn_scorer_batch_rows(NNScorer *s);
+/* the outputs of the first n_rows rows of that buffer (standardized in place) */
+const float *nn_scorer_run_batch(NNScorer *s, int n_rows);
+/* the cache in slot (see nn_scorer_cached) holds this model already */
+bool		nn_scorer_cache_matches(void *slot, Datum model);
+
 /* ---------- rowscore.c: whole-row scoring ---------- */
 
 /*

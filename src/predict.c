@@ -31,9 +31,6 @@ typedef struct ScoreCache
 	NNScorer   *scorer;			/* owns the memory of everything here */
 } ScoreCache;
 
-/* rows nn_predict_batch runs through the network at once */
-#define SCORE_BATCH 256
-
 PG_FUNCTION_INFO_V1(nn_predict);
 PG_FUNCTION_INFO_V1(nn_predict_class);
 PG_FUNCTION_INFO_V1(nn_predict_proba);
@@ -102,6 +99,42 @@ BuildCache(void **slot, MemoryContext mcxt, bytea *b)
 	return c;
 }
 
+/* the TOAST pointer of a value stored out of line, or false */
+static bool
+ToastPointer(Datum model, struct varatt_external *ext)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(model);
+
+	if (!VARATT_IS_EXTERNAL_ONDISK(raw))
+		return false;
+	VARATT_EXTERNAL_GET_POINTER(*ext, raw);
+	return true;
+}
+
+/* the cache entry is this model: a TOAST pointer or an in-line value's bytes */
+static bool
+CacheMatches(const ScoreCache *c, Datum model)
+{
+	struct varatt_external ext;
+	bytea	   *b;
+
+	if (c == NULL)
+		return false;
+	if (ToastPointer(model, &ext))
+		return c->toasted && c->valueid == ext.va_valueid &&
+			c->toastrelid == ext.va_toastrelid;
+	if (c->toasted)
+		return false;
+	b = DatumGetByteaPP(model);
+	return c->len == VARSIZE_ANY_EXHDR(b) && memcmp(c->bytes, VARDATA_ANY(b), c->len) == 0;
+}
+
+bool
+nn_scorer_cache_matches(void *slot, Datum model)
+{
+	return CacheMatches((const ScoreCache *) slot, model);
+}
+
 /*
  * The scorer of a model bytea, kept in *slot (a call site's cache, in
  * memory context mcxt) and parsed again only when the model changes.
@@ -109,29 +142,21 @@ BuildCache(void **slot, MemoryContext mcxt, bytea *b)
 NNScorer *
 nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(model);
 	ScoreCache *c = (ScoreCache *) *slot;
+	struct varatt_external ext;
 	bytea	   *b;
 
-	if (VARATT_IS_EXTERNAL_ONDISK(raw))
+	if (CacheMatches(c, model))
+		return c->scorer;
+	if (ToastPointer(model, &ext))
 	{
-		struct varatt_external ext;
-
-		VARATT_EXTERNAL_GET_POINTER(ext, raw);
-		if (c != NULL && c->toasted && c->valueid == ext.va_valueid &&
-			c->toastrelid == ext.va_toastrelid)
-			return c->scorer;
-		c = BuildCache(slot, mcxt, (bytea *) detoast_attr(raw));
+		c = BuildCache(slot, mcxt, (bytea *) detoast_attr((struct varlena *) DatumGetPointer(model)));
 		c->toasted = true;
 		c->valueid = ext.va_valueid;
 		c->toastrelid = ext.va_toastrelid;
 		return c->scorer;
 	}
-
 	b = DatumGetByteaPP(model);
-	if (c != NULL && !c->toasted && c->len == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(c->bytes, VARDATA_ANY(b), c->len) == 0)
-		return c->scorer;
 	c = BuildCache(slot, mcxt, b);
 	c->len = VARSIZE_ANY_EXHDR(b);
 	c->bytes = MemoryContextAlloc(c->scorer->cxt, Max(c->len, 1));
@@ -297,20 +322,33 @@ nn_predict_proba(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(nn_scorer_proba(s, nn_scorer_run(s, x), "nn_predict_proba"));
 }
 
-static void
-BindBatchWork(NNScorer *s)
+float *
+nn_scorer_batch_rows(NNScorer *s)
 {
 	NNNet	   *net = &s->model->net;
 
 	if (s->batch_x != NULL)
-		return;
-	CheckScoreWorkspace(net, SCORE_BATCH, s->n_inputs);
+		return s->batch_x;
+	CheckScoreWorkspace(net, NN_SCORE_BATCH, s->n_inputs);
 	nn_work_bind(&s->batch_work, net,
-				 MemoryContextAllocExtended(s->cxt, nn_work_floats(net, SCORE_BATCH, false) * sizeof(float),
+				 MemoryContextAllocExtended(s->cxt, nn_work_floats(net, NN_SCORE_BATCH, false) * sizeof(float),
 											MCXT_ALLOC_HUGE),
-				 SCORE_BATCH, false);
-	s->batch_x = MemoryContextAllocExtended(s->cxt, (size_t) SCORE_BATCH * s->n_inputs *
+				 NN_SCORE_BATCH, false);
+	s->batch_x = MemoryContextAllocExtended(s->cxt, (size_t) NN_SCORE_BATCH * s->n_inputs *
 											sizeof(float), MCXT_ALLOC_HUGE);
+	return s->batch_x;
+}
+
+const float *
+nn_scorer_run_batch(NNScorer *s, int n_rows)
+{
+	NNModel    *m = s->model;
+
+	Assert(s->batch_x != NULL && n_rows >= 1 && n_rows <= NN_SCORE_BATCH);
+	if (m->standardized)
+		nn_standardize_rows(s->batch_x, m->x_mean, m->x_std, n_rows, s->n_inputs);
+	return CheckOutputs(nn_net_forward(&m->net, &s->batch_work, s->batch_x, n_rows),
+						(size_t) n_rows * s->n_outputs);
 }
 
 /* the rows of a 2-D real array with NULLs, each replaced by the model's fill value */
@@ -360,7 +398,7 @@ BatchRows(ArrayType *arr, const NNModel *m, uint32 n_in, int *n_rows)
 
 /*
  * nn_predict for many rows at once: the rows go through the network
- * SCORE_BATCH at a time, as matrix products rather than one product per row.
+ * NN_SCORE_BATCH at a time, as matrix products rather than one product per row.
  */
 Datum
 nn_scorer_batch(NNScorer *s, ArrayType *arr)
@@ -371,20 +409,19 @@ nn_scorer_batch(NNScorer *s, ArrayType *arr)
 	int			n_rows;
 	float	   *rows = BatchRows(arr, m, n_in, &n_rows);
 	Datum	   *result = palloc(Max(n_rows, 1) * sizeof(Datum));
+	float	   *batch_x;
 
 	/* NaN and infinity checks over the whole array, positions as flattened */
 	nn_check_features(rows, n_rows * (int) n_in, (uint32) n_rows * n_in);
-	BindBatchWork(s);
-	for (int start = 0; start < n_rows; start += SCORE_BATCH)
+	batch_x = nn_scorer_batch_rows(s);
+
+	for (int start = 0; start < n_rows; start += NN_SCORE_BATCH)
 	{
-		int			b = Min(SCORE_BATCH, n_rows - start);
+		int			b = Min(NN_SCORE_BATCH, n_rows - start);
 		const float *out;
 
-		memcpy(s->batch_x, rows + (size_t) start * n_in, (size_t) b * n_in * sizeof(float));
-		if (m->standardized)
-			nn_standardize_rows(s->batch_x, m->x_mean, m->x_std, b, n_in);
-		out = CheckOutputs(nn_net_forward(&m->net, &s->batch_work, s->batch_x, b),
-						   (size_t) b * n_out);
+		memcpy(batch_x, rows + (size_t) start * n_in, (size_t) b * n_in * sizeof(float));
+		out = nn_scorer_run_batch(s, b);
 		for (int r = 0; r < b; r++)
 			result[start + r] = Float8GetDatum(Prediction(m, out + (size_t) r * n_out));
 		CHECK_FOR_INTERRUPTS();

@@ -8,7 +8,7 @@
 # test/reliability/cancel.sh, under a minute), progress (nn_progress seen
 # from another session), onnx (exported models checked with python3-onnx and
 # evaluated against nn's own scores, test/onnx/check.sh), catalog (nn_models
-# across sessions and pg_dump, test/catalog.sh) and upgrade (1.0 -> 1.1 with
+# across sessions and pg_dump, test/catalog.sh) and upgrade (1.0 and 1.1 -> 1.2 with
 # ALTER EXTENSION UPDATE equals a fresh install, test/reliability/upgrade.sh).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is

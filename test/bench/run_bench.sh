@@ -167,7 +167,7 @@ train_run() {
     local log="$OUT/train_$tag" call sql
     call="nn_train(:'src', 'label', '{pixels}', :'hidden'::int[], :'opts'::jsonb)"
     if [ "$store" = 1 ]; then
-        sql="DROP TABLE IF EXISTS models; CREATE TABLE models AS SELECT $call AS model;"
+        sql="DROP TABLE IF EXISTS models; CREATE TABLE models AS SELECT $call AS model; ANALYZE models;"
     else
         sql="SELECT length($call);"
     fi
@@ -311,10 +311,24 @@ if [ "$has_batch" = t ]; then
     fi
 fi
 echo "batch: $batch_note"
+# The window path (nn 1.2): each row's prediction in an ordinary query, the
+# rows scored 256 at a time, no array built.  Checked against the labels too.
+WINDOW_SQL="SELECT count(*) FROM (SELECT t.label, nn_predict_window(m.model, t.pixels) OVER () AS p FROM fm_test t, models m) s WHERE p = label"
+window_s=null; window_rps=null; window_note="nn_predict_window does not exist in this build"
+has_window=$(nn_psql -At -c "SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'nn_predict_window')")
+if [ "$has_window" = t ]; then
+    mapfile -t wt < <(time_sql "$SCORE_REPS" "$WINDOW_SQL" "SET nn.blas_threads = 2")
+    window_s=$(median "${wt[@]}")
+    window_rps=$(awk -v n="$n_test" -v s="$window_s" 'BEGIN { printf "%.1f", n / s }')
+    window_hits=$(nn_psql -At -c "$WINDOW_SQL")
+    window_note="nn_predict_window(model, pixels) OVER () over all $n_test rows, median of ${#wt[@]}: ${wt[*]} s; $window_hits rows predicted right"
+fi
+echo "window: $window_note"
 record "$(kv kind=score rows="$n_test" accuracy="$accuracy" model_kb="$model_kb" reps="${#per_row[@]}" \
     per_row_all="$(json_list "${per_row[@]}")" per_row_s="$per_row_s" \
     per_row_rows_per_s="$(awk -v n="$n_test" -v s="$per_row_s" 'BEGIN { printf "%.1f", n / s }')" \
-    plan="$plan" read_s="$read_s" batch_s="$batch_s" batch_rows_per_s="$batch_rps" batch_note="$batch_note")"
+    plan="$plan" read_s="$read_s" batch_s="$batch_s" batch_rows_per_s="$batch_rps" batch_note="$batch_note" \
+    window_s="$window_s" window_rows_per_s="$window_rps" window_note="$window_note")"
 
 # ---------------------------------------------------------------- 5. scaling
 # (before the peers: the cluster is still up; the peers and the floor don't need it)

@@ -1,0 +1,158 @@
+/*
+ * window.c - the batch path as window functions.
+ *
+ *   SELECT id, nn_predict_window(m.model, t.features) OVER () FROM t, m;
+ *
+ * gives every row what nn_predict would, but scores the rows
+ * NN_SCORE_BATCH at a time as matrix products, with no array to build.
+ * At the first row of a chunk the function reads the arguments of up to
+ * NN_SCORE_BATCH rows ahead in the partition (WindowAgg spools only that
+ * far), runs them through the network at once and keeps the outputs; the
+ * chunk's other rows read theirs.  The mark moves with the chunk, so the
+ * partition's tuplestore holds about one chunk, however long the partition.
+ *
+ * A chunk ends early where the model changes, so a join that pairs rows
+ * with different models scores each with its own.  A NULL model or NULL
+ * features give NULL, as the strict nn_predict does.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "windowapi.h"
+
+#include "nn.h"
+
+PG_FUNCTION_INFO_V1(nn_predict_window);
+PG_FUNCTION_INFO_V1(nn_predict_class_window);
+PG_FUNCTION_INFO_V1(nn_predict_proba_window);
+
+typedef enum WindowResult
+{
+	WINDOW_VALUE,				/* nn_predict */
+	WINDOW_CLASS,				/* nn_predict_class */
+	WINDOW_PROBA				/* nn_predict_proba */
+} WindowResult;
+
+/* per partition: WindowAgg hands out zeroed memory at each partition's start */
+typedef struct Chunk
+{
+	bool		filled;
+	int64		start;			/* partition position of the chunk's first row */
+	int			len;			/* rows in the chunk */
+	NNScorer   *scorer;			/* the chunk's model; NULL if every model was NULL */
+	const float *outputs;		/* the scorer's batch outputs, row after row */
+	int16		output_row[NN_SCORE_BATCH]; /* each row's output row, -1: NULL */
+} Chunk;
+
+/*
+ * Argument argno of the row offset rows after the current one; false past
+ * the partition's end.
+ */
+static bool
+ArgAhead(WindowObject win, int argno, int offset, Datum *value, bool *isnull)
+{
+	bool		isout;
+
+	*value = WinGetFuncArgInPartition(win, argno, offset, WINDOW_SEEK_CURRENT,
+									  false, isnull, &isout);
+	return !isout;
+}
+
+/*
+ * Score the chunk that starts at the current row: read up to NN_SCORE_BATCH
+ * rows' arguments, stopping where the model changes, and run the rows with
+ * features through the network in one batch.
+ */
+static void
+FillChunk(WindowObject win, FmgrInfo *flinfo, Chunk *c)
+{
+	float	   *rows = NULL;
+	int			n = 0;
+	int			k;
+
+	c->start = WinGetCurrentPosition(win);
+	c->scorer = NULL;
+	c->outputs = NULL;
+	/* rows before the chunk are done with: the tuplestore may drop them */
+	WinSetMarkPosition(win, c->start);
+	for (k = 0; k < NN_SCORE_BATCH; k++)
+	{
+		Datum		model;
+		Datum		features;
+		bool		isnull;
+
+		if (!ArgAhead(win, 0, k, &model, &isnull))
+			break;
+		c->output_row[k] = -1;
+		if (isnull)
+			continue;
+		if (c->scorer == NULL)
+		{
+			c->scorer = nn_scorer_cached(model, &flinfo->fn_extra, flinfo->fn_mcxt);
+			rows = nn_scorer_batch_rows(c->scorer);
+		}
+		else if (!nn_scorer_cache_matches(flinfo->fn_extra, model))
+			break;				/* the next chunk starts with the new model */
+		(void) ArgAhead(win, 1, k, &features, &isnull);
+		if (isnull)
+			continue;
+		memcpy(rows + (size_t) n * c->scorer->n_inputs,
+			   nn_scorer_array_features(c->scorer, DatumGetArrayTypeP(features)),
+			   c->scorer->n_inputs * sizeof(float));
+		c->output_row[k] = (int16) n++;
+	}
+	c->len = k;
+	if (n > 0)
+		c->outputs = nn_scorer_run_batch(c->scorer, n);
+	c->filled = true;
+	CHECK_FOR_INTERRUPTS();
+}
+
+static Datum
+WindowScore(FunctionCallInfo fcinfo, WindowResult kind, const char *fn)
+{
+	WindowObject win = PG_WINDOW_OBJECT();
+	Chunk	   *c = WinGetPartitionLocalMemory(win, sizeof(Chunk));
+	int64		pos = WinGetCurrentPosition(win);
+	const float *out;
+	int			row;
+
+	if (!c->filled || pos < c->start || pos >= c->start + c->len)
+	{
+		c->filled = false;		/* until FillChunk completes */
+		FillChunk(win, fcinfo->flinfo, c);
+	}
+	row = c->output_row[pos - c->start];
+	if (row < 0)
+		PG_RETURN_NULL();
+	out = c->outputs + (size_t) row * c->scorer->n_outputs;
+	switch (kind)
+	{
+		case WINDOW_CLASS:
+			return nn_scorer_class(c->scorer, out, fn);
+		case WINDOW_PROBA:
+			return nn_scorer_proba(c->scorer, out, fn);
+		default:
+			return nn_scorer_value(c->scorer, out);
+	}
+}
+
+Datum
+nn_predict_window(PG_FUNCTION_ARGS)
+{
+	return WindowScore(fcinfo, WINDOW_VALUE, "nn_predict_window");
+}
+
+Datum
+nn_predict_class_window(PG_FUNCTION_ARGS)
+{
+	return WindowScore(fcinfo, WINDOW_CLASS, "nn_predict_class_window");
+}
+
+Datum
+nn_predict_proba_window(PG_FUNCTION_ARGS)
+{
+	return WindowScore(fcinfo, WINDOW_PROBA, "nn_predict_proba_window");
+}
