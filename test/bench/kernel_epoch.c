@@ -5,6 +5,15 @@
  * seconds of the epoch and of each part, so that kernel changes can be
  * compared without a server, and on a busy machine (CPU time, not wall).
  *
+ * The rows are uniform noise with labels i % 10, which nothing can learn:
+ * after a couple of epochs the gradients are so small that Adam's moments
+ * and their squares fall into float32's subnormal range, where x86 float
+ * arithmetic is many times slower (measured in the third session: Adam's
+ * step from 4% to a third of the time by the fourth epoch, and the epoch
+ * 1.5x longer than with flush-to-zero).  Real data (Fashion-MNIST) showed
+ * no such slowdown over 10 epochs, so time only the first epoch here, or
+ * compare kernels at the same epoch count.
+ *
  *   gcc -O2 -Isrc test/bench/kernel_epoch.c src/kernels/*.c -lopenblas -lm
  */
 #include <stdio.h>

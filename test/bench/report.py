@@ -12,7 +12,8 @@
   report.py summary RESULTS.jsonl
       one line about the last (train) record
   report.py best-layout RESULTS.jsonl
-      the storage layout with the fastest read (smallest load_s)
+      the storage layout to train from (best_layout: the fastest read, the
+      lowest backend peak among layouts within noise of it)
   report.py report RESULTS.jsonl
       the markdown report
 
@@ -125,6 +126,43 @@ def table(rows, header):
     return "\n".join(out)
 
 
+def best_layout(R):
+    """The layout to train from: the fastest read, unless others come within
+    30% or 0.2 s of it; then, of those, the one whose backend peak (VmHWM,
+    shared buffers it touched included) was lowest.  The read is about 4% of
+    the main nn_train (0.5-0.7 s of 15-30 s) and one layout's read moves by
+    30% between runs on this shared machine, while TOAST fetches through
+    shared buffers double the backend's peak."""
+    lay = [r for r in R if r.get("kind") == "layout" and r.get("load_s") is not None]
+    fastest = min(r["load_s"] for r in lay)
+    close = [r for r in lay if r["load_s"] <= max(1.3 * fastest, fastest + 0.2)]
+
+    def peak(r):
+        runs = [t.get("vmhwm_mb") or 0 for t in R if t.get("kind") == "train"
+                and str(t.get("tag", "")).startswith(f"layout_{r['tag']}_")]
+        return max(runs) if runs else 0
+    return min(close, key=lambda r: (peak(r), r["load_s"]))["tag"]
+
+
+def training_rounds(R, nn_epoch, sk_e):
+    """The nn/scikit-learn epoch ratios: the 10-epoch runs' and each
+    back-to-back round's; and a line describing the rounds (or None)."""
+    ratios = [nn_epoch / sk_e] if nn_epoch and sk_e else []
+    parts = []
+    for r in sorted((r for r in R if r.get("peer") == "round_sklearn"), key=lambda r: r["round"]):
+        t = last(R, "train", f"round_{r['round']}") or {}
+        nn_s, sk_s = t.get("median_epoch_s"), r.get("median_epoch_seconds")
+        if nn_s and sk_s:
+            ratios.append(nn_s / sk_s)
+            parts.append(f"round {r['round']}: {nn_s:.3f} / {sk_s:.3f} s = {nn_s / sk_s:.2f}")
+    if not parts:
+        return ratios, None
+    return ratios, ("Training in back-to-back rounds (nn_train then scikit-learn, 3 epochs each, "
+                    "median epoch; the machine's speed drifts between the 10-epoch runs above): "
+                    + "; ".join(parts) + f". Median nn/sklearn over the 10-epoch runs and the rounds: "
+                    f"{statistics.median(ratios):.2f}.")
+
+
 def report(path):
     R = load(path)
     env = last(R, "env") or {}
@@ -193,6 +231,10 @@ def report(path):
     ]
     w(table(rows, ["", "nn", "scikit-learn", "PyTorch", "nn/sklearn", "nn/torch"]))
     w("")
+    train_ratios, rounds_line = training_rounds(R, nn_epoch, sk_e)
+    if rounds_line:
+        w(rounds_line)
+        w("")
     if floor:
         w(f"Compute floor (cblas_sgemm alone at one epoch's shapes, {floor.get('gemms')} GEMMs, "
           f"{floor.get('flops', 0) / 1e9:.1f} GFLOP): {fmt(floor.get('seconds'))} s per epoch "
@@ -217,9 +259,13 @@ def report(path):
 
     def target(name, value, goal, ok):
         tg.append([name, value, goal, "n/a" if ok is None else ("met" if ok else "missed")])
-    target("training: nn s/epoch <= 0.5 x scikit-learn's", fmt(nn_epoch),
+    target("training: nn s/epoch <= 0.5 x scikit-learn's (10-epoch runs)", fmt(nn_epoch),
            f"<= {fmt(0.5 * sk_e) if sk_e else 'n/a'}",
            None if not (nn_epoch and sk_e) else nn_epoch <= 0.5 * sk_e)
+    if len(train_ratios) > 1:
+        med = statistics.median(train_ratios)
+        target("training: median nn/sklearn ratio, 10-epoch runs and rounds", f"{med:.2f}", "<= 0.50",
+               med <= 0.5)
     target("accuracy >= 0.885", fmt(nn_acc, 4), ">= 0.885", None if nn_acc is None else nn_acc >= 0.885)
     target("per-row nn_predict >= 50,000 rows/s", fmt(nn_row), ">= 50,000",
            None if nn_row is None else nn_row >= 50000)
@@ -339,8 +385,7 @@ def main():
         v = None if r is None else r.get(a[4])
         print("" if v is None else v)
     elif a[0] == "best-layout":
-        lay = [r for r in load(a[1]) if r.get("kind") == "layout" and r.get("load_s") is not None]
-        print(min(lay, key=lambda r: r["load_s"])["tag"])
+        print(best_layout(load(a[1])))
     elif a[0] == "report":
         sys.stdout.write(report(a[1]))
     else:

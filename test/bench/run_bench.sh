@@ -10,11 +10,16 @@
 #     (timed), copies fm_train into one table per column storage (PLAIN,
 #     EXTERNAL, MAIN, EXTENDED = the default) and times nn_train's read of
 #     each; the fastest layout is used from then on (fm_test gets it too);
+#     reads within noise of the fastest (30% or 0.2 s) tie, and the tie goes
+#     to the lowest backend peak (TOAST fetches fill shared buffers, which
+#     the backend's VmHWM counts);
 #  2. trains 784-256-128-10 with nn_train (10 epochs, Adam 0.001, batch 128,
 #     standardize false, seed 1, verbose): per-epoch seconds from the verbose
 #     NOTICEs (report.py explains how), the read time, the backend's peak
 #     memory; test accuracy, per-row scoring (nn_predict in a query) and the
 #     batch path (nn_predict_batch, 'n/a' while it does not exist);
+#  2b. rounds: nn_train and scikit-learn alternate, 3 epochs each, so that
+#     the training ratio is also measured at one machine speed;
 #  3. the peers (peers.py, /usr/bin/python3): scikit-learn MLPClassifier and
 #     a plain PyTorch loop, same split, model, optimizer, batch and epochs;
 #  4. the compute floor: sgemm_floor.c times cblas_sgemm alone at one epoch's
@@ -51,7 +56,7 @@ RES="$OUT/results.jsonl"
 : >"$RES"
 T_SCRIPT=$(date +%s)
 
-if [ "$QUICK" = 1 ]; then LAYOUT_RUNS=1; SCORE_REPS=1; FLOOR_REPS=2; else LAYOUT_RUNS=2; SCORE_REPS=3; FLOOR_REPS=5; fi
+if [ "$QUICK" = 1 ]; then LAYOUT_RUNS=1; SCORE_REPS=1; FLOOR_REPS=2; ROUNDS=0; else LAYOUT_RUNS=3; SCORE_REPS=3; FLOOR_REPS=5; ROUNDS=3; fi
 
 # each phase line shows the load average: other work on the machine skews every timing
 say() { printf '\n=== [%4ss] %s   (load average %s)\n' "$(( $(date +%s) - T_SCRIPT ))" "$*" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
@@ -246,7 +251,7 @@ for st in "${LAYOUTS[@]}"; do
 done
 BEST=$("$PY" "$BENCH/report.py" best-layout "$RES")
 record "{\"kind\": \"best_layout\", \"tag\": \"$BEST\"}"
-echo "fastest read: $BEST; fm_train_$BEST is the training source, fm_test is rebuilt as $BEST"
+echo "chosen layout (fastest read; of reads within 30% or 0.2 s of it, the lowest backend peak): $BEST; fm_train_$BEST is the training source, fm_test is rebuilt as $BEST"
 for st in "${LAYOUTS[@]}"; do
     [ "$st" = "$BEST" ] || nn_psql -c "DROP TABLE fm_train_$st"
 done
@@ -361,6 +366,23 @@ PYEOF
     scale_point scale_width_64 60000 64
     scale_point scale_width_256 60000 256
     scale_point scale_width_1024 60000 1024
+fi
+
+# ---------------------------------------------------------------- 2b. rounds
+# The machine's speed drifts by tens of percent within minutes, and the
+# 10-epoch runs of nn (above) and of the peers (below) are minutes apart.
+# Each round trains nn and scikit-learn for 3 epochs back to back, so its
+# ratio compares the two at about the same machine speed; the report gives
+# every round's ratio and the median of them and the main runs' ratio.
+if [ "$QUICK" != 1 ]; then
+    say "training rounds: nn_train then scikit-learn, 3 epochs each, back to back ($ROUNDS rounds)"
+    ROUND_OPTS=${MAIN_OPTS/\"epochs\": 10/\"epochs\": 3}
+    for round in $(seq 1 "$ROUNDS"); do
+        train_run "round_$round" "$TRAIN" '{256,128}' "$ROUND_OPTS" 0 "round=$round"
+        "$PY" "$BENCH/peers.py" --epochs 3 sklearn 2>>"$OUT/peers.err" |
+            sed -n "s/^{\"peer\": \"sklearn\"/{\"peer\": \"round_sklearn\", \"round\": $round/p" | tee -a "$RES" |
+            "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read()); print("  scikit-learn round %d: median epoch %.3f s" % (r["round"], r["median_epoch_seconds"]))'
+    done
 fi
 
 nn_cluster_stop
