@@ -61,6 +61,21 @@ ArgAhead(WindowObject win, int argno, int offset, Datum *value, bool *isnull)
 }
 
 /*
+ * Check one row's features and copy them into its row of the batch.  A
+ * detoasted copy is freed at once: a chunk reads 256 rows in one call, all
+ * in the same per-row memory context.
+ */
+static void
+CopyFeatures(const NNScorer *s, Datum features, float *row)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(features);
+
+	memcpy(row, nn_scorer_array_features(s, arr), s->n_inputs * sizeof(float));
+	if ((Pointer) arr != DatumGetPointer(features))
+		pfree(arr);
+}
+
+/*
  * Score the chunk that starts at the current row: read up to NN_SCORE_BATCH
  * rows' arguments, stopping where the model changes, and run the rows with
  * features through the network in one batch.
@@ -98,9 +113,7 @@ FillChunk(WindowObject win, FmgrInfo *flinfo, Chunk *c)
 		(void) ArgAhead(win, 1, k, &features, &isnull);
 		if (isnull)
 			continue;
-		memcpy(rows + (size_t) n * c->scorer->n_inputs,
-			   nn_scorer_array_features(c->scorer, DatumGetArrayTypeP(features)),
-			   c->scorer->n_inputs * sizeof(float));
+		CopyFeatures(c->scorer, features, rows + (size_t) n * c->scorer->n_inputs);
 		c->output_row[k] = (int16) n++;
 	}
 	c->len = k;
