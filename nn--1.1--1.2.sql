@@ -45,3 +45,26 @@ ALTER FUNCTION @extschema@.nn_predict_proba(text, real[]) COST 1000;
 ALTER FUNCTION @extschema@.nn_predict_row(text, record) COST 1000;
 ALTER FUNCTION @extschema@.nn_predict_class_row(text, record) COST 1000;
 ALTER FUNCTION @extschema@.nn_predict_proba_row(text, record) COST 1000;
+
+-- ---------------------------------------------------------------- by name
+
+CREATE FUNCTION @extschema@.nn_predict_window(name text, features real[])
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'nn_predict_window_by_name'
+LANGUAGE C WINDOW STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_window(text, real[])
+IS 'nn_predict_window with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_predict_class_window(name text, features real[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'nn_predict_class_window_by_name'
+LANGUAGE C WINDOW STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_class_window(text, real[])
+IS 'nn_predict_class_window with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_predict_proba_window(name text, features real[])
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'nn_predict_proba_window_by_name'
+LANGUAGE C WINDOW STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_predict_proba_window(text, real[])
+IS 'nn_predict_proba_window with the deployed version of a model in nn_models';

@@ -47,8 +47,8 @@ FROM (SELECT item, nn_predict_class_row('fashion', t) AS predicted FROM fashion_
 WHERE item <> predicted GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5;
 -- the whole table, 256 rows per matrix product: the window functions
 SELECT count(*) AS rows, round(avg((predicted = item)::int), 4) AS accuracy
-FROM (SELECT t.item, nn_predict_class_window(m.model, t.pixels) OVER () AS predicted
-      FROM fashion_test t, nn_models m WHERE m.name = 'fashion' AND m.deployed) s;
+FROM (SELECT item, nn_predict_class_window('fashion', pixels) OVER () AS predicted
+      FROM fashion_test) s;
 
 -- 6. The catalog.
 SELECT name, version, deployed, task, n_inputs, bytes,

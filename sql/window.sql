@@ -111,3 +111,35 @@ SELECT nn_predict_window(m, ARRAY[x1, 'infinity']) OVER () FROM wgrid, wmodels
 WHERE name = 'softmax' AND id = 1;
 -- a window function needs OVER
 SELECT nn_predict_window(m, ARRAY[x1, x2]) FROM wgrid, wmodels WHERE name = 'softmax' AND id = 1;
+
+-- by name: the deployed model of nn_models
+SELECT nn_register('wsoft', m) AS version FROM wmodels WHERE name = 'softmax';
+SELECT nn_register('wreg', m) AS version FROM wmodels WHERE name = 'regressor';
+SELECT count(*) AS rows,
+       bool_and(c = nn_predict_class('wsoft', ARRAY[x1, x2])) AS same_class,
+       bool_and(abs(v - nn_predict('wsoft', ARRAY[x1, x2])) <= 1e-5 * (1 + abs(v))) AS same_value,
+       bool_and((SELECT max(abs(a - b)) FROM unnest(p, nn_predict_proba('wsoft', ARRAY[x1, x2])) u(a, b))
+                <= 1e-5) AS same_proba
+FROM (SELECT x1, x2, nn_predict_class_window('wsoft', ARRAY[x1, x2]) OVER () AS c,
+             nn_predict_window('wsoft', ARRAY[x1, x2]) OVER () AS v,
+             nn_predict_proba_window('wsoft', ARRAY[x1, x2]) OVER () AS p
+      FROM wgrid) s;
+-- the name changes at every row: each row is scored with its own model
+SELECT count(*) AS rows,
+       bool_and(abs(w - nn_predict(n, ARRAY[x1, x2])) <= 1e-5 * (1 + abs(w))) AS same_as_per_row
+FROM (SELECT n, x1, x2, nn_predict_window(n, ARRAY[x1, x2]) OVER (ORDER BY id, n) AS w
+      FROM wgrid, (VALUES ('wreg'), ('wsoft')) v(n) WHERE id <= 300) s;
+-- a new deployment inside one transaction: the next statement scores with it
+BEGIN;
+SELECT nn_register('wsoft', m) AS version FROM wmodels WHERE name = 'bce';
+SELECT nn_deploy('wsoft', 2);
+SELECT count(*) AS rows, bool_and(array_length(p, 1) = 2) AS two_classes
+FROM (SELECT nn_predict_proba_window('wsoft', ARRAY[x1, x2]) OVER () AS p FROM wgrid) s;
+SELECT nn_deploy('wsoft', 1);
+SELECT count(*) AS rows, bool_and(array_length(p, 1) = 4) AS four_classes
+FROM (SELECT nn_predict_proba_window('wsoft', ARRAY[x1, x2]) OVER () AS p FROM wgrid) s;
+COMMIT;
+-- NULL names give NULL; an unknown name is an error
+SELECT nn_predict_window(NULL::text, ARRAY[x1, x2]) OVER () IS NULL AS is_null FROM wgrid WHERE id = 1;
+SELECT nn_predict_window('no such model', ARRAY[x1, x2]) OVER () FROM wgrid WHERE id = 1;
+SELECT nn_predict_class_window('wreg', ARRAY[x1, x2]) OVER () FROM wgrid WHERE id = 1;

@@ -107,8 +107,13 @@ CatalogReset(Oid fn_oid)
 		CacheRegisterRelcacheCallback(CatalogInvalidate, (Datum) 0);
 		callback_registered = true;
 	}
+	/*
+	 * The old scorers live until the transaction ends, not just until now: a
+	 * window function scoring by name uses the scorer of its chunk across
+	 * calls, between which another by-name call may reset the cache.
+	 */
 	if (catalog_cxt != NULL)
-		MemoryContextDelete(catalog_cxt);
+		MemoryContextSetParent(catalog_cxt, TopTransactionContext);
 	catalog_hash = NULL;
 	catalog_cxt = AllocSetContextCreate(TopMemoryContext, "nn catalog", ALLOCSET_DEFAULT_SIZES);
 	ctl.keysize = sizeof(CatalogKey);
@@ -207,6 +212,12 @@ CatalogScorer(FunctionCallInfo fcinfo, text *name)
 	entry = hash_search(catalog_hash, &key, HASH_ENTER, &found);
 	entry->scorer = s;
 	return s;
+}
+
+NNScorer *
+nn_catalog_scorer(FunctionCallInfo fcinfo, text *name)
+{
+	return CatalogScorer(fcinfo, name);
 }
 
 Datum

@@ -164,6 +164,12 @@ const float *nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, Me
 /* the longest model name in characters (nn_models checks it too) */
 #define NN_MODEL_NAME_MAX 128
 
+/*
+ * The scorer of the deployed version of name, for the current user: one hash
+ * lookup when cached.  Valid until the end of the transaction.
+ */
+NNScorer   *nn_catalog_scorer(FunctionCallInfo fcinfo, text *name);
+
 /* nn_train's option "name": nn_register in the schema of function caller_fn */
 void		nn_catalog_register(Oid caller_fn, const char *name, bytea *model);
 

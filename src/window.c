@@ -14,6 +14,11 @@
  * A chunk ends early where the model changes, so a join that pairs rows
  * with different models scores each with its own.  A NULL model or NULL
  * features give NULL, as the strict nn_predict does.
+ *
+ * The by-name variants take the deployed model of nn_models (catalog.c):
+ * a chunk's name is looked up once, and the chunk ends where the name
+ * changes.  The catalog keeps a scorer alive to the end of the transaction,
+ * so the chunk may use it across calls.
  */
 #include "postgres.h"
 
@@ -27,6 +32,9 @@
 PG_FUNCTION_INFO_V1(nn_predict_window);
 PG_FUNCTION_INFO_V1(nn_predict_class_window);
 PG_FUNCTION_INFO_V1(nn_predict_proba_window);
+PG_FUNCTION_INFO_V1(nn_predict_window_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_class_window_by_name);
+PG_FUNCTION_INFO_V1(nn_predict_proba_window_by_name);
 
 typedef enum WindowResult
 {
@@ -75,15 +83,48 @@ CopyFeatures(const NNScorer *s, Datum features, float *row)
 		pfree(arr);
 }
 
+/* the two text values are equal byte for byte */
+static bool
+SameText(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/*
+ * The scorer of the chunk's first model (a bytea, or a name in nn_models),
+ * kept in *name when by name; NULL when the model of row k is another one.
+ */
+static NNScorer *
+ChunkScorer(FunctionCallInfo fcinfo, Chunk *c, Datum model, bool by_name, text **name)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+
+	if (by_name)
+	{
+		if (c->scorer == NULL)
+		{
+			/* a copy: the value lives in a slot the next row's fetch reuses */
+			*name = DatumGetTextPCopy(model);
+			return nn_catalog_scorer(fcinfo, *name);
+		}
+		return SameText(*name, DatumGetTextPP(model)) ? c->scorer : NULL;
+	}
+	if (c->scorer == NULL)
+		return nn_scorer_cached(model, &flinfo->fn_extra, flinfo->fn_mcxt);
+	return nn_scorer_cache_matches(flinfo->fn_extra, model) ? c->scorer : NULL;
+}
+
 /*
  * Score the chunk that starts at the current row: read up to NN_SCORE_BATCH
  * rows' arguments, stopping where the model changes, and run the rows with
  * features through the network in one batch.
  */
 static void
-FillChunk(WindowObject win, FmgrInfo *flinfo, Chunk *c)
+FillChunk(WindowObject win, FunctionCallInfo fcinfo, Chunk *c, bool by_name)
 {
 	float	   *rows = NULL;
+	text	   *name = NULL;
 	int			n = 0;
 	int			k;
 
@@ -105,10 +146,10 @@ FillChunk(WindowObject win, FmgrInfo *flinfo, Chunk *c)
 			continue;
 		if (c->scorer == NULL)
 		{
-			c->scorer = nn_scorer_cached(model, &flinfo->fn_extra, flinfo->fn_mcxt);
+			c->scorer = ChunkScorer(fcinfo, c, model, by_name, &name);
 			rows = nn_scorer_batch_rows(c->scorer);
 		}
-		else if (!nn_scorer_cache_matches(flinfo->fn_extra, model))
+		else if (ChunkScorer(fcinfo, c, model, by_name, &name) == NULL)
 			break;				/* the next chunk starts with the new model */
 		(void) ArgAhead(win, 1, k, &features, &isnull);
 		if (isnull)
@@ -124,7 +165,7 @@ FillChunk(WindowObject win, FmgrInfo *flinfo, Chunk *c)
 }
 
 static Datum
-WindowScore(FunctionCallInfo fcinfo, WindowResult kind, const char *fn)
+WindowScore(FunctionCallInfo fcinfo, WindowResult kind, bool by_name, const char *fn)
 {
 	WindowObject win = PG_WINDOW_OBJECT();
 	Chunk	   *c = WinGetPartitionLocalMemory(win, sizeof(Chunk));
@@ -135,7 +176,7 @@ WindowScore(FunctionCallInfo fcinfo, WindowResult kind, const char *fn)
 	if (!c->filled || pos < c->start || pos >= c->start + c->len)
 	{
 		c->filled = false;		/* until FillChunk completes */
-		FillChunk(win, fcinfo->flinfo, c);
+		FillChunk(win, fcinfo, c, by_name);
 	}
 	row = c->output_row[pos - c->start];
 	if (row < 0)
@@ -155,17 +196,35 @@ WindowScore(FunctionCallInfo fcinfo, WindowResult kind, const char *fn)
 Datum
 nn_predict_window(PG_FUNCTION_ARGS)
 {
-	return WindowScore(fcinfo, WINDOW_VALUE, "nn_predict_window");
+	return WindowScore(fcinfo, WINDOW_VALUE, false, "nn_predict_window");
 }
 
 Datum
 nn_predict_class_window(PG_FUNCTION_ARGS)
 {
-	return WindowScore(fcinfo, WINDOW_CLASS, "nn_predict_class_window");
+	return WindowScore(fcinfo, WINDOW_CLASS, false, "nn_predict_class_window");
 }
 
 Datum
 nn_predict_proba_window(PG_FUNCTION_ARGS)
 {
-	return WindowScore(fcinfo, WINDOW_PROBA, "nn_predict_proba_window");
+	return WindowScore(fcinfo, WINDOW_PROBA, false, "nn_predict_proba_window");
+}
+
+Datum
+nn_predict_window_by_name(PG_FUNCTION_ARGS)
+{
+	return WindowScore(fcinfo, WINDOW_VALUE, true, "nn_predict_window");
+}
+
+Datum
+nn_predict_class_window_by_name(PG_FUNCTION_ARGS)
+{
+	return WindowScore(fcinfo, WINDOW_CLASS, true, "nn_predict_class_window");
+}
+
+Datum
+nn_predict_proba_window_by_name(PG_FUNCTION_ARGS)
+{
+	return WindowScore(fcinfo, WINDOW_PROBA, true, "nn_predict_proba_window");
 }
