@@ -124,6 +124,15 @@ FROM (SELECT x1, x2, nn_predict_class_window('wsoft', ARRAY[x1, x2]) OVER () AS 
              nn_predict_window('wsoft', ARRAY[x1, x2]) OVER () AS v,
              nn_predict_proba_window('wsoft', ARRAY[x1, x2]) OVER () AS p
       FROM wgrid) s;
+-- two window functions of one query on the same name but other features:
+-- each keeps its own outputs (the catalog's scorer and its batch are shared)
+SELECT count(*) AS rows,
+       bool_and(abs(a - nn_predict('wreg', ARRAY[x1, x2])) <= 1e-5 * (1 + abs(a))) AS first_right,
+       bool_and(abs(b - nn_predict('wreg', ARRAY[x2, x1])) <= 1e-5 * (1 + abs(b))) AS second_right,
+       bool_or(abs(a - b) > 0.1) AS they_differ
+FROM (SELECT x1, x2, nn_predict_window('wreg', ARRAY[x1, x2]) OVER () AS a,
+             nn_predict_window('wreg', ARRAY[x2, x1]) OVER () AS b
+      FROM wgrid) s;
 -- the name changes at every row: each row is scored with its own model
 SELECT count(*) AS rows,
        bool_and(abs(w - nn_predict(n, ARRAY[x1, x2])) <= 1e-5 * (1 + abs(w))) AS same_as_per_row

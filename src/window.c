@@ -18,7 +18,8 @@
  * The by-name variants take the deployed model of nn_models (catalog.c):
  * a chunk's name is looked up once, and the chunk ends where the name
  * changes.  The catalog keeps a scorer alive to the end of the transaction,
- * so the chunk may use it across calls.
+ * so the chunk may use it across calls; its outputs are copied, since other
+ * by-name calls share that scorer's batch.
  */
 #include "postgres.h"
 
@@ -81,6 +82,34 @@ CopyFeatures(const NNScorer *s, Datum features, float *row)
 	memcpy(row, nn_scorer_array_features(s, arr), s->n_inputs * sizeof(float));
 	if ((Pointer) arr != DatumGetPointer(features))
 		pfree(arr);
+}
+
+/*
+ * A by-name call site's copy of its chunk's outputs.  The catalog's scorer
+ * is shared by every by-name call in the backend, and another window
+ * function of the same query fills its batch between this one's calls.
+ */
+typedef struct SiteOutputs
+{
+	size_t		capacity;		/* floats */
+	float		data[FLEXIBLE_ARRAY_MEMBER];
+} SiteOutputs;
+
+static const float *
+KeepOutputs(FmgrInfo *flinfo, const float *out, size_t n)
+{
+	SiteOutputs *o = (SiteOutputs *) flinfo->fn_extra;
+
+	if (o == NULL || o->capacity < n)
+	{
+		if (o != NULL)
+			pfree(o);
+		o = MemoryContextAlloc(flinfo->fn_mcxt, offsetof(SiteOutputs, data) + n * sizeof(float));
+		o->capacity = n;
+		flinfo->fn_extra = o;
+	}
+	memcpy(o->data, out, n * sizeof(float));
+	return o->data;
 }
 
 /* the two text values are equal byte for byte */
@@ -160,6 +189,8 @@ FillChunk(WindowObject win, FunctionCallInfo fcinfo, Chunk *c, bool by_name)
 	c->len = k;
 	if (n > 0)
 		c->outputs = nn_scorer_run_batch(c->scorer, n);
+	if (n > 0 && by_name)
+		c->outputs = KeepOutputs(fcinfo->flinfo, c->outputs, (size_t) n * c->scorer->n_outputs);
 	c->filled = true;
 	CHECK_FOR_INTERRUPTS();
 }
