@@ -17,14 +17,18 @@ PG_CFLAGS = -std=gnu11
 SHLIB_LINK = -lopenblas -lm
 
 # The kernels are hot loops over float arrays: let gcc vectorize them, sqrtf
-# included (it cannot while sqrtf may set errno).  Neither flag reorders
-# float arithmetic, so results stay the same bytes.
-$(patsubst %.c,%.o,$(wildcard src/kernels/*.c)): CFLAGS += -O3 -fno-math-errno
-
-# PGXS tracks no header dependencies: rebuild everything when one changes,
-# since the glue files share struct layouts through src/nn.h.
-$(OBJS): $(wildcard src/*.h src/kernels/*.h src/formats/*.h)
+# included (it cannot while sqrtf may set errno).  No flag reorders float
+# arithmetic, and -ffp-contract=off keeps gcc from fusing a multiply and an
+# add where a function is also built for a CPU with FMA (optimizers.c), so
+# results stay the same bytes on every CPU.
+$(patsubst %.c,%.o,$(wildcard src/kernels/*.c)): CFLAGS += -O3 -fno-math-errno -ffp-contract=off
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when one changes,
+# since the glue files share struct layouts through src/nn.h.  (After the
+# include: a rule before it would become the default goal, and a bare
+# `make` would build only the first object.)
+$(OBJS): $(wildcard src/*.h src/kernels/*.h src/formats/*.h) Makefile

@@ -29,6 +29,24 @@ int			nn_score_memory_mb = 256;
 /* nn.blas_threads: OpenBLAS threads a backend's matrix products may use */
 static int	nn_blas_threads = 1;
 
+/* nn.row_product: how a row scored on its own multiplies (dense.h) */
+typedef enum RowProductSetting
+{
+	ROW_PRODUCT_AUTO,
+	ROW_PRODUCT_GEMV,
+	ROW_PRODUCT_LEVEL1
+} RowProductSetting;
+
+static const struct config_enum_entry row_product_options[] = {
+	{"auto", ROW_PRODUCT_AUTO, false},
+	{"gemv", ROW_PRODUCT_GEMV, false},
+	{"level1", ROW_PRODUCT_LEVEL1, false},
+	{NULL, 0, false}
+};
+static int	nn_row_product_setting = ROW_PRODUCT_AUTO;
+/* nn.blas_core: read only, the kernel OpenBLAS chose for this CPU */
+static char *nn_blas_core = NULL;
+
 /* superuser-only ceilings on the user settings above */
 static int	nn_max_memory_mb = MEMORY_UNLIMITED;
 static int	nn_max_blas_threads = MAX_BLAS_THREADS;
@@ -93,6 +111,16 @@ static void
 AssignMaxBlasThreads(int newval, void *extra)
 {
 	SetBlasThreads(nn_blas_threads, newval);
+}
+
+/* auto: by the kernel OpenBLAS chose for this CPU, fixed for the server's life */
+static void
+AssignRowProduct(int newval, void *extra)
+{
+	if (newval == ROW_PRODUCT_AUTO)
+		nn_row_product = nn_row_product_for_core(openblas_get_corename());
+	else
+		nn_row_product = newval == ROW_PRODUCT_LEVEL1 ? NN_ROW_LEVEL1 : NN_ROW_GEMV;
 }
 
 static NNBudget
@@ -190,6 +218,20 @@ _PG_init(void)
 							1, 1, MAX_BLAS_THREADS,
 							PGC_USERSET, 0,
 							CheckBlasThreads, AssignBlasThreads, NULL);
+	DefineCustomStringVariable("nn.blas_core",
+							   "The CPU kernel OpenBLAS chose (read only).",
+							   "OPENBLAS_CORETYPE in the server's environment selects it; otherwise OpenBLAS detects the CPU.",
+							   &nn_blas_core,
+							   openblas_get_corename(),
+							   PGC_INTERNAL, 0,
+							   NULL, NULL, NULL);
+	DefineCustomEnumVariable("nn.row_product",
+							 "How a row scored on its own is multiplied: gemv (one sgemv per layer) or level1 (sdot per output, or saxpy per nonzero input).",
+							 "auto picks by the CPU kernel OpenBLAS chose: level1 for its older SSE kernels (Prescott, Core2 and the like), gemv otherwise.",
+							 &nn_row_product_setting,
+							 ROW_PRODUCT_AUTO, row_product_options,
+							 PGC_USERSET, 0,
+							 NULL, AssignRowProduct, NULL);
 	MarkGUCPrefixReserved("nn");
 	nn_interrupt_hook = KernelInterrupt;
 }

@@ -117,6 +117,8 @@ typedef struct NNScorer
 	uint32		n_outputs;
 	NNWork		work;			/* one row */
 	float	   *x;				/* one row, standardized */
+	float	   *weights_t;		/* transposed weights (nn.row_product =
+								 * level1), made on first use */
 	NNWork		batch_work;		/* nn_scorer_batch, bound on first use */
 	float	   *batch_x;
 } NNScorer;

@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "kernels/dense.h"
 #include "nn.h"
 
 /* the fn_extra cache of the scoring functions that take a model bytea */
@@ -186,6 +187,26 @@ CheckOutputs(const float *out, size_t n)
 	return out;
 }
 
+/* the transposed weights the level-1 row product wants (dense.h), or NULL */
+static const float *
+RowWeights(NNScorer *s)
+{
+	const NNNet *net = &s->model->net;
+	size_t		n;
+	NNBudget	b;
+
+	if (nn_row_product != NN_ROW_LEVEL1 || s->weights_t != NULL)
+		return s->weights_t;
+	n = nn_net_weight_floats(net);
+	b = nn_score_budget();
+	nn_budget_check(&b, ((double) nn_work_floats(net, 1, false) + s->n_inputs + n) * sizeof(float),
+					"scoring one row of this model with its weights transposed (nn.row_product = level1)",
+					"Use a model with narrower layers, or SET nn.row_product = gemv");
+	s->weights_t = MemoryContextAllocExtended(s->cxt, n * sizeof(float), MCXT_ALLOC_HUGE);
+	nn_net_transpose_weights(net, s->weights_t);
+	return s->weights_t;
+}
+
 const float *
 nn_scorer_run(NNScorer *s, const float *x)
 {
@@ -194,7 +215,8 @@ nn_scorer_run(NNScorer *s, const float *x)
 	memcpy(s->x, x, s->n_inputs * sizeof(float));
 	if (m->standardized)
 		nn_standardize_rows(s->x, m->x_mean, m->x_std, 1, s->n_inputs);
-	return CheckOutputs(nn_net_forward(&m->net, &s->work, s->x, 1), s->n_outputs);
+	return CheckOutputs(nn_net_forward_row(&m->net, &s->work, s->x, RowWeights(s)),
+						s->n_outputs);
 }
 
 bool

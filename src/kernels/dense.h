@@ -65,6 +65,41 @@ void		nn_dense_forward(const float *x, const float *w, const float *b,
 							 float *y, size_t batch, size_t in, size_t out);
 
 /*
+ * How one row's product y = W x + b is computed when a row is scored on
+ * its own.  NN_ROW_GEMV: one cblas_sgemv.  NN_ROW_LEVEL1: OpenBLAS's
+ * level-1 routines, one cblas_sdot per output, or, when the row has
+ * enough zeros (ReLU outputs and many images and one-hot encodings do),
+ * one cblas_saxpy per nonzero input over the transposed weights.
+ *
+ * Which is faster depends on the kernel OpenBLAS picked for the CPU.
+ * Measured on one machine, 784 x 256, one thread: with the older SSE
+ * kernels (Prescott, Core2, Penryn, Dunnington, Atom, Opteron,
+ * Opteron_SSE3, Barcelona, Nano) sgemv takes 54-89 us and the dots 21-38
+ * us; with Nehalem and later kernels sgemv takes 12-25 us and the dots
+ * 18-28 us.  The paths sum in different orders, so they may differ in the
+ * last bits; the choice is the caller's (nn.row_product), and a minibatch
+ * never uses it.
+ */
+typedef enum NNRowProduct
+{
+	NN_ROW_GEMV,
+	NN_ROW_LEVEL1
+} NNRowProduct;
+
+/* the row product nn_dense_forward_row uses (default NN_ROW_GEMV) */
+extern NNRowProduct nn_row_product;
+
+/* the row product that suits an OpenBLAS kernel, by its core name */
+NNRowProduct nn_row_product_for_core(const char *core);
+
+/*
+ * y = W x + b for a single row x (in) into y (out).  wt is W transposed
+ * (in x out), or NULL, which rules out the saxpy path.
+ */
+void		nn_dense_forward_row(const float *x, const float *w, const float *wt,
+								 const float *b, float *y, size_t in, size_t out);
+
+/*
  * Given dy (batch x out): dw = dy^T x, db = column sums of dy (both
  * overwritten), and dx = dy W when dx is not NULL.
  */

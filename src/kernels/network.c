@@ -464,11 +464,17 @@ TrainInput(const NNNet *net, const NNWork *work, uint32_t l, const NNRng *rng)
 	return l > 0 && Dropping(net, l - 1, rng) ? work->in[l] : work->acts[l];
 }
 
-const float *
-nn_net_forward(const NNNet *net, NNWork *work, const float *x, size_t batch)
+/*
+ * Inference.  A lone row (one_row) takes the row product of dense.h, with
+ * the transposed weights wt (nn_net_transpose_weights) or NULL.
+ */
+static const float *
+Forward(const NNNet *net, NNWork *work, const float *x, size_t batch,
+		bool one_row, const float *wt)
 {
 	const float *in = x;
 	size_t		off = 0;
+	size_t		wt_off = 0;
 
 	work->in[0] = work->acts[0] = (float *) x;
 	for (uint32_t l = 0; l < net->n_layers; l++)
@@ -478,7 +484,11 @@ nn_net_forward(const NNNet *net, NNWork *work, const float *x, size_t batch)
 		const float *w = net->params + off;
 		float	   *z = work->acts[l + 1];
 
-		nn_dense_forward(in, w, w + n_in * out, z, batch, n_in, out);
+		if (one_row)
+			nn_dense_forward_row(in, w, wt != NULL ? wt + wt_off : NULL,
+								 w + n_in * out, z, n_in, out);
+		else
+			nn_dense_forward(in, w, w + n_in * out, z, batch, n_in, out);
 		if (net->batch_norm[l])
 		{
 			const float *stats = net->stats + nn_net_stats_offset(net, l);
@@ -489,9 +499,49 @@ nn_net_forward(const NNNet *net, NNWork *work, const float *x, size_t batch)
 		nn_activation_forward((NNActivation) net->act[l], z, batch, out);
 		in = z;
 		off += LayerParams(net, l);
+		wt_off += LayerWeights(net, l);
 		nn_check_interrupt();
 	}
 	return work->acts[net->n_layers];
+}
+
+const float *
+nn_net_forward(const NNNet *net, NNWork *work, const float *x, size_t batch)
+{
+	return Forward(net, work, x, batch, false, NULL);
+}
+
+const float *
+nn_net_forward_row(const NNNet *net, NNWork *work, const float *x,
+				   const float *wt)
+{
+	return Forward(net, work, x, 1, true, wt);
+}
+
+size_t
+nn_net_weight_floats(const NNNet *net)
+{
+	size_t		n = 0;
+
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		n += LayerWeights(net, l);
+	return n;
+}
+
+void
+nn_net_transpose_weights(const NNNet *net, float *wt)
+{
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		const float *w = net->params + nn_net_weight_offset(net, l);
+		size_t		in = net->widths[l];
+		size_t		out = net->widths[l + 1];
+
+		for (size_t o = 0; o < out; o++)
+			for (size_t i = 0; i < in; i++)
+				wt[i * out + o] = w[o * in + i];
+		wt += in * out;
+	}
 }
 
 static void

@@ -125,6 +125,19 @@ const float *nn_net_forward(const NNNet *net, NNWork *work, const float *x,
 							size_t batch);
 
 /*
+ * The same for one row scored on its own, with the row product that
+ * nn_row_product chooses (dense.h): nn_net_forward(..., 1) may differ
+ * from it in the last bits.  wt: the transposed weights of
+ * nn_net_transpose_weights, or NULL (then no saxpy path).
+ */
+const float *nn_net_forward_row(const NNNet *net, NNWork *work, const float *x,
+								const float *wt);
+
+/* every layer's W transposed (in x out), layer after layer, into wt */
+size_t		nn_net_weight_floats(const NNNet *net);
+void		nn_net_transpose_weights(const NNNet *net, float *wt);
+
+/*
  * Training-mode forward (batch statistics; dropout masks drawn from rng,
  * none when rng is NULL) and backward pass: fills work->grads with the
  * gradient of the batch's mean loss (weighted by weight, NULL for 1) and

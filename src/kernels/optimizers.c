@@ -87,6 +87,22 @@ nn_optimizer_defaults(NNOptimizer opt, NNOptConfig *cfg)
 	*cfg = optimizers[(unsigned) opt < NN_OPT_COUNT ? opt : NN_OPT_SGD].defaults;
 }
 
+/*
+ * The steps with a square root and a division per parameter are the part
+ * of a training step that OpenBLAS does not run, on one core: gcc also
+ * compiles them for AVX2 and AVX-512 and the widest the CPU has is picked
+ * when nn loads (an ifunc).  Adam over Fashion-MNIST's 235k parameters,
+ * 469 steps: 0.24 s with SSE2, 0.08 s with AVX-512 (measured).  The bytes
+ * are the same: kernels build with -ffp-contract=off (no fused
+ * multiply-adds), and vector square roots and divisions round like the
+ * scalar ones.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WIDE_CLONES
+#endif
+
 static void
 SgdStep(float lr, float *p, const float *g, size_t n)
 {
@@ -116,7 +132,7 @@ NesterovStep(float lr, float mu, float *p, const float *g, float *v, size_t n)
 	}
 }
 
-static void
+WIDE_CLONES static void
 RmspropStep(float lr, float rho, float eps, float *p, const float *g,
 			float *s, size_t n)
 {
@@ -127,7 +143,7 @@ RmspropStep(float lr, float rho, float eps, float *p, const float *g,
 	}
 }
 
-static void
+WIDE_CLONES static void
 AdagradStep(float lr, float eps, float *p, const float *g, float *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -142,7 +158,7 @@ AdagradStep(float lr, float eps, float *p, const float *g, float *s, size_t n)
  * the RMS of recent steps to the RMS of recent gradients, so it has the
  * units of the parameter; lr scales it (1 is the paper's method).
  */
-static void
+WIDE_CLONES static void
 AdadeltaStep(float lr, float rho, float eps, float *p, const float *g,
 			 float *s, float *d, size_t n)
 {
@@ -164,7 +180,7 @@ AdadeltaStep(float lr, float rho, float eps, float *p, const float *g,
  * which is exact.  keep is AdamW's decoupled decay factor 1 - lr wd (1 for
  * plain Adam): it applies to the old parameter, as in PyTorch.
  */
-static void
+WIDE_CLONES static void
 AdamStep(const NNOptConfig *cfg, float lr, float keep, float *p,
 		 const float *g, float *m, float *v, size_t n, uint64_t step)
 {

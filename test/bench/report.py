@@ -322,7 +322,11 @@ def report(path):
     if score:
         w(f"Scoring: per row {fmt(score.get('per_row_s'))} s for {score.get('rows')} rows "
           f"(median of {score.get('reps')}: {', '.join(fmt(x) for x in score.get('per_row_all', []))}; "
-          f"plan: {score.get('plan')}; reading and detoasting the arrays alone, "
+          f"plan: {score.get('plan')}; nn.row_product and nn.blas_core: {score.get('row_product', '?')}; "
+          f"the same query with nn.row_product = gemv {fmt(score.get('per_row_gemv_s'))} s, "
+          f"= level1 {fmt(score.get('per_row_level1_s'))} s, with max_parallel_workers_per_gather = "
+          f"{score.get('per_row_fit_workers', '?')} (workers + leader = cores) {fmt(score.get('per_row_fit_s'))} s "
+          f"(medians); reading and detoasting the arrays alone, "
           f"SELECT sum(cardinality(pixels)): {fmt(score.get('read_s'))} s); batch: {fmt(score.get('batch_s'))} s "
           f"({score.get('batch_note', '')}); window: {score.get('window_note', '')}.")
         w("")

@@ -16,8 +16,9 @@
 #  2. trains 784-256-128-10 with nn_train (10 epochs, Adam 0.001, batch 128,
 #     standardize false, seed 1, verbose): per-epoch seconds from the verbose
 #     NOTICEs (report.py explains how), the read time, the backend's peak
-#     memory; test accuracy, per-row scoring (nn_predict in a query) and the
-#     batch path (nn_predict_batch, 'n/a' while it does not exist);
+#     memory; test accuracy, per-row scoring (nn_predict in a query; at the
+#     default nn.row_product = auto, and again at gemv and at level1), the
+#     batch path (nn_predict_batch) and the window path (nn_predict_window);
 #  2b. rounds: nn_train and scikit-learn alternate, 3 epochs each, so that
 #     the training ratio is also measured at one machine speed;
 #  3. the peers (peers.py, /usr/bin/python3): scikit-learn MLPClassifier and
@@ -283,13 +284,33 @@ time_sql() {
     } | nn_psql | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ printf "%.4f\n", $1 / 1000 }'
 }
 # Per-row scoring runs in parallel workers (the plan below), one row per
-# call: a 784x256 sgemv split over OpenBLAS threads on top of the workers
-# oversubscribes the 2 cores (measured: 0.62 s with 2 threads against 0.40-0.54
-# s with 1), so it is timed at nn.blas_threads = 1, the default.
+# call, each layer one matrix-vector product (nn.row_product: sgemv, or
+# OpenBLAS's level-1 routines); OpenBLAS threads on top of the workers
+# oversubscribe the 2 cores (measured with sgemv: 0.62 s with 2 threads
+# against 0.40-0.54 s with 1), so it is timed at nn.blas_threads = 1, the
+# default.
 mapfile -t per_row < <(time_sql "$SCORE_REPS" \
     "SELECT count(*) FROM fm_test t, models m WHERE nn_predict(m.model, t.pixels) = t.label" \
     "SET nn.blas_threads = 1")
 per_row_s=$(median "${per_row[@]}")
+# nn.row_product: auto (the default, timed above) picks by the OpenBLAS
+# kernel; the per-row query again with each explicit choice, for the record
+row_product=$(nn_psql -At -c "SELECT length(nn_init(1, '{1}', 1)) > 0" -c "SHOW nn.row_product" -c "SHOW nn.blas_core" | tail -n 2 | paste -sd ' ')
+mapfile -t per_row_gemv < <(time_sql "$SCORE_REPS" \
+    "SELECT count(*) FROM fm_test t, models m WHERE nn_predict(m.model, t.pixels) = t.label" \
+    "SET nn.blas_threads = 1; SET nn.row_product = gemv")
+mapfile -t per_row_level1 < <(time_sql "$SCORE_REPS" \
+    "SELECT count(*) FROM fm_test t, models m WHERE nn_predict(m.model, t.pixels) = t.label" \
+    "SET nn.blas_threads = 1; SET nn.row_product = level1")
+echo "per row by row product: gemv ${per_row_gemv[*]} s, level1 ${per_row_level1[*]} s (setting, kernel: $row_product)"
+# PostgreSQL plans 2 workers for fm_test whatever the core count: with the
+# leader that is 3 processes on this machine's cores; again with workers +
+# leader = cores, for the record
+cores=$(nproc)
+mapfile -t per_row_fit < <(time_sql "$SCORE_REPS" \
+    "SELECT count(*) FROM fm_test t, models m WHERE nn_predict(m.model, t.pixels) = t.label" \
+    "SET nn.blas_threads = 1; SET max_parallel_workers_per_gather = $((cores > 1 ? cores - 1 : 1))")
+echo "per row with max_parallel_workers_per_gather = $((cores > 1 ? cores - 1 : 1)): ${per_row_fit[*]} s"
 mapfile -t rd < <(time_sql "$SCORE_REPS" "SELECT sum(cardinality(pixels)) FROM fm_test")
 read_s=$(median "${rd[@]}")
 echo "per row: ${per_row[*]} s (median $per_row_s s); reading the arrays alone: $read_s s"
@@ -332,6 +353,9 @@ echo "window: $window_note"
 record "$(kv kind=score rows="$n_test" accuracy="$accuracy" model_kb="$model_kb" reps="${#per_row[@]}" \
     per_row_all="$(json_list "${per_row[@]}")" per_row_s="$per_row_s" \
     per_row_rows_per_s="$(awk -v n="$n_test" -v s="$per_row_s" 'BEGIN { printf "%.1f", n / s }')" \
+    row_product="$row_product" per_row_gemv_s="$(median "${per_row_gemv[@]}")" \
+    per_row_level1_s="$(median "${per_row_level1[@]}")" \
+    per_row_fit_s="$(median "${per_row_fit[@]}")" per_row_fit_workers="$((cores > 1 ? cores - 1 : 1))" \
     plan="$plan" read_s="$read_s" batch_s="$batch_s" batch_rows_per_s="$batch_rps" batch_note="$batch_note" \
     window_s="$window_s" window_rows_per_s="$window_rps" window_note="$window_note")"
 

@@ -1,7 +1,8 @@
 /*
  * test_dense.c - nn_dense_forward against a naive triple loop (batch 1
  * takes the sgemv path, larger batches sgemm), and finite-difference
- * checks of dW, db and dx from nn_dense_backward; the row blocks of large
+ * checks of dW, db and dx from nn_dense_backward; the row products of a
+ * lone row (sgemv, sdot, saxpy over nonzeros); the row blocks of large
  * products (same bytes as one cblas_sgemm call, interrupt hook per block).
  */
 #include <cblas.h>
@@ -424,12 +425,91 @@ test_blocked_threads(void)
 	free(c2);
 }
 
+/*
+ * nn_dense_forward_row in the given mode, against the naive loop; a share
+ * `zeros` of the inputs is set to zero so that the saxpy path is taken
+ * (with the transposed weights) or not (dense rows, or wt NULL).
+ */
+static void
+row_case(NNRowProduct mode, bool with_wt, double zeros, size_t in, size_t out,
+		 uint64_t seed)
+{
+	float	   *x = xcalloc(in, sizeof(float));
+	float	   *w = xcalloc(out * in, sizeof(float));
+	float	   *wt = xcalloc(out * in, sizeof(float));
+	float	   *b = xcalloc(out, sizeof(float));
+	float	   *y = xcalloc(out + 1, sizeof(float));
+	double	   *e = xcalloc(out, sizeof(double));
+	NNRng		rng;
+	size_t		bad = 0;
+
+	nn_rng_seed(&rng, seed);
+	fill_uniform(&rng, x, in, -1, 1);
+	for (size_t i = 0; i < in; i++)
+		if (nn_rng_uniform(&rng) < zeros)
+			x[i] = 0.0f;
+	fill_uniform(&rng, w, out * in, -1, 1);
+	fill_uniform(&rng, b, out, -1, 1);
+	for (size_t o = 0; o < out; o++)
+		for (size_t i = 0; i < in; i++)
+			wt[i * out + o] = w[o * in + i];
+	for (size_t i = 0; i <= out; i++)
+		y[i] = 12345.0f;
+
+	nn_row_product = mode;
+	nn_dense_forward_row(x, w, with_wt ? wt : NULL, b, y, in, out);
+	nn_row_product = NN_ROW_GEMV;
+	naive_forward(x, w, b, e, 1, in, out);
+	for (size_t o = 0; o < out; o++)
+		bad += !harness_close(y[o], e[o], 1e-6 * (double) (in + 1), 1e-5);
+	CHECK_MSG(bad == 0, "mode %d wt %d zeros %.2f in %zu out %zu: %zu of %zu outputs wrong",
+			  (int) mode, (int) with_wt, zeros, in, out, bad, out);
+	CHECK_MSG(y[out] == 12345.0f, "write past the end of y");
+	free(x);
+	free(w);
+	free(wt);
+	free(b);
+	free(y);
+	free(e);
+}
+
+static void
+test_forward_row_products(void)
+{
+	const size_t shapes[][2] = {{1, 1}, {5, 3}, {16, 16}, {129, 65}, {784, 256}, {128, 10}};
+	const double zeros[] = {0.0, 0.5, 0.95, 1.0};
+
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+		for (size_t z = 0; z < sizeof(zeros) / sizeof(zeros[0]); z++)
+		{
+			uint64_t	seed = 100 + s * 10 + z;
+
+			row_case(NN_ROW_GEMV, true, zeros[z], shapes[s][0], shapes[s][1], seed);
+			row_case(NN_ROW_LEVEL1, true, zeros[z], shapes[s][0], shapes[s][1], seed);
+			row_case(NN_ROW_LEVEL1, false, zeros[z], shapes[s][0], shapes[s][1], seed);
+		}
+}
+
+static void
+test_row_product_for_core(void)
+{
+	CHECK(nn_row_product_for_core("Prescott") == NN_ROW_LEVEL1);
+	CHECK(nn_row_product_for_core("prescott") == NN_ROW_LEVEL1);
+	CHECK(nn_row_product_for_core("Opteron_SSE3") == NN_ROW_LEVEL1);
+	CHECK(nn_row_product_for_core("Haswell") == NN_ROW_GEMV);
+	CHECK(nn_row_product_for_core("SkylakeX") == NN_ROW_GEMV);
+	CHECK(nn_row_product_for_core("") == NN_ROW_GEMV);
+	CHECK(nn_row_product_for_core(NULL) == NN_ROW_GEMV);
+}
+
 int
 main(void)
 {
 	RUN_TEST(test_forward_batch1);
 	RUN_TEST(test_forward_batched);
 	RUN_TEST(test_forward_batch1_matches_batched);
+	RUN_TEST(test_forward_row_products);
+	RUN_TEST(test_row_product_for_core);
 	RUN_TEST(test_backward_values);
 	RUN_TEST(test_backward_batch1);
 	RUN_TEST(test_backward_batched);

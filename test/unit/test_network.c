@@ -979,6 +979,54 @@ test_forward_reference(void)
 }
 
 /*
+ * A lone row through nn_net_forward_row, with each row product (dense.h),
+ * against the reference: ReLU layers and inputs with zeros take the saxpy
+ * path over the transposed weights, batch normalization included.
+ */
+static void
+test_forward_row(void)
+{
+	uint32_t	w[4] = {40, 64, 48, 3};
+	TestNet		tn;
+	NNRng		rng;
+	float		x[40];
+	float	   *wt;
+	double		e[3];
+	float		t[3] = {0};		/* MSE targets, one per output (unused) */
+	const NNRowProduct modes[] = {NN_ROW_GEMV, NN_ROW_LEVEL1};
+
+	/* identity outputs: a saturated softmax could hide a wrong product */
+	tn_init(&tn, 3, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_SGD, 0);
+	tn.net.batch_norm[1] = 1;
+	if (!tn_alloc(&tn, 1))
+		return;
+	nn_rng_seed(&rng, 21);
+	fill_uniform(&rng, tn.net.params, tn.net.n_params, -0.3, 0.3);
+	fill_uniform(&rng, tn.net.stats, tn.net.n_stats, 0.1, 2);
+	fill_uniform(&rng, x, 40, -2, 2);
+	for (size_t i = 0; i < 40; i += 3)
+		x[i] = 0.0f;
+	wt = xcalloc(nn_net_weight_floats(&tn.net), sizeof(float));
+	nn_net_transpose_weights(&tn.net, wt);
+	CHECK(nn_net_weight_floats(&tn.net) == 40 * 64 + 64 * 48 + 48 * 3);
+	CHECK(wt[1] == tn.net.params[40]);	/* W1[1][0] */
+	ref_loss(&tn.net, &tn.work, false, false, x, t, NULL, 1, NULL, e);
+	for (size_t m = 0; m < 2; m++)
+		for (int with_wt = 0; with_wt <= 1; with_wt++)
+		{
+			const float *y;
+
+			nn_row_product = modes[m];
+			y = nn_net_forward_row(&tn.net, &tn.work, x, with_wt ? wt : NULL);
+			nn_row_product = NN_ROW_GEMV;
+			for (size_t i = 0; i < 3; i++)
+				CHECK_CLOSE(y[i], e[i], 1e-6, 1e-5);
+		}
+	free(wt);
+	tn_free(&tn);
+}
+
+/*
  * The training forward: batch statistics per unit (mean, biased
  * variance), zhat with mean 0 and variance ~1 per unit, outputs and loss
  * against the reference.
@@ -2327,6 +2375,7 @@ main(void)
 	RUN_TEST(test_forward_layers);
 	RUN_TEST(test_forward_batchnorm_hand);
 	RUN_TEST(test_forward_reference);
+	RUN_TEST(test_forward_row);
 	RUN_TEST(test_train_forward_batchnorm);
 	RUN_TEST(test_dropout_masks);
 	RUN_TEST(test_dropout_odd);
