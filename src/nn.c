@@ -26,6 +26,8 @@ PG_MODULE_MAGIC;
 int			nn_train_memory_mb = 1024;
 /* nn.score_memory, in MB: workspace of one scoring call site */
 int			nn_score_memory_mb = 256;
+/* nn.model_cache_memory, in MB: parsed stored models kept across queries */
+static int	nn_model_cache_mb = 64;
 /* nn.blas_threads: OpenBLAS threads a backend's matrix products may use */
 static int	nn_blas_threads = 1;
 
@@ -148,6 +150,12 @@ nn_score_budget(void)
 	return Budget(nn_score_memory_mb, "nn.score_memory");
 }
 
+NNBudget
+nn_model_cache_budget(void)
+{
+	return Budget(nn_model_cache_mb, "nn.model_cache_memory");
+}
+
 int
 nn_budget_hint(const NNBudget *b, const char *lower)
 {
@@ -176,7 +184,7 @@ _PG_init(void)
 {
 	/* the ceilings first, so the settings they cap see their values */
 	DefineCustomIntVariable("nn.max_memory",
-							"Ceiling on nn.train_memory and nn.score_memory.",
+							"Ceiling on nn.train_memory, nn.score_memory and nn.model_cache_memory.",
 							"Only superusers can change it.",
 							&nn_max_memory_mb,
 							MEMORY_UNLIMITED, 1, MEMORY_UNLIMITED,
@@ -201,6 +209,14 @@ _PG_init(void)
 							"nn_predict_batch runs 256 rows at a time through every layer.",
 							&nn_score_memory_mb,
 							256, 1, MEMORY_UNLIMITED,
+							PGC_USERSET, GUC_UNIT_MB,
+							CheckMemory, NULL, NULL);
+
+	DefineCustomIntVariable("nn.model_cache_memory",
+							"Memory a backend may keep parsed stored models in, across queries; 0 keeps none.",
+							"A model stored in a table is parsed once per backend instead of once per query; the least recently used goes first.",
+							&nn_model_cache_mb,
+							64, 0, MEMORY_UNLIMITED,
 							PGC_USERSET, GUC_UNIT_MB,
 							CheckMemory, NULL, NULL);
 

@@ -105,6 +105,23 @@ uint32		nn_predicted_class(const NNModel *m, const float *out);
 float	   *nn_array_floats(ArrayType *arr, const char *what, int *n);
 void		nn_check_features(const float *x, int n, uint32 expected);
 
+/* ---------- modelcache.c: parsed stored models across queries ---------- */
+
+typedef struct NNCachedModel NNCachedModel;
+
+/*
+ * The backend's entry for a model stored out of line (TOAST), parsed on
+ * first use and checked against the value when a later transaction finds
+ * it; NULL for an in-line value, or when nn.model_cache_memory keeps none.
+ */
+NNCachedModel *nn_model_cache_get(Datum model);
+const NNModel *nn_cached_model(const NNCachedModel *e);
+/* keep e alive until the memory context borrower is reset or deleted */
+void		nn_cached_model_pin(NNCachedModel *e, MemoryContext borrower);
+/* the entry's transposed weights (n floats), made by fill on first use */
+float	   *nn_cached_weights_t(NNCachedModel *e, size_t n,
+								void (*fill) (const NNNet *, float *));
+
 /* ---------- predict.c: scoring ---------- */
 
 /* a parsed model with the workspace to score it, in its own memory context */
@@ -121,6 +138,7 @@ typedef struct NNScorer
 								 * level1), made on first use */
 	NNWork		batch_work;		/* nn_scorer_batch, bound on first use */
 	float	   *batch_x;
+	struct NNCachedModel *shared;	/* the model is borrowed from it, or NULL */
 } NNScorer;
 
 NNScorer   *nn_scorer_create(const char *bytes, size_t len, MemoryContext parent);
@@ -195,6 +213,7 @@ extern int	nn_score_memory_mb;
 
 NNBudget	nn_train_budget(void);
 NNBudget	nn_score_budget(void);
+NNBudget	nn_model_cache_budget(void);
 /* errhint: lower what, or raise the setting (or name the ceiling) */
 int			nn_budget_hint(const NNBudget *b, const char *lower);
 /* PROGRAM_LIMIT_EXCEEDED "WHAT needs N MB, more than SETTING (M MB)" */

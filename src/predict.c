@@ -6,7 +6,9 @@
  *
  * The cache key is the model's TOAST pointer when the value is stored out
  * of line, so a hit costs no detoasting; an in-line value is compared by
- * its bytes, which are small by definition.
+ * its bytes, which are small by definition.  A model stored out of line is
+ * also kept across queries (modelcache.c): the call site's scorer borrows
+ * it, with a workspace of its own.
  */
 #include "postgres.h"
 
@@ -54,20 +56,19 @@ CheckScoreWorkspace(const NNNet *net, size_t rows, uint32 n_inputs)
 					"Use a model with narrower layers");
 }
 
-NNScorer *
-nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
+/* a scorer of model m (in cxt, or borrowed) with its one-row workspace */
+static NNScorer *
+NewScorer(MemoryContext cxt, NNModel *m)
 {
-	MemoryContext cxt = AllocSetContextCreate(parent, "nn scorer", ALLOCSET_DEFAULT_SIZES);
 	NNScorer   *s = MemoryContextAllocZero(cxt, sizeof(NNScorer));
-	NNNet	   *net;
+	NNNet	   *net = &m->net;
 
 	static uint64 last_id = 0;
 
 	s->cxt = cxt;
 	s->id = ++last_id;
-	s->model = nn_model_from_bytes(bytes, len, cxt);
-	net = &s->model->net;
-	s->n_inputs = nn_model_inputs(s->model);
+	s->model = m;
+	s->n_inputs = nn_model_inputs(m);
 	s->n_outputs = nn_net_outputs(net);
 	CheckScoreWorkspace(net, 1, s->n_inputs);
 	nn_work_bind(&s->work, net,
@@ -75,6 +76,26 @@ nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
 											MCXT_ALLOC_HUGE),
 				 1, false);
 	s->x = MemoryContextAlloc(cxt, s->n_inputs * sizeof(float));
+	return s;
+}
+
+NNScorer *
+nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "nn scorer", ALLOCSET_DEFAULT_SIZES);
+
+	return NewScorer(cxt, nn_model_from_bytes(bytes, len, cxt));
+}
+
+/* a scorer of its own (workspace) for the backend's cached model e */
+static NNScorer *
+BorrowScorer(NNCachedModel *e, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "nn scorer", ALLOCSET_SMALL_SIZES);
+	NNScorer   *s = NewScorer(cxt, (NNModel *) nn_cached_model(e));
+
+	s->shared = e;
+	nn_cached_model_pin(e, cxt);
 	return s;
 }
 
@@ -86,10 +107,9 @@ nn_scorer_free(NNScorer *s)
 }
 
 static ScoreCache *
-BuildCache(void **slot, MemoryContext mcxt, bytea *b)
+InstallCache(void **slot, NNScorer *s)
 {
 	ScoreCache *old = (ScoreCache *) *slot;
-	NNScorer   *s = nn_scorer_create(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), mcxt);
 	ScoreCache *c = MemoryContextAllocZero(s->cxt, sizeof(ScoreCache));
 
 	c->scorer = s;
@@ -98,6 +118,12 @@ BuildCache(void **slot, MemoryContext mcxt, bytea *b)
 		nn_scorer_free(old->scorer);
 	*slot = c;
 	return c;
+}
+
+static ScoreCache *
+BuildCache(void **slot, MemoryContext mcxt, bytea *b)
+{
+	return InstallCache(slot, nn_scorer_create(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), mcxt));
 }
 
 /* the TOAST pointer of a value stored out of line, or false */
@@ -151,7 +177,10 @@ nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt)
 		return c->scorer;
 	if (ToastPointer(model, &ext))
 	{
-		c = BuildCache(slot, mcxt, (bytea *) detoast_attr((struct varlena *) DatumGetPointer(model)));
+		NNCachedModel *e = nn_model_cache_get(model);
+
+		c = e != NULL ? InstallCache(slot, BorrowScorer(e, mcxt)) :
+			BuildCache(slot, mcxt, (bytea *) detoast_attr((struct varlena *) DatumGetPointer(model)));
 		c->toasted = true;
 		c->valueid = ext.va_valueid;
 		c->toastrelid = ext.va_toastrelid;
@@ -202,8 +231,13 @@ RowWeights(NNScorer *s)
 	nn_budget_check(&b, ((double) nn_work_floats(net, 1, false) + s->n_inputs + n) * sizeof(float),
 					"scoring one row of this model with its weights transposed (nn.row_product = level1)",
 					"Use a model with narrower layers, or SET nn.row_product = gemv");
-	s->weights_t = MemoryContextAllocExtended(s->cxt, n * sizeof(float), MCXT_ALLOC_HUGE);
-	nn_net_transpose_weights(net, s->weights_t);
+	if (s->shared != NULL)
+		s->weights_t = nn_cached_weights_t(s->shared, n, nn_net_transpose_weights);
+	else
+	{
+		s->weights_t = MemoryContextAllocExtended(s->cxt, n * sizeof(float), MCXT_ALLOC_HUGE);
+		nn_net_transpose_weights(net, s->weights_t);
+	}
 	return s->weights_t;
 }
 

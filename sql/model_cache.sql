@@ -1,0 +1,87 @@
+-- The backend's cache of parsed stored models across queries (nn 1.3):
+-- a model stored out of line is parsed once per backend, not once per
+-- query; nn_model_cache_stats() counts what happened.  Every query here
+-- runs in this backend (no parallel workers, which keep caches of their own).
+SET max_parallel_workers_per_gather = 0;
+SELECT length(nn_init(2, '{2}', 2)) > 0 AS loaded;
+SHOW nn.model_cache_memory;
+SELECT nn_model_cache_stats() - 'budget_bytes' AS empty;
+
+-- models stored out of line (EXTERNAL: no compression), 17 kB each
+CREATE TABLE mc_models (name text PRIMARY KEY, m bytea);
+ALTER TABLE mc_models ALTER COLUMN m SET STORAGE EXTERNAL;
+INSERT INTO mc_models VALUES
+    ('a', nn_init(64, '{64}', 3, '{"seed": 1}')),
+    ('b', nn_init(64, '{64}', 3, '{"seed": 2}'));
+CREATE TABLE mc_rows AS
+SELECT i, array_fill(((i % 7) / 7.0)::real, ARRAY[64]) AS x FROM generate_series(1, 20) i;
+CREATE FUNCTION mc_stat(key text) RETURNS bigint LANGUAGE sql
+AS $$ SELECT (nn_model_cache_stats() ->> key)::bigint $$;
+
+-- first query parses (a miss), later queries find it (hits)
+SELECT round(sum((nn_predict_proba(m, x))[1])::numeric, 4) AS a_sum FROM mc_rows, mc_models WHERE name = 'a';
+SELECT mc_stat('models') AS models, mc_stat('misses') AS misses, mc_stat('hits') AS hits;
+SELECT round(sum((nn_predict_proba(m, x))[1])::numeric, 4) AS a_sum FROM mc_rows, mc_models WHERE name = 'a';
+SELECT mc_stat('misses') AS misses, mc_stat('hits') AS hits, mc_stat('in_use') AS in_use;
+-- every kind of per-row function, the batch path and the window path borrow it
+SELECT count(*) FILTER (WHERE nn_predict_class(m, x) IS NOT NULL) AS classes,
+       count(*) FILTER (WHERE nn_predict(m, x) >= 0) AS values
+FROM mc_rows, mc_models WHERE name = 'a';
+SELECT cardinality(nn_predict_batch(m, (SELECT array_agg(x ORDER BY i) FROM mc_rows))) AS batch
+FROM mc_models WHERE name = 'a';
+SELECT count(*) FILTER (WHERE w = nn_predict(m, x)) AS window_same
+FROM (SELECT m, x, nn_predict_window(m, x) OVER () AS w FROM mc_rows, mc_models WHERE name = 'a') s;
+SELECT mc_stat('models') AS models, mc_stat('misses') AS misses, mc_stat('in_use') AS in_use;
+
+-- a new value (UPDATE writes a new TOAST value) is another entry, with its own results
+SELECT round(sum((nn_predict_proba(m, x))[1])::numeric, 4) AS b_sum FROM mc_rows, mc_models WHERE name = 'b';
+UPDATE mc_models SET m = (SELECT m FROM mc_models WHERE name = 'b') WHERE name = 'a';
+SELECT round(sum((nn_predict_proba(m, x))[1])::numeric, 4) AS a_now_b_sum FROM mc_rows, mc_models WHERE name = 'a';
+SELECT mc_stat('models') AS models, mc_stat('misses') AS misses;
+
+-- an error while a model is borrowed, and a rolled-back transaction, give it back
+SELECT nn_predict(m, '{1,2}') FROM mc_models WHERE name = 'b';
+BEGIN;
+SELECT nn_predict(m, x) >= 0 AS scored FROM mc_rows, mc_models WHERE name = 'b' AND i = 1;
+ROLLBACK;
+SELECT mc_stat('in_use') AS in_use;
+
+-- the memory bound: least recently used first; a model above it is not kept
+-- but still scored; results do not depend on the cache
+INSERT INTO mc_models
+SELECT 'big' || k, nn_init(256, '{256}', 3, jsonb_build_object('seed', k)) FROM generate_series(1, 4) k;
+SELECT name, round((nn_predict_proba(m, array_fill(0.5::real, ARRAY[256])))[1]::numeric, 6) AS p
+INTO TEMP mc_uncached FROM mc_models WHERE name LIKE 'big%';
+SET nn.model_cache_memory = '1MB';
+SELECT mc_stat('budget_bytes') AS budget, mc_stat('bytes') <= 1048576 AS within;
+CREATE TEMP TABLE mc_cached (name text, p numeric);
+DO $$
+BEGIN
+  FOR round IN 1..3 LOOP
+    INSERT INTO mc_cached
+    SELECT name, round((nn_predict_proba(m, array_fill(0.5::real, ARRAY[256])))[1]::numeric, 6)
+    FROM mc_models WHERE name LIKE 'big%';
+  END LOOP;
+END $$;
+SELECT count(*) AS scored, count(*) FILTER (WHERE c.p = u.p) AS same
+FROM mc_cached c JOIN mc_uncached u USING (name);
+SELECT mc_stat('evictions') > 0 AS evicted, mc_stat('bytes') <= 1048576 AS within,
+       mc_stat('in_use') AS in_use;
+INSERT INTO mc_models VALUES ('huge', nn_init(512, '{512}', 3, '{"seed": 1}'));
+SELECT nn_predict(m, array_fill(0.5::real, ARRAY[512])) >= 0 AS scored FROM mc_models WHERE name = 'huge';
+SELECT mc_stat('not_kept') AS not_kept, mc_stat('bytes') <= 1048576 AS within;
+
+-- 0 keeps nothing
+SET nn.model_cache_memory = 0;
+SELECT nn_predict(m, x) >= 0 AS scored FROM mc_rows, mc_models WHERE name = 'b' AND i = 1;
+SELECT mc_stat('models') AS models, mc_stat('bytes') AS bytes;
+RESET nn.model_cache_memory;
+
+-- nn.max_memory caps it like the other memory settings
+SET nn.max_memory = '32MB';
+SET nn.model_cache_memory = '64MB';
+RESET nn.max_memory;
+SET nn.model_cache_memory = '-1';
+
+DROP FUNCTION mc_stat(text);
+DROP TABLE mc_models, mc_rows;
