@@ -33,6 +33,24 @@ SELECT count(*) FILTER (WHERE w = nn_predict(m, x)) AS window_same
 FROM (SELECT m, x, nn_predict_window(m, x) OVER () AS w FROM mc_rows, mc_models WHERE name = 'a') s;
 SELECT mc_stat('models') AS models, mc_stat('misses') AS misses, mc_stat('in_use') AS in_use;
 
+-- a model held in memory is not kept across queries; within one, a constant
+-- or a bound parameter is the same model on every row (custom and generic
+-- plans), and any other expression is compared on every row
+PREPARE mc_score(bytea) AS SELECT round(sum((nn_predict_proba($1, x))[1])::numeric, 4) AS s FROM mc_rows;
+EXECUTE mc_score(nn_init(64, '{64}', 3, '{"seed": 1}'));
+EXECUTE mc_score(nn_init(64, '{64}', 3, '{"seed": 2}'));
+SET plan_cache_mode = force_generic_plan;
+EXECUTE mc_score(nn_init(64, '{64}', 3, '{"seed": 1}'));
+EXECUTE mc_score(nn_init(64, '{64}', 3, '{"seed": 2}'));
+RESET plan_cache_mode;
+DEALLOCATE mc_score;
+WITH mm AS MATERIALIZED (SELECT nn_init(64, '{64}', 3, '{"seed": 1}') AS m1, nn_init(64, '{64}', 3, '{"seed": 2}') AS m2)
+SELECT round(sum((nn_predict_proba(CASE WHEN i % 2 = 0 THEN m1 ELSE m2 END, x))[1])::numeric, 4) AS alternating,
+       round(sum((nn_predict_proba(m1, x))[1]) FILTER (WHERE i % 2 = 0)::numeric
+             + sum((nn_predict_proba(m2, x))[1]) FILTER (WHERE i % 2 = 1)::numeric, 4) AS expected
+FROM mc_rows, mm;
+SELECT mc_stat('models') AS models, mc_stat('misses') AS misses;
+
 -- a new value (UPDATE writes a new TOAST value) is another entry, with its own results
 SELECT round(sum((nn_predict_proba(m, x))[1])::numeric, 4) AS b_sum FROM mc_rows, mc_models WHERE name = 'b';
 UPDATE mc_models SET m = (SELECT m FROM mc_models WHERE name = 'b') WHERE name = 'a';

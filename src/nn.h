@@ -145,6 +145,8 @@ NNScorer   *nn_scorer_create(const char *bytes, size_t len, MemoryContext parent
 void		nn_scorer_free(NNScorer *s);
 /* a model bytea's scorer, cached in *slot (allocated in mcxt) */
 NNScorer   *nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt);
+/* the same for argument argno, not compared again when it is a constant or parameter */
+NNScorer   *nn_scorer_for_arg(FunctionCallInfo fcinfo, int argno, void **slot);
 /* the model replaces NULL features (impute 'mean' or 'zero') */
 bool		nn_model_imputes(const NNModel *m);
 /* the real[] features argument, checked against the model's inputs */

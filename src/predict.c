@@ -31,6 +31,7 @@ typedef struct ScoreCache
 	Oid			valueid;
 	char	   *bytes;			/* key when in line */
 	size_t		len;
+	bool		stable;			/* the argument is a constant or parameter */
 	NNScorer   *scorer;			/* owns the memory of everything here */
 } ScoreCache;
 
@@ -194,11 +195,31 @@ nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt)
 	return c->scorer;
 }
 
+/*
+ * nn_scorer_cached for argument argno of a call site.  A constant or a
+ * query parameter is the same value on every row of the query, so after
+ * the first row it is not even compared: a large model held in memory (a
+ * literal, a bound parameter) would otherwise be compared byte for byte
+ * on every row.
+ */
+NNScorer *
+nn_scorer_for_arg(FunctionCallInfo fcinfo, int argno, void **slot)
+{
+	ScoreCache *c = (ScoreCache *) *slot;
+
+	if (c != NULL && c->stable)
+		return c->scorer;
+	(void) nn_scorer_cached(PG_GETARG_DATUM(argno), slot, fcinfo->flinfo->fn_mcxt);
+	c = (ScoreCache *) *slot;
+	c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	return c->scorer;
+}
+
 /* the scorer of the model bytea in argument 0, parsed once per call site */
 static NNScorer *
 ArgScorer(FunctionCallInfo fcinfo)
 {
-	return nn_scorer_cached(PG_GETARG_DATUM(0), &fcinfo->flinfo->fn_extra, fcinfo->flinfo->fn_mcxt);
+	return nn_scorer_for_arg(fcinfo, 0, &fcinfo->flinfo->fn_extra);
 }
 
 /*

@@ -264,7 +264,7 @@ ScoreArgs(FunctionCallInfo fcinfo, NNScorer **s)
 {
 	RowCache   *c = GetRowCache(fcinfo);
 
-	*s = nn_scorer_cached(PG_GETARG_DATUM(0), &c->score_slot, fcinfo->flinfo->fn_mcxt);
+	*s = nn_scorer_for_arg(fcinfo, 0, &c->score_slot);
 	return nn_score_record(*s, PG_GETARG_HEAPTUPLEHEADER(1), &c->map_slot, fcinfo->flinfo->fn_mcxt);
 }
 
