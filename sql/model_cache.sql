@@ -89,6 +89,30 @@ INSERT INTO mc_models VALUES ('huge', nn_init(512, '{512}', 3, '{"seed": 1}'));
 SELECT nn_predict(m, array_fill(0.5::real, ARRAY[512])) >= 0 AS scored FROM mc_models WHERE name = 'huge';
 SELECT mc_stat('not_kept') AS not_kept, mc_stat('bytes') <= 1048576 AS within;
 
+-- at most 64 models: a query whose 65 call sites each borrow another one
+-- scores the 65th without keeping it
+RESET nn.model_cache_memory;
+CREATE TABLE mc_many (k int PRIMARY KEY, m bytea);
+ALTER TABLE mc_many ALTER COLUMN m SET STORAGE EXTERNAL;
+INSERT INTO mc_many SELECT k, nn_init(64, '{64}', 3, jsonb_build_object('seed', k)) FROM generate_series(1, 65) k;
+CREATE FUNCTION mc_sum_65() RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+  q text := 'SELECT round((' ||
+            (SELECT string_agg(format('nn_predict((SELECT m FROM mc_many WHERE k = %s), x)', k), ' + ')
+             FROM generate_series(1, 65) k) ||
+            ')::numeric, 4) FROM mc_rows WHERE i = 3';
+  r numeric;
+BEGIN
+  EXECUTE q INTO r;
+  RETURN r;
+END $$;
+SELECT mc_sum_65() AS cached_sum;
+SELECT mc_stat('models') AS models, mc_stat('not_kept') AS not_kept, mc_stat('in_use') AS in_use;
+SET nn.model_cache_memory = 0;
+SELECT mc_sum_65() AS uncached_sum;
+DROP FUNCTION mc_sum_65();
+DROP TABLE mc_many;
+
 -- 0 keeps nothing
 SET nn.model_cache_memory = 0;
 SELECT nn_predict(m, x) >= 0 AS scored FROM mc_rows, mc_models WHERE name = 'b' AND i = 1;

@@ -218,13 +218,15 @@ AddEntry(struct varlena *raw, const struct varatt_external *ext)
 	e->checked = MyProc->lxid;
 	e->bytes = MemoryContextMemAllocated(cxt, true);
 	pfree(b);
-	if (e->bytes > CacheBudget())
+	if (e->bytes <= CacheBudget())
+		MakeRoom(e->bytes);
+	/* too big, or every slot borrowed by a call site of the running query */
+	if (e->bytes > CacheBudget() || n_entries >= MAX_ENTRIES)
 	{
 		stats.not_kept++;
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
-	MakeRoom(e->bytes);
 	entries[n_entries++] = e;
 	stats.misses++;
 	return e;
