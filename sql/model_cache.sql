@@ -42,13 +42,24 @@ EXECUTE mc_score(nn_init(64, '{64}', 3, '{"seed": 2}'));
 SET plan_cache_mode = force_generic_plan;
 EXECUTE mc_score(nn_init(64, '{64}', 3, '{"seed": 1}'));
 EXECUTE mc_score(nn_init(64, '{64}', 3, '{"seed": 2}'));
+PREPARE mc_window(bytea) AS
+SELECT round(sum(w[1])::numeric, 4) AS s FROM (SELECT nn_predict_proba_window($1, x) OVER () AS w FROM mc_rows) t;
+EXECUTE mc_window(nn_init(64, '{64}', 3, '{"seed": 1}'));
+EXECUTE mc_window(nn_init(64, '{64}', 3, '{"seed": 2}'));
 RESET plan_cache_mode;
+EXECUTE mc_window(nn_init(64, '{64}', 3, '{"seed": 1}'));
 DEALLOCATE mc_score;
+DEALLOCATE mc_window;
 WITH mm AS MATERIALIZED (SELECT nn_init(64, '{64}', 3, '{"seed": 1}') AS m1, nn_init(64, '{64}', 3, '{"seed": 2}') AS m2)
 SELECT round(sum((nn_predict_proba(CASE WHEN i % 2 = 0 THEN m1 ELSE m2 END, x))[1])::numeric, 4) AS alternating,
        round(sum((nn_predict_proba(m1, x))[1]) FILTER (WHERE i % 2 = 0)::numeric
              + sum((nn_predict_proba(m2, x))[1]) FILTER (WHERE i % 2 = 1)::numeric, 4) AS expected
 FROM mc_rows, mm;
+WITH mm AS MATERIALIZED (SELECT nn_init(64, '{64}', 3, '{"seed": 1}') AS m1, nn_init(64, '{64}', 3, '{"seed": 2}') AS m2)
+SELECT count(*) FILTER (WHERE abs(w[1] - (nn_predict_proba(CASE WHEN i % 2 = 0 THEN m1 ELSE m2 END, x))[1]) < 1e-5)
+         AS window_alternating_same
+FROM (SELECT i, x, m1, m2, nn_predict_proba_window(CASE WHEN i % 2 = 0 THEN m1 ELSE m2 END, x) OVER (ORDER BY i) AS w
+      FROM mc_rows, mm) t;
 SELECT mc_stat('models') AS models, mc_stat('misses') AS misses;
 
 -- a new value (UPDATE writes a new TOAST value) is another entry, with its own results

@@ -141,6 +141,9 @@ ChunkScorer(FunctionCallInfo fcinfo, Chunk *c, Datum model, bool by_name, text *
 	}
 	if (c->scorer == NULL)
 		return nn_scorer_cached(model, &flinfo->fn_extra, flinfo->fn_mcxt);
+	/* a constant or a parameter is the same model on every row: no compare */
+	if (get_fn_expr_arg_stable(flinfo, 0))
+		return c->scorer;
 	return nn_scorer_cache_matches(flinfo->fn_extra, model) ? c->scorer : NULL;
 }
 
