@@ -49,6 +49,23 @@ RESET nn.blas_threads;
 RESET nn.max_blas_threads;
 SET nn.max_blas_threads = 65;
 
+-- one thread needs no OpenBLAS thread pool: nn stops it, so the backend
+-- runs on its own thread; a product on more threads starts the pool again,
+-- and the same thread count gives the same bytes before and after
+SELECT count(*) AS backend_threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+SET nn.blas_threads = 2;
+CREATE TEMP TABLE threaded AS
+SELECT nn_train('SELECT array_fill((i % 7)::real, ARRAY[256]) AS a, i % 2 AS y FROM generate_series(1, 2048) i',
+                'y', NULL, '{256}', '{"epochs": 2, "batch_size": 512, "seed": 3}') AS m;
+SET nn.blas_threads = 1;
+SELECT count(*) AS backend_threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+SET nn.blas_threads = 2;
+SELECT nn_train('SELECT array_fill((i % 7)::real, ARRAY[256]) AS a, i % 2 AS y FROM generate_series(1, 2048) i',
+                'y', NULL, '{256}', '{"epochs": 2, "batch_size": 512, "seed": 3}') = m AS same_bytes
+FROM threaded;
+RESET nn.blas_threads;
+SELECT count(*) AS backend_threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
+
 -- only a superuser sets a ceiling, and ALTER ROLE SET is checked too
 CREATE ROLE nn_limits_user;
 SET nn.max_memory = '64MB';

@@ -291,6 +291,8 @@ nn_check_features(const float *x, int n, uint32 expected)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("features array has %d elements, but the model expects %u", n, expected)));
+	if (nn_all_finite(x, n))
+		return;
 	for (int i = 0; i < n; i++)
 		if (isnan(x[i]) || isinf(x[i]))
 			ereport(ERROR,

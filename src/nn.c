@@ -96,11 +96,27 @@ CheckBlasThreads(int *newval, void **extra, GucSource source)
 	return CheckCeiling(*newval, source, nn_max_blas_threads, "nn.max_blas_threads", "");
 }
 
+/*
+ * OpenBLAS's pthread build starts its thread pool when the library loads,
+ * and a pool thread busy-waits (sched_yield) for about 2^28 cycles, 0.1 s
+ * here, after it starts and after each job.  Every parallel worker loads
+ * the library afresh, so during a short parallel scoring query each
+ * worker's idle pool thread competed for the cores with the workers
+ * themselves: the per-row query took 160-189 ms with it, 137-150 ms
+ * without.  One thread needs no pool, so it is stopped; OpenBLAS starts
+ * it again on the first product run on more threads.  The entry point is
+ * the one OpenBLAS's own fork handler calls; it is weak because other
+ * builds (OpenMP, serial) do not have it.
+ */
+extern int	blas_thread_shutdown_(void) __attribute__((weak));
+
 static void
 SetBlasThreads(int wanted, int ceiling)
 {
 	nn_gemm_threads = Min(wanted, ceiling);
 	openblas_set_num_threads(nn_gemm_threads);
+	if (nn_gemm_threads == 1 && blas_thread_shutdown_ != NULL)
+		blas_thread_shutdown_();
 }
 
 static void

@@ -113,6 +113,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 lc_messages = 'C'
+${NN_EXTRA_CONF:-}
 EOF
     if ! nn_as_postgres "$PGBIN/pg_ctl" -D "$NN_PGDATA" -l "$NN_TMP/server.log" \
             -s -w -t 60 start; then

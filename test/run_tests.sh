@@ -8,8 +8,9 @@
 # test/reliability/cancel.sh, under a minute), progress (nn_progress seen
 # from another session), onnx (exported models checked with python3-onnx and
 # evaluated against nn's own scores, test/onnx/check.sh), catalog (nn_models
-# across sessions and pg_dump, test/catalog.sh) and upgrade (1.0 and 1.1 -> 1.2 with
-# ALTER EXTENSION UPDATE equals a fresh install, test/reliability/upgrade.sh).
+# across sessions and pg_dump, test/catalog.sh), upgrade (1.0, 1.1 and 1.2 -> 1.3 with
+# ALTER EXTENSION UPDATE equals a fresh install, test/reliability/upgrade.sh)
+# and preload (nn in shared_preload_libraries, test/preload.sh).
 # Every test case, pg_regress test and acceptance check counts in the summary.
 # A failed stage does not stop the later ones; the last line printed is
 # "tests: N passed, N failed" and the exit status is non-zero if any failed.
@@ -127,6 +128,14 @@ else
 fi
 
 nn_cluster_stop
+
+# -- preload: nn in shared_preload_libraries (its own cluster): a one-thread
+# postmaster, training on 2 OpenBLAS threads, parallel scoring, cancel
+if [ "$installed" = 1 ]; then
+    run_counted preload "$REPO/test/preload.sh"
+else
+    fail preload "not run: extension not installed"
+fi
 
 # -- cancel: the quick variant of test/reliability/cancel.sh (its own
 # cluster): statement_timeout and pg_cancel_backend stop nn within 1 s,

@@ -325,7 +325,8 @@ def report(path):
           f"plan: {score.get('plan')}; nn.row_product and nn.blas_core: {score.get('row_product', '?')}; "
           f"the same query with nn.row_product = gemv {fmt(score.get('per_row_gemv_s'))} s, "
           f"= level1 {fmt(score.get('per_row_level1_s'))} s, with max_parallel_workers_per_gather = "
-          f"{score.get('per_row_fit_workers', '?')} (workers + leader = cores) {fmt(score.get('per_row_fit_s'))} s "
+          f"{score.get('per_row_fit_workers', '?')} (workers + leader = cores) {fmt(score.get('per_row_fit_s'))} s, "
+          f"with nn in shared_preload_libraries (workers forked with nn loaded) {fmt(score.get('per_row_preload_s'))} s "
           f"(medians); reading and detoasting the arrays alone, "
           f"SELECT sum(cardinality(pixels)): {fmt(score.get('read_s'))} s); batch: {fmt(score.get('batch_s'))} s "
           f"({score.get('batch_note', '')}); window: {score.get('window_note', '')}.")

@@ -350,12 +350,28 @@ if [ "$has_window" = t ]; then
     window_note="nn_predict_window(model, pixels) OVER () over all $n_test rows, median of ${#wt[@]}: ${wt[*]} s; $window_hits rows predicted right"
 fi
 echo "window: $window_note"
+# nn in shared_preload_libraries (a restart): parallel workers are forked
+# with nn and OpenBLAS loaded instead of loading them in every query; the
+# per-row query again, then the setting is taken back (another restart)
+bench_restart() {
+    nn_as_postgres "$PGBIN/pg_ctl" -D "$NN_PGDATA" -l "$NN_TMP/server.log" -s -w -t 60 -m fast restart
+}
+per_row_preload=()
+if nn_psql -c "ALTER SYSTEM SET shared_preload_libraries = 'nn'" && bench_restart; then
+    mapfile -t per_row_preload < <(time_sql "$SCORE_REPS" \
+        "SELECT count(*) FROM fm_test t, models m WHERE nn_predict(m.model, t.pixels) = t.label" \
+        "SET nn.blas_threads = 1")
+fi
+nn_psql -c "ALTER SYSTEM RESET shared_preload_libraries"
+bench_restart
+echo "per row with shared_preload_libraries = 'nn': ${per_row_preload[*]:-not measured} s"
 record "$(kv kind=score rows="$n_test" accuracy="$accuracy" model_kb="$model_kb" reps="${#per_row[@]}" \
     per_row_all="$(json_list "${per_row[@]}")" per_row_s="$per_row_s" \
     per_row_rows_per_s="$(awk -v n="$n_test" -v s="$per_row_s" 'BEGIN { printf "%.1f", n / s }')" \
     row_product="$row_product" per_row_gemv_s="$(median "${per_row_gemv[@]}")" \
     per_row_level1_s="$(median "${per_row_level1[@]}")" \
     per_row_fit_s="$(median "${per_row_fit[@]}")" per_row_fit_workers="$((cores > 1 ? cores - 1 : 1))" \
+    per_row_preload_s="$( [ ${#per_row_preload[@]} -gt 0 ] && median "${per_row_preload[@]}" || echo null)" \
     plan="$plan" read_s="$read_s" batch_s="$batch_s" batch_rows_per_s="$batch_rps" batch_note="$batch_note" \
     window_s="$window_s" window_rows_per_s="$window_rps" window_note="$window_note")"
 

@@ -7,6 +7,8 @@
  * update per tensor, running statistics) and learning XOR with every
  * optimizer.
  */
+#include <float.h>
+
 #include "dense.h"
 #include "harness.h"
 #include "network.h"
@@ -2361,10 +2363,36 @@ test_helpers(void)
 	CHECK(!nn_all_finite(v, 3));
 }
 
+/* nn_all_finite scans in blocks: a bad value anywhere, edges included */
+static void
+test_all_finite_blocks(void)
+{
+#define N_VALUES 1000
+	static float v[N_VALUES];
+	const size_t at[] = {0, 1, 255, 256, 257, 511, 512, 998, 999};
+	const float bad[] = {NAN, -NAN, INFINITY, -INFINITY};
+
+	for (size_t i = 0; i < N_VALUES; i++)
+		v[i] = (i % 3 == 0) ? FLT_MAX : (i % 3 == 1) ? -FLT_MIN / 4 : -0.0f;
+	CHECK(nn_all_finite(v, N_VALUES));
+	for (size_t a = 0; a < sizeof(at) / sizeof(at[0]); a++)
+		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+		{
+			float		keep = v[at[a]];
+
+			v[at[a]] = bad[b];
+			CHECK(!nn_all_finite(v, N_VALUES));
+			CHECK(nn_all_finite(v, at[a]));
+			CHECK(at[a] + 1 == N_VALUES || nn_all_finite(v + at[a] + 1, N_VALUES - at[a] - 1));
+			v[at[a]] = keep;
+		}
+}
+
 int
 main(void)
 {
 	RUN_TEST(test_layout_limits);
+	RUN_TEST(test_all_finite_blocks);
 	RUN_TEST(test_layout_valid);
 	RUN_TEST(test_layout_options);
 	RUN_TEST(test_work_bind);
