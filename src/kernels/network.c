@@ -528,18 +528,42 @@ nn_net_weight_floats(const NNNet *net)
 	return n;
 }
 
+/*
+ * b (cols x rows) = a' (a: rows x cols), tile by tile: a plain double loop
+ * writes one float per cache line of b, and a 784 x 256 layer's lines do
+ * not stay in L1 between two of its columns.  This runs once per parsed
+ * model in every process that scores with it (parallel workers included),
+ * where it was a quarter of the parse.
+ */
+#define TRANSPOSE_TILE 32
+
+static void
+Transpose(const float *a, float *b, size_t rows, size_t cols)
+{
+	for (size_t r0 = 0; r0 < rows; r0 += TRANSPOSE_TILE)
+	{
+		size_t		r1 = rows - r0 < TRANSPOSE_TILE ? rows : r0 + TRANSPOSE_TILE;
+
+		for (size_t c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE)
+		{
+			size_t		c1 = cols - c0 < TRANSPOSE_TILE ? cols : c0 + TRANSPOSE_TILE;
+
+			for (size_t r = r0; r < r1; r++)
+				for (size_t c = c0; c < c1; c++)
+					b[c * rows + r] = a[r * cols + c];
+		}
+	}
+}
+
 void
 nn_net_transpose_weights(const NNNet *net, float *wt)
 {
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		const float *w = net->params + nn_net_weight_offset(net, l);
 		size_t		in = net->widths[l];
 		size_t		out = net->widths[l + 1];
 
-		for (size_t o = 0; o < out; o++)
-			for (size_t i = 0; i < in; i++)
-				wt[i * out + o] = w[o * in + i];
+		Transpose(net->params + nn_net_weight_offset(net, l), wt, out, in);
 		wt += in * out;
 	}
 }

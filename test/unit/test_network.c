@@ -1012,6 +1012,15 @@ test_forward_row(void)
 	nn_net_transpose_weights(&tn.net, wt);
 	CHECK(nn_net_weight_floats(&tn.net) == 40 * 64 + 64 * 48 + 48 * 3);
 	CHECK(wt[1] == tn.net.params[40]);	/* W1[1][0] */
+	/* every element: Wt[i][o] = W[o][i], layer by layer (tiles cut 40 and 48) */
+	for (uint32_t l = 0, wt_off = 0; l < 3; wt_off += w[l] * w[l + 1], l++)
+	{
+		const float *wl = tn.net.params + nn_net_weight_offset(&tn.net, l);
+
+		for (size_t o = 0; o < w[l + 1]; o++)
+			for (size_t i = 0; i < w[l]; i++)
+				CHECK(wt[wt_off + i * w[l + 1] + o] == wl[o * w[l] + i]);
+	}
 	ref_loss(&tn.net, &tn.work, false, false, x, t, NULL, 1, NULL, e);
 	for (size_t m = 0; m < 2; m++)
 		for (int with_wt = 0; with_wt <= 1; with_wt++)
