@@ -37,14 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
-check() {  # $1: what, $2: got, $3: expected
-    if [ "$2" = "$3" ]; then
-        echo "PASS $1"; passed=$((passed + 1))
-    else
-        echo "FAIL $1: got '$2', expected '$3'"; failed=$((failed + 1))
-    fi
-}
 q() { nn_psql -d "$db" -At -c "$1"; }
 
 nn_psql -c "CREATE DATABASE $db"
@@ -62,7 +54,7 @@ score="round(nn_predict('m', ARRAY[3, 4]::real[])::numeric, 5)"
 v1="$(q "SELECT round(nn_predict(m, ARRAY[3, 4]::real[])::numeric, 5) FROM trained WHERE epochs = 2")"
 v2="$(q "SELECT round(nn_predict(m, ARRAY[3, 4]::real[])::numeric, 5) FROM trained WHERE epochs = 60")"
 if [ "$v1" = "$v2" ]; then
-    echo "FAIL setup: versions 1 and 2 predict the same ($v1)"; failed=$((failed + 1))
+    echo "FAIL setup: versions 1 and 2 predict the same ($v1)"; NN_FAILED=$((NN_FAILED + 1))
 fi
 
 # ---- session A: one psql kept open, fed through a FIFO
@@ -84,11 +76,11 @@ a() {  # run SQL in session A and print what it printed (callers use $(a ...),
 }
 a_pid_pg="$(a "SELECT pg_backend_pid();")"
 
-check "A scores the first (deployed) version" "$(a "SELECT $score;")" "$v1"
+nn_check "A scores the first (deployed) version" "$(a "SELECT $score;")" "$v1"
 q "SELECT nn_deploy('m', 2)" >/dev/null
-check "A's next statement scores the version B deployed" "$(a "SELECT $score;")" "$v2"
+nn_check "A's next statement scores the version B deployed" "$(a "SELECT $score;")" "$v2"
 q "SELECT nn_deploy('m', 1)" >/dev/null
-check "and again after B deploys back" "$(a "SELECT $score;")" "$v1"
+nn_check "and again after B deploys back" "$(a "SELECT $score;")" "$v1"
 
 # A reads the catalog inside a transaction whose snapshot predates B's
 # deployment: what it caches must still be the deployed version afterwards
@@ -97,9 +89,9 @@ q "SELECT nn_deploy('m', 2)" >/dev/null
 a "SELECT count(*) FROM nn_models;" >/dev/null
 a "SELECT $score;" >/dev/null
 a "COMMIT;" >/dev/null
-check "after a REPEATABLE READ transaction, A scores the deployed version" \
+nn_check "after a REPEATABLE READ transaction, A scores the deployed version" \
     "$(a "SELECT $score;")" "$v2"
-check "all in one backend of A" "$(a "SELECT pg_backend_pid();")" "$a_pid_pg"
+nn_check "all in one backend of A" "$(a "SELECT pg_backend_pid();")" "$a_pid_pg"
 
 # ---- two registrations of one name at once: B waits for A's lock
 a "BEGIN; SELECT nn_register('c', m) FROM trained WHERE epochs = 2;" >/dev/null
@@ -115,11 +107,11 @@ for _ in $(seq 1 100); do
     fi
     sleep 0.1
 done
-check "B waits while A holds the name's lock" "$waited" "yes"
+nn_check "B waits while A holds the name's lock" "$waited" "yes"
 a "COMMIT;" >/dev/null
 b_status=0; wait "$b_pid" || b_status=$?
-check "B's registration succeeds after A commits" "$b_status:$(cat "$work/b.out")" "0:2"
-check "versions of c" "$(q "SELECT string_agg(version || ':' || deployed, ' ' ORDER BY version)
+nn_check "B's registration succeeds after A commits" "$b_status:$(cat "$work/b.out")" "0:2"
+nn_check "versions of c" "$(q "SELECT string_agg(version || ':' || deployed, ' ' ORDER BY version)
                             FROM nn_models WHERE name = 'c'")" "1:true 2:false"
 
 # ---- four sessions registering the same name in a loop
@@ -135,8 +127,8 @@ for s in 1 2 3 4; do
 done
 failures=0
 for p in "${pids[@]}"; do wait "$p" || failures=$((failures + 1)); done
-check "four sessions registering at once all succeed" "$failures" "0"
-check "their 20 versions are 1..20, one deployed" \
+nn_check "four sessions registering at once all succeed" "$failures" "0"
+nn_check "their 20 versions are 1..20, one deployed" \
     "$(q "SELECT count(*) || ' ' || min(version) || ' ' || max(version) || ' ' ||
                  count(*) FILTER (WHERE deployed) FROM nn_models WHERE name = 'r'")" "20 1 20 1"
 
@@ -152,16 +144,16 @@ scores="SELECT string_agg(name || ' ' || round(nn_predict(name, ARRAY[3, 4]::rea
 before_list="$(q "$listing")"
 before_scores="$(q "$scores")"
 "$PGBIN/pg_dump" -d "$db" -f "$work/dump.sql"
-check "the dump has nn_models' rows" \
+nn_check "the dump has nn_models' rows" \
     "$(grep -c '^COPY public.nn_models ' "$work/dump.sql" || true)" "1"
 nn_psql -c "CREATE DATABASE $restored"
 nn_psql -d "$restored" -f "$work/dump.sql" >/dev/null 2>"$work/restore.err" || true
-check "the dump restores without errors" "$(cat "$work/restore.err")" ""
+nn_check "the dump restores without errors" "$(cat "$work/restore.err")" ""
 rq() { nn_psql -d "$restored" -At -c "$1"; }
-check "the restored catalog lists the same models" "$(rq "$listing")" "$before_list"
-check "the restored catalog scores by name the same" "$(rq "$scores")" "$before_scores"
-check "registering in the restored database continues the versions" \
+nn_check "the restored catalog lists the same models" "$(rq "$listing")" "$before_list"
+nn_check "the restored catalog scores by name the same" "$(rq "$scores")" "$before_scores"
+nn_check "registering in the restored database continues the versions" \
     "$(rq "SELECT nn_register('m', nn_model('m', 1))")" "3"
 
-echo "catalog: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+echo "catalog: $NN_PASSED passed, $NN_FAILED failed"
+[ "$NN_FAILED" = 0 ]

@@ -48,6 +48,19 @@ nn_build_install() {
     return "${PIPESTATUS[0]}"
 }
 
+# ---------------------------------------------------------------- checks
+# nn_check WHAT GOT EXPECTED: one line, PASS, or FAIL with both values;
+# counted in NN_PASSED and NN_FAILED for the script's summary line
+NN_PASSED=0
+NN_FAILED=0
+nn_check() {
+    if [ "$2" = "$3" ]; then
+        echo "PASS $1"; NN_PASSED=$((NN_PASSED + 1))
+    else
+        echo "FAIL $1: got '$2', expected '$3'"; NN_FAILED=$((NN_FAILED + 1))
+    fi
+}
+
 # ---------------------------------------------------------------- cluster
 NN_TMP=""
 NN_PGDATA=""
