@@ -151,7 +151,7 @@ LoadDeployed(const char *name)
 	char	   *sql;
 	SPIPlanPtr	plan;
 	Snapshot	snapshot;
-	bytea	   *model;
+	struct varlena *model;
 	bool		isnull;
 	NNScorer   *s;
 
@@ -176,8 +176,10 @@ LoadDeployed(const char *name)
 		elog(ERROR, "SPI_execute_snapshot failed for \"%s\"", sql);
 	if (SPI_processed == 0)
 		NoDeployedModel(name);
-	model = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	s = nn_scorer_create(VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), CurrentMemoryContext);
+	/* still a TOAST pointer: scoring fetches only what it reads */
+	model = (struct varlena *) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0],
+															 SPI_tuptable->tupdesc, 1, &isnull));
+	s = nn_scorer_create(model, CurrentMemoryContext);
 	MemoryContextSetParent(s->cxt, catalog_cxt);
 	SPI_finish();
 	return s;

@@ -18,6 +18,7 @@ typedef struct Reader
 	size_t		left;
 	bool		truncated;
 	uint32_t	version;		/* the model's format version, once read */
+	bool		without_state;	/* the bytes end before the optimizer state */
 } Reader;
 
 static bool
@@ -331,7 +332,7 @@ ReadTensors(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errle
 {
 	NNNet	   *net = &m->net;
 	uint32_t	n_in = net->widths[0];
-	size_t		n_state = nn_net_state_floats(net);
+	size_t		n_state = r->without_state ? 0 : nn_net_state_floats(net);
 
 	if (m->standardized)
 	{
@@ -367,25 +368,26 @@ ReadTensors(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errle
 					"model is truncated (expected %zu parameters)", net->n_params);
 	net->params = AllocArray(a, net->n_params, sizeof(float));
 	net->stats = AllocArray(a, net->n_stats, sizeof(float));
-	net->opt_state = AllocArray(a, n_state, sizeof(float));
+	net->opt_state = r->without_state ? NULL : AllocArray(a, n_state, sizeof(float));
 	ReadFloats(r, net->params, net->n_params);
 	ReadFloats(r, net->stats, net->n_stats);
-	ReadFloats(r, net->opt_state, n_state);
+	if (!r->without_state)
+		ReadFloats(r, net->opt_state, n_state);
+	m->without_state = r->without_state;
 	if (r->left != 0)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has %zu trailing bytes", r->left);
 	return NN_MODEL_OK;
 }
 
-NNModelError
-nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
-			  const NNAllocator *alloc, char *err, size_t errlen)
+/* the header, and the layout it implies (sizes of every tensor) */
+static NNModelError
+ReadLayout(Reader *r, NNModel *model, char *err, size_t errlen)
 {
-	Reader		r = {buf, len, false, 0};
 	NNModelError rc;
 	const char *msg;
 
 	memset(model, 0, sizeof(*model));
-	if ((rc = ReadHeader(&r, model, err, errlen)) != NN_MODEL_OK)
+	if ((rc = ReadHeader(r, model, err, errlen)) != NN_MODEL_OK)
 		return rc;
 	/* the enums index tables: check them before anything uses them */
 	if ((unsigned) model->net.optimizer >= NN_OPT_COUNT)
@@ -393,11 +395,53 @@ nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
 	model->net.lr_factor = 1.0f;
 	if ((msg = nn_net_layout(&model->net)) != NULL)
 		return Fail(err, errlen, NN_MODEL_LIMIT, "model %s", msg);
-	if ((rc = ReadNames(&r, model, alloc, err, errlen)) != NN_MODEL_OK)
+	return NN_MODEL_OK;
+}
+
+static NNModelError CheckModel(const NNModel *model, char *err, size_t errlen);
+
+static NNModelError
+ReadModel(Reader *r, NNModel *model, const NNAllocator *alloc, char *err, size_t errlen)
+{
+	NNModelError rc;
+
+	if ((rc = ReadLayout(r, model, err, errlen)) != NN_MODEL_OK)
 		return rc;
-	if ((rc = ReadTensors(&r, model, alloc, err, errlen)) != NN_MODEL_OK)
+	if ((rc = ReadNames(r, model, alloc, err, errlen)) != NN_MODEL_OK)
 		return rc;
-	return nn_model_check(model, err, errlen);
+	if ((rc = ReadTensors(r, model, alloc, err, errlen)) != NN_MODEL_OK)
+		return rc;
+	return CheckModel(model, err, errlen);
+}
+
+NNModelError
+nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
+			  const NNAllocator *alloc, char *err, size_t errlen)
+{
+	Reader		r = {buf, len, false, 0, false};
+
+	return ReadModel(&r, model, alloc, err, errlen);
+}
+
+NNModelError
+nn_model_read_without_state(const uint8_t *buf, size_t len, NNModel *model,
+							const NNAllocator *alloc, char *err, size_t errlen)
+{
+	Reader		r = {buf, len, false, 0, true};
+
+	return ReadModel(&r, model, alloc, err, errlen);
+}
+
+int64_t
+nn_model_state_bytes(const uint8_t *buf, size_t len)
+{
+	Reader		r = {buf, len, false, 0, false};
+	NNModel		m;
+	char		err[8];
+
+	if (ReadLayout(&r, &m, err, sizeof(err)) != NN_MODEL_OK)
+		return -1;
+	return (int64_t) (nn_net_state_floats(&m.net) * sizeof(float));
 }
 
 /* ---------- semantic checks, shared by the reader and builders ---------- */
@@ -452,9 +496,10 @@ CheckNetwork(const NNModel *m, char *err, size_t errlen)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad optimizer or regularization settings");
 	if (!nn_all_finite(net->params, net->n_params) ||
 		!nn_all_finite(net->stats, net->n_stats) ||
-		!nn_all_finite(net->opt_state, nn_net_state_floats(net)))
+		(!m->without_state && !nn_all_finite(net->opt_state, nn_net_state_floats(net))))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-finite parameters");
-	if (!nn_optimizer_state_valid(net->optimizer, net->opt_state, net->n_params))
+	if (!m->without_state &&
+		!nn_optimizer_state_valid(net->optimizer, net->opt_state, net->n_params))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has invalid optimizer state");
 	if (m->epochs_run != m->n_history || m->best_epoch > m->epochs_run)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model's epoch count does not match its history");
@@ -540,8 +585,9 @@ CheckEncoding(const NNModel *m, char *err, size_t errlen)
 	return NN_MODEL_OK;
 }
 
-NNModelError
-nn_model_check(const NNModel *model, char *err, size_t errlen)
+/* the checks of nn_model_check; a model read without its state passes them */
+static NNModelError
+CheckModel(const NNModel *model, char *err, size_t errlen)
 {
 	NNModelError rc;
 
@@ -552,6 +598,16 @@ nn_model_check(const NNModel *model, char *err, size_t errlen)
 	if ((rc = CheckEncoding(model, err, errlen)) != NN_MODEL_OK)
 		return rc;
 	return CheckScaling(model, err, errlen);
+}
+
+NNModelError
+nn_model_check(const NNModel *model, char *err, size_t errlen)
+{
+	/* nothing may write or train a model that lacks its optimizer state */
+	if (model->without_state)
+		return Fail(err, errlen, NN_MODEL_CORRUPT,
+					"model was read without its optimizer state, for scoring only");
+	return CheckModel(model, err, errlen);
 }
 
 uint32_t

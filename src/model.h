@@ -94,6 +94,9 @@ typedef struct NNModel
 
 	uint32_t	n_history;
 	NNEpochStats *history;
+
+	/* read by nn_model_read_without_state: net.opt_state is NULL */
+	bool		without_state;
 } NNModel;
 
 typedef void *(*NNAllocFn) (void *ctx, size_t size);
@@ -118,6 +121,24 @@ typedef enum NNModelError
  */
 NNModelError nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
 						   const NNAllocator *alloc, char *err, size_t errlen);
+
+/*
+ * The optimizer state is the format's last field, and scoring never reads
+ * it (two thirds of an Adam model's bytes).  nn_model_state_bytes gives its
+ * size from the model's first len bytes (the header, a few hundred bytes
+ * for most models), or -1 when they do not hold a valid header;
+ * nn_model_read_without_state reads and validates all of a model but that
+ * state from buf[0..len), the model's bytes without their last
+ * nn_model_state_bytes.  Such a model is for scoring only: net.opt_state
+ * is NULL, and nn_model_check (so nn_model_write's callers) refuses it.
+ */
+int64_t		nn_model_state_bytes(const uint8_t *buf, size_t len);
+
+/* the header's bytes at most: nn_model_state_bytes needs no more */
+#define NN_MODEL_HEADER_MAX_BYTES \
+	(20 + 4 * (NN_MAX_LAYERS + 1) + 6 * NN_MAX_LAYERS + 4 + 4 * 13 + 8 + 32 + 24)
+NNModelError nn_model_read_without_state(const uint8_t *buf, size_t len, NNModel *model,
+										 const NNAllocator *alloc, char *err, size_t errlen);
 
 /* Check a model built in memory (the reader's checks, without bytes). */
 NNModelError nn_model_check(const NNModel *model, char *err, size_t errlen);

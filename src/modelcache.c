@@ -193,14 +193,15 @@ Find(const struct varatt_external *ext)
 static NNCachedModel *
 AddEntry(struct varlena *raw, const struct varatt_external *ext)
 {
-	bytea	   *b = (bytea *) detoast_attr(raw);
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "nn cached model",
 											  ALLOCSET_DEFAULT_SIZES);
 	NNCachedModel *e = MemoryContextAllocZero(cxt, sizeof(NNCachedModel));
+	struct varlena *head;
+	struct varlena *tail;
 
 	PG_TRY();
 	{
-		e->model = nn_model_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), cxt);
+		e->model = nn_model_for_scoring(raw, cxt);
 	}
 	PG_CATCH();
 	{
@@ -211,13 +212,17 @@ AddEntry(struct varlena *raw, const struct varatt_external *ext)
 	e->cxt = cxt;
 	e->toastrelid = ext->va_toastrelid;
 	e->valueid = ext->va_valueid;
-	e->size = (int32) VARSIZE_ANY_EXHDR(b);
+	e->size = ext->va_rawsize - VARHDRSZ;
 	e->check_len = Min(e->size, CHECK_BYTES);
-	memcpy(e->head, VARDATA_ANY(b), e->check_len);
-	memcpy(e->tail, VARDATA_ANY(b) + e->size - e->check_len, e->check_len);
+	/* the parse read no optimizer state, so the tail is a slice of its own */
+	head = detoast_attr_slice(raw, 0, e->check_len);
+	tail = detoast_attr_slice(raw, e->size - e->check_len, e->check_len);
+	memcpy(e->head, VARDATA_ANY(head), e->check_len);
+	memcpy(e->tail, VARDATA_ANY(tail), e->check_len);
+	pfree(head);
+	pfree(tail);
 	e->checked = MyProc->lxid;
 	e->bytes = MemoryContextMemAllocated(cxt, true);
-	pfree(b);
 	if (e->bytes <= CacheBudget())
 		MakeRoom(e->bytes);
 	/* too big, or every slot borrowed by a call site of the running query */

@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "access/detoast.h"
 #include "catalog/pg_type.h"
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
@@ -85,6 +86,43 @@ nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid nn model: %s", err)));
+	CheckEncoding(m);
+	CheckOptionsRecord(m);
+	return m;
+}
+
+/*
+ * A model for scoring from a stored value (in line, compressed or out of
+ * line): everything but its optimizer state, the format's last field,
+ * which scoring never reads.  Out of line, that is two slices, the header
+ * and then the bytes before the state, so an Adam model's state (two
+ * thirds of it) is not even fetched.  A value the reader rejects is read
+ * again whole, so the error is the one every other reader reports.
+ */
+NNModel *
+nn_model_for_scoring(struct varlena *value, MemoryContext cxt)
+{
+	Size		total = toast_raw_datum_size(PointerGetDatum(value)) - VARHDRSZ;
+	struct varlena *head = value;
+	struct varlena *bytes;
+	int64		state;
+	NNModel    *m;
+	char		err[256];
+
+	if (VARATT_IS_EXTENDED(value))
+		head = detoast_attr_slice(value, 0, Min(total, NN_MODEL_HEADER_MAX_BYTES));
+	state = nn_model_state_bytes((const uint8_t *) VARDATA_ANY(head), VARSIZE_ANY_EXHDR(head));
+	if (head != value)
+		pfree(head);
+	if (state < 0 || (Size) state > total)
+		return nn_model_from_bytes(VARDATA_ANY(detoast_attr(value)), total, cxt);
+	bytes = VARATT_IS_EXTENDED(value) ? detoast_attr_slice(value, 0, total - state) : value;
+	m = MemoryContextAllocZero(cxt, sizeof(NNModel));
+	if (nn_model_read_without_state((const uint8_t *) VARDATA_ANY(bytes), total - state, m,
+									nn_palloc_allocator(cxt), err, sizeof(err)) != NN_MODEL_OK)
+		return nn_model_from_bytes(VARDATA_ANY(detoast_attr(value)), total, cxt);
+	if (bytes != value)
+		pfree(bytes);
 	CheckEncoding(m);
 	CheckOptionsRecord(m);
 	return m;

@@ -88,6 +88,7 @@ const char *nn_impute_name(NNImpute i);
 /* allocator for nn_model_read that pallocs in a given context */
 extern const NNAllocator *nn_palloc_allocator(MemoryContext cxt);
 NNModel    *nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt);
+NNModel    *nn_model_for_scoring(struct varlena *value, MemoryContext cxt);
 NNModel    *nn_model_from_bytea(bytea *b);
 bytea	   *nn_model_to_bytea(const NNModel *model);
 NNModel    *nn_model_copy(const NNModel *model, MemoryContext cxt);
@@ -141,7 +142,7 @@ typedef struct NNScorer
 	struct NNCachedModel *shared;	/* the model is borrowed from it, or NULL */
 } NNScorer;
 
-NNScorer   *nn_scorer_create(const char *bytes, size_t len, MemoryContext parent);
+NNScorer   *nn_scorer_create(struct varlena *model, MemoryContext parent);
 void		nn_scorer_free(NNScorer *s);
 /* a model bytea's scorer, cached in *slot (allocated in mcxt) */
 NNScorer   *nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt);

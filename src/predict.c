@@ -80,12 +80,13 @@ NewScorer(MemoryContext cxt, NNModel *m)
 	return s;
 }
 
+/* a scorer of a model value, stored or in memory (nn_model_for_scoring) */
 NNScorer *
-nn_scorer_create(const char *bytes, size_t len, MemoryContext parent)
+nn_scorer_create(struct varlena *model, MemoryContext parent)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "nn scorer", ALLOCSET_DEFAULT_SIZES);
 
-	return NewScorer(cxt, nn_model_from_bytes(bytes, len, cxt));
+	return NewScorer(cxt, nn_model_for_scoring(model, cxt));
 }
 
 /* a scorer of its own (workspace) for the backend's cached model e */
@@ -122,9 +123,9 @@ InstallCache(void **slot, NNScorer *s)
 }
 
 static ScoreCache *
-BuildCache(void **slot, MemoryContext mcxt, bytea *b)
+BuildCache(void **slot, MemoryContext mcxt, struct varlena *model)
 {
-	return InstallCache(slot, nn_scorer_create(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), mcxt));
+	return InstallCache(slot, nn_scorer_create(model, mcxt));
 }
 
 /* the TOAST pointer of a value stored out of line, or false */
@@ -181,14 +182,14 @@ nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt)
 		NNCachedModel *e = nn_model_cache_get(model);
 
 		c = e != NULL ? InstallCache(slot, BorrowScorer(e, mcxt)) :
-			BuildCache(slot, mcxt, (bytea *) detoast_attr((struct varlena *) DatumGetPointer(model)));
+			BuildCache(slot, mcxt, (struct varlena *) DatumGetPointer(model));
 		c->toasted = true;
 		c->valueid = ext.va_valueid;
 		c->toastrelid = ext.va_toastrelid;
 		return c->scorer;
 	}
 	b = DatumGetByteaPP(model);
-	c = BuildCache(slot, mcxt, b);
+	c = BuildCache(slot, mcxt, (struct varlena *) b);
 	c->len = VARSIZE_ANY_EXHDR(b);
 	c->bytes = MemoryContextAlloc(c->scorer->cxt, Max(c->len, 1));
 	memcpy(c->bytes, VARDATA_ANY(b), c->len);

@@ -3,7 +3,9 @@
  * core of every SQL function that takes a model.
  *
  * Each input is parsed with nn_model_read (the code behind
- * nn_model_from_bytes, which every model-taking function calls first),
+ * nn_model_from_bytes, which every model-taking function calls first) and
+ * with nn_model_read_without_state (the scoring functions' reader, see
+ * ReadWithoutState),
  * through an allocator that records its blocks and frees them all after
  * the input, as a memory context would.  When the bytes parse:
  *
@@ -473,6 +475,59 @@ ExportOnnx(const NNModel *m)
 	free(buf);
 }
 
+/*
+ * The scoring reader (nn_model_for_scoring in src/modelio.c): the size of
+ * the optimizer state comes from the header alone, and the model without
+ * that state reads exactly when the whole one does, with the same
+ * parameters, and is refused by nn_model_check.  It may also read when the
+ * whole model does not (a damaged state is not its business); it is then
+ * scored too.  full is NULL when the whole model did not read.
+ */
+static void
+ReadWithoutState(const uint8_t *data, size_t len, const NNModel *full, NNAllocator *alloc)
+{
+	size_t		head = len < NN_MODEL_HEADER_MAX_BYTES ? len : NN_MODEL_HEADER_MAX_BYTES;
+	int64_t		state = nn_model_state_bytes(data, len);
+	NNModel		m;
+	char		err[256];
+
+	if (nn_model_state_bytes(data, head) != state)
+	{
+		fprintf(stderr, "fuzz_model: the header's first %zu bytes give another state size\n", head);
+		abort();
+	}
+	if (state < 0 || (uint64_t) state > len)
+	{
+		if (full != NULL)
+		{
+			fprintf(stderr, "fuzz_model: a model that reads has no state size\n");
+			abort();
+		}
+		return;
+	}
+	if (nn_model_read_without_state(data, len - (size_t) state, &m, alloc, err, sizeof(err))
+		!= NN_MODEL_OK)
+	{
+		if (full != NULL)
+		{
+			fprintf(stderr, "fuzz_model: read whole but not without its state: %s\n", err);
+			abort();
+		}
+		return;
+	}
+	if (m.net.opt_state != NULL || !m.without_state ||
+		nn_model_check(&m, err, sizeof(err)) == NN_MODEL_OK ||
+		(full != NULL &&
+		 (memcmp(m.net.params, full->net.params, full->net.n_params * sizeof(float)) != 0 ||
+		  memcmp(m.net.stats, full->net.stats, full->net.n_stats * sizeof(float)) != 0)))
+	{
+		fprintf(stderr, "fuzz_model: the model read without its state differs\n");
+		abort();
+	}
+	if (full == NULL)
+		Score(&m, data, len);
+}
+
 /* ------------------------------------------------------------ entry */
 
 int
@@ -497,6 +552,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			fprintf(stderr, "fuzz_model: bad error result %d\n", (int) rc);
 			abort();
 		}
+		ReadWithoutState(data, len, NULL, &alloc);
 		ArenaReset(&arena);
 		return 0;
 	}
@@ -506,6 +562,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		fprintf(stderr, "fuzz_model: read but nn_model_check says: %s\n", err);
 		abort();
 	}
+	ReadWithoutState(data, len, &m, &alloc);
 	RoundTrip(&m, data, len, "parsed model");
 	Score(&m, data, len);
 	ExportOnnx(&m);

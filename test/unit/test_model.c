@@ -1,7 +1,8 @@
 /*
  * test_model.c - the model byte format of src/model.c: which version the
  * writer picks, round trips of format 2 (categories, impute values), the
- * category lookup, and the reader's checks of the version 2 fields.
+ * category lookup, the reader's checks of the version 2 fields, and the
+ * scoring reader that leaves the optimizer state out.
  */
 #include "harness.h"
 #include "model.h"
@@ -256,6 +257,58 @@ test_reader_rejects_damaged_version_2(void)
 	ArenaFree();
 }
 
+/*
+ * The scoring reader: an Adam model's state is its last 2 x n_params
+ * floats; the header alone gives that size, and the bytes before it read
+ * with the same parameters, into a model nn_model_check refuses.  Whole
+ * bytes or a byte less are errors (trailing bytes, truncated), as is a
+ * buffer shorter than the header.
+ */
+static void
+test_read_without_state(void)
+{
+	NNModel		m,
+				back;
+	size_t		len;
+	uint8_t    *buf;
+	char		err[256];
+	int64_t		state;
+
+	BuildModel(&m, true, NN_IMPUTE_MEAN);
+	m.net.optimizer = NN_OPT_ADAM;
+	m.net.opt.beta1 = 0.9f;
+	m.net.opt.beta2 = 0.999f;
+	m.net.opt_state = ArenaAlloc(NULL, nn_net_state_floats(&m.net) * sizeof(float));
+	for (size_t i = 0; i < nn_net_state_floats(&m.net); i++)
+		m.net.opt_state[i] = 0.25f;
+	buf = Write(&m, &len);
+	state = nn_model_state_bytes(buf, len);
+	CHECK_EQ_INT(state, (int64_t) (2 * m.net.n_params * sizeof(float)));
+	CHECK_EQ_INT(nn_model_state_bytes(buf, NN_MODEL_HEADER_MAX_BYTES < len ? NN_MODEL_HEADER_MAX_BYTES : len),
+				 state);
+	CHECK_EQ_INT(nn_model_state_bytes(buf, 10), -1);
+	CHECK_EQ_INT(nn_model_state_bytes((const uint8_t *) "not a model at all", 18), -1);
+
+	CHECK_MSG(nn_model_read_without_state(buf, len - (size_t) state, &back, &arena_alloc, err,
+										  sizeof(err)) == NN_MODEL_OK, "read: %s", err);
+	CHECK(back.without_state && back.net.opt_state == NULL);
+	CHECK(memcmp(back.net.params, m.net.params, m.net.n_params * sizeof(float)) == 0);
+	CHECK(back.n_features == 2 && back.fill != NULL && back.fill[3] == 2.5f);
+	CHECK(nn_model_check(&back, err, sizeof(err)) == NN_MODEL_CORRUPT);
+	CHECK(strstr(err, "without its optimizer state") != NULL);
+
+	CHECK(nn_model_read_without_state(buf, len, &back, &arena_alloc, err, sizeof(err))
+		  == NN_MODEL_CORRUPT);
+	CHECK(strstr(err, "trailing bytes") != NULL);
+	CHECK(nn_model_read_without_state(buf, len - (size_t) state - 1, &back, &arena_alloc, err,
+									  sizeof(err)) == NN_MODEL_CORRUPT);
+	CHECK(strstr(err, "truncated") != NULL);
+	/* the whole reader still reads it, state included */
+	CHECK(Read(buf, len, &back, err) == NN_MODEL_OK && !back.without_state &&
+		  back.net.opt_state[0] == 0.25f);
+	ArenaFree();
+}
+
 int
 main(void)
 {
@@ -265,5 +318,6 @@ main(void)
 	RUN_TEST(test_category_lookup);
 	RUN_TEST(test_check_rejects_bad_encodings);
 	RUN_TEST(test_reader_rejects_damaged_version_2);
+	RUN_TEST(test_read_without_state);
 	return harness_finish("test_model");
 }
