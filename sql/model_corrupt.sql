@@ -166,4 +166,47 @@ FROM sweep WHERE kind = '1' AND message LIKE 'invalid nn model: %';
 SELECT pos, message FROM sweep WHERE kind = '2' AND pos < 20 AND pos NOT BETWEEN 12 AND 15 ORDER BY pos;
 SELECT message LIKE 'invalid nn model: %' AS flag_flip_fails FROM sweep WHERE kind = '2' AND pos = 12;
 
-DROP TABLE cm_data, good, bad, outcomes, small, sweep;
+-- Scoring reads a model without its optimizer state (Adam's: the last
+-- 2 x n_params floats), and out of line fetches only the bytes before it.
+-- Stored out of line, a model scores as its in-memory copy does; damage
+-- confined to the state does not stop scoring (nn_info still reports it);
+-- damage elsewhere gives the message every reader gives.
+CREATE TABLE stored (name text, m bytea);
+ALTER TABLE stored ALTER COLUMN m SET STORAGE EXTERNAL;
+INSERT INTO stored
+SELECT 'intact', nn_init(64, '{64}', 2, '{"seed": 3}') UNION ALL
+SELECT 'state NaN', overlay(m PLACING '\xffff'::bytea FROM length(m) - 1 FOR 2) FROM (SELECT nn_init(64, '{64}', 2, '{"seed": 3}') AS m) s UNION ALL
+SELECT 'weight NaN', overlay(m PLACING '\xffff'::bytea FROM length(m) - 2 * 4290 * 4 - 1 FOR 2) FROM (SELECT nn_init(64, '{64}', 2, '{"seed": 3}') AS m) s UNION ALL
+SELECT 'bad magic', overlay(m PLACING 'XXXX'::bytea FROM 1 FOR 4) FROM (SELECT nn_init(64, '{64}', 2, '{"seed": 3}') AS m) s UNION ALL
+SELECT 'truncated by 1', substr(m, 1, length(m) - 1) FROM (SELECT nn_init(64, '{64}', 2, '{"seed": 3}') AS m) s;
+SELECT (nn_info(m)->>'parameters')::int AS n_params, length(m) AS bytes,
+       pg_column_size(m) = length(m) AS stored_uncompressed
+FROM stored WHERE name = 'intact';
+SELECT nn_predict_proba(s.m, f) = nn_predict_proba(nn_init(64, '{64}', 2, '{"seed": 3}'), f) AS same_scores
+FROM stored s, (SELECT array_agg((i / 10.0)::real) AS f FROM generate_series(1, 64) i) r
+WHERE s.name = 'intact';
+CREATE TABLE stored_outcomes (name text, fn text, message text);
+DO $$
+DECLARE
+    r record;
+    fn text;
+BEGIN
+    FOR r IN SELECT name FROM stored LOOP
+        FOREACH fn IN ARRAY ARRAY['nn_predict', 'nn_info'] LOOP
+            BEGIN
+                IF fn = 'nn_predict' THEN
+                    PERFORM nn_predict(m, array_fill(0.5::real, ARRAY[64])) FROM stored WHERE name = r.name;
+                ELSE
+                    PERFORM nn_info(m) FROM stored WHERE name = r.name;
+                END IF;
+                INSERT INTO stored_outcomes VALUES (r.name, fn, 'no error');
+            EXCEPTION WHEN OTHERS THEN
+                INSERT INTO stored_outcomes VALUES (r.name, fn, SQLERRM);
+            END;
+        END LOOP;
+    END LOOP;
+END
+$$;
+SELECT name, fn, message FROM stored_outcomes ORDER BY name COLLATE "C", fn COLLATE "C";
+
+DROP TABLE cm_data, good, bad, outcomes, small, sweep, stored, stored_outcomes;
