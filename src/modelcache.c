@@ -193,11 +193,15 @@ Find(const struct varatt_external *ext)
 static NNCachedModel *
 AddEntry(struct varlena *raw, const struct varatt_external *ext)
 {
+	int32		size = ext->va_rawsize - VARHDRSZ;
+	int32		check_len = Min(size, CHECK_BYTES);
+
+	/* the parse reads no optimizer state, so the tail is a slice of its own */
+	struct varlena *head = detoast_attr_slice(raw, 0, check_len);
+	struct varlena *tail = detoast_attr_slice(raw, size - check_len, check_len);
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "nn cached model",
 											  ALLOCSET_DEFAULT_SIZES);
 	NNCachedModel *e = MemoryContextAllocZero(cxt, sizeof(NNCachedModel));
-	struct varlena *head;
-	struct varlena *tail;
 
 	PG_TRY();
 	{
@@ -212,11 +216,8 @@ AddEntry(struct varlena *raw, const struct varatt_external *ext)
 	e->cxt = cxt;
 	e->toastrelid = ext->va_toastrelid;
 	e->valueid = ext->va_valueid;
-	e->size = ext->va_rawsize - VARHDRSZ;
-	e->check_len = Min(e->size, CHECK_BYTES);
-	/* the parse read no optimizer state, so the tail is a slice of its own */
-	head = detoast_attr_slice(raw, 0, e->check_len);
-	tail = detoast_attr_slice(raw, e->size - e->check_len, e->check_len);
+	e->size = size;
+	e->check_len = check_len;
 	memcpy(e->head, VARDATA_ANY(head), e->check_len);
 	memcpy(e->tail, VARDATA_ANY(tail), e->check_len);
 	pfree(head);
