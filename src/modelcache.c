@@ -189,9 +189,13 @@ Find(const struct varatt_external *ext)
 	return NULL;
 }
 
-/* parse the value into a new entry, or NULL when it must not be kept */
+/*
+ * Parse the value into a new entry; NULL when it must not be kept, with
+ * the parse handed over through *unkept and *unkept_cxt.
+ */
 static NNCachedModel *
-AddEntry(struct varlena *raw, const struct varatt_external *ext)
+AddEntry(struct varlena *raw, const struct varatt_external *ext, NNModel **unkept,
+		 MemoryContext *unkept_cxt)
 {
 	int32		size = ext->va_rawsize - VARHDRSZ;
 	int32		check_len = Min(size, CHECK_BYTES);
@@ -229,8 +233,10 @@ AddEntry(struct varlena *raw, const struct varatt_external *ext)
 	/* too big, or every slot borrowed by a call site of the running query */
 	if (e->bytes > CacheBudget() || n_entries >= MAX_ENTRIES)
 	{
+		/* the call site scores with this parse rather than making another */
 		stats.not_kept++;
-		MemoryContextDelete(cxt);
+		*unkept = e->model;
+		*unkept_cxt = cxt;
 		return NULL;
 	}
 	entries[n_entries++] = e;
@@ -239,13 +245,15 @@ AddEntry(struct varlena *raw, const struct varatt_external *ext)
 }
 
 NNCachedModel *
-nn_model_cache_get(Datum model)
+nn_model_cache_get(Datum model, NNModel **unkept, MemoryContext *unkept_cxt)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(model);
 	struct varatt_external ext;
 	NNCachedModel *e;
 	int			i;
 
+	*unkept = NULL;
+	*unkept_cxt = NULL;
 	/* a lowered nn.model_cache_memory (0: off) takes effect here */
 	Shrink();
 	if (CacheBudget() == 0 || !VARATT_IS_EXTERNAL_ONDISK(raw))
@@ -263,7 +271,7 @@ nn_model_cache_get(Datum model)
 	if (e != NULL)
 		stats.hits++;
 	else
-		e = AddEntry(raw, &ext);
+		e = AddEntry(raw, &ext, unkept, unkept_cxt);
 	if (e != NULL)
 		e->last_used = ++use_clock;
 	return e;

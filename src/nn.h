@@ -114,8 +114,12 @@ typedef struct NNCachedModel NNCachedModel;
  * The backend's entry for a model stored out of line (TOAST), parsed on
  * first use and checked against the value when a later transaction finds
  * it; NULL for an in-line value, or when nn.model_cache_memory keeps none.
+ * A model parsed but not kept (bigger than the budget, or every place
+ * borrowed) is handed over instead: *unkept is the model and *unkept_cxt
+ * the memory context holding it, now the caller's (a child of
+ * TopMemoryContext until the caller moves it); both NULL otherwise.
  */
-NNCachedModel *nn_model_cache_get(Datum model);
+NNCachedModel *nn_model_cache_get(Datum model, NNModel **unkept, MemoryContext *unkept_cxt);
 const NNModel *nn_cached_model(const NNCachedModel *e);
 /* keep e alive until the memory context borrower is reset or deleted */
 void		nn_cached_model_pin(NNCachedModel *e, MemoryContext borrower);

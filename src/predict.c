@@ -179,10 +179,20 @@ nn_scorer_cached(Datum model, void **slot, MemoryContext mcxt)
 		return c->scorer;
 	if (ToastPointer(model, &ext))
 	{
-		NNCachedModel *e = nn_model_cache_get(model);
+		NNModel    *unkept;
+		MemoryContext unkept_cxt;
+		NNCachedModel *e = nn_model_cache_get(model, &unkept, &unkept_cxt);
 
-		c = e != NULL ? InstallCache(slot, BorrowScorer(e, mcxt)) :
-			BuildCache(slot, mcxt, (struct varlena *) DatumGetPointer(model));
+		if (e != NULL)
+			c = InstallCache(slot, BorrowScorer(e, mcxt));
+		else if (unkept != NULL)
+		{
+			/* parsed for the cache but not kept there: this call site's now */
+			MemoryContextSetParent(unkept_cxt, mcxt);
+			c = InstallCache(slot, NewScorer(unkept_cxt, unkept));
+		}
+		else
+			c = BuildCache(slot, mcxt, (struct varlena *) DatumGetPointer(model));
 		c->toasted = true;
 		c->valueid = ext.va_valueid;
 		c->toastrelid = ext.va_toastrelid;
