@@ -99,6 +99,15 @@ SELECT mc_stat('evictions') > 0 AS evicted, mc_stat('bytes') <= 1048576 AS withi
 INSERT INTO mc_models VALUES ('huge', nn_init(512, '{512}', 3, '{"seed": 1}'));
 SELECT nn_predict(m, array_fill(0.5::real, ARRAY[512])) >= 0 AS scored FROM mc_models WHERE name = 'huge';
 SELECT mc_stat('not_kept') AS not_kept, mc_stat('bytes') <= 1048576 AS within;
+-- a model not kept is scored with the parse made for the cache: the same
+-- probabilities as with the cache off
+CREATE TEMP TABLE mc_huge AS
+SELECT nn_predict_proba(m, array_fill(0.25::real, ARRAY[512])) AS p FROM mc_models WHERE name = 'huge';
+SET nn.model_cache_memory = 0;
+SELECT nn_predict_proba(m, array_fill(0.25::real, ARRAY[512])) = (SELECT p FROM mc_huge) AS same_as_uncached
+FROM mc_models WHERE name = 'huge';
+SET nn.model_cache_memory = '1MB';
+SELECT mc_stat('not_kept') AS not_kept;
 
 -- at most 64 models: a query whose 65 call sites each borrow another one
 -- scores the 65th without keeping it
