@@ -108,6 +108,21 @@ SELECT nn_predict_proba(m, array_fill(0.25::real, ARRAY[512])) = (SELECT p FROM 
 FROM mc_models WHERE name = 'huge';
 SET nn.model_cache_memory = '1MB';
 SELECT mc_stat('not_kept') AS not_kept;
+-- a model that fits the budget only without the transposed weights of the
+-- level-1 row product (528 kB each) stays cached, and each query's call
+-- site makes its own copy of the weights: one miss, then hits
+SET nn.row_product = level1;
+INSERT INTO mc_models VALUES ('fits_bare', nn_init(512, '{256}', 3, '{"seed": 2}'));
+SELECT mc_stat('misses') AS m0, mc_stat('hits') AS h0 \gset
+SELECT round((nn_predict_proba(m, array_fill(0.25::real, ARRAY[512])))[1]::numeric, 6) AS p1
+FROM mc_models WHERE name = 'fits_bare';
+SELECT round((nn_predict_proba(m, array_fill(0.25::real, ARRAY[512])))[1]::numeric, 6) AS p2
+FROM mc_models WHERE name = 'fits_bare';
+SELECT round((nn_predict_proba(m, array_fill(0.25::real, ARRAY[512])))[1]::numeric, 6) AS p3
+FROM mc_models WHERE name = 'fits_bare';
+SELECT mc_stat('misses') - :m0 AS misses, mc_stat('hits') - :h0 AS hits,
+       mc_stat('bytes') BETWEEN 528000 AND 1048576 AS bare_model_within;
+RESET nn.row_product;
 
 -- at most 64 models: a query whose 65 call sites each borrow another one
 -- scores the 65th without keeping it

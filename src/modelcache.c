@@ -123,13 +123,22 @@ Victim(void)
 
 /* evict until `more` bytes fit the budget, or nothing more can go */
 static void
-MakeRoom(Size more)
+FreeBytes(Size more)
 {
 	int			v;
 
 	while (n_entries > 0 && CachedBytes() + more > CacheBudget() &&
 		   (v = Victim()) >= 0)
 		Evict(v);
+}
+
+/* room for one more entry of `more` bytes, as far as evicting can make it */
+static void
+MakeRoom(Size more)
+{
+	int			v;
+
+	FreeBytes(more);
 	while (n_entries >= MAX_ENTRIES && (v = Victim()) >= 0)
 		Evict(v);
 }
@@ -312,6 +321,13 @@ nn_cached_weights_t(NNCachedModel *e, size_t n, void (*fill) (const NNNet *, flo
 {
 	if (e->weights_t == NULL)
 	{
+		/*
+		 * The entry was kept without them.  Were they added over the budget,
+		 * the next query would evict the entry and parse the model again.
+		 */
+		FreeBytes(n * sizeof(float));
+		if (!e->evicted && CachedBytes() + n * sizeof(float) > CacheBudget())
+			return NULL;
 		e->weights_t = MemoryContextAllocExtended(e->cxt, n * sizeof(float), MCXT_ALLOC_HUGE);
 		fill(&e->model->net, e->weights_t);
 		e->bytes = MemoryContextMemAllocated(e->cxt, true);

@@ -123,7 +123,11 @@ NNCachedModel *nn_model_cache_get(Datum model, NNModel **unkept, MemoryContext *
 const NNModel *nn_cached_model(const NNCachedModel *e);
 /* keep e alive until the memory context borrower is reset or deleted */
 void		nn_cached_model_pin(NNCachedModel *e, MemoryContext borrower);
-/* the entry's transposed weights (n floats), made by fill on first use */
+/*
+ * The entry's transposed weights (n floats), made by fill on first use;
+ * NULL when they do not fit nn.model_cache_memory beside the cached
+ * models, even after evicting those no call site borrows.
+ */
 float	   *nn_cached_weights_t(NNCachedModel *e, size_t n,
 								void (*fill) (const NNNet *, float *));
 

@@ -265,7 +265,8 @@ RowWeights(NNScorer *s)
 					"Use a model with narrower layers, or SET nn.row_product = gemv");
 	if (s->shared != NULL)
 		s->weights_t = nn_cached_weights_t(s->shared, n, nn_net_transpose_weights);
-	else
+	/* no cache entry, or no room in it: this call site's own copy */
+	if (s->weights_t == NULL)
 	{
 		s->weights_t = MemoryContextAllocExtended(s->cxt, n * sizeof(float), MCXT_ALLOC_HUGE);
 		nn_net_transpose_weights(net, s->weights_t);
