@@ -185,6 +185,13 @@ FROM stored WHERE name = 'intact';
 SELECT nn_predict_proba(s.m, f) = nn_predict_proba(nn_init(64, '{64}', 2, '{"seed": 3}'), f) AS same_scores
 FROM stored s, (SELECT array_agg((i / 10.0)::real) AS f FROM generate_series(1, 64) i) r
 WHERE s.name = 'intact';
+-- compressed out of line (a fresh model's zero Adam state compresses), the
+-- slices are decompressed from the start: the same scores again
+CREATE TABLE stored_compressed AS SELECT nn_init(512, '{512}', 3, '{"seed": 4}') AS m;
+SELECT pg_column_compression(m) IS NOT NULL AS compressed, pg_column_size(m) > 2048 AS out_of_line,
+       nn_predict_proba(m, array_fill(0.3::real, ARRAY[512])) =
+       nn_predict_proba(nn_init(512, '{512}', 3, '{"seed": 4}'), array_fill(0.3::real, ARRAY[512])) AS same_scores
+FROM stored_compressed;
 CREATE TABLE stored_outcomes (name text, fn text, message text);
 DO $$
 DECLARE
@@ -209,4 +216,4 @@ END
 $$;
 SELECT name, fn, message FROM stored_outcomes ORDER BY name COLLATE "C", fn COLLATE "C";
 
-DROP TABLE cm_data, good, bad, outcomes, small, sweep, stored, stored_outcomes;
+DROP TABLE cm_data, good, bad, outcomes, small, sweep, stored, stored_compressed, stored_outcomes;
