@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The peers of nn's benchmark: scikit-learn and PyTorch on Fashion-MNIST.
 
-Usage: /usr/bin/python3 peers.py [--epochs N] [sklearn] [torch]
-       (no peer named: both)
+Usage: /usr/bin/python3 peers.py [--epochs N] [sklearn] [torch] [torch_score]
+       (no peer named: sklearn and torch; torch_score, PyTorch's batched
+       inference alone, is for the benchmark's scoring rounds)
 
 Same split (Debian's dataset-fashion-mnist: 60,000 train / 10,000 test),
 pixels / 255 as float32 arrays in memory (the peers' best case), the same
@@ -159,14 +160,40 @@ def run_sklearn(epochs):
     }
 
 
+def torch_mlp():
+    from torch import nn
+    return nn.Sequential(nn.Linear(784, HIDDEN[0]), nn.ReLU(),
+                         nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
+                         nn.Linear(HIDDEN[1], 10))
+
+
+def run_torch_score(_epochs):
+    """PyTorch's batched inference alone, for the benchmark's scoring rounds
+    (run_bench.sh times it right after nn's window query): the same network,
+    with seeded initial weights (the time does not depend on them), scores
+    the 10,000 test rows under no_grad, median of SCORE_REPS after a warm-up
+    call, with 1 and with 2 intra-op threads; the faster counts."""
+    import torch
+
+    xte = torch.from_numpy(load()["test"][0])
+    torch.manual_seed(SEED)
+    model = torch_mlp().eval()
+    times = {}
+    with torch.no_grad():
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            model(xte)
+            times[t] = median_time(lambda: model(xte).argmax(1), SCORE_REPS)
+    best = min(times, key=times.get)
+    return {"peer": "torch_score", "num_threads": best, "thread_seconds": times,
+            "score_seconds": times[best], "score_rows_per_s": xte.shape[0] / times[best]}
+
+
 def run_torch(epochs):
     import torch
     from torch import nn
 
-    def make():
-        return nn.Sequential(nn.Linear(784, HIDDEN[0]), nn.ReLU(),
-                             nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
-                             nn.Linear(HIDDEN[1], 10))
+    make = torch_mlp
 
     d = load()
     xtr = torch.from_numpy(d["train"][0])
@@ -272,20 +299,20 @@ def main():
         args = args[2:]
     if args[:1] == ["--child"]:
         peer = args[1]
-        fn = {"sklearn": run_sklearn, "torch": run_torch}[peer]
+        fn = {"sklearn": run_sklearn, "torch": run_torch, "torch_score": run_torch_score}[peer]
         print(json.dumps(fn(epochs)), flush=True)
         return 0
     peers = args or ["sklearn", "torch"]
     for p in peers:
-        if p not in ("sklearn", "torch"):
-            sys.exit(f"unknown peer {p!r}: sklearn or torch")
+        if p not in ("sklearn", "torch", "torch_score"):
+            sys.exit(f"unknown peer {p!r}: sklearn, torch or torch_score")
     env = {k: os.environ[k] for k in sorted(os.environ)
            if k.startswith(("OPENBLAS", "OMP_", "MKL_", "GOTO"))}
     print(json.dumps({"peer": "env", "python": sys.version.split()[0],
                       "executable": sys.executable, "blas_env": env}), flush=True)
     status = 0
     for p in peers:
-        log(f"{p}: training {epochs} epochs")
+        log(f"{p}: " + ("batched inference" if p == "torch_score" else f"training {epochs} epochs"))
         r = subprocess.run([sys.executable, os.path.abspath(__file__), "--epochs", str(epochs),
                             "--child", p], stdout=subprocess.PIPE, text=True)
         if r.returncode != 0:
@@ -296,6 +323,9 @@ def main():
         sys.stdout.write(r.stdout)
         sys.stdout.flush()
         res = json.loads(r.stdout.strip().splitlines()[-1])
+        if p == "torch_score":
+            log(f"{p}: {res['score_rows_per_s']:.0f} rows/s on {res['num_threads']} thread(s)")
+            continue
         log(f"{p}: {res['median_epoch_seconds']:.3f} s/epoch, accuracy {res['test_accuracy']:.4f}, "
             f"{res['score_rows_per_s']:.0f} rows/s, peak {res['peak_rss_mb']:.0f} MB")
     return status

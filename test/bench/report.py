@@ -163,6 +163,26 @@ def training_rounds(R, nn_epoch, sk_e):
                     f"{statistics.median(ratios):.2f}.")
 
 
+def scoring_rounds(R):
+    """The window path's rows/s over PyTorch's batched inference in each
+    back-to-back round, and a line describing the rounds (or None)."""
+    ratios, parts = [], []
+    for r in sorted((r for r in R if r.get("peer") == "round_torch_score"), key=lambda r: r["round"]):
+        nn_r = [x for x in R if x.get("kind") == "score_round" and x.get("round") == r["round"]]
+        if not nn_r or not nn_r[-1].get("window_s") or not r.get("score_rows_per_s"):
+            continue
+        nn_rps = nn_r[-1]["rows"] / nn_r[-1]["window_s"]
+        ratios.append(nn_rps / r["score_rows_per_s"])
+        parts.append(f"round {r['round']}: {nn_rps:,.0f} / {r['score_rows_per_s']:,.0f} rows/s = "
+                     f"{ratios[-1]:.2f}")
+    if not parts:
+        return ratios, None
+    return ratios, ("Scoring in back-to-back rounds (nn_predict_window over fm_test, median of the "
+                    "round's runs, then PyTorch's batched inference on the same 10,000 rows, the "
+                    "faster of 1 and 2 threads): " + "; ".join(parts) +
+                    f". Median window/PyTorch: {statistics.median(ratios):.2f}.")
+
+
 def report(path):
     R = load(path)
     env = last(R, "env") or {}
@@ -235,6 +255,10 @@ def report(path):
     if rounds_line:
         w(rounds_line)
         w("")
+    score_ratios, score_rounds_line = scoring_rounds(R)
+    if score_rounds_line:
+        w(score_rounds_line)
+        w("")
     if floor:
         w(f"Compute floor (cblas_sgemm alone at one epoch's shapes, {floor.get('gemms')} GEMMs, "
           f"{floor.get('flops', 0) / 1e9:.1f} GFLOP): {fmt(floor.get('seconds'))} s per epoch "
@@ -273,6 +297,10 @@ def report(path):
            None if (nn_batch is None or tc_s is None) else nn_batch >= tc_s)
     target("batch path >= PyTorch batched rows/s: nn_predict_window", fmt(nn_window), f">= {fmt(tc_s)}",
            None if (nn_window is None or tc_s is None) else nn_window >= tc_s)
+    if score_ratios:
+        med = statistics.median(score_ratios)
+        target("batch path: median nn_predict_window / PyTorch ratio, back-to-back rounds", f"{med:.2f}",
+               ">= 1.00", med >= 1.0)
     target(f"backend peak <= 2 x {data_mb:.0f} MB + 64 MB", f"{fmt(nn_mem, 0)} (private peak "
            f"{fmt(main.get('anon_peak_mb'), 0)})", f"<= {mem_target:.0f}",
            None if nn_mem is None else nn_mem <= mem_target)

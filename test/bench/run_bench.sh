@@ -21,6 +21,8 @@
 #     batch path (nn_predict_batch) and the window path (nn_predict_window);
 #  2b. rounds: nn_train and scikit-learn alternate, 3 epochs each, so that
 #     the training ratio is also measured at one machine speed;
+#  2c. scoring rounds: nn_predict_window and PyTorch's batched inference
+#     (peers.py torch_score) alternate, for the batch path's ratio;
 #  3. the peers (peers.py, /usr/bin/python3): scikit-learn MLPClassifier and
 #     a plain PyTorch loop, same split, model, optimizer, batch and epochs;
 #  4. the compute floor: sgemm_floor.c times cblas_sgemm alone at one epoch's
@@ -422,6 +424,20 @@ if [ "$QUICK" != 1 ]; then
         "$PY" "$BENCH/peers.py" --epochs 3 sklearn 2>>"$OUT/peers.err" |
             sed -n "s/^{\"peer\": \"sklearn\"/{\"peer\": \"round_sklearn\", \"round\": $round/p" | tee -a "$RES" |
             "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read()); print("  scikit-learn round %d: median epoch %.3f s" % (r["round"], r["median_epoch_seconds"]))'
+    done
+fi
+
+# ---------------------------------------------------------------- 2c. scoring rounds
+# The same for the batch path: nn's window query (median of a few runs) and
+# PyTorch's batched inference (peers.py torch_score) back to back.
+if [ "$QUICK" != 1 ] && [ "$has_window" = t ]; then
+    say "scoring rounds: nn_predict_window then PyTorch batched inference, back to back ($ROUNDS rounds)"
+    for round in $(seq 1 "$ROUNDS"); do
+        mapfile -t rw < <(time_sql "$SCORE_REPS" "$WINDOW_SQL" "SET nn.blas_threads = 2")
+        record "$(kv kind=score_round round="$round" rows="$n_test" window_s="$(median "${rw[@]}")")"
+        echo "  round $round: nn_predict_window ${rw[*]} s"
+        "$PY" "$BENCH/peers.py" torch_score 2>>"$OUT/peers.err" |
+            sed -n "s/^{\"peer\": \"torch_score\"/{\"peer\": \"round_torch_score\", \"round\": $round/p" >>"$RES"
     done
 fi
 
