@@ -105,4 +105,37 @@ SELECT nn_init(2, '{4}', 2, NULL) IS NULL AS null_options;
 -- the session goes on after the errors
 SELECT nn_info(nn_train('eo', 'y', NULL, '{4}', '{"epochs": 2}'))->'epochs' AS epochs;
 
+-- The SQLSTATE of each error class (README, Errors): each statement runs in
+-- a subtransaction that catches its error and returns the code and message.
+CREATE FUNCTION pg_temp.error_of(query text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE query;
+    code := 'none';
+EXCEPTION WHEN OTHERS THEN
+    code := SQLSTATE;
+    message := SQLERRM;
+END
+$$;
+SET nn.max_memory = '64MB';
+SELECT c.what, e.code, e.message
+FROM (VALUES
+    (1, 'unknown option', $$SELECT nn_train('eo', 'y', NULL, '{4}', '{"bogus": 1}')$$),
+    (2, 'option out of range', $$SELECT nn_init(2, '{4}', 2, '{"batch_size": 0}')$$),
+    (3, 'options not an object', $$SELECT nn_init(2, '{4}', 2, '[]')$$),
+    (4, 'loss for the other task', $$SELECT nn_init(2, '{4}', 3, '{"loss": "mse"}')$$),
+    (5, 'hidden width 0', $$SELECT nn_train('eo', 'y', NULL, '{0}')$$),
+    (6, 'n_inputs 0', $$SELECT nn_init(0, '{4}', 2)$$),
+    (7, 'hidden 2-D', $$SELECT nn_train('eo', 'y', NULL, '{{4, 4}}')$$),
+    (8, 'hidden NULL width', $$SELECT nn_train('eo', 'y', NULL, '{4, NULL}')$$),
+    (9, 'hidden NULL', $$SELECT nn_train('eo', 'y', NULL, NULL)$$),
+    (10, 'hidden width too large', $$SELECT nn_init(2, '{65537}', 2)$$),
+    (11, 'too many layers', $$SELECT nn_init(2, array_fill(2, ARRAY[64]), 2)$$),
+    (12, 'n_inputs too large', $$SELECT nn_init(65537, '{4}', 2)$$),
+    (13, 'n_outputs too large', $$SELECT nn_init(2, '{4}', 10001)$$),
+    (14, 'setting above its ceiling', $$SET nn.train_memory = '128MB'$$)
+) c(n, what, query), LATERAL pg_temp.error_of(c.query) e
+ORDER BY c.n;
+RESET nn.max_memory;
+
 DROP TABLE eo;

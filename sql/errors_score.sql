@@ -69,4 +69,66 @@ SELECT nn_fit(nn_init(2, '{}', 1), NULL::real[], y) IS NULL AS no_model FROM es;
 SELECT nn_fit(nn_init(2, '{}', 2), ARRAY[a, b], NULL) IS NULL AS no_model FROM es;
 SELECT nn_fit(nn_init(2, '{}', 2), CASE WHEN a > 5 THEN ARRAY[a, b] END, y) IS NULL AS no_model FROM es;
 
+-- The SQLSTATE of each error class (README, Errors): each statement runs in
+-- a subtransaction that catches its error and returns the code and message.
+CREATE FUNCTION pg_temp.error_of(query text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE query;
+    code := 'none';
+EXCEPTION WHEN OTHERS THEN
+    code := SQLSTATE;
+    message := SQLERRM;
+END
+$$;
+INSERT INTO es_models
+SELECT 'array', nn_train('SELECT ARRAY[a, b] AS v, y FROM es', 'y', NULL, '{4}', '{"epochs": 2}');
+-- the regressor's features have a standard deviation of 0.5, so 3e38
+-- standardizes beyond real's range: the output is not finite
+SELECT c.what, e.code, e.message
+FROM (VALUES
+    (1, 'features of the wrong length', $$SELECT nn_predict(m, ARRAY[1, 2, 3]::real[]) FROM es_models WHERE name = 'classifier'$$),
+    (2, 'features in two dimensions', $$SELECT nn_predict_proba(m, '{{1, 2}}'::real[]) FROM es_models WHERE name = 'classifier'$$),
+    (3, 'batch rows of the wrong width', $$SELECT nn_predict_batch(m, '{{1, 2, 3}}'::real[]) FROM es_models WHERE name = 'regressor'$$),
+    (4, 'row: array of the wrong length', $$SELECT nn_predict_row(m, r) FROM es_models, (SELECT ARRAY[1]::real[] AS v) r WHERE name = 'array'$$),
+    (5, 'row: array in two dimensions', $$SELECT nn_predict_row(m, r) FROM es_models, (SELECT '{{1, 2}}'::real[] AS v) r WHERE name = 'array'$$),
+    (6, 'nn_fit: features of the wrong length', $$SELECT nn_fit(nn_init(3, '{}', 2), ARRAY[a, b], y) FROM es$$),
+    (7, 'NaN feature', $$SELECT nn_predict(m, ARRAY[1, 'NaN']::real[]) FROM es_models WHERE name = 'classifier'$$),
+    (8, 'infinite feature', $$SELECT nn_predict_class(m, ARRAY['-Infinity', 1]::real[]) FROM es_models WHERE name = 'classifier'$$),
+    (9, 'row: NaN in an array', $$SELECT nn_predict_row(m, r) FROM es_models, (SELECT ARRAY[1, 'NaN']::real[] AS v) r WHERE name = 'array'$$),
+    (10, 'output not finite', $$SELECT nn_predict(m, ARRAY[3e38, 3e38]::real[]) FROM es_models WHERE name = 'regressor'$$),
+    (11, 'batch output not finite', $$SELECT nn_predict_batch(m, '{{3e38, 3e38}}'::real[]) FROM es_models WHERE name = 'regressor'$$),
+    (12, 'evaluated output not finite', $$SELECT nn_evaluate(m, 'SELECT 3e38::real AS a, 3e38::real AS b, 1::float8 AS t') FROM es_models WHERE name = 'regressor'$$),
+    (13, 'nn_fit: NaN target', $$SELECT nn_fit(nn_init(2, '{}', 1), ARRAY[a, b], 'NaN') FROM es$$),
+    (14, 'nn_fit: diverged', $$SELECT nn_fit(nn_init(2, '{}', 1, '{"learning_rate": 1e30, "optimizer": "sgd", "batch_size": 1}'), ARRAY[a * 1e30, b * 1e30]::real[], (a * 1e30)::real) FROM es$$),
+    (15, 'NULL element', $$SELECT nn_predict(m, ARRAY[1, NULL]::real[]) FROM es_models WHERE name = 'classifier'$$),
+    (16, 'nn_fit: NULL model', $$SELECT nn_fit(NULL, ARRAY[a, b], y) FROM es$$),
+    (17, 'class of a regressor', $$SELECT nn_predict_class(m, ARRAY[1, 2]::real[]) FROM es_models WHERE name = 'regressor'$$),
+    (18, 'nn_fit: not a class index', $$SELECT nn_fit(nn_init(2, '{}', 2), ARRAY[a, b], 0.5) FROM es$$),
+    (19, 'damaged model', $$SELECT nn_predict('\x00'::bytea, ARRAY[1, 2]::real[])$$),
+    (20, 'no such model name', $$SELECT nn_predict('es_no_such_model', ARRAY[1, 2]::real[])$$),
+    (21, 'row: missing column', $$SELECT nn_predict_row(m, r) FROM es_models, (SELECT 1 AS a) r WHERE name = 'classifier'$$),
+    (22, 'row: column of the wrong type', $$SELECT nn_predict_row(m, r) FROM es_models, (SELECT 1 AS a, now() AS b) r WHERE name = 'classifier'$$),
+    (23, 'the catalog trigger called directly', $$SELECT nn_catalog_invalidate()$$)
+) c(n, what, query), LATERAL pg_temp.error_of(c.query) e
+ORDER BY c.n;
+
+-- serialization_failure: a REPEATABLE READ transaction registers a name
+-- after another session (here through dblink) registered a version it
+-- cannot see
+CREATE EXTENSION dblink;
+SELECT nn_register('es_serial', nn_init(2, '{}', 1)) AS version;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) AS versions_seen FROM nn_models WHERE name = 'es_serial';
+SELECT version AS registered_elsewhere
+FROM dblink(format('host=%s port=%s dbname=%s user=%s',
+                   split_part(current_setting('unix_socket_directories'), ',', 1),
+                   current_setting('port'), current_database(), current_user),
+            $$SELECT nn_register('es_serial', nn_init(2, '{}', 1))$$) AS t(version int);
+SELECT e.code, e.message
+FROM pg_temp.error_of($$SELECT nn_register('es_serial', nn_init(2, '{}', 1))$$) e;
+ROLLBACK;
+SELECT nn_drop_model('es_serial') AS dropped;
+DROP EXTENSION dblink;
+
 DROP TABLE es, es_models;

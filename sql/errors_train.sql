@@ -133,6 +133,49 @@ SELECT nn_train('SELECT x * 1e30 AS x, y FROM et', 'y', NULL, '{}',
 SELECT nn_info(nn_train('et', 'y', ARRAY['x'], '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained;
 SELECT count(*) AS keep_me_rows, sum(id) AS keep_me_sum FROM keep_me;
 
+-- The SQLSTATE of each error class (README, Errors): each statement runs in
+-- a subtransaction that catches its error and returns the code and message.
+CREATE FUNCTION pg_temp.error_of(query text, OUT code text, OUT message text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE query;
+    code := 'none';
+EXCEPTION WHEN OTHERS THEN
+    code := SQLSTATE;
+    message := SQLERRM;
+END
+$$;
+CREATE TABLE et_models AS
+SELECT nn_train('SELECT ARRAY[x, x] AS a, y FROM et', 'y', NULL, '{}', '{"epochs": 1}') AS m;
+SET nn.train_memory = '1MB';
+SELECT c.what, e.code, e.message
+FROM (VALUES
+    (1, 'no such table', $$SELECT nn_train('no_such_table', 'y')$$),
+    (2, 'neither a name nor a query', $$SELECT nn_train('et et', 'y')$$),
+    (3, 'no such column', $$SELECT nn_train('et', 'Y')$$),
+    (4, 'a column twice in the source', $$SELECT nn_train('SELECT 1 AS y, x, x FROM et', 'y', ARRAY['x'])$$),
+    (5, 'a feature listed twice', $$SELECT nn_train('et', 'y', ARRAY['x', 'X', 'x'])$$),
+    (6, 'a feature of the wrong type', $$SELECT nn_train('et', 'y', ARRAY['ts'])$$),
+    (7, 'the target as a feature', $$SELECT nn_train('et', 'y', ARRAY['x', 'y'])$$),
+    (8, 'a NULL source', $$SELECT nn_train(NULL, 'y')$$),
+    (9, 'a NULL feature under impute error', $$SELECT nn_train('SELECT CASE WHEN x > 5 THEN x END AS x, y FROM et', 'y', NULL, '{}', '{"impute": "error"}')$$),
+    (10, 'a NaN feature', $$SELECT nn_train('SELECT CASE WHEN x = 7 THEN ''NaN''::real ELSE x END AS x, y FROM et', 'y')$$),
+    (11, 'a feature beyond real', $$SELECT nn_train('SELECT CASE WHEN x = 7 THEN 1e300::float8 ELSE x END AS x, y FROM et', 'y')$$),
+    (12, 'an infinite array element', $$SELECT nn_train('SELECT CASE WHEN x = 7 THEN ARRAY[1, ''Infinity'']::float8[] ELSE ARRAY[x, x] END AS a, y FROM et', 'y')$$),
+    (13, 'an infinite target', $$SELECT nn_train('SELECT x, CASE WHEN x = 7 THEN ''Infinity''::real ELSE x END AS t FROM et', 't')$$),
+    (14, 'a diverging run', $$SELECT nn_train('SELECT x * 1e30 AS x, y FROM et', 'y', NULL, '{}', '{"standardize": false, "optimizer": "sgd", "learning_rate": 1e30, "batch_size": 1}')$$),
+    (15, 'arrays of different lengths', $$SELECT nn_train('SELECT CASE WHEN x = 7 THEN ARRAY[x, x, x] ELSE ARRAY[x, x] END AS a, y FROM et', 'y')$$),
+    (16, 'a 2-D array', $$SELECT nn_train('SELECT ARRAY[[x, x], [x, x]] AS a, y FROM et', 'y')$$),
+    (17, 'an empty array', $$SELECT nn_train('SELECT ''{}''::real[] AS a, y FROM et', 'y')$$),
+    (18, 'nn_continue: an array of another length', $$SELECT nn_continue(m, 'SELECT ARRAY[x, x, x] AS a, y FROM et') FROM et_models$$),
+    (19, 'no training rows', $$SELECT nn_train('SELECT x, y FROM et WHERE false', 'y')$$),
+    (20, 'one class only', $$SELECT nn_train('SELECT x, 1 AS y FROM et', 'y')$$),
+    (21, 'a minibatch beyond nn.train_memory', $$SELECT nn_fit(nn_init(1, '{2048}', 1, '{"batch_size": 65536}'), ARRAY[i::real], i::real) FROM generate_series(1, 10) i$$)
+) c(n, what, query), LATERAL pg_temp.error_of(c.query) e
+ORDER BY c.n;
+RESET nn.train_memory;
+DROP TABLE et_models;
+
 DROP TABLE et, keep_me;
 
 -- a minibatch's workspace counts against nn.train_memory before allocating

@@ -9,3 +9,13 @@ SELECT length(nn_train('SELECT i::real AS x, i % 2 AS y FROM generate_series(1, 
 -- the query text is restored once training ends
 SELECT query LIKE '/* nn progress:%' AS still_annotated FROM pg_stat_activity WHERE pid = pg_backend_pid();
 SELECT count(*) AS running FROM nn_progress;
+-- nn.progress_interval: the least time between two reports of rows within
+-- an epoch (test/progress.sh sets 0 to see every 1,024 rows on any CPU)
+SHOW nn.progress_interval;
+SET nn.progress_interval = 0;
+SHOW nn.progress_interval;
+SET nn.progress_interval = '2s';
+SHOW nn.progress_interval;
+SET nn.progress_interval = -1;
+SET nn.progress_interval = '2h';
+RESET nn.progress_interval;

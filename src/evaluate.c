@@ -119,7 +119,7 @@ EvaluateChunk(NNRows *d, void *arg)
 		out = nn_net_forward(&m->net, &e->work, e->x, b);
 		if (!nn_all_finite(out, (size_t) b * n_out))
 			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
+					(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 					 errmsg("the model's output is not finite for some rows of the source")));
 		for (int r = 0; r < b; r++)
 		{

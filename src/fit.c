@@ -87,7 +87,7 @@ static void
 Diverged(void)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
+			(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 			 errmsg("training diverged: the loss or the weights became infinite or NaN"),
 			 errhint("Lower learning_rate, or standardize the features.")));
 }
@@ -189,7 +189,7 @@ CheckTarget(const NNModel *m, float target)
 {
 	if (!isfinite(target))
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 				 errmsg("nn_fit target must be finite, got %g", target)));
 	if (m->task == NN_TASK_CLASSIFICATION &&
 		(target < 0 || target >= m->n_classes || target != floorf(target)))

@@ -144,7 +144,7 @@ nn_model_to_bytea(const NNModel *model)
 	/* never hand out bytes that no function could read back */
 	if (nn_model_check(model, err, sizeof(err)) != NN_MODEL_OK)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 				 errmsg("nn could not produce a valid model: %s", err),
 				 errhint("Training may have diverged; lower learning_rate.")));
 
@@ -312,7 +312,7 @@ nn_array_floats(ArrayType *arr, const char *what, int *n)
 		elog(ERROR, "%s: expected a real[] array", what);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("%s must be a one-dimensional array, not %d-dimensional", what, ARR_NDIM(arr))));
 	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 		ereport(ERROR,
@@ -327,13 +327,13 @@ nn_check_features(const float *x, int n, uint32 expected)
 {
 	if ((uint32) n != expected)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("features array has %d elements, but the model expects %u", n, expected)));
 	if (nn_all_finite(x, n))
 		return;
 	for (int i = 0; i < n; i++)
 		if (isnan(x[i]) || isinf(x[i]))
 			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
+					(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 					 errmsg("features array has a NaN or infinite value at position %d", i + 1)));
 }

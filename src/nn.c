@@ -26,6 +26,7 @@ PG_MODULE_MAGIC;
 int			nn_train_memory_mb = 1024;
 /* nn.score_memory, in MB: workspace of one scoring call site */
 int			nn_score_memory_mb = 256;
+int			nn_progress_interval_ms = 1000;
 /* nn.model_cache_memory, in MB: parsed stored models kept across queries */
 static int	nn_model_cache_mb = 64;
 /* nn.blas_threads: OpenBLAS threads a backend's matrix products may use */
@@ -264,6 +265,13 @@ _PG_init(void)
 							 ROW_PRODUCT_AUTO, row_product_options,
 							 PGC_USERSET, 0,
 							 NULL, AssignRowProduct, NULL);
+	DefineCustomIntVariable("nn.progress_interval",
+							"Least time between two reports of the rows trained within an epoch, in nn_progress.",
+							"Rows are counted every 1,024; 0 reports each of those counts.",
+							&nn_progress_interval_ms,
+							1000, 0, 3600 * 1000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("nn");
 	nn_interrupt_hook = KernelInterrupt;
 }

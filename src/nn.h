@@ -221,6 +221,7 @@ typedef struct NNBudget
 
 extern int	nn_train_memory_mb;
 extern int	nn_score_memory_mb;
+extern int	nn_progress_interval_ms;	/* nn.progress_interval */
 
 NNBudget	nn_train_budget(void);
 NNBudget	nn_score_budget(void);

@@ -242,7 +242,7 @@ CheckOutputs(const float *out, size_t n)
 {
 	if (!nn_all_finite(out, n))
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 				 errmsg("the model's output is not finite for these features"),
 				 errdetail("Some feature values are too large for the network's weights.")));
 	return out;
@@ -469,7 +469,7 @@ BatchRows(ArrayType *arr, const NNModel *m, uint32 n_in, int *n_rows)
 	}
 	if (ARR_NDIM(arr) != 2 || (uint32) ARR_DIMS(arr)[1] != n_in)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("nn_predict_batch rows must be a 2-D array of rows with %u features each", n_in),
 				 errhint("Build it with array_agg(features), which stacks 1-D arrays of equal length.")));
 	*n_rows = ARR_DIMS(arr)[0];

@@ -352,7 +352,7 @@ nn_check_finite(double v, const char *column)
 {
 	if (isnan(v) || isinf(v) || fabs(v) > FLT_MAX)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 				 errmsg("column \"%s\" has a NaN or infinite value (or one beyond the range of real)",
 						column)));
 }
@@ -407,7 +407,7 @@ ArrayLength(ArrayType *arr, const NNFeatureColumn *f)
 {
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("feature column \"%s\" has a %d-dimensional array; one dimension expected",
 						f->name, ARR_NDIM(arr))));
 	return ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
@@ -425,7 +425,7 @@ ArrayValues(NNRows *d, Datum v, const NNFeatureColumn *f, float *out)
 
 	if (n != f->width)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("feature column \"%s\" has an array of length %d, expected %d",
 						f->name, n, f->width),
 				 errdetail("Every array in a feature column must have the length of the first one.")));
@@ -525,7 +525,7 @@ SetWidths(NNRows *d, HeapTuple tup, TupleDesc desc)
 			f->width = ArrayLength(DatumGetArrayTypeP(v), f);
 			if (f->width == 0)
 				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
+						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 						 errmsg("feature column \"%s\" has an empty array", f->name)));
 		}
 		total += f->width;
@@ -1000,7 +1000,7 @@ nn_rows_check_widths(const NNRows *d, const NNModel *m)
 	for (int i = 0; i < d->n_features; i++)
 		if ((uint32) d->features[i].width != m->feature_widths[i])
 			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("feature column \"%s\" supplies %d inputs, but the model expects %u",
 							d->features[i].name, d->features[i].width, m->feature_widths[i])));
 }

@@ -146,14 +146,14 @@ ArrayFeature(const NNModel *m, uint32 i, Datum v, Oid type, float *out, uint32 f
 
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("column \"%s\" has a %d-dimensional array; one dimension expected",
 						m->feature_names[i], ARR_NDIM(arr))));
 	deconstruct_array(arr, elem, elem == FLOAT4OID ? 4 : 8, elem == FLOAT4OID || FLOAT8PASSBYVAL,
 					  elem == FLOAT4OID ? TYPALIGN_INT : TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	if ((uint32) n != m->feature_widths[i])
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("column \"%s\" has an array of length %d, but the model expects %u",
 						m->feature_names[i], n, m->feature_widths[i])));
 	for (int j = 0; j < n; j++)

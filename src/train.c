@@ -394,7 +394,17 @@ typedef struct Stream
 	const float *class_weight;	/* NULL: all 1 */
 	uint32	   *order;
 	Evaluator	eval;
+	/* progress within the running epoch */
+	int			epoch;
+	int			epochs;
+	int64		rows_done;
+	instr_time	start;
 } Stream;
+
+/* rows between two looks at the clock for progress within an epoch */
+#define ROWS_PER_REPORT 1024
+
+static void ReportRows(int done, int epochs, int64 rows, int64 total, instr_time start);
 
 static void
 StatsSink(NNRows *d, void *arg)
@@ -505,6 +515,8 @@ TrainSink(NNRows *d, void *arg)
 		float		w = d->w[r] * (st->class_weight != NULL ? st->class_weight[(int) d->y[r]] : 1.0f);
 
 		nn_fit_state_add(st->state, d->x + (size_t) r * d->n_inputs, d->y[r], w);
+		if (++st->rows_done % ROWS_PER_REPORT == 0)
+			ReportRows(st->epoch, st->epochs, st->rows_done, st->n_train, st->start);
 	}
 }
 
@@ -630,14 +642,20 @@ SecondsSince(instr_time start)
 	return INSTR_TIME_GET_DOUBLE(now);
 }
 
-/* within a long epoch: rows trained so far, at most about once a second */
+/*
+ * Within an epoch: rows trained so far, looked at every ROWS_PER_REPORT rows
+ * and reported at most once per nn.progress_interval.  The row cadence is
+ * what makes progress testable: with the interval at 0 every 1,024 rows are
+ * reported, however fast the CPU.
+ */
 static void
 ReportRows(int done, int epochs, int64 rows, int64 total, instr_time start)
 {
 	static double last = 0;
 	double		elapsed = SecondsSince(start);
 
-	if (elapsed < last + 1.0 && elapsed >= last)
+	/* elapsed < last: a new training in this backend started the clock again */
+	if (elapsed < last + nn_progress_interval_ms / 1000.0 && elapsed >= last)
 		return;
 	last = elapsed;
 	ReportProgress(psprintf("epoch %d/%d, rows " INT64_FORMAT "/" INT64_FORMAT ", elapsed %.1f s",
@@ -697,7 +715,13 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 
 		m->net.lr_factor = ScheduleFactor(opts, m->epochs_run, total);
 		if (st != NULL)
+		{
+			st->epoch = e;
+			st->epochs = opts->epochs;
+			st->rows_done = 0;
+			st->start = start;
 			StreamPass(d, TrainSink, st);
+		}
 		else
 		{
 			/* a fresh permutation each epoch, drawn from the model's stream */
@@ -707,7 +731,7 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 			{
 				nn_fit_state_add(state, d->x + (size_t) order[i] * d->n_inputs, d->y[order[i]],
 								 d->w[order[i]]);
-				if ((i & 16383) == 16383)
+				if ((i + 1) % ROWS_PER_REPORT == 0)
 					ReportRows(e, opts->epochs, i + 1, s->n_train, start);
 			}
 		}
@@ -755,7 +779,7 @@ HiddenWidths(ArrayType *arr, int *n)
 {
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("hidden must be a one-dimensional array of layer widths")));
 	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 		ereport(ERROR,
@@ -938,11 +962,11 @@ nn_init(PG_FUNCTION_ARGS)
 	nn_options_parse(PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), NN_OPTIONS_INIT, &opts);
 	if (n_inputs < 1 || n_inputs > NN_MAX_WIDTH)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(n_inputs < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("n_inputs must be from 1 to %d, got %d", NN_MAX_WIDTH, n_inputs)));
 	if (n_outputs < 1 || n_outputs > NN_MAX_CLASSES)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(n_outputs < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("n_outputs must be from 1 to %d, got %d", NN_MAX_CLASSES, n_outputs)));
 	task = opts.task >= 0 ? (NNTask) opts.task :
 		(n_outputs > 1 ? NN_TASK_CLASSIFICATION : NN_TASK_REGRESSION);

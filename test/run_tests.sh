@@ -35,7 +35,9 @@ run_counted() {
 pass() { echo "== $1: PASS"; passed=$((passed + 1)); }
 fail() { echo "== $1: FAIL${2:+ ($2)}"; failed=$((failed + 1)); }
 
-nn_ensure_packages "${NN_BASE_PACKAGES[@]}" clang
+# clang's ASan/UBSan runtime is in libclang-rt-14-dev, only a recommended
+# package of clang (and recommends are not installed here)
+nn_ensure_packages "${NN_BASE_PACKAGES[@]}" clang libclang-rt-14-dev
 
 # -- build: clean first so every file is recompiled and its warnings seen.
 buildlog="$(mktemp)"
@@ -75,8 +77,28 @@ run_unit() {  # $1: stage name, $2: make target
     # a failing make that reported no failed case still fails the stage
     if [ "$status" != 0 ] && [ "$f" = 0 ]; then fail "$1" "make failed"; fi
 }
+# sanitizers_work: a trivial program built with -fsanitize=address,undefined
+# links and runs; otherwise says what is missing
+sanitizers_work() {
+    local dir status=0
+    dir="$(mktemp -d)"
+    printf 'int main(void) { return 0; }\n' >"$dir/t.c"
+    if ! clang -fsanitize=address,undefined "$dir/t.c" -o "$dir/t" >"$dir/log" 2>&1; then
+        echo "clang cannot link -fsanitize=address,undefined (is libclang-rt-14-dev installed?):"
+        cat "$dir/log"; status=1
+    elif ! "$dir/t" >"$dir/log" 2>&1; then
+        echo "a program built with -fsanitize=address,undefined does not run:"; cat "$dir/log"; status=1
+    fi
+    rm -rf "$dir"
+    return "$status"
+}
+
 run_unit unit check
-run_unit sanitize check-sanitize
+if sanitizers_work; then
+    run_unit sanitize check-sanitize
+else
+    fail sanitize "the ASan/UBSan toolchain does not work"
+fi
 
 # -- fuzz: the model reader and scoring under libFuzzer + ASan/UBSan, briefly
 # (test/fuzz/run.sh with FUZZ_SECONDS runs it for longer)

@@ -143,7 +143,8 @@ KINDS = [
     ("other", re.compile(r".")),
 ]
 # a frame of nn's own code: the library itself, or one of its source files
-NN_FRAME = re.compile(r"\(in [^)]*/nn\.so\)|/src/(kernels/)?[a-z_]+\.[ch]:\d+\)")
+# in src/ or any folder below it (kernels/, formats/, ...)
+NN_FRAME = re.compile(r"\(in [^)]*/nn\.so\)|/src/(?:[a-z_]+/)*[a-z_]+\.[ch]:\d+\)")
 
 
 def scan(raw_lines, name, nn_errors, other):
@@ -170,11 +171,16 @@ def scan(raw_lines, name, nn_errors, other):
         i = j + 1
 
 
-# self-check of the parser on two made-up reports: one with an nn frame
-# (as valgrind prints it with --fullpath-after=), one inside postgres only
-FIXTURE = """==1== Invalid read of size 4
+# self-check of the parser on three made-up reports: two with an nn frame
+# (as valgrind prints it with --fullpath-after=), one in src/formats/; one
+# inside postgres only
+FIXTURE = """==1== Invalid write of size 1
+==1==    at 0x8: onnx_write_tensor (/home/dev/nn/src/formats/onnx.c:77)
+==1==    by 0x9: ??? (in /usr/lib/postgresql/15/bin/postgres)
+==1== 
+==1== Invalid read of size 4
 ==1==    at 0x1: memcpy (vg_replace_strmem.c:1)
-==1==    by 0x2: nn_fit_state_add (/work/main/src/fit.c:101)
+==1==    by 0x2: nn_fit_state_add (/home/dev/nn/src/fit.c:101)
 ==1==    by 0x3: ??? (in /usr/lib/postgresql/15/bin/postgres)
 ==1==  Address 0x4 is 0 bytes after a block of size 16 alloc'd
 ==1==    at 0x5: malloc (vg_replace_malloc.c:1)
@@ -186,7 +192,8 @@ FIXTURE = """==1== Invalid read of size 4
 """.splitlines(True)
 fx_nn, fx_other = [], collections.Counter()
 scan(FIXTURE, "fixture", fx_nn, fx_other)
-if [k for k, _, _ in fx_nn] != ["invalid read"] or dict(fx_other) != {"uninitialised": 1}:
+if [k for k, _, _ in fx_nn] != ["invalid write", "invalid read"] \
+        or dict(fx_other) != {"uninitialised": 1}:
     print(f"valgrind log parser self-check failed: {fx_nn} {fx_other}")
     sys.exit(3)
 
