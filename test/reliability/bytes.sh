@@ -8,7 +8,8 @@
 #   bash test/reliability/bytes.sh > after.txt     # on the new build
 #   diff before.txt after.txt                       # must be empty
 #
-# Environment: NN_SKIP_BUILD=1 uses the installed extension; BYTES_CORETYPES
+# Environment: NN_SKIP_BUILD=1 uses the installed extension, NN_BUILD_DIR a
+# private build (test/lib.sh nn_create_extension); BYTES_CORETYPES
 # (default "unset Haswell SkylakeX"); NN_PGPORT (default 54345).
 set -euo pipefail
 # shellcheck source=test/lib.sh
@@ -20,7 +21,7 @@ for ct in ${BYTES_CORETYPES:-unset Haswell SkylakeX}; do
     (
         if [ "$ct" = unset ]; then unset OPENBLAS_CORETYPE; else export OPENBLAS_CORETYPE="$ct"; fi
         nn_cluster_start >/dev/null
-        nn_psql -c 'CREATE EXTENSION nn' >/dev/null
+        nn_create_extension postgres >/dev/null
         nn_psql -f "$REPO/test/reliability/bytes_shapes.sql" | grep -v '^$' | sed "s/^/$ct /"
     )
 done
