@@ -25,6 +25,19 @@ CREATE FUNCTION tr_same(a bytea, b bytea) RETURNS boolean LANGUAGE sql AS $$
     SELECT bool_and(nn_predict_proba(a, x) = nn_predict_proba(b, x)) FROM tr_test
 $$;
 
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/test/ref_forward.sql
+\set ECHO all
+-- every test row's probabilities agree with ref_forward's (160 rows x 4)
+CREATE FUNCTION tr_same_as_forward(m bytea) RETURNS boolean LANGUAGE sql AS $$
+    SELECT count(*) = 640 AND count(*) FILTER (WHERE abs(r - p) < 1e-5) = 640
+    FROM unnest(ref_forward(m, (SELECT array_agg(x ORDER BY id) FROM tr_data WHERE id % 5 = 0)),
+                (SELECT array_agg(v ORDER BY id, j)
+                 FROM tr_data, unnest(nn_predict_proba(m, x)) WITH ORDINALITY u(v, j)
+                 WHERE id % 5 = 0)) u(r, p)
+$$;
+
 CREATE TABLE tr_models AS
 SELECT k, nn_train('tr_train', 'label', NULL, '{16}', '{"epochs": 20, "seed": 1}' || o) AS m
 FROM (VALUES ('plain', '{}'::jsonb),
@@ -58,13 +71,13 @@ SELECT tr_confidence(nn_train('tr_train', 'label', NULL, '{16}', '{"epochs": 20,
 FROM tr_models WHERE k = 'l2 0.05';
 
 -- dropout and batch_norm: seeded training (the same options give the same
--- bytes), a different model from the plain one, deterministic scoring (the
--- same row gives the same output twice: dropout is the identity and batch
--- normalization uses its running statistics when scoring), and the problem
--- is learned
+-- bytes), a different model from the plain one, scoring as the network
+-- computed in SQL from the model's bytes (ref_forward: dropout is the
+-- identity and batch normalization uses its running statistics when
+-- scoring, so the same row gives the same output every time), and the
+-- problem is learned
 SELECT r.k, md5(r.m) = md5(p.m) AS same_bytes_as_plain, tr_same(r.m, p.m) AS same_predictions_as_plain,
-       (SELECT bool_and(nn_predict_proba(r.m, x) = nn_predict_proba(r.m, x) AND
-                        nn_predict(r.m, x) = nn_predict(r.m, x)) FROM tr_test) AS deterministic,
+       tr_same_as_forward(r.m) AS same_as_sql_forward,
        tr_accuracy(r.m) >= 0.9 AS accuracy_ok
 FROM tr_models r, tr_models p
 WHERE p.k = 'plain' AND (r.k LIKE 'dropout%' OR r.k LIKE 'batch_norm%')
@@ -77,12 +90,13 @@ SELECT (SELECT md5(m) FROM tr_models WHERE k = 'dropout 0.3') =
        (SELECT md5(m) FROM tr_models WHERE k = 'batch_norm') =
        (SELECT md5(m) FROM tr_models WHERE k = 'batch_norm again') AS batch_norm_repeatable;
 
--- the same row scored in separate queries, and with the rows of a 2-D
--- array (nn_predict_batch): the same outputs
+-- the same rows scored here and in a fresh backend (nothing cached), and
+-- with the rows of a 2-D array (nn_predict_batch): the same outputs
 CREATE TABLE tr_scores AS
 SELECT k, id, nn_predict_proba(m, x) AS p, nn_predict(m, x) AS c
 FROM tr_models, tr_data WHERE k IN ('dropout 0.3', 'batch_norm', 'batch_norm + dropout') AND id % 5 = 0;
-SELECT k, bool_and(s.p = nn_predict_proba(m, x)) AS same_probabilities
+\c -
+SELECT k, count(*) AS rows, bool_and(s.p = nn_predict_proba(m, x)) AS same_probabilities
 FROM tr_scores s JOIN tr_models USING (k) JOIN tr_data USING (id)
 GROUP BY k ORDER BY k COLLATE "C";
 SELECT k, (SELECT array_agg(c ORDER BY id) FROM tr_scores s WHERE s.k = tr_models.k) =
@@ -97,7 +111,8 @@ FROM tr_models WHERE k IN ('plain', 'dropout 0.3', 'batch_norm', 'batch_norm + d
 ORDER BY k COLLATE "C";
 
 -- batch normalization and dropout with the nn_fit aggregate: ten passes
--- from nn_init learn the problem, and the model scores deterministically
+-- from nn_init learn the problem, and the model scores as ref_forward
+-- computes it
 CREATE TABLE tr_fit (pass int PRIMARY KEY, m bytea);
 INSERT INTO tr_fit
 VALUES (0, nn_init(8, '{16}', 4, '{"batch_norm": true, "dropout": 0.2, "learning_rate": 0.01, "seed": 1}'));
@@ -112,7 +127,7 @@ END
 $$;
 SELECT pass, nn_info(m)->'epochs' AS epochs, nn_info(m)->'layers'->0 AS hidden,
        tr_accuracy(m) >= 0.9 AS accuracy_ok,
-       (SELECT bool_and(nn_predict_proba(m, x) = nn_predict_proba(m, x)) FROM tr_test) AS deterministic
+       tr_same_as_forward(m) AS same_as_sql_forward
 FROM tr_fit WHERE pass IN (0, 10) ORDER BY pass;
 -- a pass moves the running statistics and the weights: the scores change
 SELECT NOT tr_same(a.m, b.m) AS pass_changed_scores
@@ -228,6 +243,7 @@ SELECT k, nn_info(m)->'options'->'delta' AS delta,
 FROM tr_robust ORDER BY k COLLATE "C";
 
 DROP TABLE tr_models, tr_scores, tr_fit, tr_reg, tr_outliers, tr_robust;
-DROP FUNCTION tr_confidence(bytea), tr_accuracy(bytea), tr_same(bytea, bytea);
+DROP FUNCTION tr_confidence(bytea), tr_accuracy(bytea), tr_same(bytea, bytea), tr_same_as_forward(bytea),
+              ref_forward(bytea, real[]), ref_f32(bytea, int), ref_u32(bytea, int);
 DROP VIEW tr_train, tr_test;
 DROP TABLE tr_data;
