@@ -159,6 +159,16 @@ else
     fail preload "not run: extension not installed"
 fi
 
+# -- concurrency: 15 s of test/reliability/concurrency.sh (its own cluster):
+# 8 pgbench clients scoring and 2 training; no error, every model
+# byte-identical to a single client's, every score recomputed equal, memory
+# flat
+if [ "$installed" = 1 ]; then
+    CONC_SECONDS=15 run_counted concurrency "$REPO/test/reliability/concurrency.sh"
+else
+    fail concurrency "not run: extension not installed"
+fi
+
 # -- cancel: the quick variant of test/reliability/cancel.sh (its own
 # cluster): statement_timeout and pg_cancel_backend stop nn within 1 s,
 # large training steps and scoring included; the session stays usable and
