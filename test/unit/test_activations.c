@@ -69,11 +69,14 @@ test_tanh(void)
 static void
 test_relu(void)
 {
-	float		z[6] = {-2.0f, -1e-20f, 0.0f, 1e-20f, 2.5f, 1000.0f};
-	float		e[6] = {0.0f, 0.0f, 0.0f, 1e-20f, 2.5f, 1000.0f};
+	float		z[10] = {-2.0f, -1e-20f, 0.0f, 1e-20f, 2.5f, 1000.0f,
+		3e38f, INFINITY, -INFINITY, NAN};
+	float		e[10] = {0.0f, 0.0f, 0.0f, 1e-20f, 2.5f, 1000.0f,
+		3e38f, INFINITY, 0.0f, 0.0f};
 
-	nn_activation_forward(NN_ACT_RELU, z, 3, 2);
-	for (int i = 0; i < 6; i++)
+	/* the ends of the bit trick's range: +inf passes, -inf and NaN give 0 */
+	nn_activation_forward(NN_ACT_RELU, z, 5, 2);
+	for (int i = 0; i < 10; i++)
 		CHECK_MSG(z[i] == e[i], "relu[%d] = %g, expected %g", i, z[i], e[i]);
 }
 

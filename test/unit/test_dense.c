@@ -390,6 +390,27 @@ test_block_plan(void)
 }
 
 /*
+ * The row counts themselves, which the invariants above leave open: a
+ * product costing 2.5 blocks is cut into 3 blocks of ceil(m / 3) rows,
+ * rounded up to NN_GEMM_ALIGN, and an aligned count stays as it is.
+ */
+static void
+test_block_rows_exact(void)
+{
+	double		cost = 2.5 * NN_GEMM_BLOCK_MNK;
+
+	/* 1152 = 3 x 384, and 384 = 2 x 192: no rounding */
+	CHECK_EQ_INT(nn_gemm_block_rows(1152, cost / 1152), 384);
+	CHECK_EQ_INT(nn_gemm_block_end(0, 1152, 384, cost / 1152), 384);
+	CHECK_EQ_INT(nn_gemm_block_end(384, 1152, 384, cost / 1152), 768);
+	CHECK_EQ_INT(nn_gemm_block_end(768, 1152, 384, cost / 1152), 1152);
+	/* 1000 / 3 -> 334 rows, rounded up to 384 */
+	CHECK_EQ_INT(nn_gemm_block_rows(1000, cost / 1000), 384);
+	/* half a block: one block of every row */
+	CHECK_EQ_INT(nn_gemm_block_rows(1000, 0.5 * NN_GEMM_BLOCK_MNK / 1000), 1000);
+}
+
+/*
  * With several OpenBLAS threads a large product is blocked too (so it can
  * be cancelled), and the same call gives the same bytes every time.
  */
@@ -490,6 +511,43 @@ test_forward_row_products(void)
 		}
 }
 
+/*
+ * Which level-1 product runs: saxpy over the nonzero inputs exactly when
+ * its calls cost less than one sdot per output, nonzero (48 + out) <
+ * out (48 + in) (dense.c).  The transposed weights given are all zero, so
+ * the saxpy path leaves y = b while the dots give b + W x.
+ */
+static void
+test_row_product_choice(void)
+{
+	enum
+	{
+		IN = 100, OUT = 10
+	};
+	static float x[IN],
+				w[OUT * IN],
+				wt[IN * OUT],
+				b[OUT],
+				y[OUT];
+
+	for (size_t i = 0; i < OUT * IN; i++)
+		w[i] = 1.0f;
+	for (size_t o = 0; o < OUT; o++)
+		b[o] = 0.5f;
+	/* 25 x 58 = 1450 < 10 x 148 = 1480 <= 26 x 58 */
+	for (int nonzero = 24; nonzero <= 27; nonzero++)
+	{
+		memset(x, 0, sizeof(x));
+		for (int i = 0; i < nonzero; i++)
+			x[i * 3] = 1.0f;
+		nn_row_product = NN_ROW_LEVEL1;
+		nn_dense_forward_row(x, w, wt, b, y, IN, OUT);
+		nn_row_product = NN_ROW_GEMV;
+		CHECK_MSG(y[0] == (nonzero <= 25 ? 0.5f : 0.5f + nonzero),
+				  "%d nonzero inputs: y = %g", nonzero, y[0]);
+	}
+}
+
 static void
 test_row_product_for_core(void)
 {
@@ -510,11 +568,13 @@ main(void)
 	RUN_TEST(test_forward_batch1_matches_batched);
 	RUN_TEST(test_forward_row_products);
 	RUN_TEST(test_row_product_for_core);
+	RUN_TEST(test_row_product_choice);
 	RUN_TEST(test_backward_values);
 	RUN_TEST(test_backward_batch1);
 	RUN_TEST(test_backward_batched);
 	RUN_TEST(test_blocked_same_bytes);
 	RUN_TEST(test_block_plan);
+	RUN_TEST(test_block_rows_exact);
 	RUN_TEST(test_blocked_threads);
 	return harness_finish("test_dense");
 }

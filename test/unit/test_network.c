@@ -375,6 +375,15 @@ test_layout_limits(void)
 		CHECK(msg != NULL && strstr(msg, "too many parameters") != NULL);
 	}
 
+	/* the limit itself is allowed: 65535 x 1024 has (65535 + 1) x 1024 = 2^26 */
+	{
+		uint32_t	exact[2] = {65535, 1024};
+
+		msg = layout(1, exact, &np);
+		CHECK_MSG(msg == NULL, "exactly NN_MAX_PARAMS rejected: %s", msg);
+		CHECK_EQ_INT(np, NN_MAX_PARAMS);
+	}
+
 	/*
 	 * gamma and beta count against the limit too: 65533 x 1024 x 1 has
 	 * 1024 * 65534 + 1025 = 67,107,841 parameters, 1023 below 2^26; batch
@@ -1102,6 +1111,72 @@ test_train_forward_batchnorm(void)
 	/* statistics are the caller's to update: the gradient leaves them */
 	for (size_t i = 0; i < tn.net.n_stats; i++)
 		CHECK(tn.net.stats[i] == 1000.0f);
+	tn_free(&tn);
+}
+
+/*
+ * Whether column c of layer 0's pre-activations z (B x out) got the batch
+ * statistics it should: its mean, and 1 / sqrt(var + eps) with the biased
+ * variance computed in two passes in double.
+ */
+static bool
+bn_column_ok(const TestNet *tn, const float *z, size_t B, size_t out, size_t c)
+{
+	double		m = 0,
+				v = 0;
+
+	for (size_t r = 0; r < B; r++)
+		m += z[r * out + c] / (double) B;
+	for (size_t r = 0; r < B; r++)
+		v += (z[r * out + c] - m) * (z[r * out + c] - m) / (double) B;
+	return harness_close(tn->work.bn_mean[1][c], m, 1e-6, 1e-5) &&
+		harness_close(tn->work.bn_inv_std[1][c], 1.0 / sqrt(v + NN_BN_EPSILON), 0, 1e-5);
+}
+
+/*
+ * Training batch normalization beyond one block of columns (BN_BLOCK is
+ * 256: 300 columns take two), and on columns far from zero: the first 100
+ * sit near 1e6 with deviations of about 0.1, where mean(z^2) - mean(z)^2
+ * without the shift by a sample of the column cancels to a wrong variance.
+ */
+static void
+test_train_batchnorm_wide_far(void)
+{
+	uint32_t	w[3] = {3, 300, 2};
+	const size_t B = 6;
+	TestNet		tn;
+	NNRng		rng;
+	float		x[6 * 3],
+				t[6 * 2];
+	float	   *z;
+	float	   *bias;
+	size_t		bad = 0;
+
+	tn_init(&tn, 2, w, NN_ACT_TANH, NN_LOSS_MSE, NN_OPT_SGD, 0);
+	tn.net.batch_norm[0] = 1;
+	if (!tn_alloc(&tn, B))
+		return;
+	nn_rng_seed(&rng, 17);
+	fill_uniform(&rng, tn.net.params, tn.net.n_params, -1, 1);
+	bias = tn.net.params + nn_net_bias_offset(&tn.net, 0);
+	for (size_t c = 0; c < 100; c++)
+	{
+		for (size_t i = 0; i < 3; i++)
+			tn.net.params[c * 3 + i] *= 0.05f;
+		bias[c] = 1e6f;
+	}
+	fill_uniform(&rng, x, B * 3, -2, 2);
+	fill_uniform(&rng, t, B * 2, -1, 1);
+
+	nn_net_gradient(&tn.net, &tn.work, x, t, NULL, B, NULL);
+	z = xcalloc(B * 300, sizeof(float));
+	nn_dense_forward(x, tn.net.params, bias, z, B, 3, 300);
+	for (size_t c = 0; c < 300; c++)
+		if (!bn_column_ok(&tn, z, B, 300, c) && bad++ < 4)
+			CHECK_MSG(false, "column %zu: mean %.9g, inv_std %.9g", c,
+					  tn.work.bn_mean[1][c], tn.work.bn_inv_std[1][c]);
+	CHECK_MSG(bad == 0, "%zu of 300 columns have wrong batch statistics", bad);
+	free(z);
 	tn_free(&tn);
 }
 
@@ -1866,12 +1941,13 @@ test_clipping(void)
 	/*
 	 * clip_norm: per tensor.  W0 is (3, 4) repeated 6 times: norm
 	 * 5 sqrt(6); b0 (0.3, 0.4, 0, 0) norm 0.5 stays; gamma (2, 0, 0, 0)
-	 * norm 2; beta norm 0; W1 (1) x 8: norm sqrt(8); b1 (-6, 8) norm 10.
+	 * norm 2; beta (0, 0, 0, -3) norm 3; W1 (1) x 8: norm sqrt(8); b1
+	 * (-6, 8) norm 10.
 	 */
 	set_tensor(g, w0, b0, (float[]) {3, 4}, 2);
 	set_tensor(g, b0, ga0, (float[]) {0.3f, 0.4f, 0, 0}, 4);
 	set_tensor(g, ga0, be0, (float[]) {2, 0, 0, 0}, 4);
-	set_tensor(g, be0, w1, (float[]) {0}, 1);
+	set_tensor(g, be0, w1, (float[]) {0, 0, 0, -3}, 4);
 	set_tensor(g, w1, b1, (float[]) {1}, 1);
 	set_tensor(g, b1, n, (float[]) {-6, 8}, 2);
 	net->reg.clip_norm = 1.0f;
@@ -1881,7 +1957,8 @@ test_clipping(void)
 	CHECK(g[b0] == 0.3f && g[b0 + 1] == 0.4f && g[b0 + 2] == 0.0f);
 	CHECK_CLOSE(g[ga0], 1.0, 0, 1e-7);
 	CHECK(g[ga0 + 1] == 0.0f);
-	CHECK(g[be0] == 0.0f && g[be0 + 3] == 0.0f);
+	CHECK(g[be0] == 0.0f);
+	CHECK_CLOSE(g[be0 + 3], -1.0, 0, 1e-7);
 	for (size_t i = w1; i < b1; i++)
 		CHECK_CLOSE(g[i], 1.0 / sqrt(8.0), 0, 1e-6);
 	CHECK_CLOSE(g[b1], -0.6, 0, 1e-6);
@@ -2372,6 +2449,36 @@ test_helpers(void)
 	CHECK(!nn_all_finite(v, 3));
 }
 
+/*
+ * nn_net_state_finite covers every float a model stores: parameters,
+ * running statistics and all of the optimizer state (two slots per
+ * parameter for Adam); the last float of each is made NaN in turn.
+ */
+static void
+test_state_finite(void)
+{
+	uint32_t	w[3] = {3, 4, 2};
+	TestNet		tn;
+	float	   *last[3];
+
+	tn_init(&tn, 2, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_ADAM, 0);
+	tn.net.batch_norm[0] = 1;
+	if (!tn_alloc(&tn, 4))
+		return;
+	last[0] = tn.net.params + tn.net.n_params - 1;
+	last[1] = tn.net.stats + tn.net.n_stats - 1;
+	last[2] = tn.net.opt_state + nn_net_state_floats(&tn.net) - 1;
+	CHECK(nn_net_state_finite(&tn.net));
+	for (int i = 0; i < 3; i++)
+	{
+		*last[i] = NAN;
+		CHECK_MSG(!nn_net_state_finite(&tn.net), "NaN in array %d not seen", i);
+		*last[i] = 0.0f;
+	}
+	CHECK(nn_net_state_finite(&tn.net));
+	tn_free(&tn);
+}
+
 /* nn_all_finite scans in blocks: a bad value anywhere, edges included */
 static void
 test_all_finite_blocks(void)
@@ -2414,6 +2521,7 @@ main(void)
 	RUN_TEST(test_forward_reference);
 	RUN_TEST(test_forward_row);
 	RUN_TEST(test_train_forward_batchnorm);
+	RUN_TEST(test_train_batchnorm_wide_far);
 	RUN_TEST(test_dropout_masks);
 	RUN_TEST(test_dropout_odd);
 	RUN_TEST(test_grad_plain);
@@ -2432,5 +2540,6 @@ main(void)
 	RUN_TEST(test_xor_adam);
 	RUN_TEST(test_xor_optimizers);
 	RUN_TEST(test_helpers);
+	RUN_TEST(test_state_finite);
 	return harness_finish("test_network");
 }

@@ -97,6 +97,17 @@ test_defaults(void)
 		CHECK(nn_optimizer_default_lr((NNOptimizer) o) == cfg.learning_rate);
 		CHECK(nn_optimizer_default_epsilon((NNOptimizer) o) == cfg.epsilon);
 	}
+
+	/* an out-of-range optimizer gets SGD's settings, never a table overrun */
+	{
+		NNOptConfig cfg;
+
+		memset(&cfg, 0x7f, sizeof(cfg));
+		nn_optimizer_defaults(NN_OPT_COUNT, &cfg);
+		CHECK(config_equal(&cfg, &expected[NN_OPT_SGD]));
+		CHECK(nn_optimizer_default_lr(NN_OPT_COUNT) == expected[NN_OPT_SGD].learning_rate);
+		CHECK(nn_optimizer_default_epsilon(NN_OPT_COUNT) == expected[NN_OPT_SGD].epsilon);
+	}
 }
 
 static void

@@ -164,6 +164,28 @@ test_below(void)
 		CHECK_MSG(abs(counts[v] - 10000) < 500, "value %d drawn %d times",
 				  v, counts[v]);
 
+	/*
+	 * The rejection itself: a range just above 2^63 takes the first raw
+	 * draw below it (every draw at or above is the top partial range),
+	 * never one folded down by the modulo.
+	 */
+	{
+		uint64_t	n = UINT64_C(0x8000000000000001);
+		NNRng		copy = rng;
+		int			same = 1;
+
+		for (int i = 0; i < 200; i++)
+		{
+			uint64_t	r;
+
+			do
+				r = nn_rng_next(&copy);
+			while (r >= n);
+			same &= nn_rng_below(&rng, n) == r;
+		}
+		CHECK_MSG(same, "nn_rng_below(2^63 + 1) kept a draw it must reject");
+	}
+
 	/* a range just above 2^63 rejects half of the raw draws; still fine */
 	{
 		uint64_t	n = UINT64_C(0x8000000000000001);
@@ -266,6 +288,30 @@ test_normal(void)
 	CHECK_CLOSE((double) within1 / n, 0.6827, 0.01, 0);
 }
 
+/*
+ * Known answers of the normal stream (Box-Muller over the uniform one),
+ * computed independently: initial weights are drawn from it, so a seed
+ * must give the same network in every version.
+ */
+static void
+test_normal_known_answers(void)
+{
+	static const double expected[6] = {
+		0.06788824651552398, 0.20780665233422843, 0.05552889597059467,
+		-0.044076569063412556, 1.2115954287092918, 1.451738942441609
+	};
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 2024);
+	for (int i = 0; i < 6; i++)
+	{
+		double		v = nn_rng_normal(&rng);
+
+		CHECK_MSG(harness_close(v, expected[i], 0, 1e-12),
+				  "seed 2024: normal %d = %.17g, expected %.17g", i, v, expected[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -275,5 +321,6 @@ main(void)
 	RUN_TEST(test_below);
 	RUN_TEST(test_shuffle);
 	RUN_TEST(test_normal);
+	RUN_TEST(test_normal_known_answers);
 	return harness_finish("test_rng");
 }
