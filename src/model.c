@@ -290,6 +290,8 @@ ReadFeatureEncoding(Reader *r, NNModel *m, const NNAllocator *a, char *err, size
 	return NN_MODEL_OK;
 }
 
+#define DAMAGED_NAMES "model has a damaged label, name or options record"
+
 static NNModelError
 ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 {
@@ -302,6 +304,9 @@ ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 	m->classes = AllocArray(a, m->n_classes, sizeof(char *));
 	for (uint32_t i = 0; i < m->n_classes && !bad; i++)
 		m->classes[i] = ReadString(r, a, NN_MAX_NAME_BYTES, &bad);
+	/* a refused label is not skipped: what follows it cannot be read */
+	if (bad && !r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, DAMAGED_NAMES);
 
 	m->n_features = r->truncated ? 0 : ReadU32(r);
 	if (m->n_features > NN_MAX_FEATURES)
@@ -321,7 +326,7 @@ ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 	if (r->truncated)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
 	if (bad)
-		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a damaged label, name or options record");
+		return Fail(err, errlen, NN_MODEL_CORRUPT, DAMAGED_NAMES);
 	if (r->version >= 2)
 		return ReadFeatureEncoding(r, m, a, err, errlen);
 	return NN_MODEL_OK;

@@ -1,19 +1,14 @@
 #!/usr/bin/env bash
-# Command 2, the test suite (what CI runs via .ci/run). Stages: build (must be
-# warning-free), unit and sanitize (C unit tests and gradient checks, plain
-# and under ASan+UBSan), fuzz (30 s of libFuzzer over the model reader and
-# scoring), regress (pg_regress via make installcheck against a throwaway
-# cluster, golden models included), toolkit (the training-toolkit
-# acceptance table), cancel (the quick variant of
-# test/reliability/cancel.sh, under a minute), progress (nn_progress seen
-# from another session), onnx (exported models checked with python3-onnx and
-# evaluated against nn's own scores, test/onnx/check.sh), catalog (nn_models
-# across sessions and pg_dump, test/catalog.sh), upgrade (1.0, 1.1 and 1.2 -> 1.3 with
-# ALTER EXTENSION UPDATE equals a fresh install, test/reliability/upgrade.sh)
-# and preload (nn in shared_preload_libraries, test/preload.sh).
-# Every test case, pg_regress test and acceptance check counts in the summary.
-# A failed stage does not stop the later ones; the last line printed is
-# "tests: N passed, N failed" and the exit status is non-zero if any failed.
+# Command 2, the test suite (what CI runs via .ci/run). The stages, each
+# described with what it proves in the README's Tests section: build (no
+# warnings), unit and sanitize (C unit tests and gradient checks, plain and
+# under ASan+UBSan), mutate (a sample of test/mutants.txt), fuzz (30 s of
+# libFuzzer), regress (pg_regress), toolkit (the acceptance table), progress,
+# onnx, catalog, upgrade (data carried through ALTER EXTENSION UPDATE),
+# preload, concurrency (15 s) and cancel (quick).
+# Every test case, mutant, pg_regress test and counted check counts in the
+# summary. A failed stage does not stop the later ones; the last line printed
+# is "tests: N passed, N failed" and the exit status is non-zero if any failed.
 set -euo pipefail
 # shellcheck source=test/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -98,6 +93,25 @@ if sanitizers_work; then
     run_unit sanitize check-sanitize
 else
     fail sanitize "the ASan/UBSan toolchain does not work"
+fi
+
+# -- mutate: a fixed sample of test/mutants.txt (about a minute; the full list
+# is `bash test/mutate.sh`): each mutant applied to a copy of the sources must
+# fail the unit tests.  A killed mutant counts as passed, a survivor as failed.
+echo "== mutate: test/mutate.sh --sample 50"
+mutlog="$(mktemp)"
+if bash "$REPO/test/mutate.sh" --sample 50 2>&1 | tee "$mutlog"; then mstatus=0; else mstatus=1; fi
+line="$(grep -E '^mutants: [0-9]+ killed, [0-9]+ survived$' "$mutlog" | tail -n 1 || true)"
+rm -f "$mutlog"
+if [ -z "$line" ]; then
+    fail mutate "did not run"
+else
+    mk="$(sed -E 's/^mutants: ([0-9]+) killed.*/\1/' <<<"$line")"
+    ms="$(sed -E 's/.* ([0-9]+) survived$/\1/' <<<"$line")"
+    passed=$((passed + mk)); failed=$((failed + ms))
+    echo "== mutate: $mk killed, $ms survived"
+    # a stale or invalid mutant fails the run without a survivor
+    if [ "$mstatus" != 0 ] && [ "$ms" = 0 ]; then fail mutate "stale or invalid mutants"; fi
 fi
 
 # -- fuzz: the model reader and scoring under libFuzzer + ASan/UBSan, briefly
