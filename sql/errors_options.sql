@@ -107,16 +107,10 @@ SELECT nn_info(nn_train('eo', 'y', NULL, '{4}', '{"epochs": 2}'))->'epochs' AS e
 
 -- The SQLSTATE of each error class (README, Errors): each statement runs in
 -- a subtransaction that catches its error and returns the code and message.
-CREATE FUNCTION pg_temp.error_of(query text, OUT code text, OUT message text)
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE query;
-    code := 'none';
-EXCEPTION WHEN OTHERS THEN
-    code := SQLSTATE;
-    message := SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/test/error_of.sql
+\set ECHO all
 SET nn.max_memory = '64MB';
 SELECT c.what, e.code, e.message
 FROM (VALUES

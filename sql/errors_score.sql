@@ -71,16 +71,10 @@ SELECT nn_fit(nn_init(2, '{}', 2), CASE WHEN a > 5 THEN ARRAY[a, b] END, y) IS N
 
 -- The SQLSTATE of each error class (README, Errors): each statement runs in
 -- a subtransaction that catches its error and returns the code and message.
-CREATE FUNCTION pg_temp.error_of(query text, OUT code text, OUT message text)
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE query;
-    code := 'none';
-EXCEPTION WHEN OTHERS THEN
-    code := SQLSTATE;
-    message := SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/test/error_of.sql
+\set ECHO all
 INSERT INTO es_models
 SELECT 'array', nn_train('SELECT ARRAY[a, b] AS v, y FROM es', 'y', NULL, '{4}', '{"epochs": 2}');
 -- the regressor's features have a standard deviation of 0.5, so 3e38

@@ -135,16 +135,10 @@ SELECT count(*) AS keep_me_rows, sum(id) AS keep_me_sum FROM keep_me;
 
 -- The SQLSTATE of each error class (README, Errors): each statement runs in
 -- a subtransaction that catches its error and returns the code and message.
-CREATE FUNCTION pg_temp.error_of(query text, OUT code text, OUT message text)
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE query;
-    code := 'none';
-EXCEPTION WHEN OTHERS THEN
-    code := SQLSTATE;
-    message := SQLERRM;
-END
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/test/error_of.sql
+\set ECHO all
 CREATE TABLE et_models AS
 SELECT nn_train('SELECT ARRAY[x, x] AS a, y FROM et', 'y', NULL, '{}', '{"epochs": 1}') AS m;
 SET nn.train_memory = '1MB';
