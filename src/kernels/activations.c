@@ -148,3 +148,24 @@ nn_activation_backward(NNActivation act, const float *y, float *g, size_t n)
 			break;
 	}
 }
+
+/*
+ * Softmax rows: dz_i = y_i (g_i - sum_j g_j y_j), the Jacobian product
+ * that the loss fuses away in training but a gradient seeded from an
+ * output needs.  The sum is taken in double, as the softmax's own.
+ */
+void
+nn_softmax_backward(const float *y, float *g, size_t rows, size_t cols)
+{
+	for (size_t r = 0; r < rows; r++)
+	{
+		const float *yr = y + r * cols;
+		float	   *gr = g + r * cols;
+		double		dot = 0.0;
+
+		for (size_t c = 0; c < cols; c++)
+			dot += (double) gr[c] * yr[c];
+		for (size_t c = 0; c < cols; c++)
+			gr[c] = yr[c] * (float) (gr[c] - dot);
+	}
+}

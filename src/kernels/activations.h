@@ -36,4 +36,7 @@ void		nn_activation_forward(NNActivation act, float *z, size_t rows, size_t cols
  */
 void		nn_activation_backward(NNActivation act, const float *y, float *g, size_t n);
 
+/* the same for softmax rows (y: its output), through its full Jacobian */
+void		nn_softmax_backward(const float *y, float *g, size_t rows, size_t cols);
+
 #endif

@@ -160,16 +160,20 @@ nn_dense_backward(const float *x, const float *w, const float *dy,
 				  float *dw, float *db, float *dx,
 				  size_t batch, size_t in, size_t out)
 {
-	/* dW (out x in) = dY^T (out x batch) X (batch x in) */
-	nn_sgemm_blocked(1, 0, out, in, batch, 1.0f, dy, out, x, in, 0.0f, dw, in);
-
-	memset(db, 0, out * sizeof(float));
-	for (size_t r = 0; r < batch; r++)
+	/* the input gradient alone (inference) computes no parameter gradient */
+	if (dw != NULL)
 	{
-		const float *row = dy + r * out;
+		/* dW (out x in) = dY^T (out x batch) X (batch x in) */
+		nn_sgemm_blocked(1, 0, out, in, batch, 1.0f, dy, out, x, in, 0.0f, dw, in);
 
-		for (size_t c = 0; c < out; c++)
-			db[c] += row[c];
+		memset(db, 0, out * sizeof(float));
+		for (size_t r = 0; r < batch; r++)
+		{
+			const float *row = dy + r * out;
+
+			for (size_t c = 0; c < out; c++)
+				db[c] += row[c];
+		}
 	}
 
 	/* dX (batch x in) = dY (batch x out) W (out x in) */

@@ -101,7 +101,8 @@ void		nn_dense_forward_row(const float *x, const float *w, const float *wt,
 
 /*
  * Given dy (batch x out): dw = dy^T x, db = column sums of dy (both
- * overwritten), and dx = dy W when dx is not NULL.
+ * overwritten; neither when dw is NULL, and then x is not read), and
+ * dx = dy W when dx is not NULL.
  */
 void		nn_dense_backward(const float *x, const float *w, const float *dy,
 							  float *dw, float *db, float *dx,

@@ -1,34 +1,20 @@
 /*
- * network.c - layout, initialization, forward and backward passes of a
- * stack of dense layers with optional batch normalization and dropout,
- * penalties and gradient clipping, and one minibatch training step.
+ * network.c - the network driver: it walks the layers through the layer
+ * table (layer.h) for the layout, initialization, workspace, forward and
+ * backward passes and the gradient w.r.t. the inputs, and applies
+ * penalties, gradient clipping and the optimizer update over the tensors
+ * the layers list.  It never switches on a layer's kind and knows nothing
+ * of a kind's layout (dense_layer.c holds the dense one).
  *
- * Layer l (0-based) maps its input in[l] (widths[l] columns) to acts[l + 1]
- * (widths[l + 1] columns):
- *
- *     z = in W^T + b
- *     u = gamma zhat + beta,  zhat = (z - mean) / sqrt(var + eps)   [batch_norm]
- *     acts = act(u)
- *     in[l + 1] = acts * mask                                    [dropout]
- *
- * The per-layer training buffers are indexed like acts: mask[l + 1],
- * zhat[l + 1], bn_mean[l + 1] and bn_inv_std[l + 1] belong to layer l.
- * Layers without batch normalization or dropout get no buffers and no
- * passes beyond the dense product and the activation.
+ * Layer l (0-based) maps its input (a row of shapes[l]) to acts[l + 1] (a
+ * row of shapes[l + 1]); in training, the next layer's input is what the
+ * layer's forward returns (dense: its dropout buffer in[l + 1] or acts).
  */
 #include <math.h>
 #include <string.h>
 
-#include "dense.h"
 #include "interrupt.h"
-#include "network.h"
-
-/*
- * Batch-normalization loops run over row-major data a block of columns at
- * a time, so that per-column accumulators (double, for precision over
- * large batches) and factors live on the stack instead of the workspace.
- */
-#define BN_BLOCK 256
+#include "layer.h"
 
 /*
  * Parameters per optimizer call: the updates are element-wise, so blocks
@@ -57,40 +43,83 @@ nn_init_from_name(const char *name)
 	return -1;
 }
 
+/* ------------------------------------------------------------ the table */
+
+/* one entry per kind; a new kind adds its file and its line here */
+static const NNLayerRoutine *const layer_kinds[NN_LAYER_KIND_COUNT] = {
+	[NN_LAYER_DENSE] = &nn_dense_layer,
+};
+
+const NNLayerRoutine *
+nn_layer_routine(NNLayerKind kind)
+{
+	return (unsigned) kind < NN_LAYER_KIND_COUNT ? layer_kinds[kind] : NULL;
+}
+
+static inline const NNLayerRoutine *
+Kind(const NNNet *net, uint32_t l)
+{
+	return layer_kinds[net->kind[l]];
+}
+
+size_t
+nn_shape_size(NNShape shape)
+{
+	size_t		n = 1;
+
+	for (uint32_t i = 0; i < shape.rank; i++)
+		n *= shape.dims[i];
+	return shape.rank > 0 ? n : 0;
+}
+
 /* ------------------------------------------------------------ layout */
 
 static inline size_t
-LayerWeights(const NNNet *net, uint32_t l)
-{
-	return (size_t) net->widths[l + 1] * net->widths[l];
-}
-
-/* W, b and, when batch-normalized, gamma and beta */
-static inline size_t
 LayerParams(const NNNet *net, uint32_t l)
 {
-	size_t		out = net->widths[l + 1];
-
-	return out * (net->widths[l] + 1) + (net->batch_norm[l] ? 2 * out : 0);
+	return Kind(net, l)->n_params(net, l, net->shapes[l], net->shapes[l + 1]);
 }
 
-static const char *
-CheckLayerOptions(const NNNet *net)
+static inline size_t
+LayerStats(const NNNet *net, uint32_t l)
 {
-	uint32_t	last = net->n_layers - 1;
+	return Kind(net, l)->n_stats(net, l, net->shapes[l + 1]);
+}
 
-	for (uint32_t l = 0; l < net->n_layers; l++)
+/* a layer's tensors, at offsets within the layer's parameters */
+static inline uint32_t
+LayerTensors(const NNNet *net, uint32_t l, NNTensor *t)
+{
+	return Kind(net, l)->tensors(net, l, net->shapes[l], net->shapes[l + 1], t);
+}
+
+uint32_t
+nn_net_tensors(const NNNet *net, uint32_t layer, NNTensor *t)
+{
+	uint32_t	n = LayerTensors(net, layer, t);
+	size_t		off = nn_net_weight_offset(net, layer);
+
+	for (uint32_t i = 0; i < n; i++)
+		t[i].offset += off;
+	return n;
+}
+
+/* every row shape between the layers, each within NN_MAX_WIDTH floats */
+static const char *
+LayoutShapes(NNNet *net)
+{
+	size_t		n;
+
+	net->shapes[0] = (NNShape) {1, {net->widths[0]}};
+	for (uint32_t l = 0; l <= net->n_layers; l++)
 	{
-		if (net->batch_norm[l] > 1)
-			return "batch_norm flag must be 0 or 1";
-		/* written so that a NaN rate fails too */
-		if (!(net->dropout[l] >= 0.0f && net->dropout[l] < 1.0f))
-			return "dropout rate out of range [0, 1)";
+		if (l > 0)
+			net->shapes[l] = Kind(net, l - 1)->out_shape(net, l - 1,
+														 net->shapes[l - 1]);
+		n = nn_shape_size(net->shapes[l]);
+		if (n < 1 || n > NN_MAX_WIDTH)
+			return "layer width out of range";
 	}
-	if (net->batch_norm[last])
-		return "batch normalization on the output layer";
-	if (net->dropout[last] != 0.0f)
-		return "dropout on the output layer";
 	return NULL;
 }
 
@@ -103,19 +132,21 @@ nn_net_layout(NNNet *net)
 
 	if (net->n_layers < 1 || net->n_layers > NN_MAX_LAYERS)
 		return "layer count out of range";
-	for (uint32_t l = 0; l <= net->n_layers; l++)
-		if (net->widths[l] < 1 || net->widths[l] > NN_MAX_WIDTH)
-			return "layer width out of range";
-	if ((msg = CheckLayerOptions(net)) != NULL)
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		if (nn_layer_routine((NNLayerKind) net->kind[l]) == NULL)
+			return "unknown layer kind";
+	if ((msg = LayoutShapes(net)) != NULL)
 		return msg;
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		if ((msg = Kind(net, l)->check(net, l, l + 1 == net->n_layers)) != NULL)
+			return msg;
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
 		/* each term is below 2^33, so the sum cannot wrap */
 		total += LayerParams(net, l);
 		if (total > NN_MAX_PARAMS)
 			return "too many parameters";
-		if (net->batch_norm[l])
-			stats += 2 * (size_t) net->widths[l + 1];
+		stats += LayerStats(net, l);
 	}
 	net->n_params = total;
 	net->n_stats = stats;
@@ -132,22 +163,35 @@ nn_net_weight_offset(const NNNet *net, uint32_t layer)
 	return off;
 }
 
+/* where the layer's tensor of that name starts (dense: W, b, gamma, beta) */
+static size_t
+TensorOffset(const NNNet *net, uint32_t layer, const char *name)
+{
+	NNTensor	t[NN_LAYER_MAX_TENSORS];
+	uint32_t	n = nn_net_tensors(net, layer, t);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return t[i].offset;
+	return nn_net_weight_offset(net, layer);
+}
+
 size_t
 nn_net_bias_offset(const NNNet *net, uint32_t layer)
 {
-	return nn_net_weight_offset(net, layer) + LayerWeights(net, layer);
+	return TensorOffset(net, layer, "b");
 }
 
 size_t
 nn_net_gamma_offset(const NNNet *net, uint32_t layer)
 {
-	return nn_net_bias_offset(net, layer) + net->widths[layer + 1];
+	return TensorOffset(net, layer, "gamma");
 }
 
 size_t
 nn_net_beta_offset(const NNNet *net, uint32_t layer)
 {
-	return nn_net_gamma_offset(net, layer) + net->widths[layer + 1];
+	return TensorOffset(net, layer, "beta");
 }
 
 size_t
@@ -156,8 +200,7 @@ nn_net_stats_offset(const NNNet *net, uint32_t layer)
 	size_t		off = 0;
 
 	for (uint32_t l = 0; l < layer; l++)
-		if (net->batch_norm[l])
-			off += 2 * (size_t) net->widths[l + 1];
+		off += LayerStats(net, l);
 	return off;
 }
 
@@ -170,62 +213,26 @@ nn_net_state_floats(const NNNet *net)
 uint32_t
 nn_net_outputs(const NNNet *net)
 {
-	return net->widths[net->n_layers];
+	return (uint32_t) nn_shape_size(net->shapes[net->n_layers]);
 }
 
 /* ------------------------------------------------------------ init */
 
-static void
-InitWeights(float *w, size_t in, size_t out, NNInit kind, NNRng *rng)
-{
-	if (kind == NN_INIT_UNIFORM)
-	{
-		/* uniform in [-sqrt(1/in), sqrt(1/in)), as PyTorch's nn.Linear */
-		double		limit = sqrt(1.0 / in);
-
-		for (size_t i = 0; i < in * out; i++)
-			w[i] = (float) (limit * (2.0 * nn_rng_uniform(rng) - 1.0));
-	}
-	else
-	{
-		/* He: var 2/in keeps ReLU activations' scale; Xavier: 2/(in+out) */
-		double		sd = kind == NN_INIT_HE ? sqrt(2.0 / in) :
-			sqrt(2.0 / (in + out));
-
-		for (size_t i = 0; i < in * out; i++)
-			w[i] = (float) (sd * nn_rng_normal(rng));
-	}
-}
-
 void
 nn_net_init_params(NNNet *net, NNInit init, NNRng *rng)
 {
+	size_t		off = 0;
+	size_t		soff = 0;
+
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		in = net->widths[l];
-		size_t		out = net->widths[l + 1];
-		float	   *w = net->params + nn_net_weight_offset(net, l);
-		bool		rectifier = net->act[l] == NN_ACT_RELU ||
-			net->act[l] == NN_ACT_LEAKY_RELU;
-		NNInit		kind = init != NN_INIT_AUTO ? init :
-			(rectifier ? NN_INIT_HE : NN_INIT_XAVIER);
+		/* a layer without statistics gets no pointer into a NULL array */
+		float	   *stats = LayerStats(net, l) > 0 ? net->stats + soff : NULL;
 
-		InitWeights(w, in, out, kind, rng);
-		memset(w + in * out, 0, out * sizeof(float));
-		if (net->batch_norm[l])
-		{
-			float	   *gamma = w + in * out + out;
-			float	   *stats = net->stats + nn_net_stats_offset(net, l);
-
-			/* gamma 1, beta 0; running mean 0, variance 1 */
-			for (size_t i = 0; i < out; i++)
-			{
-				gamma[i] = 1.0f;
-				gamma[out + i] = 0.0f;
-				stats[i] = 0.0f;
-				stats[out + i] = 1.0f;
-			}
-		}
+		Kind(net, l)->init(net, l, net->shapes[l], net->shapes[l + 1],
+						   net->params + off, stats, init, rng);
+		off += LayerParams(net, l);
+		soff += LayerStats(net, l);
 	}
 	if (net->opt_state != NULL)
 		memset(net->opt_state, 0, nn_net_state_floats(net) * sizeof(float));
@@ -241,8 +248,8 @@ MaxOutputWidth(const NNNet *net)
 	size_t		max = 0;
 
 	for (uint32_t l = 1; l <= net->n_layers; l++)
-		if (net->widths[l] > max)
-			max = net->widths[l];
+		if (nn_shape_size(net->shapes[l]) > max)
+			max = nn_shape_size(net->shapes[l]);
 	return max;
 }
 
@@ -257,42 +264,24 @@ CarveWork(NNWork *work, const NNNet *net, float *buf, size_t max_batch,
 {
 	size_t		used = 0;
 
-#define TAKE(field, n) \
-	do { \
-		if (work != NULL) \
-			(field) = buf + used; \
-		used += (n); \
-	} while (0)
-
 	for (uint32_t l = 1; l <= net->n_layers; l++)
 	{
-		TAKE(work->acts[l], max_batch * net->widths[l]);
 		if (work != NULL)
-			work->in[l] = work->acts[l];
+			work->in[l] = work->acts[l] = buf + used;
+		used += max_batch * nn_shape_size(net->shapes[l]);
 	}
 	if (!training)
 		return used;
 	for (uint32_t l = 0; l < net->n_layers; l++)
+		Kind(net, l)->carve(work, net, l, net->shapes[l + 1], buf, &used,
+							max_batch);
+	if (work != NULL)
 	{
-		size_t		out = net->widths[l + 1];
-
-		if (net->dropout[l] > 0.0f)
-		{
-			TAKE(work->mask[l + 1], max_batch * out);
-			TAKE(work->in[l + 1], max_batch * out);
-		}
-		if (net->batch_norm[l])
-		{
-			TAKE(work->zhat[l + 1], max_batch * out);
-			TAKE(work->bn_mean[l + 1], out);
-			TAKE(work->bn_inv_std[l + 1], out);
-		}
+		work->delta_a = buf + used;
+		work->delta_b = work->delta_a + max_batch * MaxOutputWidth(net);
+		work->grads = work->delta_b + max_batch * MaxOutputWidth(net);
 	}
-	TAKE(work->delta_a, max_batch * MaxOutputWidth(net));
-	TAKE(work->delta_b, max_batch * MaxOutputWidth(net));
-	TAKE(work->grads, net->n_params);
-#undef TAKE
-	return used;
+	return used + 2 * max_batch * MaxOutputWidth(net) + net->n_params;
 }
 
 size_t
@@ -313,193 +302,64 @@ nn_work_bind(NNWork *work, const NNNet *net, float *buf, size_t max_batch,
 
 /* ------------------------------------------------------------ forward */
 
-/* u = gamma (z - mean) / sqrt(var + eps) + beta with the running statistics */
-static void
-BatchNormInference(float *z, const float *gamma, const float *beta,
-				   const float *mean, const float *var, size_t batch,
-				   size_t out)
-{
-	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
-	{
-		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
-		float		scale[BN_BLOCK];
-
-		for (size_t c = 0; c < nc; c++)
-			scale[c] = gamma[c0 + c] / sqrtf(var[c0 + c] + NN_BN_EPSILON);
-		for (size_t r = 0; r < batch; r++)
-		{
-			float	   *row = z + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-				row[c] = (row[c] - mean[c0 + c]) * scale[c] + beta[c0 + c];
-		}
-	}
-}
-
 /*
- * Training-mode batch normalization in place: the batch mean and biased
- * variance of each column, zhat kept for the backward pass, z replaced by
- * gamma zhat + beta.
- *
- * The statistics take one pass, accumulating in double the deviations
- * from a shift, the first row: var = mean(d^2) - mean(d)^2 only cancels
- * badly when the shift is far from the mean in units of the deviation,
- * and a sample of the column is not.  The block's statistics are kept in
- * local arrays, which cannot alias z.
+ * Layer l as a pass sees it: its parameters at off, its statistics at
+ * soff, its input in and its output acts[l + 1]; parameter gradients only
+ * in training.
  */
-static void
-BatchNormTrain(float *z, const float *gamma, const float *beta, float *zhat,
-			   float *mean, float *inv_std, size_t batch, size_t out)
+static NNLayer
+BindLayer(const NNNet *net, NNWork *work, uint32_t l, size_t off, size_t soff,
+		  const float *in, size_t batch, bool training)
 {
-	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
-	{
-		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
-		double		shift[BN_BLOCK];
-		double		sum[BN_BLOCK];
-		double		sum_sq[BN_BLOCK];
-		float		m[BN_BLOCK];
-		float		s[BN_BLOCK];
+	NNLayer		L = {
+		.net = net,
+		.index = l,
+		.in_shape = net->shapes[l],
+		.out_shape = net->shapes[l + 1],
+		.in_size = nn_shape_size(net->shapes[l]),
+		.out_size = nn_shape_size(net->shapes[l + 1]),
+		.params = net->params + off,
+		.grads = training ? work->grads + off : NULL,
+		.stats = LayerStats(net, l) > 0 ? net->stats + soff : NULL,
+		.work = work,
+		.in = in,
+		.out = work->acts[l + 1],
+		.batch = batch,
+	};
 
-		for (size_t c = 0; c < nc; c++)
-		{
-			shift[c] = z[c0 + c];
-			sum[c] = 0.0;
-			sum_sq[c] = 0.0;
-		}
-		for (size_t r = 0; r < batch; r++)
-		{
-			const float *zr = z + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-			{
-				double		d = zr[c] - shift[c];
-
-				sum[c] += d;
-				sum_sq[c] += d * d;
-			}
-		}
-		for (size_t c = 0; c < nc; c++)
-		{
-			double		dm = sum[c] / (double) batch;
-			double		var = fmax(sum_sq[c] / (double) batch - dm * dm, 0.0);
-
-			m[c] = (float) (shift[c] + dm);
-			s[c] = (float) (1.0 / sqrt(var + NN_BN_EPSILON));
-		}
-
-		for (size_t r = 0; r < batch; r++)
-		{
-			float	   *zr = z + r * out + c0;
-			float	   *hr = zhat + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-			{
-				float		h = (zr[c] - m[c]) * s[c];
-
-				hr[c] = h;
-				zr[c] = gamma[c0 + c] * h + beta[c0 + c];
-			}
-		}
-		memcpy(mean + c0, m, nc * sizeof(float));
-		memcpy(inv_std + c0, s, nc * sizeof(float));
-	}
-}
-
-/*
- * The dropout scale for a uniform u in [0, 2^32): 0 when u < threshold,
- * else scale (given as its bits).  Integer masking, because gcc turns a
- * ternary or a multiplication by the comparison into a branch, which
- * mispredicts on every other value at rate 0.5 (5x slower).
- */
-static inline float
-KeepScale(uint32_t u, uint32_t threshold, uint32_t scale_bits)
-{
-	uint32_t	bits = scale_bits & (0u - (uint32_t) (u >= threshold));
-	float		f;
-
-	memcpy(&f, &bits, sizeof(f));
-	return f;
-}
-
-/*
- * Inverted dropout: keep each value with probability 1 - rate and scale
- * the kept ones by 1 / (1 - rate), so inference needs no rescaling.  Each
- * 64-bit draw gives two 32-bit uniforms: a value is dropped when its
- * uniform is below rate * 2^32 (which rate < 1 keeps below 2^32).
- */
-static void
-DropoutForward(float rate, const float *y, float *mask, float *out, size_t n,
-			   NNRng *rng)
-{
-	uint32_t	threshold = (uint32_t) ((double) rate * 4294967296.0);
-	float		scale = 1.0f / (1.0f - rate);
-	uint32_t	scale_bits;
-	size_t		i;
-
-	memcpy(&scale_bits, &scale, sizeof(scale_bits));
-	for (i = 0; i + 1 < n; i += 2)
-	{
-		uint64_t	r = nn_rng_next(rng);
-
-		mask[i] = KeepScale((uint32_t) r, threshold, scale_bits);
-		mask[i + 1] = KeepScale((uint32_t) (r >> 32), threshold, scale_bits);
-	}
-	if (i < n)
-		mask[i] = KeepScale((uint32_t) nn_rng_next(rng), threshold, scale_bits);
-	for (i = 0; i < n; i++)
-		out[i] = y[i] * mask[i];
-}
-
-/* dropout is applied after layer l in this training pass */
-static inline bool
-Dropping(const NNNet *net, uint32_t l, const NNRng *rng)
-{
-	return rng != NULL && net->dropout[l] > 0.0f;
-}
-
-/* the input of layer l in a training pass */
-static inline const float *
-TrainInput(const NNNet *net, const NNWork *work, uint32_t l, const NNRng *rng)
-{
-	return l > 0 && Dropping(net, l - 1, rng) ? work->in[l] : work->acts[l];
+	return L;
 }
 
 /*
  * Inference.  A lone row (one_row) takes the row product of dense.h, with
- * the transposed weights wt (nn_net_transpose_weights) or NULL.
+ * each layer's one-row data (nn_net_transpose_weights) or NULL.  inputs,
+ * when not NULL, receives each layer's input for a backward pass.
  */
 static const float *
 Forward(const NNNet *net, NNWork *work, const float *x, size_t batch,
-		bool one_row, const float *wt)
+		bool one_row, const float *wt, const float **inputs)
 {
 	const float *in = x;
 	size_t		off = 0;
+	size_t		soff = 0;
 	size_t		wt_off = 0;
 
 	work->in[0] = work->acts[0] = (float *) x;
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		n_in = net->widths[l];
-		size_t		out = net->widths[l + 1];
-		const float *w = net->params + off;
-		float	   *z = work->acts[l + 1];
+		const NNLayerRoutine *kind = Kind(net, l);
+		NNLayer		L = BindLayer(net, work, l, off, soff, in, batch, false);
 
+		if (inputs != NULL)
+			inputs[l] = in;
 		if (one_row)
-			nn_dense_forward_row(in, w, wt != NULL ? wt + wt_off : NULL,
-								 w + n_in * out, z, n_in, out);
+			kind->forward_row(&L, wt != NULL ? wt + wt_off : NULL);
 		else
-			nn_dense_forward(in, w, w + n_in * out, z, batch, n_in, out);
-		if (net->batch_norm[l])
-		{
-			const float *stats = net->stats + nn_net_stats_offset(net, l);
-
-			BatchNormInference(z, w + (n_in + 1) * out, w + (n_in + 2) * out,
-							   stats, stats + out, batch, out);
-		}
-		nn_activation_forward((NNActivation) net->act[l], z, batch, out);
-		in = z;
+			kind->forward(&L);
+		in = L.out;
 		off += LayerParams(net, l);
-		wt_off += LayerWeights(net, l);
+		soff += LayerStats(net, l);
+		wt_off += kind->row_floats(net, l, L.in_shape, L.out_shape);
 		nn_check_interrupt();
 	}
 	return work->acts[net->n_layers];
@@ -508,14 +368,14 @@ Forward(const NNNet *net, NNWork *work, const float *x, size_t batch,
 const float *
 nn_net_forward(const NNNet *net, NNWork *work, const float *x, size_t batch)
 {
-	return Forward(net, work, x, batch, false, NULL);
+	return Forward(net, work, x, batch, false, NULL, NULL);
 }
 
 const float *
 nn_net_forward_row(const NNNet *net, NNWork *work, const float *x,
 				   const float *wt)
 {
-	return Forward(net, work, x, 1, true, wt);
+	return Forward(net, work, x, 1, true, wt, NULL);
 }
 
 size_t
@@ -524,35 +384,8 @@ nn_net_weight_floats(const NNNet *net)
 	size_t		n = 0;
 
 	for (uint32_t l = 0; l < net->n_layers; l++)
-		n += LayerWeights(net, l);
+		n += Kind(net, l)->row_floats(net, l, net->shapes[l], net->shapes[l + 1]);
 	return n;
-}
-
-/*
- * b (cols x rows) = a' (a: rows x cols), tile by tile: a plain double loop
- * writes one float per cache line of b, and a 784 x 256 layer's lines do
- * not stay in L1 between two of its columns.  This runs once per parsed
- * model in every process that scores with it (parallel workers included),
- * where it was a quarter of the parse.
- */
-#define TRANSPOSE_TILE 32
-
-static void
-Transpose(const float *a, float *b, size_t rows, size_t cols)
-{
-	for (size_t r0 = 0; r0 < rows; r0 += TRANSPOSE_TILE)
-	{
-		size_t		r1 = rows - r0 < TRANSPOSE_TILE ? rows : r0 + TRANSPOSE_TILE;
-
-		for (size_t c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE)
-		{
-			size_t		c1 = cols - c0 < TRANSPOSE_TILE ? cols : c0 + TRANSPOSE_TILE;
-
-			for (size_t r = r0; r < r1; r++)
-				for (size_t c = c0; c < c1; c++)
-					b[c * rows + r] = a[r * cols + c];
-		}
-	}
 }
 
 void
@@ -560,39 +393,32 @@ nn_net_transpose_weights(const NNNet *net, float *wt)
 {
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		in = net->widths[l];
-		size_t		out = net->widths[l + 1];
+		const NNLayerRoutine *kind = Kind(net, l);
 
-		Transpose(net->params + nn_net_weight_offset(net, l), wt, out, in);
-		wt += in * out;
+		kind->row_prepare(net, l, net->shapes[l], net->shapes[l + 1],
+						  net->params + nn_net_weight_offset(net, l), wt);
+		wt += kind->row_floats(net, l, net->shapes[l], net->shapes[l + 1]);
 	}
 }
 
+/* training forward; inputs receives each layer's input (after dropout) */
 static void
 TrainForward(const NNNet *net, NNWork *work, const float *x, size_t batch,
-			 NNRng *rng)
+			 NNRng *rng, const float **inputs)
 {
+	const float *in = x;
 	size_t		off = 0;
+	size_t		soff = 0;
 
 	work->in[0] = work->acts[0] = (float *) x;
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		n_in = net->widths[l];
-		size_t		out = net->widths[l + 1];
-		const float *w = net->params + off;
-		float	   *z = work->acts[l + 1];
+		NNLayer		L = BindLayer(net, work, l, off, soff, in, batch, true);
 
-		nn_dense_forward(TrainInput(net, work, l, rng), w, w + n_in * out, z,
-						 batch, n_in, out);
-		if (net->batch_norm[l])
-			BatchNormTrain(z, w + (n_in + 1) * out, w + (n_in + 2) * out,
-						   work->zhat[l + 1], work->bn_mean[l + 1],
-						   work->bn_inv_std[l + 1], batch, out);
-		nn_activation_forward((NNActivation) net->act[l], z, batch, out);
-		if (Dropping(net, l, rng))
-			DropoutForward(net->dropout[l], z, work->mask[l + 1],
-						   work->in[l + 1], batch * out, rng);
+		inputs[l] = in;
+		in = Kind(net, l)->forward_train(&L, rng);
 		off += LayerParams(net, l);
+		soff += LayerStats(net, l);
 		nn_check_interrupt();
 	}
 }
@@ -600,112 +426,32 @@ TrainForward(const NNNet *net, NNWork *work, const float *x, size_t batch,
 /* ------------------------------------------------------------ backward */
 
 /*
- * Batch-normalization backward in place: d holds dL/du on entry and
- * dL/dz on return,
- *   dz = gamma inv_std / B (B du - sum(du) - zhat sum(du zhat)),
- * with dgamma = sum(du zhat) and dbeta = sum(du) written to the gradient.
+ * From delta_a, the gradient w.r.t. the output layer's output (from) down
+ * through every layer, ping-ponging between the delta buffers.  Layer 0's
+ * input gradient goes to dx0, or is not computed when dx0 is NULL.
+ * Training fills work->grads; inference computes input gradients only.
  */
 static void
-BatchNormBackward(float *d, const float *zhat, const float *inv_std,
-				  const float *gamma, float *dgamma, float *dbeta,
-				  size_t batch, size_t out)
-{
-	float		fb = (float) batch;
-
-	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
-	{
-		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
-		double		acc_d[BN_BLOCK];
-		double		acc_dh[BN_BLOCK];
-		float		sum_d[BN_BLOCK];
-		float		sum_dh[BN_BLOCK];
-		float		k[BN_BLOCK];
-
-		memset(acc_d, 0, nc * sizeof(double));
-		memset(acc_dh, 0, nc * sizeof(double));
-		for (size_t r = 0; r < batch; r++)
-		{
-			const float *dr = d + r * out + c0;
-			const float *hr = zhat + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-			{
-				acc_d[c] += dr[c];
-				acc_dh[c] += dr[c] * hr[c];
-			}
-		}
-		for (size_t c = 0; c < nc; c++)
-		{
-			sum_d[c] = (float) acc_d[c];
-			sum_dh[c] = (float) acc_dh[c];
-			k[c] = gamma[c0 + c] * inv_std[c0 + c] / fb;
-		}
-		memcpy(dbeta + c0, sum_d, nc * sizeof(float));
-		memcpy(dgamma + c0, sum_dh, nc * sizeof(float));
-		for (size_t r = 0; r < batch; r++)
-		{
-			float	   *dr = d + r * out + c0;
-			const float *hr = zhat + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-				dr[c] = k[c] * (fb * dr[c] - sum_d[c] - hr[c] * sum_dh[c]);
-		}
-	}
-}
-
-/*
- * Turn d = dL/d(in[l + 1]), the gradient w.r.t. the input of the layer
- * above, into dL/dz of hidden layer l: through its dropout mask, its
- * activation and its batch normalization (whose gradients land in grads).
- */
-static void
-HiddenBackward(const NNNet *net, NNWork *work, uint32_t l, size_t off,
-			   float *d, size_t batch, const NNRng *rng)
-{
-	size_t		n_in = net->widths[l];
-	size_t		out = net->widths[l + 1];
-	size_t		n = batch * out;
-
-	if (Dropping(net, l, rng))
-	{
-		const float *mask = work->mask[l + 1];
-
-		for (size_t i = 0; i < n; i++)
-			d[i] *= mask[i];
-	}
-	nn_activation_backward((NNActivation) net->act[l], work->acts[l + 1], d, n);
-	if (net->batch_norm[l])
-	{
-		size_t		gamma = off + (n_in + 1) * out;
-
-		BatchNormBackward(d, work->zhat[l + 1], work->bn_inv_std[l + 1],
-						  net->params + gamma, work->grads + gamma,
-						  work->grads + gamma + out, batch, out);
-	}
-}
-
-static void
-Backward(const NNNet *net, NNWork *work, size_t batch, const NNRng *rng)
+Backward(const NNNet *net, NNWork *work, const float *const *inputs,
+		 size_t batch, NNBackFrom from, float *dx0, bool training,
+		 bool rng_used)
 {
 	float	   *delta = work->delta_a;
 	float	   *spare = work->delta_b;
 	size_t		off = net->n_params;
+	size_t		soff = net->n_stats;
 
-	/* delta holds dL/dz of the output layer */
 	for (uint32_t l = net->n_layers; l-- > 0;)
 	{
-		size_t		n_in = net->widths[l];
-		size_t		out = net->widths[l + 1];
-		float	   *dx = l > 0 ? spare : NULL;
+		NNLayer		L;
 		float	   *tmp;
 
 		off -= LayerParams(net, l);
-		nn_dense_backward(TrainInput(net, work, l, rng), net->params + off,
-						  delta, work->grads + off,
-						  work->grads + off + n_in * out, dx, batch, n_in, out);
-		if (l > 0)
-			HiddenBackward(net, work, l - 1, off - LayerParams(net, l - 1),
-						   dx, batch, rng);
+		soff -= LayerStats(net, l);
+		L = BindLayer(net, work, l, off, soff, inputs[l], batch, training);
+		Kind(net, l)->backward(&L, delta,
+							   l + 1 == net->n_layers ? from : NN_BACK_FROM_OUTPUT,
+							   l > 0 ? spare : dx0, training, rng_used);
 		tmp = delta;
 		delta = spare;
 		spare = tmp;
@@ -725,128 +471,99 @@ nn_net_gradient(const NNNet *net, NNWork *work, const float *x,
 				const float *target, const float *weight, size_t batch,
 				NNRng *rng)
 {
+	const float *inputs[NN_MAX_LAYERS];
 	double		loss;
 
 	if (!CanTrain(work, batch))
 		return NAN;
-	TrainForward(net, work, x, batch, rng);
+	TrainForward(net, work, x, batch, rng, inputs);
 	/* the loss gives the gradient w.r.t. the output pre-activation */
 	loss = nn_loss_compute(&net->loss, work->acts[net->n_layers], target,
 						   weight, work->delta_a, batch,
-						   net->widths[net->n_layers]);
-	Backward(net, work, batch, rng);
+						   nn_net_outputs(net));
+	Backward(net, work, inputs, batch, NN_BACK_FROM_PREACT, NULL, true,
+			 rng != NULL);
 	return loss;
 }
 
-/* ------------------------------------------------------------ penalties */
+/* ------------------------------------------------------------ input gradient */
 
-double
-nn_net_penalty(const NNNet *net)
+/*
+ * The seed of the backward pass into delta (batch x n_out), from the
+ * outputs out; returns where it starts, or -1 for a bad seed.  Each row's
+ * loss is taken alone (batch 1), so its gradient is that row's own, not
+ * the batch mean's.
+ */
+static NNBackFrom
+SeedDelta(const NNNet *net, const NNGradSeed *seed, const float *out,
+		  float *delta, size_t batch)
 {
-	double		abs_sum = 0.0,
-				sq_sum = 0.0;
+	size_t		n_out = nn_net_outputs(net);
+	size_t		t_stride = nn_loss_is_regression(net->loss.kind) ? n_out : 1;
 
-	if (net->reg.l1 == 0.0f && net->reg.l2 == 0.0f)
-		return 0.0;
-	for (uint32_t l = 0; l < net->n_layers; l++)
+	for (size_t r = 0; r < batch; r++)
 	{
-		const float *w = net->params + nn_net_weight_offset(net, l);
-		size_t		n = LayerWeights(net, l);
+		float	   *d = delta + r * n_out;
 
-		for (size_t i = 0; i < n; i++)
+		if (seed->kind == NN_SEED_LOSS)
+			nn_loss_compute(&net->loss, out + r * n_out, seed->target + r * t_stride,
+							NULL, d, 1, n_out);
+		else if (seed->kind == NN_SEED_VECTOR)
+			memcpy(d, seed->vector, n_out * sizeof(float));
+		else
 		{
-			abs_sum += fabsf(w[i]);
-			sq_sum += (double) w[i] * w[i];
+			memset(d, 0, n_out * sizeof(float));
+			d[seed->output] = 1.0f;
 		}
 	}
-	return net->reg.l1 * abs_sum + net->reg.l2 * sq_sum;
+	return seed->kind == NN_SEED_LOSS ? NN_BACK_FROM_PREACT : NN_BACK_FROM_OUTPUT;
 }
 
-/* g += l1 sign(w) + 2 l2 w, with sign(0) = 0 */
-static void
-PenaltyGradient(const float *w, float *g, size_t n, float l1, float l2)
+static bool
+SeedValid(const NNNet *net, const NNGradSeed *seed)
 {
-	float		l2x2 = 2.0f * l2;
-
-	for (size_t i = 0; i < n; i++)
-		g[i] += l1 * (float) ((w[i] > 0.0f) - (w[i] < 0.0f)) + l2x2 * w[i];
-}
-
-/* clamp to [-limit, limit]; the comparisons keep a NaN a NaN */
-static void
-ClipValues(float *g, size_t n, float limit)
-{
-	for (size_t i = 0; i < n; i++)
+	switch (seed->kind)
 	{
-		float		v = g[i] < -limit ? -limit : g[i];
-
-		g[i] = v > limit ? limit : v;
+		case NN_SEED_OUTPUT:
+			return seed->output < nn_net_outputs(net);
+		case NN_SEED_VECTOR:
+			return seed->vector != NULL;
+		case NN_SEED_LOSS:
+			return seed->target != NULL;
 	}
+	return false;
 }
 
-/* scale g to L2 norm limit when its norm is larger */
-static void
-ClipNorm(float *g, size_t n, float limit)
+const float *
+nn_net_input_gradient(const NNNet *net, NNWork *work, const float *x,
+					  size_t batch, const NNGradSeed *seed, const float *mean,
+					  const float *sd, float *grad)
 {
-	double		sq = 0.0;
-	double		norm;
+	const float *inputs[NN_MAX_LAYERS];
+	size_t		n_in = nn_shape_size(net->shapes[0]);
+	const float *out;
+	NNBackFrom	from;
 
-	for (size_t i = 0; i < n; i++)
-		sq += (double) g[i] * g[i];
-	norm = sqrt(sq);
-	if (norm > limit)
-	{
-		float		scale = (float) (limit / norm);
-
-		for (size_t i = 0; i < n; i++)
-			g[i] *= scale;
-	}
-}
-
-/* each tensor of the network: W, b and, when batch-normalized, gamma, beta */
-static void
-ClipTensorNorms(const NNNet *net, float *grads, float limit)
-{
-	size_t		off = 0;
-
-	for (uint32_t l = 0; l < net->n_layers; l++)
-	{
-		size_t		out = net->widths[l + 1];
-		size_t		nw = LayerWeights(net, l);
-
-		ClipNorm(grads + off, nw, limit);
-		ClipNorm(grads + off + nw, out, limit);
-		if (net->batch_norm[l])
-		{
-			ClipNorm(grads + off + nw + out, out, limit);
-			ClipNorm(grads + off + nw + 2 * out, out, limit);
-		}
-		off += LayerParams(net, l);
-	}
-}
-
-void
-nn_net_regularize(const NNNet *net, float *grads)
-{
-	const NNRegConfig *reg = &net->reg;
-
-	if (reg->l1 != 0.0f || reg->l2 != 0.0f)
-	{
-		size_t		off = 0;
-
-		for (uint32_t l = 0; l < net->n_layers; l++)
-		{
-			PenaltyGradient(net->params + off, grads + off,
-							LayerWeights(net, l), reg->l1, reg->l2);
-			off += LayerParams(net, l);
-		}
-	}
-	if (reg->clip_value > 0.0f)
-		ClipValues(grads, net->n_params, reg->clip_value);
-	if (reg->clip_norm > 0.0f)
-		ClipTensorNorms(net, grads, reg->clip_norm);
-	if (reg->clip_global_norm > 0.0f)
-		ClipNorm(grads, net->n_params, reg->clip_global_norm);
+	if (!CanTrain(work, batch) || !SeedValid(net, seed) ||
+		(mean == NULL) != (sd == NULL))
+		return NULL;
+	/*
+	 * grad holds the standardized input for the forward pass: the backward
+	 * pass never reads a layer's input without parameter gradients, so
+	 * layer 0 may write its input gradient over it.
+	 */
+	memcpy(grad, x, batch * n_in * sizeof(float));
+	if (sd != NULL)
+		nn_standardize_rows(grad, mean, sd, batch, n_in);
+	out = Forward(net, work, grad, batch, false, NULL, inputs);
+	from = SeedDelta(net, seed, out, work->delta_a, batch);
+	Backward(net, work, inputs, batch, from, grad, false, false);
+	/* x_std = (x - mean) / sd, so d/dx = d/dx_std / sd */
+	if (sd != NULL)
+		for (size_t r = 0; r < batch; r++)
+			for (size_t c = 0; c < n_in; c++)
+				grad[r * n_in + c] /= sd[c];
+	return out;
 }
 
 /* ------------------------------------------------------------ training */
@@ -871,13 +588,16 @@ UpdateRange(NNNet *net, const float *grads, float lr, size_t off, size_t n,
 /*
  * One optimizer update of every tensor.  The optimizers are element-wise,
  * so the whole parameter vector goes as one range unless AdamW's decay
- * must reach the weights and skip the rest; then each layer takes two
- * ranges, its weights and its contiguous b, gamma, beta.
+ * must reach the weights and skip the rest; then each run of adjacent
+ * tensors that agree on decay is one range (dense: its weights, then its
+ * contiguous b, gamma, beta).
  */
 static void
 OptimizerUpdate(NNNet *net, const float *grads, float lr)
 {
 	size_t		off = 0;
+	size_t		start = 0;
+	bool		decay = false;
 
 	if (net->optimizer != NN_OPT_ADAMW || net->opt.weight_decay == 0.0f)
 	{
@@ -886,45 +606,38 @@ OptimizerUpdate(NNNet *net, const float *grads, float lr)
 	}
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		nw = LayerWeights(net, l);
-		size_t		rest = LayerParams(net, l) - nw;
+		NNTensor	t[NN_LAYER_MAX_TENSORS];
+		uint32_t	nt = LayerTensors(net, l, t);
 
-		UpdateRange(net, grads, lr, off, nw, true);
-		off += nw;
-		UpdateRange(net, grads, lr, off, rest, false);
-		off += rest;
+		for (uint32_t k = 0; k < nt; k++)
+		{
+			if (t[k].weight != decay)
+			{
+				UpdateRange(net, grads, lr, start, off - start, decay);
+				start = off;
+				decay = t[k].weight;
+			}
+			off += t[k].size;
+		}
 	}
+	UpdateRange(net, grads, lr, start, off - start, decay);
 }
 
-/*
- * running = m running + (1 - m) batch, for the mean and the biased batch
- * variance (the one the batch was normalized with), recovered from the
- * stored 1 / sqrt(var + eps).
- */
+/* each layer folds its batch statistics into its running ones */
 static void
-UpdateRunningStats(NNNet *net, const NNWork *work)
+UpdateRunningStats(NNNet *net, NNWork *work)
 {
-	const float m = NN_BN_MOMENTUM;
+	size_t		off = 0;
+	size_t		soff = 0;
 
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		out = net->widths[l + 1];
-		float	   *mean;
-		float	   *var;
+		NNLayer		L = BindLayer(net, work, l, off, soff, NULL, 0, false);
 
-		if (!net->batch_norm[l])
-			continue;
-		mean = net->stats + nn_net_stats_offset(net, l);
-		var = mean + out;
-		for (size_t c = 0; c < out; c++)
-		{
-			double		s = work->bn_inv_std[l + 1][c];
-			/* rounding can push a zero variance a hair below 0 */
-			double		v = fmax(1.0 / (s * s) - NN_BN_EPSILON, 0.0);
-
-			mean[c] = m * mean[c] + (1.0f - m) * work->bn_mean[l + 1][c];
-			var[c] = (float) ((double) m * var[c] + (1.0 - m) * v);
-		}
+		if (LayerStats(net, l) > 0)
+			Kind(net, l)->update_stats(&L, net->stats + soff);
+		off += LayerParams(net, l);
+		soff += LayerStats(net, l);
 	}
 }
 

@@ -1,7 +1,8 @@
 /*
- * network.h - a feed-forward network: dense layers, each optionally
- * followed by batch normalization (before the activation) and dropout
- * (after it); seeded initialization; forward and backward passes; one
+ * network.h - a feed-forward network: a stack of layers, each of a kind of
+ * the layer table (layer.h; today dense, with optional batch normalization
+ * before its activation and dropout after it); seeded initialization;
+ * forward and backward passes; the gradient w.r.t. the inputs; one
  * training step with penalties, gradient clipping and an optimizer update.
  *
  * The network owns no memory: parameters, running statistics, optimizer
@@ -30,6 +31,32 @@
 #define NN_BN_MOMENTUM 0.9f
 #define NN_BN_EPSILON 1e-5f
 
+/*
+ * The kinds of the layer table (layer.h).  Zero is dense, so a network
+ * zeroed and filled in by the dense-only code of old is a dense network.
+ */
+typedef enum NNLayerKind
+{
+	NN_LAYER_DENSE = 0,
+	NN_LAYER_KIND_COUNT
+} NNLayerKind;
+
+/*
+ * The shape of one row of the values between two layers: [width] after a
+ * dense layer, [channels, height, width] or [steps, features] for the
+ * kinds to come.  Rows are stored flat, row-major.
+ */
+#define NN_MAX_RANK 3
+
+typedef struct NNShape
+{
+	uint32_t	rank;			/* 0: no valid shape */
+	uint32_t	dims[NN_MAX_RANK];
+} NNShape;
+
+/* floats in one row of the shape */
+size_t		nn_shape_size(NNShape shape);
+
 typedef enum NNInit
 {
 	NN_INIT_AUTO = 0,			/* He for (leaky) ReLU, Xavier otherwise */
@@ -54,11 +81,15 @@ typedef struct NNRegConfig
 
 typedef struct NNNet
 {
-	uint32_t	n_layers;		/* dense layers, the output layer included */
+	uint32_t	n_layers;		/* layers, the output layer included */
+	uint8_t		kind[NN_MAX_LAYERS];	/* NNLayerKind of each layer */
+	/* the dense kind's settings (dense_layer.c reads them, nothing else): */
 	uint32_t	widths[NN_MAX_LAYERS + 1];	/* widths[0] = number of inputs */
 	uint8_t		act[NN_MAX_LAYERS]; /* activation after each layer */
 	uint8_t		batch_norm[NN_MAX_LAYERS];	/* 1: normalize before act (hidden only) */
 	float		dropout[NN_MAX_LAYERS]; /* rate in [0, 1) after act (hidden only) */
+	/* set by nn_net_layout: shapes[0] = [widths[0]], shapes[l + 1] = layer l's output */
+	NNShape		shapes[NN_MAX_LAYERS + 1];
 	NNLossConfig loss;
 	NNOptimizer optimizer;
 	NNOptConfig opt;
@@ -67,14 +98,19 @@ typedef struct NNNet
 	float		lr_factor;		/* schedule multiplier of opt.learning_rate */
 
 	size_t		n_params;
-	float	   *params;			/* per layer: W (out x in), b (out), [gamma, beta] */
+	float	   *params;			/* per layer, its kind's tensors (dense: W, b, [gamma, beta]) */
 	size_t		n_stats;
-	float	   *stats;			/* per batch-normalized layer: running mean, var */
+	float	   *stats;			/* per layer, its kind's statistics (batch norm: mean, var) */
 	float	   *opt_state;		/* n_params * state_per_param floats */
 	uint64_t	opt_step;		/* updates applied so far */
 } NNNet;
 
-/* Per-minibatch buffers, bound to caller memory by nn_work_bind. */
+/*
+ * Per-minibatch buffers, bound to caller memory by nn_work_bind.  The
+ * training buffers of layer l are indexed l + 1, like its output; each
+ * kind binds the ones it uses (dense_layer.c: mask for dropout, zhat,
+ * bn_mean, bn_inv_std for batch normalization).
+ */
 typedef struct NNWork
 {
 	size_t		max_batch;
@@ -92,12 +128,14 @@ typedef struct NNWork
 } NNWork;
 
 /*
- * Check widths, layer count, parameter count, dropout rates and batch-norm
- * placement against the limits; set n_params and n_stats.  Returns NULL
- * when valid, else a static message.
+ * Check the layer count, the kinds, the shapes, each layer's settings
+ * (dense: dropout rates and batch-norm placement) and the parameter count
+ * against the limits; set shapes, n_params and n_stats.  Returns NULL when
+ * valid, else a static message.
  */
 const char *nn_net_layout(NNNet *net);
 
+/* where layer's parameters start; its first tensor (dense: W) is there */
 size_t		nn_net_weight_offset(const NNNet *net, uint32_t layer);
 size_t		nn_net_bias_offset(const NNNet *net, uint32_t layer);
 /* only for batch-normalized layers: */
@@ -170,6 +208,41 @@ void		nn_net_regularize(const NNNet *net, float *grads);
 double		nn_net_train_batch(NNNet *net, NNWork *work, const float *x,
 							   const float *target, const float *weight,
 							   size_t batch, NNRng *rng);
+
+/*
+ * What the gradient w.r.t. the inputs is the gradient of: one output, a
+ * weighted sum of the outputs (the same weights for every row), or each
+ * row's own loss (unweighted, not divided by the batch size).
+ */
+typedef enum NNSeedKind
+{
+	NN_SEED_OUTPUT,
+	NN_SEED_VECTOR,
+	NN_SEED_LOSS
+} NNSeedKind;
+
+typedef struct NNGradSeed
+{
+	NNSeedKind	kind;
+	uint32_t	output;			/* NN_SEED_OUTPUT: which output */
+	const float *vector;		/* NN_SEED_VECTOR: one weight per output */
+	const float *target;		/* NN_SEED_LOSS: targets, as nn_loss_compute */
+} NNGradSeed;
+
+/*
+ * The gradient of the seed w.r.t. each row's inputs, in inference mode
+ * (running batch-norm statistics, no dropout), with no parameter gradient,
+ * into grad (batch x inputs).  x holds raw features when mean and sd are
+ * given (the model's standardization, applied here; the gradient is then
+ * in raw units, d/dx_raw = d/dx_std / sd), else the network's own inputs.
+ * Needs a work bound with training = true (for its delta buffers).
+ * Returns the outputs of the forward pass (batch x outputs), or NULL for
+ * a bad call (work, batch, seed output, or only one of mean and sd).
+ */
+const float *nn_net_input_gradient(const NNNet *net, NNWork *work,
+								   const float *x, size_t batch,
+								   const NNGradSeed *seed, const float *mean,
+								   const float *sd, float *grad);
 
 /* x[r][c] = (x[r][c] - mean[c]) / std[c] in place */
 void		nn_standardize_rows(float *x, const float *mean, const float *std,

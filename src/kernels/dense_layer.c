@@ -1,0 +1,595 @@
+/*
+ * dense_layer.c - the dense layer kind of the layer table (layer.h): a
+ * fully connected product, optional batch normalization before the
+ * activation and optional dropout after it.  Its settings are the dense
+ * fields of NNNet (widths, act, batch_norm, dropout); only this file knows
+ * its layout.
+ *
+ * Layer l maps its input in (n_in columns) to out = acts[l + 1] (widths[l + 1]
+ * columns):
+ *
+ *     z = in W^T + b
+ *     u = gamma zhat + beta,  zhat = (z - mean) / sqrt(var + eps)   [batch_norm]
+ *     acts = act(u)
+ *     in[l + 1] = acts * mask                                    [dropout]
+ *
+ * Parameters: W (out x in), b (out), and gamma, beta (out each) when
+ * batch-normalized; statistics: running mean and variance (out each).
+ * The training buffers are indexed like acts: mask[l + 1], zhat[l + 1],
+ * bn_mean[l + 1] and bn_inv_std[l + 1] belong to layer l.  A layer without
+ * batch normalization or dropout gets no buffers and no passes beyond the
+ * product and the activation.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "dense.h"
+#include "layer.h"
+
+/*
+ * Batch-normalization loops run over row-major data a block of columns at
+ * a time, so that per-column accumulators (double, for precision over
+ * large batches) and factors live on the stack instead of the workspace.
+ */
+#define BN_BLOCK 256
+
+/* ------------------------------------------------------------ layout */
+
+static inline size_t
+LayerWeights(size_t in, size_t out)
+{
+	return out * in;
+}
+
+/* W, b and, when batch-normalized, gamma and beta */
+static size_t
+DenseParams(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape)
+{
+	size_t		in = nn_shape_size(in_shape);
+	size_t		out = nn_shape_size(out_shape);
+
+	return out * (in + 1) + (net->batch_norm[l] ? 2 * out : 0);
+}
+
+static size_t
+DenseStats(const NNNet *net, uint32_t l, NNShape out_shape)
+{
+	return net->batch_norm[l] ? 2 * nn_shape_size(out_shape) : 0;
+}
+
+static uint32_t
+DenseTensors(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape,
+			 NNTensor *t)
+{
+	size_t		in = nn_shape_size(in_shape);
+	size_t		out = nn_shape_size(out_shape);
+	size_t		nw = LayerWeights(in, out);
+
+	t[0] = (NNTensor) {"W", 0, nw, true};
+	t[1] = (NNTensor) {"b", nw, out, false};
+	if (!net->batch_norm[l])
+		return 2;
+	t[2] = (NNTensor) {"gamma", nw + out, out, false};
+	t[3] = (NNTensor) {"beta", nw + 2 * out, out, false};
+	return 4;
+}
+
+/* a dense layer's shape is its width */
+static NNShape
+DenseOutShape(const NNNet *net, uint32_t l, NNShape in)
+{
+	(void) in;
+	return (NNShape) {1, {net->widths[l + 1]}};
+}
+
+static const char *
+DenseCheck(const NNNet *net, uint32_t l, bool last)
+{
+	if (net->batch_norm[l] > 1)
+		return "batch_norm flag must be 0 or 1";
+	/* written so that a NaN rate fails too */
+	if (!(net->dropout[l] >= 0.0f && net->dropout[l] < 1.0f))
+		return "dropout rate out of range [0, 1)";
+	if (last && net->batch_norm[l])
+		return "batch normalization on the output layer";
+	if (last && net->dropout[l] != 0.0f)
+		return "dropout on the output layer";
+	return NULL;
+}
+
+/* ------------------------------------------------------------ workspace */
+
+static void
+DenseCarve(NNWork *work, const NNNet *net, uint32_t l, NNShape out_shape,
+		   float *buf, size_t *used, size_t max_batch)
+{
+	size_t		out = nn_shape_size(out_shape);
+
+#define TAKE(field, n) \
+	do { \
+		if (work != NULL) \
+			(field) = buf + *used; \
+		*used += (n); \
+	} while (0)
+
+	if (net->dropout[l] > 0.0f)
+	{
+		TAKE(work->mask[l + 1], max_batch * out);
+		TAKE(work->in[l + 1], max_batch * out);
+	}
+	if (net->batch_norm[l])
+	{
+		TAKE(work->zhat[l + 1], max_batch * out);
+		TAKE(work->bn_mean[l + 1], out);
+		TAKE(work->bn_inv_std[l + 1], out);
+	}
+#undef TAKE
+}
+
+/* ------------------------------------------------------------ init */
+
+static void
+InitWeights(float *w, size_t in, size_t out, NNInit kind, NNRng *rng)
+{
+	if (kind == NN_INIT_UNIFORM)
+	{
+		/* uniform in [-sqrt(1/in), sqrt(1/in)), as PyTorch's nn.Linear */
+		double		limit = sqrt(1.0 / in);
+
+		for (size_t i = 0; i < in * out; i++)
+			w[i] = (float) (limit * (2.0 * nn_rng_uniform(rng) - 1.0));
+	}
+	else
+	{
+		/* He: var 2/in keeps ReLU activations' scale; Xavier: 2/(in+out) */
+		double		sd = kind == NN_INIT_HE ? sqrt(2.0 / in) :
+			sqrt(2.0 / (in + out));
+
+		for (size_t i = 0; i < in * out; i++)
+			w[i] = (float) (sd * nn_rng_normal(rng));
+	}
+}
+
+/* random W, zero b; gamma 1, beta 0; running mean 0, variance 1 */
+static void
+DenseInit(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape,
+		  float *w, float *stats, NNInit init, NNRng *rng)
+{
+	size_t		in = nn_shape_size(in_shape);
+	size_t		out = nn_shape_size(out_shape);
+	bool		rectifier = net->act[l] == NN_ACT_RELU ||
+		net->act[l] == NN_ACT_LEAKY_RELU;
+	NNInit		kind = init != NN_INIT_AUTO ? init :
+		(rectifier ? NN_INIT_HE : NN_INIT_XAVIER);
+
+	InitWeights(w, in, out, kind, rng);
+	memset(w + in * out, 0, out * sizeof(float));
+	if (net->batch_norm[l])
+	{
+		float	   *gamma = w + in * out + out;
+
+		for (size_t i = 0; i < out; i++)
+		{
+			gamma[i] = 1.0f;
+			gamma[out + i] = 0.0f;
+			stats[i] = 0.0f;
+			stats[out + i] = 1.0f;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ batch norm */
+
+/* u = gamma (z - mean) / sqrt(var + eps) + beta with the running statistics */
+static void
+BatchNormInference(float *z, const float *gamma, const float *beta,
+				   const float *mean, const float *var, size_t batch,
+				   size_t out)
+{
+	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
+	{
+		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
+		float		scale[BN_BLOCK];
+
+		for (size_t c = 0; c < nc; c++)
+			scale[c] = gamma[c0 + c] / sqrtf(var[c0 + c] + NN_BN_EPSILON);
+		for (size_t r = 0; r < batch; r++)
+		{
+			float	   *row = z + r * out + c0;
+
+			for (size_t c = 0; c < nc; c++)
+				row[c] = (row[c] - mean[c0 + c]) * scale[c] + beta[c0 + c];
+		}
+	}
+}
+
+/*
+ * Its input gradient: the running statistics are constants, so du/dz is
+ * the forward's scale, computed the same way.
+ */
+static void
+BatchNormInferenceBackward(float *d, const float *gamma, const float *var,
+						   size_t batch, size_t out)
+{
+	for (size_t c = 0; c < out; c++)
+	{
+		float		scale = gamma[c] / sqrtf(var[c] + NN_BN_EPSILON);
+
+		for (size_t r = 0; r < batch; r++)
+			d[r * out + c] *= scale;
+	}
+}
+
+/*
+ * Training-mode batch normalization in place: the batch mean and biased
+ * variance of each column, zhat kept for the backward pass, z replaced by
+ * gamma zhat + beta.
+ *
+ * The statistics take one pass, accumulating in double the deviations
+ * from a shift, the first row: var = mean(d^2) - mean(d)^2 only cancels
+ * badly when the shift is far from the mean in units of the deviation,
+ * and a sample of the column is not.  The block's statistics are kept in
+ * local arrays, which cannot alias z.
+ */
+static void
+BatchNormTrain(float *z, const float *gamma, const float *beta, float *zhat,
+			   float *mean, float *inv_std, size_t batch, size_t out)
+{
+	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
+	{
+		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
+		double		shift[BN_BLOCK];
+		double		sum[BN_BLOCK];
+		double		sum_sq[BN_BLOCK];
+		float		m[BN_BLOCK];
+		float		s[BN_BLOCK];
+
+		for (size_t c = 0; c < nc; c++)
+		{
+			shift[c] = z[c0 + c];
+			sum[c] = 0.0;
+			sum_sq[c] = 0.0;
+		}
+		for (size_t r = 0; r < batch; r++)
+		{
+			const float *zr = z + r * out + c0;
+
+			for (size_t c = 0; c < nc; c++)
+			{
+				double		d = zr[c] - shift[c];
+
+				sum[c] += d;
+				sum_sq[c] += d * d;
+			}
+		}
+		for (size_t c = 0; c < nc; c++)
+		{
+			double		dm = sum[c] / (double) batch;
+			double		var = fmax(sum_sq[c] / (double) batch - dm * dm, 0.0);
+
+			m[c] = (float) (shift[c] + dm);
+			s[c] = (float) (1.0 / sqrt(var + NN_BN_EPSILON));
+		}
+
+		for (size_t r = 0; r < batch; r++)
+		{
+			float	   *zr = z + r * out + c0;
+			float	   *hr = zhat + r * out + c0;
+
+			for (size_t c = 0; c < nc; c++)
+			{
+				float		h = (zr[c] - m[c]) * s[c];
+
+				hr[c] = h;
+				zr[c] = gamma[c0 + c] * h + beta[c0 + c];
+			}
+		}
+		memcpy(mean + c0, m, nc * sizeof(float));
+		memcpy(inv_std + c0, s, nc * sizeof(float));
+	}
+}
+
+/*
+ * Batch-normalization backward in place: d holds dL/du on entry and
+ * dL/dz on return,
+ *   dz = gamma inv_std / B (B du - sum(du) - zhat sum(du zhat)),
+ * with dgamma = sum(du zhat) and dbeta = sum(du) written to the gradient.
+ */
+static void
+BatchNormBackward(float *d, const float *zhat, const float *inv_std,
+				  const float *gamma, float *dgamma, float *dbeta,
+				  size_t batch, size_t out)
+{
+	float		fb = (float) batch;
+
+	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
+	{
+		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
+		double		acc_d[BN_BLOCK];
+		double		acc_dh[BN_BLOCK];
+		float		sum_d[BN_BLOCK];
+		float		sum_dh[BN_BLOCK];
+		float		k[BN_BLOCK];
+
+		memset(acc_d, 0, nc * sizeof(double));
+		memset(acc_dh, 0, nc * sizeof(double));
+		for (size_t r = 0; r < batch; r++)
+		{
+			const float *dr = d + r * out + c0;
+			const float *hr = zhat + r * out + c0;
+
+			for (size_t c = 0; c < nc; c++)
+			{
+				acc_d[c] += dr[c];
+				acc_dh[c] += dr[c] * hr[c];
+			}
+		}
+		for (size_t c = 0; c < nc; c++)
+		{
+			sum_d[c] = (float) acc_d[c];
+			sum_dh[c] = (float) acc_dh[c];
+			k[c] = gamma[c0 + c] * inv_std[c0 + c] / fb;
+		}
+		memcpy(dbeta + c0, sum_d, nc * sizeof(float));
+		memcpy(dgamma + c0, sum_dh, nc * sizeof(float));
+		for (size_t r = 0; r < batch; r++)
+		{
+			float	   *dr = d + r * out + c0;
+			const float *hr = zhat + r * out + c0;
+
+			for (size_t c = 0; c < nc; c++)
+				dr[c] = k[c] * (fb * dr[c] - sum_d[c] - hr[c] * sum_dh[c]);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ dropout */
+
+/*
+ * The dropout scale for a uniform u in [0, 2^32): 0 when u < threshold,
+ * else scale (given as its bits).  Integer masking, because gcc turns a
+ * ternary or a multiplication by the comparison into a branch, which
+ * mispredicts on every other value at rate 0.5 (5x slower).
+ */
+static inline float
+KeepScale(uint32_t u, uint32_t threshold, uint32_t scale_bits)
+{
+	uint32_t	bits = scale_bits & (0u - (uint32_t) (u >= threshold));
+	float		f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+/*
+ * Inverted dropout: keep each value with probability 1 - rate and scale
+ * the kept ones by 1 / (1 - rate), so inference needs no rescaling.  Each
+ * 64-bit draw gives two 32-bit uniforms: a value is dropped when its
+ * uniform is below rate * 2^32 (which rate < 1 keeps below 2^32).
+ */
+static void
+DropoutForward(float rate, const float *y, float *mask, float *out, size_t n,
+			   NNRng *rng)
+{
+	uint32_t	threshold = (uint32_t) ((double) rate * 4294967296.0);
+	float		scale = 1.0f / (1.0f - rate);
+	uint32_t	scale_bits;
+	size_t		i;
+
+	memcpy(&scale_bits, &scale, sizeof(scale_bits));
+	for (i = 0; i + 1 < n; i += 2)
+	{
+		uint64_t	r = nn_rng_next(rng);
+
+		mask[i] = KeepScale((uint32_t) r, threshold, scale_bits);
+		mask[i + 1] = KeepScale((uint32_t) (r >> 32), threshold, scale_bits);
+	}
+	if (i < n)
+		mask[i] = KeepScale((uint32_t) nn_rng_next(rng), threshold, scale_bits);
+	for (i = 0; i < n; i++)
+		out[i] = y[i] * mask[i];
+}
+
+/* ------------------------------------------------------------ passes */
+
+/* batch normalization with the running statistics, then the activation */
+static void
+FinishInference(const NNLayer *L)
+{
+	const NNNet *net = L->net;
+	uint32_t	l = L->index;
+	size_t		out = L->out_size;
+	const float *bn = L->params + (L->in_size + 1) * out;
+
+	if (net->batch_norm[l])
+		BatchNormInference(L->out, bn, bn + out, L->stats, L->stats + out,
+						   L->batch, out);
+	nn_activation_forward((NNActivation) net->act[l], L->out, L->batch, out);
+}
+
+static void
+DenseForward(const NNLayer *L)
+{
+	const float *w = L->params;
+
+	nn_dense_forward(L->in, w, w + L->in_size * L->out_size, L->out, L->batch,
+					 L->in_size, L->out_size);
+	FinishInference(L);
+}
+
+static void
+DenseForwardRow(const NNLayer *L, const float *wt)
+{
+	const float *w = L->params;
+
+	nn_dense_forward_row(L->in, w, wt, w + L->in_size * L->out_size, L->out,
+						 L->in_size, L->out_size);
+	FinishInference(L);
+}
+
+static const float *
+DenseForwardTrain(const NNLayer *L, NNRng *rng)
+{
+	const NNNet *net = L->net;
+	uint32_t	l = L->index;
+	size_t		n_in = L->in_size;
+	size_t		out = L->out_size;
+	const float *w = L->params;
+	float	   *z = L->out;
+	NNWork	   *work = L->work;
+
+	nn_dense_forward(L->in, w, w + n_in * out, z, L->batch, n_in, out);
+	if (net->batch_norm[l])
+		BatchNormTrain(z, w + (n_in + 1) * out, w + (n_in + 2) * out,
+					   work->zhat[l + 1], work->bn_mean[l + 1],
+					   work->bn_inv_std[l + 1], L->batch, out);
+	nn_activation_forward((NNActivation) net->act[l], z, L->batch, out);
+	if (rng == NULL || net->dropout[l] <= 0.0f)
+		return z;
+	DropoutForward(net->dropout[l], z, work->mask[l + 1], work->in[l + 1],
+				   L->batch * out, rng);
+	return work->in[l + 1];
+}
+
+/*
+ * d from dL/d(output after dropout) to dL/dz: through the dropout mask
+ * (training), the activation and the batch normalization, whose
+ * parameter gradients land in grads when training.
+ */
+static void
+BackToPreactivation(const NNLayer *L, float *d, bool training, bool rng_used)
+{
+	const NNNet *net = L->net;
+	uint32_t	l = L->index;
+	size_t		out = L->out_size;
+	size_t		n = L->batch * out;
+	size_t		gamma = (L->in_size + 1) * out;
+	NNActivation act = (NNActivation) net->act[l];
+
+	if (training && rng_used && net->dropout[l] > 0.0f)
+	{
+		const float *mask = L->work->mask[l + 1];
+
+		for (size_t i = 0; i < n; i++)
+			d[i] *= mask[i];
+	}
+	if (act == NN_ACT_SOFTMAX)
+		nn_softmax_backward(L->out, d, L->batch, out);
+	else
+		nn_activation_backward(act, L->out, d, n);
+	if (!net->batch_norm[l])
+		return;
+	if (training)
+		BatchNormBackward(d, L->work->zhat[l + 1], L->work->bn_inv_std[l + 1],
+						  L->params + gamma, L->grads + gamma,
+						  L->grads + gamma + out, L->batch, out);
+	else
+		BatchNormInferenceBackward(d, L->params + gamma, L->stats + out,
+								   L->batch, out);
+}
+
+static void
+DenseBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
+			  bool training, bool rng_used)
+{
+	size_t		n_in = L->in_size;
+	size_t		out = L->out_size;
+
+	if (from == NN_BACK_FROM_OUTPUT)
+		BackToPreactivation(L, d, training, rng_used);
+	nn_dense_backward(L->in, L->params, d,
+					  training ? L->grads : NULL,
+					  training ? L->grads + n_in * out : NULL,
+					  dx, L->batch, n_in, out);
+}
+
+/*
+ * running = m running + (1 - m) batch, for the mean and the biased batch
+ * variance (the one the batch was normalized with), recovered from the
+ * stored 1 / sqrt(var + eps).
+ */
+static void
+DenseUpdateStats(const NNLayer *L, float *mean)
+{
+	const float m = NN_BN_MOMENTUM;
+	uint32_t	l = L->index;
+	size_t		out = L->out_size;
+	float	   *var = mean + out;
+
+	if (!L->net->batch_norm[l])
+		return;
+	for (size_t c = 0; c < out; c++)
+	{
+		double		s = L->work->bn_inv_std[l + 1][c];
+		/* rounding can push a zero variance a hair below 0 */
+		double		v = fmax(1.0 / (s * s) - NN_BN_EPSILON, 0.0);
+
+		mean[c] = m * mean[c] + (1.0f - m) * L->work->bn_mean[l + 1][c];
+		var[c] = (float) ((double) m * var[c] + (1.0 - m) * v);
+	}
+}
+
+/* ------------------------------------------------------------ one row */
+
+static size_t
+DenseRowFloats(const NNNet *net, uint32_t l, NNShape in, NNShape out)
+{
+	(void) net;
+	(void) l;
+	return LayerWeights(nn_shape_size(in), nn_shape_size(out));
+}
+
+/*
+ * b (cols x rows) = a' (a: rows x cols), tile by tile: a plain double loop
+ * writes one float per cache line of b, and a 784 x 256 layer's lines do
+ * not stay in L1 between two of its columns.  This runs once per parsed
+ * model in every process that scores with it (parallel workers included),
+ * where it was a quarter of the parse.
+ */
+#define TRANSPOSE_TILE 32
+
+static void
+Transpose(const float *a, float *b, size_t rows, size_t cols)
+{
+	for (size_t r0 = 0; r0 < rows; r0 += TRANSPOSE_TILE)
+	{
+		size_t		r1 = rows - r0 < TRANSPOSE_TILE ? rows : r0 + TRANSPOSE_TILE;
+
+		for (size_t c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE)
+		{
+			size_t		c1 = cols - c0 < TRANSPOSE_TILE ? cols : c0 + TRANSPOSE_TILE;
+
+			for (size_t r = r0; r < r1; r++)
+				for (size_t c = c0; c < c1; c++)
+					b[c * rows + r] = a[r * cols + c];
+		}
+	}
+}
+
+/* W transposed (in x out), for the saxpy row product of dense.h */
+static void
+DenseRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
+				const float *params, float *wt)
+{
+	(void) net;
+	(void) l;
+	Transpose(params, wt, nn_shape_size(out), nn_shape_size(in));
+}
+
+const NNLayerRoutine nn_dense_layer = {
+	.name = "dense",
+	.check = DenseCheck,
+	.out_shape = DenseOutShape,
+	.n_params = DenseParams,
+	.n_stats = DenseStats,
+	.tensors = DenseTensors,
+	.carve = DenseCarve,
+	.init = DenseInit,
+	.forward = DenseForward,
+	.forward_row = DenseForwardRow,
+	.forward_train = DenseForwardTrain,
+	.backward = DenseBackward,
+	.update_stats = DenseUpdateStats,
+	.row_floats = DenseRowFloats,
+	.row_prepare = DenseRowPrepare,
+};
