@@ -14,15 +14,6 @@
 /* the most tensors one layer has (dense: W, b, gamma, beta) */
 #define NN_LAYER_MAX_TENSORS 4
 
-/* one parameter tensor of a layer, at offset floats into its parameters */
-typedef struct NNTensor
-{
-	const char *name;
-	size_t		offset;
-	size_t		size;
-	bool		weight;			/* L1/L2 penalties and AdamW decay apply */
-} NNTensor;
-
 /*
  * One layer as a pass sees it: the driver fills it in from the network and
  * the workspace, so a kind reads its slices without knowing its
@@ -124,7 +115,8 @@ typedef struct NNLayerRoutine
 
 /*
  * Layer l's tensors with offsets into net->params (network.c; for the
- * passes over every tensor, such as regularize.c's); returns their count.
+ * passes over every tensor, such as the penalties and clipping); returns
+ * their count.
  */
 uint32_t	nn_net_tensors(const NNNet *net, uint32_t l, NNTensor *t);
 

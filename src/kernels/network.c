@@ -104,6 +104,35 @@ nn_net_tensors(const NNNet *net, uint32_t layer, NNTensor *t)
 	return n;
 }
 
+/* every layer's tensors in storage order, at offsets into net->params */
+#define NN_MAX_TENSORS (NN_MAX_LAYERS * NN_LAYER_MAX_TENSORS)
+
+static uint32_t
+AllTensors(const NNNet *net, NNTensor *t)
+{
+	uint32_t	n = 0;
+
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		n += nn_net_tensors(net, l, t + n);
+	return n;
+}
+
+double
+nn_net_penalty(const NNNet *net)
+{
+	NNTensor	t[NN_MAX_TENSORS];
+
+	return nn_reg_penalty(&net->reg, net->params, t, AllTensors(net, t));
+}
+
+void
+nn_net_regularize(const NNNet *net, float *grads)
+{
+	NNTensor	t[NN_MAX_TENSORS];
+
+	nn_reg_apply(&net->reg, net->params, grads, net->n_params, t, AllTensors(net, t));
+}
+
 /* every row shape between the layers, each within NN_MAX_WIDTH floats */
 static const char *
 LayoutShapes(NNNet *net)

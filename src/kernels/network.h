@@ -19,6 +19,7 @@
 #include "activations.h"
 #include "losses.h"
 #include "optimizers.h"
+#include "regularize.h"
 #include "rng.h"
 
 /* Documented limits; the model reader enforces the same ones. */
@@ -69,15 +70,6 @@ typedef enum NNInit
 const char *nn_init_name(NNInit init);
 int			nn_init_from_name(const char *name);
 
-/* Penalties on weights (never biases or batch-norm parameters) and clipping. */
-typedef struct NNRegConfig
-{
-	float		l1;				/* adds l1 * sum |w| to the loss */
-	float		l2;				/* adds l2 * sum w^2 to the loss */
-	float		clip_value;		/* > 0: clamp each gradient element to +-clip_value */
-	float		clip_norm;		/* > 0: scale each tensor's gradient to L2 norm <= clip_norm */
-	float		clip_global_norm;	/* > 0: the same over all tensors together */
-} NNRegConfig;
 
 typedef struct NNNet
 {

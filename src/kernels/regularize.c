@@ -1,40 +1,35 @@
 /*
  * regularize.c - the penalties on weights (L1, L2) and gradient clipping
- * (per element, per tensor norm, global norm), over the tensors the layers
- * list (layer.h): a tensor marked as a weight is penalized, every tensor
- * is clipped on its own.
+ * (per element, per tensor norm, global norm), over the tensors the network
+ * driver lists: a tensor marked as a weight is penalized, every tensor is
+ * clipped on its own.
  */
 #include <math.h>
 
-#include "layer.h"
+#include "regularize.h"
 
 /* ------------------------------------------------------------ penalties */
 
 double
-nn_net_penalty(const NNNet *net)
+nn_reg_penalty(const NNRegConfig *reg, const float *params, const NNTensor *t,
+			   uint32_t nt)
 {
 	double		abs_sum = 0.0,
 				sq_sum = 0.0;
 
-	if (net->reg.l1 == 0.0f && net->reg.l2 == 0.0f)
+	if (reg->l1 == 0.0f && reg->l2 == 0.0f)
 		return 0.0;
-	for (uint32_t l = 0; l < net->n_layers; l++)
+	for (uint32_t k = 0; k < nt; k++)
 	{
-		NNTensor	t[NN_LAYER_MAX_TENSORS];
-		uint32_t	nt = nn_net_tensors(net, l, t);
+		const float *w = params + t[k].offset;
 
-		for (uint32_t k = 0; k < nt; k++)
+		for (size_t i = 0; t[k].weight && i < t[k].size; i++)
 		{
-			const float *w = net->params + t[k].offset;
-
-			for (size_t i = 0; t[k].weight && i < t[k].size; i++)
-			{
-				abs_sum += fabsf(w[i]);
-				sq_sum += (double) w[i] * w[i];
-			}
+			abs_sum += fabsf(w[i]);
+			sq_sum += (double) w[i] * w[i];
 		}
 	}
-	return net->reg.l1 * abs_sum + net->reg.l2 * sq_sum;
+	return reg->l1 * abs_sum + reg->l2 * sq_sum;
 }
 
 /* g += l1 sign(w) + 2 l2 w, with sign(0) = 0 */
@@ -46,6 +41,8 @@ PenaltyGradient(const float *w, float *g, size_t n, float l1, float l2)
 	for (size_t i = 0; i < n; i++)
 		g[i] += l1 * (float) ((w[i] > 0.0f) - (w[i] < 0.0f)) + l2x2 * w[i];
 }
+
+/* ------------------------------------------------------------- clipping */
 
 /* clamp to [-limit, limit]; the comparisons keep a NaN a NaN */
 static void
@@ -78,47 +75,20 @@ ClipNorm(float *g, size_t n, float limit)
 	}
 }
 
-/* each tensor of the network, as the layers list them */
-static void
-ClipTensorNorms(const NNNet *net, float *grads, float limit)
+void
+nn_reg_apply(const NNRegConfig *reg, const float *params, float *grads, size_t n,
+			 const NNTensor *t, uint32_t nt)
 {
-	for (uint32_t l = 0; l < net->n_layers; l++)
-	{
-		NNTensor	t[NN_LAYER_MAX_TENSORS];
-		uint32_t	nt = nn_net_tensors(net, l, t);
-
-		for (uint32_t k = 0; k < nt; k++)
-			ClipNorm(grads + t[k].offset, t[k].size, limit);
-	}
-}
-
-/* the penalties' gradient over the weight tensors */
-static void
-PenaltyGradients(const NNNet *net, float *grads, float l1, float l2)
-{
-	for (uint32_t l = 0; l < net->n_layers; l++)
-	{
-		NNTensor	t[NN_LAYER_MAX_TENSORS];
-		uint32_t	nt = nn_net_tensors(net, l, t);
-
+	if (reg->l1 != 0.0f || reg->l2 != 0.0f)
 		for (uint32_t k = 0; k < nt; k++)
 			if (t[k].weight)
-				PenaltyGradient(net->params + t[k].offset, grads + t[k].offset,
-								t[k].size, l1, l2);
-	}
-}
-
-void
-nn_net_regularize(const NNNet *net, float *grads)
-{
-	const NNRegConfig *reg = &net->reg;
-
-	if (reg->l1 != 0.0f || reg->l2 != 0.0f)
-		PenaltyGradients(net, grads, reg->l1, reg->l2);
+				PenaltyGradient(params + t[k].offset, grads + t[k].offset,
+								t[k].size, reg->l1, reg->l2);
 	if (reg->clip_value > 0.0f)
-		ClipValues(grads, net->n_params, reg->clip_value);
+		ClipValues(grads, n, reg->clip_value);
 	if (reg->clip_norm > 0.0f)
-		ClipTensorNorms(net, grads, reg->clip_norm);
+		for (uint32_t k = 0; k < nt; k++)
+			ClipNorm(grads + t[k].offset, t[k].size, reg->clip_norm);
 	if (reg->clip_global_norm > 0.0f)
-		ClipNorm(grads, net->n_params, reg->clip_global_norm);
+		ClipNorm(grads, n, reg->clip_global_norm);
 }
