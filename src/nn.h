@@ -11,7 +11,7 @@
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
-#include "model.h"
+#include "formats/model.h"
 
 /* ---------- options.c ---------- */
 

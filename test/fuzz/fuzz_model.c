@@ -53,7 +53,7 @@
 #include <sys/stat.h>
 
 #include "formats/onnx.h"
-#include "model.h"
+#include "formats/model.h"
 
 #ifndef FUZZ_OPENBLAS
 #include <cblas.h>
