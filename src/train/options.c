@@ -15,7 +15,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "nn.h"
+#include "train/train.h"
 
 #define MAX_EPOCHS 1000000
 #define ANY_CALLER (NN_OPTIONS_TRAIN | NN_OPTIONS_INIT)

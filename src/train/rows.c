@@ -26,7 +26,7 @@
 #include "utils/varlena.h"
 #include "utils/rel.h"
 
-#include "nn.h"
+#include "train/train.h"
 
 #define FETCH_ROWS 1000
 #define MAX_TRAIN_ROWS ((int64) PG_INT32_MAX)
@@ -195,19 +195,6 @@ FindColumn(TupleDesc desc, const char *name, const char *role)
 	return found;
 }
 
-bool
-nn_is_category_type(Oid type)
-{
-	return type == TEXTOID || type == VARCHAROID || type == BPCHAROID;
-}
-
-bool
-nn_is_numeric_scalar(Oid type)
-{
-	return type == INT2OID || type == INT4OID || type == INT8OID || type == FLOAT4OID ||
-		type == FLOAT8OID || type == NUMERICOID || type == BOOLOID;
-}
-
 static NNFeatureColumn
 DescribeFeature(TupleDesc desc, int col)
 {
@@ -346,40 +333,6 @@ BuildQuery(const NNRows *d, const char *from, const char *target)
 }
 
 /* ---------- reading rows ---------- */
-
-void
-nn_check_finite(double v, const char *column)
-{
-	if (isnan(v) || isinf(v) || fabs(v) > FLT_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
-				 errmsg("column \"%s\" has a NaN or infinite value (or one beyond the range of real)",
-						column)));
-}
-
-double
-nn_scalar_value(Datum v, Oid type)
-{
-	switch (type)
-	{
-		case BOOLOID:
-			return DatumGetBool(v) ? 1.0 : 0.0;
-		case INT2OID:
-			return DatumGetInt16(v);
-		case INT4OID:
-			return DatumGetInt32(v);
-		case INT8OID:
-			return (double) DatumGetInt64(v);
-		case FLOAT4OID:
-			return DatumGetFloat4(v);
-		case FLOAT8OID:
-			return DatumGetFloat8(v);
-		case NUMERICOID:
-			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, v));
-		default:
-			elog(ERROR, "unexpected column type %u", type);
-	}
-}
 
 /*
  * A NULL feature value (a column, or an array element) under the impute

@@ -12,6 +12,8 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -19,9 +21,10 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "nn.h"
+#include "train/train.h"
 
 /* rows scored at once when measuring validation loss */
 #define EVAL_BATCH 256
@@ -763,6 +766,48 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 }
 
 /* ---------- SQL functions ---------- */
+
+/*
+ * nn_train's option "name": register the trained model with nn_register,
+ * in the schema of the calling function caller_fn, and say which version
+ * it became.
+ */
+static void
+nn_catalog_register(Oid caller_fn, const char *name, bytea *model)
+{
+	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
+	Datum		args[2];
+	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(caller_fn)));
+	bool		isnull;
+	int32		version;
+	bool		deployed;
+
+	SPI_connect();
+	args[0] = CStringGetTextDatum(name);
+	args[1] = PointerGetDatum(model);
+	if (SPI_execute_with_args(psprintf("SELECT %s.nn_register($1, $2)", nsp),
+							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "nn_train could not call nn_register");
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* a second statement: the first one's snapshot does not see the row */
+	args[1] = Int32GetDatum(version);
+	argtypes[1] = INT4OID;
+	if (SPI_execute_with_args(psprintf("SELECT deployed FROM %s.nn_models WHERE name = $1 AND version = $2", nsp),
+							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "nn_train could not read back the model it registered");
+	deployed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (deployed)
+		ereport(NOTICE,
+				(errmsg("registered model \"%s\" version %d, deployed", name, version)));
+	else
+		ereport(NOTICE,
+				(errmsg("registered model \"%s\" version %d", name, version),
+				 errhint("nn_deploy('%s', %d) makes it the version that scoring by name uses.",
+						 name, version)));
+}
+
 
 /* the options record, with the loss, task and init the model settled on */
 static char *
