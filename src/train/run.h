@@ -1,8 +1,8 @@
 /*
- * run.h - what train.c, prepare.c and epochs.c share: the hold-out split,
- * the state of a training whose rows pass through in chunks, reading and
- * preparing the rows, running the epochs and reporting progress.  Private
- * to src/train/.
+ * run.h - what the files of src/train/ share among themselves: the
+ * hold-out split, the state of a training whose rows pass through in
+ * chunks, reading and preparing the rows, running the epochs and
+ * reporting progress.  Private to src/train/.
  */
 #ifndef NN_TRAIN_RUN_H
 #define NN_TRAIN_RUN_H
@@ -74,6 +74,12 @@ typedef struct Stream
 	int64		rows_done;
 	instr_time	start;
 } Stream;
+
+/* ---------- rows.c: what nn_rows_load (source.c) calls ---------- */
+
+void		CreateLabelTable(NNRows *d);
+/* read the rows of query (the SELECT source.c built) into d, or through its sink */
+void		ReadRows(NNRows *d, const char *query, const char *target);
 
 /* ---------- prepare.c: reading and preparing the rows ---------- */
 
