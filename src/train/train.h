@@ -11,7 +11,7 @@
 
 #include "shared/shared.h"
 
-/* ---------- options.c ---------- */
+/* ---------- options.c: jsonb options; record.c: the record a model keeps ---------- */
 
 typedef enum NNSchedule
 {
