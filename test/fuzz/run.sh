@@ -18,7 +18,7 @@
 #   FUZZ_NO_TRAIN=1 skip the training step
 #   FUZZ_KEEP_CORPUS=DIR  copy the grown corpus to DIR at the end
 #   FUZZ_COVERAGE=1 then build a coverage binary, run it over the grown
-#                   corpus and print line coverage of formats/model.c and the
+#                   corpus and print line coverage of src/formats/ and the
 #                   kernels (llvm-cov; annotated source in FUZZ_BUILD/coverage.txt)
 #   FUZZ_TOLERATE_OFFSETS=12,...  byte offsets where a re-written model may
 #                   differ from its input (a known non-canonical field, to
