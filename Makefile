@@ -1,13 +1,12 @@
-# nn: PGXS build of one shared library from src/ and src/kernels/.
+# nn: PGXS build of one shared library from the folders of src/, one per
+# phase (README, Layout): kernels, formats, shared, train, score, inspect.
 EXTENSION = nn
 MODULE_big = nn
 # every install and upgrade script: nn--A.sql, nn--A--B.sql
 DATA = $(wildcard nn--*.sql)
 PGFILEDESC = "nn - neural networks inside PostgreSQL"
 
-# src/formats: pure-C writers of other formats (ONNX, SVG), unit-tested like
-# the kernels
-OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/kernels/*.c src/formats/*.c))
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*/*.c))
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=nn
@@ -28,7 +27,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild everything when one changes,
-# since the glue files share struct layouts through src/nn.h.  (After the
+# since the phases share struct layouts through their headers (shared.h,
+# train.h, score.h and the kernels' and formats' own).  (After the
 # include: a rule before it would become the default goal, and a bare
 # `make` would build only the first object.)
-$(OBJS): $(wildcard src/*.h src/kernels/*.h src/formats/*.h) Makefile
+$(OBJS): $(wildcard src/*/*.h) Makefile

@@ -3,7 +3,7 @@
 #
 # What it proves: the C unit tests (make -C test check) catch real mistakes
 # in the kernels (src/kernels/*.c), the model reader's validation
-# (src/model.c) and the optimizers.  Each mutant of test/mutants.txt (a
+# (src/formats/model.c) and the optimizers.  Each mutant of test/mutants.txt (a
 # flipped operator, a changed constant or index, a dropped term) is applied
 # to a copy of the sources (never the working tree); the copy is built and
 # the unit tests run against it.  A mutant is killed when the tests fail or
@@ -70,7 +70,7 @@ fi
 # -- the copy: the sources the unit tests compile, mtimes kept.  orig/ stays
 # pristine (each mutated file is restored from it); src/ is built.
 mkdir -p "$work/orig"
-(cd "$repo/src" && find model.c model.h kernels formats -name '*.[ch]' -print0 |
+(cd "$repo/src" && find kernels formats -name '*.[ch]' -print0 |
     xargs -0 cp -p --parents -t "$work/orig")
 cp -pr "$work/orig" "$work/src"
 

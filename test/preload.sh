@@ -3,7 +3,7 @@
 # tip for servers that score in parallel queries: every parallel worker is
 # then forked with nn and OpenBLAS already loaded.  Loading OpenBLAS starts
 # its thread pool, and a postmaster must stay single-threaded: nn stops the
-# pool when nn.blas_threads is 1 (src/nn.c), and OpenBLAS's own fork handler
+# pool when nn.blas_threads is 1 (src/shared/settings.c), and OpenBLAS's own fork handler
 # stops it before every fork anyway.  Checks, on a cluster of its own:
 #   - the postmaster runs on one thread with nn loaded;
 #   - a backend trains on 2 OpenBLAS threads (the pool starts again in the

@@ -13,12 +13,12 @@
  *     reproduce the input byte for byte: the reader accepts only the
  *     canonical encoding, so a model has exactly one byte form (aborts if
  *     not);
- *   - scoring as src/predict.c does it: a row standardized with
+ *   - scoring as src/score/predict.c does it: a row standardized with
  *     x_mean/x_std when the model is standardized, nn_net_forward with a
  *     work buffer bound for 1 row (nn_predict, nn_predict_class,
  *     nn_predict_proba) and one bound for 256 rows used for 3
  *     (nn_predict_batch); the class (argmax, re-implemented from
- *     nn_predicted_class in src/modelio.c) must be a valid index, the
+ *     nn_predicted_class in src/shared/modelio.c) must be a valid index, the
  *     label a string;
  *   - one training step as nn_fit / nn_continue take it (nn_fit accepts a
  *     user-supplied model): nn_net_train_batch on 3 rows (or batch_size,
@@ -53,7 +53,7 @@
 #include <sys/stat.h>
 
 #include "formats/onnx.h"
-#include "model.h"
+#include "formats/model.h"
 
 #ifndef FUZZ_OPENBLAS
 #include <cblas.h>
@@ -184,7 +184,7 @@ Feature(size_t row, size_t col)
 	return moderate[(row * 7 + col) % (sizeof(moderate) / sizeof(moderate[0]))];
 }
 
-/* nn_predicted_class from src/modelio.c (server code, so re-implemented) */
+/* nn_predicted_class from src/shared/modelio.c (server code, so re-implemented) */
 static uint32_t
 PredictedClass(const NNModel *m, const float *out)
 {
@@ -476,7 +476,7 @@ ExportOnnx(const NNModel *m)
 }
 
 /*
- * The scoring reader (nn_model_for_scoring in src/modelio.c): the size of
+ * The scoring reader (nn_model_for_scoring in src/shared/modelio.c): the size of
  * the optimizer state comes from the header alone, and the model without
  * that state reads exactly when the whole one does, with the same
  * parameters, and is refused by nn_model_check.  It may also read when the

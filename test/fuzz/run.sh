@@ -18,14 +18,14 @@
 #   FUZZ_NO_TRAIN=1 skip the training step
 #   FUZZ_KEEP_CORPUS=DIR  copy the grown corpus to DIR at the end
 #   FUZZ_COVERAGE=1 then build a coverage binary, run it over the grown
-#                   corpus and print line coverage of model.c and the
+#                   corpus and print line coverage of src/formats/ and the
 #                   kernels (llvm-cov; annotated source in FUZZ_BUILD/coverage.txt)
 #   FUZZ_TOLERATE_OFFSETS=12,...  byte offsets where a re-written model may
 #                   differ from its input (a known non-canonical field, to
 #                   fuzz on past it until fixed)
 #
-# The harness compiles src/model.c, src/kernels/*.c and src/formats/*.c directly (no
-# PostgreSQL).  The corpus is copied to a temporary directory, so the
+# The harness compiles src/kernels/*.c and src/formats/*.c (model.c among
+# them) directly (no PostgreSQL).  The corpus is copied to a temporary directory, so the
 # repository's seeds do not grow; regenerate them with make_seeds.sh.
 # Prints the executions, coverage and finding counts; exits non-zero when
 # libFuzzer reports a crash, leak, timeout or sanitizer error.
@@ -49,7 +49,7 @@ echo "== building $bin"
 clang -std=gnu11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     "${defs[@]}" -I"$REPO/src" \
-    "$here/fuzz_model.c" "$REPO/src/model.c" "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c \
+    "$here/fuzz_model.c" "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c \
     -lopenblas -lm -o "$bin"
 
 export OPENBLAS_NUM_THREADS=1
@@ -92,15 +92,15 @@ if [ -n "${FUZZ_COVERAGE:-}" ]; then
     echo "== line coverage over the grown corpus"
     clang -std=gnu11 -g -O0 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
         "${defs[@]}" -I"$REPO/src" \
-        "$here/fuzz_model.c" "$REPO/src/model.c" "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c \
+        "$here/fuzz_model.c" "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c \
         -lopenblas -lm -o "$build/fuzz_model_cov"
     LLVM_PROFILE_FILE="$work/cov.profraw" \
         "$build/fuzz_model_cov" -runs=0 "$work/corpus" >/dev/null 2>&1 || true
     llvm-profdata merge -sparse "$work/cov.profraw" -o "$work/cov.profdata"
     llvm-cov report "$build/fuzz_model_cov" -instr-profile="$work/cov.profdata" \
-        "$REPO/src/model.c" "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c | sed "s|$REPO/||"
+        "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c | sed "s|$REPO/||"
     llvm-cov show "$build/fuzz_model_cov" -instr-profile="$work/cov.profdata" \
-        "$REPO/src/model.c" "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c >"$build/coverage.txt"
+        "$REPO"/src/kernels/*.c "$REPO"/src/formats/*.c >"$build/coverage.txt"
 fi
 execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
 rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"

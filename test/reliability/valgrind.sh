@@ -180,7 +180,7 @@ FIXTURE = """==1== Invalid write of size 1
 ==1== 
 ==1== Invalid read of size 4
 ==1==    at 0x1: memcpy (vg_replace_strmem.c:1)
-==1==    by 0x2: nn_fit_state_add (/home/dev/nn/src/fit.c:101)
+==1==    by 0x2: nn_fit_state_add (/home/dev/nn/src/train/fit.c:101)
 ==1==    by 0x3: ??? (in /usr/lib/postgresql/15/bin/postgres)
 ==1==  Address 0x4 is 0 bytes after a block of size 16 alloc'd
 ==1==    at 0x5: malloc (vg_replace_malloc.c:1)

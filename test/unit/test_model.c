@@ -1,11 +1,12 @@
 /*
- * test_model.c - the model byte format of src/model.c: which version the
- * writer picks, round trips of format 2 (categories, impute values), the
- * category lookup, the reader's checks of the version 2 fields, and the
- * scoring reader that leaves the optimizer state out.
+ * test_model.c - the model byte format of src/formats/model.c and
+ * model_write.c: which version the writer picks, round trips of format 2
+ * (categories, impute values), the category lookup, the reader's checks of
+ * the version 2 fields, and the scoring reader that leaves the optimizer
+ * state out.
  */
 #include "harness.h"
-#include "model.h"
+#include "formats/model.h"
 
 /* every allocation of a test, freed at its end (ASan checks for leaks) */
 #define ARENA_MAX 4096

@@ -8,7 +8,7 @@
  */
 #include "harness.h"
 #include "formats/onnx.h"
-#include "model.h"
+#include "formats/model.h"
 
 /* ------------------------------------------------------------ decoder */
 

@@ -11,7 +11,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
-#include "nn.h"
+#include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_info);
 

@@ -21,7 +21,7 @@
 #include "utils/memutils.h"
 
 #include "kernels/dense.h"
-#include "nn.h"
+#include "score/score.h"
 
 /* the fn_extra cache of the scoring functions that take a model bytea */
 typedef struct ScoreCache

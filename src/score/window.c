@@ -28,7 +28,7 @@
 #include "utils/array.h"
 #include "windowapi.h"
 
-#include "nn.h"
+#include "score/score.h"
 
 PG_FUNCTION_INFO_V1(nn_predict_window);
 PG_FUNCTION_INFO_V1(nn_predict_class_window);

@@ -32,7 +32,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
-#include "nn.h"
+#include "score/score.h"
 
 #define MAX_ENTRIES 64
 #define CHECK_BYTES 1024

@@ -1,5 +1,5 @@
 /*
- * nn.c - module entry: the magic block, the nn.* settings with the
+ * settings.c - module entry: the magic block, the nn.* settings with the
  * ceilings an administrator can put on them, and the interrupt hook of
  * the kernels.
  */
@@ -14,7 +14,7 @@
 
 #include "kernels/dense.h"
 #include "kernels/interrupt.h"
-#include "nn.h"
+#include "shared/shared.h"
 
 PG_MODULE_MAGIC;
 

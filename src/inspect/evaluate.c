@@ -18,7 +18,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
-#include "nn.h"
+#include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_evaluate);
 

@@ -1,7 +1,7 @@
 /*
  * model.h - a trained or untrained model in memory and its byte format.
  *
- * model.c is the only code that knows the byte layout (see
+ * model.c and model_write.c are the only code that knows the byte layout (see
  * doc/model-format.md).  It is plain C with no PostgreSQL calls, so the
  * reader can be unit-tested and fuzzed as an ordinary program; the server
  * glue passes it an allocator and turns its messages into ereports.

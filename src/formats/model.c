@@ -1,7 +1,8 @@
 /*
- * model.c - the model byte format: writer, and a reader that validates
- * every field before anything uses it.  Layout: doc/model-format.md.
- * All integers and floats are little-endian.
+ * model.c - the model byte format: a reader that validates every field
+ * before anything uses it, the checks it shares with the builders, and the
+ * accessors of a model's features (the writer is model_write.c).  Layout:
+ * doc/model-format.md.  All integers and floats are little-endian.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "model_settings.h"
 
 /* ---------- reading ---------- */
 
@@ -130,14 +132,12 @@ AllocArray(const NNAllocator *a, size_t count, size_t size)
 	return a->alloc(a->ctx, count == 0 ? 1 : count * size);
 }
 
-#define N_SETTINGS 13
-
 /*
  * The floats that configure training, in their order in the format.  The
  * writer reads through the same pointers, so the order lives in one place.
  */
-static void
-SettingFields(NNNet *net, float *f[N_SETTINGS])
+void
+nn_model_setting_fields(NNNet *net, float *f[N_SETTINGS])
 {
 	f[0] = &net->opt.learning_rate;
 	f[1] = &net->opt.beta1;
@@ -159,7 +159,7 @@ ReadSettings(Reader *r, NNNet *net)
 {
 	float	   *f[N_SETTINGS];
 
-	SettingFields(net, f);
+	nn_model_setting_fields(net, f);
 	for (int i = 0; i < N_SETTINGS; i++)
 		*f[i] = ReadF32(r);
 }
@@ -463,7 +463,7 @@ SettingsValid(const NNNet *net)
 	const NNOptConfig *o = &net->opt;
 	float	   *f[N_SETTINGS];
 
-	SettingFields((NNNet *) net, f);
+	nn_model_setting_fields((NNNet *) net, f);
 	for (int i = 0; i < N_SETTINGS; i++)
 		if (!isfinite(*f[i]) || *f[i] < 0.0f)
 			return false;
@@ -658,203 +658,4 @@ nn_model_feature_offset(const NNModel *model, uint32_t i)
 	for (uint32_t j = 0; j < i; j++)
 		off += model->feature_widths[j];
 	return off;
-}
-
-/* version 1 cannot say that a model has categories or imputes NULLs */
-static bool
-NeedsVersion2(const NNModel *m);
-
-uint32_t
-nn_model_format_version(const NNModel *model)
-{
-	return NeedsVersion2(model) ? 2 : 1;
-}
-
-static bool
-NeedsVersion2(const NNModel *m)
-{
-	if (m->impute != NN_IMPUTE_SKIP)
-		return true;
-	for (uint32_t i = 0; i < m->n_features; i++)
-		if (nn_model_feature_kind(m, i) != NN_FEATURE_NUMERIC)
-			return true;
-	return false;
-}
-
-/* ---------- writing ---------- */
-
-typedef struct Writer
-{
-	uint8_t    *p;				/* NULL: only count */
-	size_t		size;
-} Writer;
-
-static void
-Put(Writer *w, const void *src, size_t n)
-{
-	if (w->p != NULL)
-	{
-		memcpy(w->p, src, n);
-		w->p += n;
-	}
-	w->size += n;
-}
-
-static void
-PutU8(Writer *w, uint8_t v)
-{
-	Put(w, &v, 1);
-}
-
-static void
-PutU32(Writer *w, uint32_t v)
-{
-	uint8_t		b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
-
-	Put(w, b, 4);
-}
-
-static void
-PutU64(Writer *w, uint64_t v)
-{
-	PutU32(w, (uint32_t) v);
-	PutU32(w, (uint32_t) (v >> 32));
-}
-
-static void
-PutF32(Writer *w, float v)
-{
-	uint32_t	bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	PutU32(w, bits);
-}
-
-static void
-PutFloats(Writer *w, const float *v, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (n > 0)
-		Put(w, v, n * sizeof(float));
-#else
-	for (size_t i = 0; i < n; i++)
-		PutF32(w, v[i]);
-#endif
-}
-
-static void
-PutString(Writer *w, const char *s)
-{
-	uint32_t	len = (uint32_t) strlen(s);
-
-	PutU32(w, len);
-	Put(w, s, len);
-}
-
-static void
-WriteSettings(Writer *w, const NNNet *net)
-{
-	float	   *f[N_SETTINGS];
-
-	SettingFields((NNNet *) net, f);
-	for (int i = 0; i < N_SETTINGS; i++)
-		PutF32(w, *f[i]);
-}
-
-static void
-WriteFeatureEncoding(Writer *w, const NNModel *m)
-{
-	PutU8(w, m->impute);
-	for (uint32_t i = 0; i < m->n_features; i++)
-		PutU8(w, (uint8_t) nn_model_feature_kind(m, i));
-	for (uint32_t i = 0; i < m->n_features; i++)
-		if (nn_model_feature_kind(m, i) == NN_FEATURE_CATEGORICAL)
-			for (uint32_t c = 0; c < m->feature_widths[i]; c++)
-				PutString(w, m->categories[i][c]);
-	if (m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO)
-		PutFloats(w, m->fill, m->net.widths[0]);
-}
-
-static void
-WriteModel(Writer *w, const NNModel *m)
-{
-	const NNNet *net = &m->net;
-	bool		v2 = nn_model_format_version(m) == 2;
-
-	Put(w, NN_MODEL_MAGIC, 4);
-	PutU32(w, nn_model_format_version(m));
-	PutU8(w, (uint8_t) m->task);
-	PutU8(w, (uint8_t) net->loss.kind);
-	PutU8(w, (uint8_t) net->optimizer);
-	PutU8(w, (uint8_t) m->init);
-	PutU8(w, m->standardized ? 1 : 0);
-	Put(w, "\0\0\0", 3);
-	PutU32(w, net->n_layers);
-	for (uint32_t l = 0; l <= net->n_layers; l++)
-		PutU32(w, net->widths[l]);
-	for (uint32_t l = 0; l < net->n_layers; l++)
-	{
-		PutU8(w, net->act[l]);
-		PutU8(w, net->batch_norm[l]);
-		PutF32(w, net->dropout[l]);
-	}
-	PutU32(w, net->batch_size);
-	WriteSettings(w, net);
-	PutU64(w, m->seed);
-	for (int i = 0; i < 4; i++)
-		PutU64(w, m->rng.s[i]);
-	PutU64(w, net->opt_step);
-	PutU64(w, m->rows_trained);
-	PutU32(w, m->epochs_run);
-	PutU32(w, m->best_epoch);
-
-	PutU32(w, m->n_classes);
-	for (uint32_t i = 0; i < m->n_classes; i++)
-		PutString(w, m->classes[i]);
-	PutU32(w, m->n_features);
-	for (uint32_t i = 0; i < m->n_features; i++)
-	{
-		PutU32(w, m->feature_widths[i]);
-		PutString(w, m->feature_names[i]);
-	}
-	PutString(w, m->target_name);
-	PutString(w, m->options_json);
-	if (v2)
-		WriteFeatureEncoding(w, m);
-
-	if (m->standardized)
-	{
-		PutFloats(w, m->x_mean, net->widths[0]);
-		PutFloats(w, m->x_std, net->widths[0]);
-		PutF32(w, m->y_mean);
-		PutF32(w, m->y_std);
-	}
-	PutU32(w, m->n_history);
-	for (uint32_t i = 0; i < m->n_history; i++)
-	{
-		PutF32(w, m->history[i].train_loss);
-		PutF32(w, m->history[i].val_loss);
-		PutF32(w, m->history[i].val_metric);
-	}
-	PutFloats(w, net->params, net->n_params);
-	PutFloats(w, net->stats, net->n_stats);
-	PutFloats(w, net->opt_state, nn_net_state_floats(net));
-}
-
-size_t
-nn_model_size(const NNModel *model)
-{
-	Writer		w = {NULL, 0};
-
-	/* every count in a valid model is bounded, so the sum fits size_t */
-	WriteModel(&w, model);
-	return w.size;
-}
-
-void
-nn_model_write(const NNModel *model, uint8_t *buf)
-{
-	Writer		w = {buf, 0};
-
-	WriteModel(&w, model);
 }

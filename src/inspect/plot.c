@@ -13,7 +13,7 @@
 #include "utils/memutils.h"
 
 #include "formats/svgplot.h"
-#include "nn.h"
+#include "shared/shared.h"
 
 PG_FUNCTION_INFO_V1(nn_plot);
 

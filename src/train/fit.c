@@ -15,7 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "nn.h"
+#include "train/train.h"
 
 /* version of the serialized partial state, checked by deserial */
 #define FIT_STATE_VERSION 1

@@ -19,7 +19,7 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
-#include "nn.h"
+#include "score/score.h"
 
 PG_FUNCTION_INFO_V1(nn_predict_row);
 PG_FUNCTION_INFO_V1(nn_predict_class_row);

@@ -1,6 +1,6 @@
 /*
- * catalog.c - scoring by name through the nn_models catalog, and the
- * registration nn_train's option "name" asks for.
+ * catalog.c - scoring by name through the nn_models catalog (the
+ * registration nn_train's option "name" asks for is in train/train.c).
  *
  * Each backend keeps a hash (user, name) -> NNScorer of the deployed
  * version, so a query scoring a million rows by name reads and parses the
@@ -32,7 +32,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#include "nn.h"
+#include "score/score.h"
 
 /* the longest name nn_models accepts (its CHECK), in bytes */
 #define CATALOG_NAME_BYTES (NN_MODEL_NAME_MAX * MAX_MULTIBYTE_CHAR_LEN)
@@ -310,45 +310,4 @@ nn_predict_proba_row_by_name(PG_FUNCTION_ARGS)
 	if (out == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(nn_scorer_proba(s, out, "nn_predict_proba_row"));
-}
-
-/*
- * nn_train's option "name": register the trained model with nn_register,
- * in the schema of the calling function caller_fn, and say which version
- * it became.
- */
-void
-nn_catalog_register(Oid caller_fn, const char *name, bytea *model)
-{
-	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
-	Datum		args[2];
-	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(caller_fn)));
-	bool		isnull;
-	int32		version;
-	bool		deployed;
-
-	SPI_connect();
-	args[0] = CStringGetTextDatum(name);
-	args[1] = PointerGetDatum(model);
-	if (SPI_execute_with_args(psprintf("SELECT %s.nn_register($1, $2)", nsp),
-							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "nn_train could not call nn_register");
-	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	/* a second statement: the first one's snapshot does not see the row */
-	args[1] = Int32GetDatum(version);
-	argtypes[1] = INT4OID;
-	if (SPI_execute_with_args(psprintf("SELECT deployed FROM %s.nn_models WHERE name = $1 AND version = $2", nsp),
-							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "nn_train could not read back the model it registered");
-	deployed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	if (deployed)
-		ereport(NOTICE,
-				(errmsg("registered model \"%s\" version %d, deployed", name, version)));
-	else
-		ereport(NOTICE,
-				(errmsg("registered model \"%s\" version %d", name, version),
-				 errhint("nn_deploy('%s', %d) makes it the version that scoring by name uses.",
-						 name, version)));
 }

@@ -8,7 +8,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
-#include "nn.h"
+#include "shared/shared.h"
 #include "formats/onnx.h"
 
 /* the extension version the file records (nn.control's default_version) */

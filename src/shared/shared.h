@@ -1,0 +1,73 @@
+/*
+ * shared.h - what training and scoring both stand on (src/shared/): models
+ * as bytea, column values as numbers, the nn.* settings and memory budgets.
+ * Training (train/train.h), scoring (score/score.h) and inspection include
+ * it; kernels and formats never do.
+ */
+#ifndef NN_SHARED_H
+#define NN_SHARED_H
+
+#include "postgres.h"
+
+#include "utils/array.h"
+
+#include "formats/model.h"
+
+/* the longest model name in characters (nn_models checks it too) */
+#define NN_MODEL_NAME_MAX 128
+
+/* ---------- modelio.c: models as bytea ---------- */
+
+/* allocator for nn_model_read that pallocs in a given context */
+extern const NNAllocator *nn_palloc_allocator(MemoryContext cxt);
+NNModel    *nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt);
+NNModel    *nn_model_for_scoring(struct varlena *value, MemoryContext cxt);
+NNModel    *nn_model_from_bytea(bytea *b);
+bytea	   *nn_model_to_bytea(const NNModel *model);
+NNModel    *nn_model_copy(const NNModel *model, MemoryContext cxt);
+
+uint32		nn_predicted_class(const NNModel *m, const float *out);
+
+/* the real[] argument as floats; errors on NULL elements or wrong rank */
+float	   *nn_array_floats(ArrayType *arr, const char *what, int *n);
+void		nn_check_features(const float *x, int n, uint32 expected);
+
+/* ---------- values.c: column values as numbers ---------- */
+
+/* text, varchar and char columns are categorical features */
+bool		nn_is_category_type(Oid type);
+/* int2, int4, int8, real, double precision, numeric and boolean columns */
+bool		nn_is_numeric_scalar(Oid type);
+double		nn_scalar_value(Datum v, Oid type);
+/* an error naming column when v is NaN, infinite or beyond real's range */
+void		nn_check_finite(double v, const char *column);
+
+/* ---------- settings.c: settings and memory budgets ---------- */
+
+/*
+ * A memory budget in effect: the user's setting (nn.train_memory or
+ * nn.score_memory), or nn.max_memory when that is lower.
+ */
+typedef struct NNBudget
+{
+	Size		bytes;
+	int			mb;
+	bool		capped;			/* nn.max_memory is the limit */
+	const char *setting;		/* the setting that limits: for messages */
+	const char *user_setting;
+} NNBudget;
+
+extern int	nn_train_memory_mb;
+extern int	nn_score_memory_mb;
+extern int	nn_progress_interval_ms;	/* nn.progress_interval */
+
+NNBudget	nn_train_budget(void);
+NNBudget	nn_score_budget(void);
+NNBudget	nn_model_cache_budget(void);
+/* errhint: lower what, or raise the setting (or name the ceiling) */
+int			nn_budget_hint(const NNBudget *b, const char *lower);
+/* PROGRAM_LIMIT_EXCEEDED "WHAT needs N MB, more than SETTING (M MB)" */
+void		nn_budget_check(const NNBudget *b, double bytes, const char *what,
+							const char *lower);
+
+#endif

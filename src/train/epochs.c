@@ -1,0 +1,366 @@
+/*
+ * epochs.c - the epochs of nn_train and nn_continue: the learning-rate
+ * schedule, each epoch through the nn_fit state functions in a fresh
+ * seeded order (or chunk by chunk for streamed rows), the validation loss
+ * with early stopping and the best weights, and progress reports.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "train/run.h"
+
+/* rows scored at once when measuring validation loss */
+#define EVAL_BATCH 256
+
+/* ---------- one epoch's pieces ---------- */
+
+/* the learning-rate multiplier for a 0-based epoch of total */
+static float
+ScheduleFactor(const NNOptions *o, int epoch, int total)
+{
+	double		f = 1.0;
+
+	switch (o->lr_schedule)
+	{
+		case NN_SCHEDULE_CONSTANT:
+			break;
+		case NN_SCHEDULE_STEP:
+			f = pow(o->gamma, epoch / o->step_size);
+			break;
+		case NN_SCHEDULE_EXPONENTIAL:
+			f = pow(o->gamma, epoch);
+			break;
+		case NN_SCHEDULE_COSINE:
+			f = 0.5 * (1.0 + cos(M_PI * Min(epoch, total) / total));
+			break;
+	}
+	if (epoch < o->warmup_epochs)
+		f *= (double) (epoch + 1) / (o->warmup_epochs + 1);
+	return (float) f;
+}
+
+static void
+EvaluateBatch(const NNModel *m, NNWork *work, float *x, float *y, int n, EvalSums *e)
+{
+	const NNNet *net = &m->net;
+	const float *out;
+
+	if (m->standardized)
+		nn_standardize_rows(x, m->x_mean, m->x_std, n, nn_model_inputs(m));
+	out = nn_net_forward(net, work, x, n);
+	e->loss += nn_loss_compute(&net->loss, out, y, NULL, NULL, n, nn_net_outputs(net));
+	for (int r = 0; r < n; r++)
+	{
+		if (m->task == NN_TASK_CLASSIFICATION)
+			e->correct += nn_predicted_class(m, out + (size_t) r * nn_net_outputs(net)) == (uint32) y[r];
+		else
+		{
+			e->sse += (out[r] - y[r]) * (double) (out[r] - y[r]);
+			e->sum_y += y[r];
+			e->sum_yy += (double) y[r] * y[r];
+		}
+	}
+}
+
+static void
+EvaluatorInit(Evaluator *ev, const NNModel *m)
+{
+	const NNNet *net = &m->net;
+
+	size_t		work = nn_work_floats(net, EVAL_BATCH, false);
+	size_t		x = (size_t) EVAL_BATCH * nn_model_inputs(m);
+	NNBudget	b = nn_train_budget();
+
+	/* wide layers make even EVAL_BATCH rows large: budget them first */
+	nn_budget_check(&b, (double) (work + x) * sizeof(float),
+					psprintf("scoring validation rows %d at a time", EVAL_BATCH),
+					"Lower the layer widths");
+	memset(ev, 0, sizeof(*ev));
+	nn_work_bind(&ev->work, net, MemoryContextAllocHuge(CurrentMemoryContext, work * sizeof(float)),
+				 EVAL_BATCH, false);
+	ev->x = MemoryContextAllocHuge(CurrentMemoryContext, x * sizeof(float));
+	ev->y = palloc(EVAL_BATCH * sizeof(float));
+}
+
+/* add rows idx[0..n) of d to the sums */
+static void
+EvaluateRows(Evaluator *ev, const NNModel *m, const NNRows *d, const uint32 *idx, int64 n)
+{
+	int			n_in = d->n_inputs;
+
+	for (int64 start = 0; start < n; start += EVAL_BATCH)
+	{
+		int			b = (int) Min(EVAL_BATCH, n - start);
+
+		for (int r = 0; r < b; r++)
+		{
+			uint32		row = idx[start + r];
+
+			memcpy(ev->x + (size_t) r * n_in, d->x + (size_t) row * n_in, n_in * sizeof(float));
+			ev->y[r] = m->task == NN_TASK_REGRESSION ? (d->y[row] - m->y_mean) / m->y_std : d->y[row];
+		}
+		EvaluateBatch(m, &ev->work, ev->x, ev->y, b, &ev->sums);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ev->rows += n;
+}
+
+/* validation loss and metric (accuracy, or R^2) from the sums */
+static void
+EvaluatorResult(const Evaluator *ev, const NNModel *m, float *loss, float *metric)
+{
+	const EvalSums *e = &ev->sums;
+	int64		n = ev->rows;
+
+	*loss = (float) (e->loss / n);
+	if (m->task == NN_TASK_CLASSIFICATION)
+		*metric = (float) ((double) e->correct / n);
+	else
+	{
+		double		sst = e->sum_yy - e->sum_y * e->sum_y / n;
+
+		*metric = sst > 0 ? (float) (1.0 - e->sse / sst) : NAN;
+	}
+}
+
+/* rows between two looks at the clock for progress within an epoch */
+#define ROWS_PER_REPORT 1024
+
+static void ReportRows(int done, int epochs, int64 rows, int64 total, instr_time start);
+
+static void
+TrainSink(NNRows *d, void *arg)
+{
+	Stream	   *st = arg;
+	NNModel    *m = st->model;
+	int64		n = 0;
+
+	FillMissing(d, m);
+	for (int64 r = 0; r < d->n_rows; r++)
+		if (!IsValidation(st->seed, st->fraction, d->first_ordinal + r))
+			st->order[n++] = (uint32) r;
+	nn_rng_shuffle(&m->rng, st->order, n);
+	for (int64 i = 0; i < n; i++)
+	{
+		uint32		r = st->order[i];
+		float		w = d->w[r] * (st->class_weight != NULL ? st->class_weight[(int) d->y[r]] : 1.0f);
+
+		nn_fit_state_add(st->state, d->x + (size_t) r * d->n_inputs, d->y[r], w);
+		if (++st->rows_done % ROWS_PER_REPORT == 0)
+			ReportRows(st->epoch, st->epochs, st->rows_done, st->n_train, st->start);
+	}
+}
+
+static void
+EvalSink(NNRows *d, void *arg)
+{
+	Stream	   *st = arg;
+	int64		n = 0;
+
+	FillMissing(d, st->model);
+	for (int64 r = 0; r < d->n_rows; r++)
+		if (IsValidation(st->seed, st->fraction, d->first_ordinal + r))
+			st->order[n++] = (uint32) r;
+	EvaluateRows(&st->eval, st->model, d, st->order, n);
+}
+
+static void
+StreamPass(NNRows *d, NNRowSink sink, Stream *st)
+{
+	int			guc_level = NewGUCNestLevel();
+
+	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	nn_rows_stream(d, sink, st);
+	AtEOXact_GUC(true, guc_level);
+}
+
+/* ---------- epochs ---------- */
+
+typedef struct BestWeights
+{
+	float		loss;
+	uint32		epoch;			/* 1-based; 0 before the first */
+	float	   *params;
+	float	   *stats;
+	int			waited;			/* epochs since the best */
+} BestWeights;
+
+static void
+KeepIfBest(BestWeights *b, const NNModel *m, float loss)
+{
+	if (b->epoch > 0 && !(loss < b->loss))
+	{
+		b->waited++;
+		return;
+	}
+	b->loss = loss;
+	b->epoch = m->epochs_run;
+	b->waited = 0;
+	memcpy(b->params, m->net.params, m->net.n_params * sizeof(float));
+	memcpy(b->stats, m->net.stats, m->net.n_stats * sizeof(float));
+}
+
+/*
+ * Progress for other sessions: the backend's pg_stat_activity.query gets a
+ * leading comment, "nn progress: ...", ahead of the query itself (the view
+ * nn_progress parses it).  Activity text is shared memory PostgreSQL
+ * already maintains, so this needs no preloading and no locks.
+ */
+const char *nn_progress_fn = "nn_train";
+
+void
+ReportProgress(const char *what)
+{
+	char	   *text = psprintf("/* nn progress: %s %s */ %s", nn_progress_fn, what,
+								debug_query_string != NULL ? debug_query_string : "");
+
+	pgstat_report_activity(STATE_RUNNING, text);
+	pfree(text);
+}
+
+/* the query text as it was, once training is over */
+void
+EndProgress(void)
+{
+	if (debug_query_string != NULL)
+		pgstat_report_activity(STATE_RUNNING, debug_query_string);
+}
+
+static double
+SecondsSince(instr_time start)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return INSTR_TIME_GET_DOUBLE(now);
+}
+
+/*
+ * Within an epoch: rows trained so far, looked at every ROWS_PER_REPORT rows
+ * and reported at most once per nn.progress_interval.  The row cadence is
+ * what makes progress testable: with the interval at 0 every 1,024 rows are
+ * reported, however fast the CPU.
+ */
+static void
+ReportRows(int done, int epochs, int64 rows, int64 total, instr_time start)
+{
+	static double last = 0;
+	double		elapsed = SecondsSince(start);
+
+	/* elapsed < last: a new training in this backend started the clock again */
+	if (elapsed < last + nn_progress_interval_ms / 1000.0 && elapsed >= last)
+		return;
+	last = elapsed;
+	ReportProgress(psprintf("epoch %d/%d, rows " INT64_FORMAT "/" INT64_FORMAT ", elapsed %.1f s",
+							done, epochs, rows, total, elapsed));
+}
+
+static void
+ReportEpoch(const NNModel *m, int done, int epochs, instr_time start, bool verbose)
+{
+	const NNEpochStats *h = &m->history[m->n_history - 1];
+	double		elapsed = SecondsSince(start);
+	char	   *msg;
+
+	if (isnan(h->val_loss))
+		msg = psprintf("epoch %d/%d: train_loss %.6g, elapsed %.1f s, eta %.1f s",
+					   done, epochs, h->train_loss, elapsed, elapsed / done * (epochs - done));
+	else
+		msg = psprintf("epoch %d/%d: train_loss %.6g, val_loss %.6g, val_%s %.4f, elapsed %.1f s, eta %.1f s",
+					   done, epochs, h->train_loss, h->val_loss,
+					   m->task == NN_TASK_CLASSIFICATION ? "accuracy" : "r2", h->val_metric,
+					   elapsed, elapsed / done * (epochs - done));
+	ReportProgress(msg);
+	if (verbose)
+		ereport(NOTICE, (errmsg_internal("%s", msg)));
+	pfree(msg);
+}
+
+/*
+ * Run opts->epochs epochs (fewer when early stopping ends them); total is
+ * the epoch count the schedule spans, over this and earlier runs.
+ */
+void
+RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int total,
+		  Stream *st)
+{
+	NNFitState *state = nn_fit_state_create(m, CurrentMemoryContext);
+	uint32	   *order = s != NULL ?
+		MemoryContextAllocHuge(CurrentMemoryContext, Max(s->n_train, 1) * sizeof(uint32)) : NULL;
+	bool		validate = st != NULL ? st->n_val > 0 : s->n_val > 0;
+	Evaluator	local;
+	Evaluator  *ev = st != NULL ? &st->eval : &local;
+	BestWeights best = {0};
+	instr_time	start;
+
+	m->best_epoch = 0;
+	best.params = MemoryContextAllocHuge(CurrentMemoryContext, Max(m->net.n_params, 1) * sizeof(float));
+	best.stats = palloc(Max(m->net.n_stats, 1) * sizeof(float));
+	if (validate)
+		EvaluatorInit(ev, m);
+	if (st != NULL)
+		st->state = state;
+	INSTR_TIME_SET_CURRENT(start);
+	ReportProgress(psprintf("epoch 0/%d", opts->epochs));
+	for (int e = 0; e < opts->epochs; e++)
+	{
+		NNEpochStats *h;
+
+		m->net.lr_factor = ScheduleFactor(opts, m->epochs_run, total);
+		if (st != NULL)
+		{
+			st->epoch = e;
+			st->epochs = opts->epochs;
+			st->rows_done = 0;
+			st->start = start;
+			StreamPass(d, TrainSink, st);
+		}
+		else
+		{
+			/* a fresh permutation each epoch, drawn from the model's stream */
+			memcpy(order, s->train, s->n_train * sizeof(uint32));
+			nn_rng_shuffle(&m->rng, order, s->n_train);
+			for (int64 i = 0; i < s->n_train; i++)
+			{
+				nn_fit_state_add(state, d->x + (size_t) order[i] * d->n_inputs, d->y[order[i]],
+								 d->w[order[i]]);
+				if ((i + 1) % ROWS_PER_REPORT == 0)
+					ReportRows(e, opts->epochs, i + 1, s->n_train, start);
+			}
+		}
+		nn_fit_state_finish(state);
+		h = &m->history[m->n_history - 1];
+		if (validate)
+		{
+			memset(&ev->sums, 0, sizeof(ev->sums));
+			ev->rows = 0;
+			if (st != NULL)
+				StreamPass(d, EvalSink, st);
+			else
+				EvaluateRows(ev, m, d, s->val, s->n_val);
+			EvaluatorResult(ev, m, &h->val_loss, &h->val_metric);
+		}
+		ReportEpoch(m, e + 1, opts->epochs, start, opts->verbose);
+		/* early stopping watches validation loss, or training loss without it */
+		KeepIfBest(&best, m, validate ? h->val_loss : h->train_loss);
+		if (opts->patience > 0 && best.waited >= opts->patience)
+			break;
+	}
+	m->net.lr_factor = 1.0f;
+	if (opts->patience > 0 && opts->restore_best && best.epoch != m->epochs_run)
+	{
+		memcpy(m->net.params, best.params, m->net.n_params * sizeof(float));
+		memcpy(m->net.stats, best.stats, m->net.n_stats * sizeof(float));
+		m->best_epoch = best.epoch;
+	}
+}

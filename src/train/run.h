@@ -1,0 +1,103 @@
+/*
+ * run.h - what the files of src/train/ share among themselves: the
+ * hold-out split, the state of a training whose rows pass through in
+ * chunks, reading and preparing the rows, running the epochs and
+ * reporting progress.  Private to src/train/.
+ */
+#ifndef NN_TRAIN_RUN_H
+#define NN_TRAIN_RUN_H
+
+#include "portability/instr_time.h"
+
+#include "train/train.h"
+
+/* training and validation row numbers */
+typedef struct Split
+{
+	uint32	   *train;
+	int64		n_train;
+	uint32	   *val;
+	int64		n_val;
+} Split;
+
+/* ---------- epochs.c: validation loss ---------- */
+
+typedef struct EvalSums
+{
+	double		loss;
+	int64		correct;		/* classification */
+	double		sse;			/* regression, standardized units */
+	double		sum_y;
+	double		sum_yy;
+} EvalSums;
+
+/* buffers for scoring validation rows EVAL_BATCH at a time */
+typedef struct Evaluator
+{
+	NNWork		work;
+	float	   *x;
+	float	   *y;
+	EvalSums	sums;
+	int64		rows;
+} Evaluator;
+
+/* ---------- prepare.c: rows that do not fit in memory ---------- */
+
+/*
+ * Rows beyond nn.train_memory pass through in chunks, once for what the
+ * model needs from all of them (classes, scaling, class counts) and then
+ * once per epoch, plus once per epoch for validation.  Each epoch shuffles
+ * within a chunk; chunks follow the source's order.
+ */
+typedef struct Stream
+{
+	NNModel    *model;
+	uint64		seed;
+	float		fraction;		/* validation hold-out */
+	/* first pass, over training rows: Welford's running moments */
+	int64		n_train;
+	int64		n_val;
+	double	   *mean;
+	double	   *m2;
+	int64	   *count;			/* non-NULL values per input (impute 'mean') */
+	double		y_mean;
+	double		y_m2;
+	int64	   *label_count;	/* by label id */
+	/* epoch passes */
+	NNFitState *state;
+	const float *class_weight;	/* NULL: all 1 */
+	uint32	   *order;
+	Evaluator	eval;
+	/* progress within the running epoch */
+	int			epoch;
+	int			epochs;
+	int64		rows_done;
+	instr_time	start;
+} Stream;
+
+/* ---------- rows.c: what nn_rows_load (source.c) calls ---------- */
+
+void		CreateLabelTable(NNRows *d);
+/* read the rows of query (the SELECT source.c built) into d, or through its sink */
+void		ReadRows(NNRows *d, const char *query, const char *target);
+
+/* ---------- prepare.c: reading and preparing the rows ---------- */
+
+void		LoadRows(NNRows *d, const NNRowsSpec *spec);
+bool		IsValidation(uint64 seed, float fraction, int64 ordinal);
+/* the first streamed pass: classes, scaling and class counts */
+void		StatsSink(NNRows *d, void *arg);
+void		FillMissing(NNRows *d, const NNModel *m);
+Split	   *PrepareRows(NNModel *m, NNRows *d, const NNOptions *opts, Stream *st,
+						bool standardize);
+
+/* ---------- epochs.c: the epochs and progress ---------- */
+
+/* the SQL function progress reports name */
+extern const char *nn_progress_fn;
+void		ReportProgress(const char *what);
+void		EndProgress(void);
+void		RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int total,
+					  Stream *st);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * train.h - training (src/train/): the jsonb options, building an untrained
+ * model, reading training rows and the nn_fit aggregate's state, for
+ * nn_train, nn_continue, nn_init and nn_evaluate.  Scoring never includes
+ * this file.
+ */
+#ifndef NN_TRAIN_H
+#define NN_TRAIN_H
+
+#include "utils/jsonb.h"
+
+#include "shared/shared.h"
+
+/* ---------- options.c: jsonb options; record.c: the record a model keeps ---------- */
+
+typedef enum NNSchedule
+{
+	NN_SCHEDULE_CONSTANT,
+	NN_SCHEDULE_STEP,
+	NN_SCHEDULE_EXPONENTIAL,
+	NN_SCHEDULE_COSINE
+} NNSchedule;
+
+/* one element of options.layers; -1 takes the top-level option */
+typedef struct NNLayerOption
+{
+	int			units;
+	int			activation;
+	float		dropout;
+	int			batch_norm;
+} NNLayerOption;
+
+typedef struct NNOptions
+{
+	int			epochs;
+	int			batch_size;
+	NNOptimizer optimizer;
+	NNOptConfig opt;			/* NaN fields take the optimizer's defaults */
+	NNActivation activation;
+	int			loss;			/* -1: chosen from the task */
+	float		delta;			/* huber */
+	int64		seed;
+	bool		standardize;
+	bool		verbose;
+	int			task;			/* -1: chosen from the target's type */
+	NNInit		init;
+	NNRegConfig reg;
+	float		dropout;
+	bool		batch_norm;
+	int			n_layers;		/* -1: no options.layers */
+	NNLayerOption *layers;
+	NNSchedule	lr_schedule;
+	int			step_size;
+	float		gamma;			/* NaN: the schedule's default */
+	int			warmup_epochs;
+	float		validation_fraction;
+	int			patience;		/* 0: no early stopping */
+	bool		restore_best;
+	bool		class_weight_balanced;
+	int			n_class_weights;	/* from a JSON object label -> weight */
+	char	  **class_weight_labels;
+	float	   *class_weights;
+	char	   *weight_column;	/* NULL: every row weighs 1 */
+	NNImpute	impute;			/* NULL numeric features */
+	char	   *name;			/* nn_train: register as; NULL: do not */
+} NNOptions;
+
+/* which function is asking: each accepts its own set of keys */
+typedef enum NNOptionsFor
+{
+	NN_OPTIONS_TRAIN = 1,
+	NN_OPTIONS_INIT = 2,
+	NN_OPTIONS_CONTINUE = 4
+} NNOptionsFor;
+
+void		nn_options_parse(Jsonb *options, NNOptionsFor caller, NNOptions *out);
+/* every option in effect, as the JSON text a model records */
+char	   *nn_options_record(const NNOptions *o, NNOptionsFor caller);
+/* the options a model recorded */
+void		nn_options_from_record(const char *json, NNOptions *out);
+const char *nn_schedule_name(NNSchedule s);
+const char *nn_impute_name(NNImpute i);
+
+/* ---------- build.c: an untrained model ---------- */
+
+/*
+ * Build an untrained model: network from the sizes and options, weights
+ * from the seed.  classes may be NULL (labels "0".."n-1").
+ */
+NNModel    *nn_model_build(uint32 n_inputs, const int32 *hidden, int n_hidden,
+						   NNTask task, uint32 n_classes, const NNOptions *opts);
+
+/* ---------- rows.c: reading training rows ---------- */
+
+typedef enum NNColumnKind
+{
+	NN_COL_SCALAR,
+	NN_COL_ARRAY,
+	NN_COL_CATEGORY				/* text, one-hot over its categories */
+} NNColumnKind;
+
+typedef struct NNFeatureColumn
+{
+	char	   *name;
+	Oid			type;			/* scalar type, or array element type */
+	NNColumnKind kind;
+	int			width;			/* arrays: from the first complete row */
+	char	  **categories;		/* NN_COL_CATEGORY: sorted, width of them */
+} NNFeatureColumn;
+
+/* what to read */
+typedef struct NNRowsSpec
+{
+	const char *source;
+	const char *target;
+	ArrayType  *features;		/* NULL: every column but the target */
+	int			forced_task;	/* -1: from the target's type */
+	const char *weight_column;	/* NULL: none */
+	const NNModel *model;		/* nn_continue, nn_evaluate: the model's columns */
+	NNImpute	impute;			/* NULL features; the model's when model is set */
+	bool		stream_all;		/* every chunk goes to the sink (nn_evaluate) */
+} NNRowsSpec;
+
+typedef struct NNRows NNRows;
+
+/* takes the rows in the buffer when they do not all fit in memory */
+typedef void (*NNRowSink) (NNRows *rows, void *arg);
+
+/* rows read, as float32 in memory */
+struct NNRows
+{
+	MemoryContext cxt;
+	NNTask		task;
+	Oid			target_type;
+	char	   *target_name;
+	int			n_features;
+	NNFeatureColumn *features;
+	char	   *weight_column;
+	Oid			weight_type;
+	int			n_inputs;		/* -1 until the first complete row */
+	int64		n_rows;
+	int64		capacity;
+	float	   *x;				/* n_rows x n_inputs */
+	float	   *y;				/* class id or value */
+	float	   *w;				/* row weight, 1 without weight_column */
+	int64		skipped;		/* rows with a NULL */
+	NNImpute	impute;
+	bool		has_missing;	/* impute 'mean': NaN marks a NULL to fill */
+	bool		stream_all;		/* every chunk to the sink, however few rows */
+	struct HTAB *labels;
+	int			n_labels;
+	char	  **label_text;		/* by label id */
+	int		   *label_remap;	/* label id -> class index, once known */
+	char	   *query;			/* the SELECT that reads the rows */
+	/* more rows than nn.train_memory holds: they pass through in chunks */
+	bool		streamed;
+	NNRowSink	sink;
+	void	   *sink_arg;
+	int64		first_ordinal;	/* position in the source of x[0] */
+};
+
+void		nn_rows_load(NNRows *rows, const NNRowsSpec *spec);
+/* nn_continue, nn_evaluate: the columns supply the model's input counts */
+void		nn_rows_check_widths(const NNRows *rows, const NNModel *model);
+/* classification: sort the labels, number targets by them; returns labels */
+char	  **nn_rows_sort_classes(NNRows *rows);
+void		nn_rows_map_classes(NNRows *rows, const NNModel *model);
+void		nn_rows_stream(NNRows *rows, NNRowSink sink, void *arg);
+/* replace the NaN of NULL features (impute 'mean') by fill, per input */
+void		nn_rows_fill(float *x, int64 n_rows, int n_inputs, const float *fill);
+/* the model's feature encoding (kinds, categories, impute) from the rows */
+void		nn_rows_set_encoding(NNModel *m, const NNRows *rows);
+
+/* ---------- fit.c: minibatch training state shared with nn_train ---------- */
+
+typedef struct NNFitState NNFitState;
+
+NNFitState *nn_fit_state_create(NNModel *model, MemoryContext cxt);
+void		nn_fit_state_add(NNFitState *state, const float *x, float target, float weight);
+/* train the partial batch, record the pass in the history, return model */
+NNModel    *nn_fit_state_finish(NNFitState *state);
+double		nn_fit_state_mean_loss(const NNFitState *state);
+
+#endif
