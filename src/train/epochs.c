@@ -251,16 +251,16 @@ SecondsSince(instr_time start)
  * what makes progress testable: with the interval at 0 every 1,024 rows are
  * reported, however fast the CPU.
  */
+static double last_rows_report;	/* seconds into the training; RunEpochs resets it */
+
 static void
 ReportRows(int done, int epochs, int64 rows, int64 total, instr_time start)
 {
-	static double last = 0;
 	double		elapsed = SecondsSince(start);
 
-	/* elapsed < last: a new training in this backend started the clock again */
-	if (elapsed < last + nn_progress_interval_ms / 1000.0 && elapsed >= last)
+	if (elapsed < last_rows_report + nn_progress_interval_ms / 1000.0)
 		return;
-	last = elapsed;
+	last_rows_report = elapsed;
 	ReportProgress(psprintf("epoch %d/%d, rows " INT64_FORMAT "/" INT64_FORMAT ", elapsed %.1f s",
 							done, epochs, rows, total, elapsed));
 }
@@ -311,6 +311,7 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 	if (st != NULL)
 		st->state = state;
 	INSTR_TIME_SET_CURRENT(start);
+	last_rows_report = 0;
 	ReportProgress(psprintf("epoch 0/%d", opts->epochs));
 	for (int e = 0; e < opts->epochs; e++)
 	{
