@@ -270,7 +270,8 @@ nn_init(PG_FUNCTION_ARGS)
 	uint32		n_classes;
 	NNModel    *m;
 
-	nn_options_parse(PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), NN_OPTIONS_INIT, &opts);
+	/* STRICT in every version: no argument is NULL here */
+	nn_options_parse(PG_GETARG_JSONB_P(3), NN_OPTIONS_INIT, &opts);
 	if (n_inputs < 1 || n_inputs > NN_MAX_WIDTH)
 		ereport(ERROR,
 				(errcode(n_inputs < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -4,7 +4,7 @@
 #   bash test/reliability/upgrade.sh
 #
 # For every version V from which PostgreSQL finds an update path to nn's
-# default version (1.0, 1.1 and 1.2 today; the default is 1.3), in a fresh
+# default version (1.0 to 1.3 today; the default is 1.4), in a fresh
 # database:
 #  1. CREATE EXTENSION nn VERSION 'V', and with the functions V has
 #     (upgrade_data.sql, step before): train models (nn_train, nn_continue,
@@ -30,10 +30,12 @@
 #     operators, casts; tables and views: columns with NOT NULL and defaults,
 #     indexes, constraints, triggers, the view's query, privileges; comments on
 #     all of them and on columns; the extension's relocatable flag, schema and
-#     config tables).  PostgreSQL installs the default version from a full
-#     script nn--<default>.sql when there is one; without one (today) it
-#     chains nn--1.0.sql and the update scripts, the very scripts an update
-#     runs, so only the data checks of step 3 can catch a bad update script.
+#     config tables).  PostgreSQL installs the default version from the full
+#     script nn--<default>.sql, so this compares the full script with every
+#     chain of update scripts that reaches it: the test that keeps the two in
+#     sync.  From 1.4 on nn must ship that full script (a missing one is a
+#     failure: without it a fresh install would chain the very scripts an
+#     update runs, and only the data checks of step 3 could catch a bad one).
 #     The output says which way the fresh install went.
 # Each check prints a line ("V -> default: ..."); the script exits non-zero
 # on any failure.
@@ -285,6 +287,10 @@ test_extension() {
         route="$route the same scripts as the updates, so only the data checks can catch a bad one)"
     fi
     echo "  fresh $ext $default: $lines catalog facts, installed $route"
+    if [ "$ext" = nn ] && [ ! -f "$EXTDIR/$ext--$default.sql" ]; then
+        echo "  FAIL nn $default has no full install script nn--$default.sql"
+        n_fail=$((n_fail + 1))
+    fi
     # versions with an update path to the default (pg_extension_update_paths
     # reads the installed scripts and finds chains)
     while read -r from; do
