@@ -68,7 +68,7 @@ extern const int nn_n_layer_defs;
 int			nn_option_choice_value(const OptionChoices *c, int i);
 /* the name of a choice's value; NULL when it has none */
 const char *nn_option_choice_name(const OptionChoices *c, int value);
-/* the top-level key a layer key defaults to; NULL when none */
+/* the top-level key named key (a layer key defaults to it); NULL when none */
 const OptionDef *nn_option_find(const char *key);
 
 #endif
