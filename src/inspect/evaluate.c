@@ -5,17 +5,16 @@
  * The rows are read as nn_train reads them (the model's feature columns,
  * its categories and NULL handling) and pass through in chunks of a few
  * thousand, scored SCORE_CHUNK at a time, so memory does not grow with the
- * source.  Metrics are unweighted.
+ * source.  Metrics are unweighted; the result is built with the jsonb
+ * builder (shared/json.c).
  */
 #include "postgres.h"
 
 #include <math.h>
 
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 
 #include "train/train.h"
@@ -136,18 +135,10 @@ EvaluateChunk(NNRows *d, void *arg)
 }
 
 static void
-AppendDouble(StringInfo s, const char *key, double v)
+PushDouble(JsonbParseState **st, const char *key, double v)
 {
-	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	appendStringInfo(s, "%s\"%s\":", s->data[s->len - 1] == '{' ? "" : ",", key);
-	if (!isfinite(v))
-	{
-		appendStringInfoString(s, "null");
-		return;
-	}
-	double_to_shortest_decimal_buf(v, buf);
-	appendStringInfoString(s, buf);
+	nn_json_key(st, key);
+	nn_json_double(st, v);
 }
 
 /*
@@ -156,14 +147,15 @@ AppendDouble(StringInfo s, const char *key, double v)
  * macro average does).
  */
 static double
-AppendPerClass(StringInfo s, const Evaluation *e)
+PushPerClass(JsonbParseState **st, const Evaluation *e)
 {
 	const NNModel *m = e->model;
 	uint32		n = m->n_classes;
 	double		f1_sum = 0;
 	int			n_seen = 0;
 
-	appendStringInfoString(s, ",\"per_class\":{");
+	nn_json_key(st, "per_class");
+	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
 	for (uint32 c = 0; c < n; c++)
 	{
 		int64		tp = e->confusion[(size_t) c * n + c],
@@ -187,21 +179,21 @@ AppendPerClass(StringInfo s, const Evaluation *e)
 			f1_sum += f1;
 			n_seen++;
 		}
-		if (c > 0)
-			appendStringInfoChar(s, ',');
-		escape_json(s, m->classes[c]);
-		appendStringInfoString(s, ":{");
-		AppendDouble(s, "precision", precision);
-		AppendDouble(s, "recall", recall);
-		AppendDouble(s, "f1", f1);
-		appendStringInfo(s, ",\"support\":" INT64_FORMAT "}", actual);
+		nn_json_key(st, m->classes[c]);
+		pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+		PushDouble(st, "precision", precision);
+		PushDouble(st, "recall", recall);
+		PushDouble(st, "f1", f1);
+		nn_json_key(st, "support");
+		nn_json_int(st, actual);
+		pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfoChar(s, '}');
+	pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	return f1_sum / Max(n_seen, 1);
 }
 
 static void
-AppendClassification(StringInfo s, const Evaluation *e)
+PushClassification(JsonbParseState **st, const Evaluation *e)
 {
 	const NNModel *m = e->model;
 	uint32		n = m->n_classes;
@@ -210,39 +202,38 @@ AppendClassification(StringInfo s, const Evaluation *e)
 
 	for (uint32 c = 0; c < n; c++)
 		correct += e->confusion[(size_t) c * n + c];
-	AppendDouble(s, "accuracy", (double) correct / e->rows);
-	AppendDouble(s, "log_loss", e->log_loss / e->rows);
-	macro_f1 = AppendPerClass(s, e);
-	AppendDouble(s, "macro_f1", macro_f1);
-	appendStringInfoString(s, ",\"classes\":[");
+	PushDouble(st, "accuracy", (double) correct / e->rows);
+	PushDouble(st, "log_loss", e->log_loss / e->rows);
+	macro_f1 = PushPerClass(st, e);
+	PushDouble(st, "macro_f1", macro_f1);
+	nn_json_key(st, "classes");
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 c = 0; c < n; c++)
-	{
-		if (c > 0)
-			appendStringInfoChar(s, ',');
-		escape_json(s, m->classes[c]);
-	}
-	appendStringInfoString(s, "],\"confusion_matrix\":[");
+		nn_json_string(st, m->classes[c]);
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
+	nn_json_key(st, "confusion_matrix");
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 a = 0; a < n; a++)
 	{
-		appendStringInfo(s, "%s[", a > 0 ? "," : "");
+		pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 		for (uint32 p = 0; p < n; p++)
-			appendStringInfo(s, "%s" INT64_FORMAT, p > 0 ? "," : "", e->confusion[(size_t) a * n + p]);
-		appendStringInfoChar(s, ']');
+			nn_json_int(st, e->confusion[(size_t) a * n + p]);
+		pushJsonbValue(st, WJB_END_ARRAY, NULL);
 	}
-	appendStringInfoChar(s, ']');
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
 static void
-AppendRegression(StringInfo s, const Evaluation *e)
+PushRegression(JsonbParseState **st, const Evaluation *e)
 {
 	double		n = (double) e->rows;
 	double		sst = e->y_sq - e->y_sum * e->y_sum / n;
 
-	AppendDouble(s, "mse", e->sse / n);
-	AppendDouble(s, "rmse", sqrt(e->sse / n));
-	AppendDouble(s, "mae", e->sae / n);
+	PushDouble(st, "mse", e->sse / n);
+	PushDouble(st, "rmse", sqrt(e->sse / n));
+	PushDouble(st, "mae", e->sae / n);
 	/* a constant target: 1 for a perfect fit, else 0 (as scikit-learn) */
-	AppendDouble(s, "r2", sst > 0 ? 1.0 - e->sse / sst : (e->sse == 0 ? 1.0 : 0.0));
+	PushDouble(st, "r2", sst > 0 ? 1.0 - e->sse / sst : (e->sse == 0 ? 1.0 : 0.0));
 }
 
 static void
@@ -276,7 +267,7 @@ nn_evaluate(PG_FUNCTION_ARGS)
 	NNRows		d = {0};
 	NNRowsSpec	spec = {0};
 	Evaluation	e = {0};
-	StringInfoData s;
+	JsonbParseState *st = NULL;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -305,15 +296,19 @@ nn_evaluate(PG_FUNCTION_ARGS)
 				 errmsg("no rows to evaluate: %s", d.skipped > 0 ?
 						"every row has a NULL target or feature" : "the source is empty")));
 
-	initStringInfo(&s);
-	appendStringInfo(&s, "{\"task\":\"%s\",\"rows\":" INT64_FORMAT,
-					 m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression", e.rows);
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	nn_json_key(&st, "task");
+	nn_json_string(&st, m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
+	nn_json_key(&st, "rows");
+	nn_json_int(&st, e.rows);
 	if (d.skipped > 0)
-		appendStringInfo(&s, ",\"skipped_rows\":" INT64_FORMAT, d.skipped);
+	{
+		nn_json_key(&st, "skipped_rows");
+		nn_json_int(&st, d.skipped);
+	}
 	if (m->task == NN_TASK_CLASSIFICATION)
-		AppendClassification(&s, &e);
+		PushClassification(&st, &e);
 	else
-		AppendRegression(&s, &e);
-	appendStringInfoChar(&s, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+		PushRegression(&st, &e);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 }

@@ -1,107 +1,87 @@
 /*
- * info.c - nn_info: everything a model records, as jsonb.
+ * info.c - nn_info: everything a model records, as jsonb, built with the
+ * jsonb builder (shared/json.c); its "options" are the model's options
+ * record, read as JSON here.
  */
 #include "postgres.h"
 
 #include <math.h>
 
-#include "common/shortest_dec.h"
 #include "fmgr.h"
-#include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 
 #include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_info);
 
-/* shortest decimal that reads back as the same float; null if not finite */
 static void
-AppendFloat(StringInfo s, float v)
+PushStringArray(JsonbParseState **st, const char *key, char **items, uint32 n)
 {
-	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
-
-	if (!isfinite(v))
-	{
-		appendStringInfoString(s, "null");
-		return;
-	}
-	float_to_shortest_decimal_buf(v, buf);
-	appendStringInfoString(s, buf);
-}
-
-static void
-AppendKey(StringInfo s, const char *key)
-{
-	if (s->data[s->len - 1] != '{')
-		appendStringInfoChar(s, ',');
-	escape_json(s, key);
-	appendStringInfoChar(s, ':');
-}
-
-static void
-AppendStringArray(StringInfo s, const char *key, char **items, uint32 n)
-{
-	AppendKey(s, key);
-	appendStringInfoChar(s, '[');
+	nn_json_key(st, key);
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 i = 0; i < n; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(s, ',');
-		escape_json(s, items[i]);
-	}
-	appendStringInfoChar(s, ']');
+		nn_json_string(st, items[i]);
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
 static void
-AppendLayers(StringInfo s, const NNNet *net)
+PushLayers(JsonbParseState **st, const NNNet *net)
 {
-	AppendKey(s, "layers");
-	appendStringInfoChar(s, '[');
+	nn_json_key(st, "layers");
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 l = 0; l < net->n_layers; l++)
 	{
-		appendStringInfo(s, "%s{\"units\":%u,\"activation\":\"%s\"", l > 0 ? "," : "",
-						 net->widths[l + 1], nn_activation_name(net->act[l]));
+		pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+		nn_json_key(st, "units");
+		nn_json_uint(st, net->widths[l + 1]);
+		nn_json_key(st, "activation");
+		nn_json_string(st, nn_activation_name(net->act[l]));
 		if (net->batch_norm[l])
-			appendStringInfoString(s, ",\"batch_norm\":true");
+		{
+			nn_json_key(st, "batch_norm");
+			nn_json_bool(st, true);
+		}
 		if (net->dropout[l] > 0)
 		{
-			AppendKey(s, "dropout");
-			AppendFloat(s, net->dropout[l]);
+			nn_json_key(st, "dropout");
+			nn_json_float(st, net->dropout[l]);
 		}
-		appendStringInfoChar(s, '}');
+		pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfoChar(s, ']');
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
 static void
-AppendHistory(StringInfo s, const NNModel *m)
+PushHistory(JsonbParseState **st, const NNModel *m)
 {
 	const char *metric = m->task == NN_TASK_CLASSIFICATION ? "val_accuracy" : "val_r2";
 
-	AppendKey(s, "history");
-	appendStringInfoChar(s, '[');
+	nn_json_key(st, "history");
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 i = 0; i < m->n_history; i++)
 	{
 		const NNEpochStats *h = &m->history[i];
 
-		appendStringInfo(s, "%s{\"epoch\":%u,\"train_loss\":", i > 0 ? "," : "", i + 1);
-		AppendFloat(s, h->train_loss);
+		pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+		nn_json_key(st, "epoch");
+		nn_json_uint(st, i + 1);
+		nn_json_key(st, "train_loss");
+		nn_json_float(st, h->train_loss);
 		if (!isnan(h->val_loss))
 		{
-			AppendKey(s, "val_loss");
-			AppendFloat(s, h->val_loss);
-			AppendKey(s, metric);
-			AppendFloat(s, h->val_metric);
+			nn_json_key(st, "val_loss");
+			nn_json_float(st, h->val_loss);
+			nn_json_key(st, metric);
+			nn_json_float(st, h->val_metric);
 		}
-		appendStringInfoChar(s, '}');
+		pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfoChar(s, ']');
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
 /* text features' categories (one input each, in this order) and NULL handling */
 static void
-AppendEncoding(StringInfo s, const NNModel *m)
+PushEncoding(JsonbParseState **st, const NNModel *m)
 {
 	bool		any = false;
 
@@ -111,28 +91,43 @@ AppendEncoding(StringInfo s, const NNModel *m)
 			continue;
 		if (!any)
 		{
-			AppendKey(s, "categories");
-			appendStringInfoChar(s, '{');
+			nn_json_key(st, "categories");
+			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
 			any = true;
 		}
-		AppendStringArray(s, m->feature_names[i], m->categories[i], m->feature_widths[i]);
+		PushStringArray(st, m->feature_names[i], m->categories[i], m->feature_widths[i]);
 	}
 	if (any)
-		appendStringInfoChar(s, '}');
-	AppendKey(s, "impute");
-	escape_json(s, nn_impute_name((NNImpute) m->impute));
+		pushJsonbValue(st, WJB_END_OBJECT, NULL);
+	nn_json_key(st, "impute");
+	nn_json_string(st, nn_impute_name((NNImpute) m->impute));
 	if (m->fill != NULL)
 	{
 		/* the raw input values that replace NULLs, one per input */
-		AppendKey(s, "impute_values");
-		appendStringInfoChar(s, '[');
+		nn_json_key(st, "impute_values");
+		pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 		for (uint32 i = 0; i < nn_model_inputs(m); i++)
-		{
-			if (i > 0)
-				appendStringInfoChar(s, ',');
-			AppendFloat(s, m->fill[i]);
-		}
-		appendStringInfoChar(s, ']');
+			nn_json_float(st, m->fill[i]);
+		pushJsonbValue(st, WJB_END_ARRAY, NULL);
+	}
+}
+
+/* counts of the model's training */
+static void
+PushCounts(JsonbParseState **st, const NNModel *m)
+{
+	nn_json_key(st, "parameters");
+	nn_json_uint(st, m->net.n_params);
+	nn_json_key(st, "rows_trained");
+	nn_json_uint(st, m->rows_trained);
+	nn_json_key(st, "epochs");
+	nn_json_uint(st, m->epochs_run);
+	nn_json_key(st, "optimizer_steps");
+	nn_json_uint(st, m->net.opt_step);
+	if (m->best_epoch > 0)
+	{
+		nn_json_key(st, "best_epoch");
+		nn_json_uint(st, m->best_epoch);
 	}
 }
 
@@ -140,35 +135,35 @@ Datum
 nn_info(PG_FUNCTION_ARGS)
 {
 	NNModel    *m = nn_model_from_bytea(PG_GETARG_BYTEA_PP(0));
-	StringInfoData s;
+	JsonbParseState *st = NULL;
+	JsonbValue *info;
 
-	initStringInfo(&s);
-	appendStringInfo(&s, "{\"format_version\":%d,\"task\":\"%s\",\"inputs\":%u",
-					 nn_model_format_version(m),
-					 m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression",
-					 nn_model_inputs(m));
-	AppendLayers(&s, &m->net);
-	appendStringInfo(&s, ",\"loss\":\"%s\",\"optimizer\":\"%s\"",
-					 nn_loss_name(m->net.loss.kind), nn_optimizer_name(m->net.optimizer));
-	/* the options record is a JSON object, checked when the model was read */
-	AppendKey(&s, "options");
-	appendStringInfoString(&s, m->options_json);
-	AppendKey(&s, "target");
-	escape_json(&s, m->target_name);
-	AppendStringArray(&s, "features", m->feature_names, m->n_features);
-	AppendKey(&s, "feature_widths");
-	appendStringInfoChar(&s, '[');
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	nn_json_key(&st, "format_version");
+	nn_json_int(&st, nn_model_format_version(m));
+	nn_json_key(&st, "task");
+	nn_json_string(&st, m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
+	nn_json_key(&st, "inputs");
+	nn_json_uint(&st, nn_model_inputs(m));
+	PushLayers(&st, &m->net);
+	nn_json_key(&st, "loss");
+	nn_json_string(&st, nn_loss_name(m->net.loss.kind));
+	nn_json_key(&st, "optimizer");
+	nn_json_string(&st, nn_optimizer_name(m->net.optimizer));
+	nn_json_key(&st, "options");
+	nn_options_record_push(&st, m->options_json);
+	nn_json_key(&st, "target");
+	nn_json_string(&st, m->target_name);
+	PushStringArray(&st, "features", m->feature_names, m->n_features);
+	nn_json_key(&st, "feature_widths");
+	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 i = 0; i < m->n_features; i++)
-		appendStringInfo(&s, "%s%u", i > 0 ? "," : "", m->feature_widths[i]);
-	appendStringInfoChar(&s, ']');
-	AppendEncoding(&s, m);
-	AppendStringArray(&s, "classes", m->classes, m->n_classes);
-	appendStringInfo(&s, ",\"parameters\":%zu,\"rows_trained\":" UINT64_FORMAT
-					 ",\"epochs\":%u,\"optimizer_steps\":" UINT64_FORMAT,
-					 m->net.n_params, m->rows_trained, m->epochs_run, m->net.opt_step);
-	if (m->best_epoch > 0)
-		appendStringInfo(&s, ",\"best_epoch\":%u", m->best_epoch);
-	AppendHistory(&s, m);
-	appendStringInfoChar(&s, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+		nn_json_uint(&st, m->feature_widths[i]);
+	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	PushEncoding(&st, m);
+	PushStringArray(&st, "classes", m->classes, m->n_classes);
+	PushCounts(&st, m);
+	PushHistory(&st, m);
+	info = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(info));
 }

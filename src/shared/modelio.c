@@ -10,7 +10,6 @@
 
 #include "access/detoast.h"
 #include "catalog/pg_type.h"
-#include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
@@ -30,18 +29,6 @@ nn_palloc_allocator(MemoryContext cxt)
 	a->alloc = PallocIn;
 	a->ctx = cxt;
 	return a;
-}
-
-static void
-CheckOptionsRecord(const NNModel *m)
-{
-	JsonLexContext *lex = makeJsonLexContextCstringLen(m->options_json, strlen(m->options_json),
-													   GetDatabaseEncoding(), true);
-
-	if (m->options_json[0] != '{' || pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid nn model: its options record is not a JSON object")));
 }
 
 static void
@@ -84,7 +71,8 @@ nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid nn model: %s", err)));
 	CheckEncoding(m);
-	CheckOptionsRecord(m);
+	/* as JSON only when written and where read as JSON (nn_info, nn_continue) */
+	nn_options_record_check(m->options_json, false);
 	return m;
 }
 
@@ -121,7 +109,8 @@ nn_model_for_scoring(struct varlena *value, MemoryContext cxt)
 	if (bytes != value)
 		pfree(bytes);
 	CheckEncoding(m);
-	CheckOptionsRecord(m);
+	/* as JSON only when written and where read as JSON (nn_info, nn_continue) */
+	nn_options_record_check(m->options_json, false);
 	return m;
 }
 
@@ -144,6 +133,7 @@ nn_model_to_bytea(const NNModel *model)
 				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 				 errmsg("nn could not produce a valid model: %s", err),
 				 errhint("Training may have diverged; lower learning_rate.")));
+	nn_options_record_check(model->options_json, true);
 
 	if (size > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,

@@ -1,6 +1,8 @@
 /*
  * shared.h - what training and scoring both stand on (src/shared/): models
- * as bytea, column values as numbers, the nn.* settings and memory budgets.
+ * as bytea, JSON output through the jsonb builder and the options record a
+ * model keeps, column values as numbers, the nn.* settings and memory
+ * budgets.
  * Training (train/train.h), scoring (score/score.h) and inspection include
  * it; kernels and formats never do.
  */
@@ -10,6 +12,7 @@
 #include "postgres.h"
 
 #include "utils/array.h"
+#include "utils/jsonb.h"
 
 #include "formats/model.h"
 
@@ -31,6 +34,29 @@ uint32		nn_predicted_class(const NNModel *m, const float *out);
 /* the real[] argument as floats; errors on NULL elements or wrong rank */
 float	   *nn_array_floats(ArrayType *arr, const char *what, int *n);
 void		nn_check_features(const float *x, int n, uint32 expected);
+
+/* ---------- json.c: JSON output through the jsonb builder ---------- */
+
+/* a key, then its value; values in an array are its elements */
+void		nn_json_key(JsonbParseState **st, const char *key);
+void		nn_json_string(JsonbParseState **st, const char *s);
+/* text: a JSON number, read as jsonb_in reads it */
+void		nn_json_number(JsonbParseState **st, const char *text);
+void		nn_json_int(JsonbParseState **st, int64 i);
+void		nn_json_uint(JsonbParseState **st, uint64 u);
+void		nn_json_null(JsonbParseState **st);
+/* shortest decimal that reads back the same; null when not finite */
+void		nn_json_float(JsonbParseState **st, float f);
+void		nn_json_double(JsonbParseState **st, double d);
+void		nn_json_bool(JsonbParseState **st, bool b);
+
+/*
+ * DATA_CORRUPTED unless record (a model's options record) is braced as an
+ * object, and with syntax, unless it is a JSON object
+ */
+void		nn_options_record_check(const char *record, bool syntax);
+/* check record and push it onto *st (NULL: as a value of its own); returns it */
+JsonbValue *nn_options_record_push(JsonbParseState **st, const char *record);
 
 /* ---------- values.c: column values as numbers ---------- */
 

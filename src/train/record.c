@@ -1,18 +1,23 @@
 /*
- * record.c - the record of every option in effect that a model keeps, as
- * JSON text (key order and number formatting are part of the model's
- * bytes), and the options read back from it through options.c.
+ * record.c - the record of every option in effect that a model keeps,
+ * written from the option table (option_table.c), and the options read
+ * back from it (nn_continue).
+ *
+ * The record is JSON text inside the model's bytes, so its key order and
+ * number formatting are part of every model's bytes: the keys nn_init takes
+ * in the table's order, then the training keys in the table's order;
+ * floats as the shortest decimal that reads back as the same float.  The
+ * jsonb builder cannot write that text (jsonb orders keys shorter first and
+ * prints numbers as numeric), so this is the one writer of the record, and
+ * the record is the one JSON text nn writes; the SQL functions' JSON output
+ * goes through the jsonb builder (shared/json.c).
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "common/shortest_dec.h"
-#include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/jsonb.h"
 
-#include "train/train.h"
+#include "train/option_defs.h"
 
 static void
 Key(StringInfo s, const char *key)
@@ -24,110 +29,123 @@ Key(StringInfo s, const char *key)
 }
 
 static void
-Number(StringInfo s, const char *key, float v)
+Float(StringInfo s, float v)
 {
 	char		buf[FLOAT_SHORTEST_DECIMAL_LEN];
 
-	Key(s, key);
 	float_to_shortest_decimal_buf(v, buf);
 	appendStringInfoString(s, buf);
 }
 
 static void
-String(StringInfo s, const char *key, const char *v)
+Value(StringInfo s, const OptionDef *def, const char *base)
 {
-	Key(s, key);
-	escape_json(s, v);
-}
+	const void *field = base + def->offset;
+	const NNOptions *o = (const NNOptions *) base;
 
-static void
-Bool(StringInfo s, const char *key, bool v)
-{
-	Key(s, key);
-	appendStringInfoString(s, v ? "true" : "false");
-}
-
-static void
-RecordLayers(StringInfo s, const NNOptions *o)
-{
-	Key(s, "layers");
-	appendStringInfoChar(s, '[');
-	for (int i = 0; i < o->n_layers; i++)
+	switch (def->type)
 	{
-		const NNLayerOption *l = &o->layers[i];
+		case OPT_INT:
+			appendStringInfo(s, "%d", *(const int *) field);
+			break;
+		case OPT_INT64:
+			appendStringInfo(s, INT64_FORMAT, *(const int64 *) field);
+			break;
+		case OPT_POSITIVE:
+		case OPT_NONNEGATIVE:
+		case OPT_FRACTION:
+		case OPT_UNIT:
+			Float(s, *(const float *) field);
+			break;
+		case OPT_BOOL:
+			appendStringInfoString(s, *(const bool *) field ? "true" : "false");
+			break;
+		case OPT_CHOICE:
+			{
+				const char *name = nn_option_choice_name(def->choices, *(const int *) field);
 
-		appendStringInfo(s, "%s{\"units\":%d", i > 0 ? "," : "", l->units);
-		String(s, "activation", nn_activation_name(l->activation));
-		Number(s, "dropout", l->dropout);
-		Bool(s, "batch_norm", l->batch_norm);
-		appendStringInfoChar(s, '}');
+				if (name == NULL)
+					elog(ERROR, "option \"%s\" has no name for %d", def->key, *(const int *) field);
+				escape_json(s, name);
+				break;
+			}
+		case OPT_TEXT:
+			escape_json(s, *(char *const *) field);
+			break;
+		case OPT_LAYERS:
+			appendStringInfoChar(s, '[');
+			for (int i = 0; i < o->n_layers; i++)
+			{
+				appendStringInfoString(s, i > 0 ? ",{" : "{");
+				for (int k = 0; k < nn_n_layer_defs; k++)
+				{
+					Key(s, nn_layer_defs[k].key);
+					Value(s, &nn_layer_defs[k], (const char *) &o->layers[i]);
+				}
+				appendStringInfoChar(s, '}');
+			}
+			appendStringInfoChar(s, ']');
+			break;
+		case OPT_CLASS_WEIGHT:
+			if (o->class_weight_balanced)
+			{
+				escape_json(s, "balanced");
+				break;
+			}
+			appendStringInfoChar(s, '{');
+			for (int i = 0; i < o->n_class_weights; i++)
+			{
+				Key(s, o->class_weight_labels[i]);
+				Float(s, o->class_weights[i]);
+			}
+			appendStringInfoChar(s, '}');
+			break;
 	}
-	appendStringInfoChar(s, ']');
 }
 
-static void
-RecordNetwork(StringInfo s, const NNOptions *o)
+static bool
+AtDefault(const OptionDef *def, const NNOptions *o)
 {
-	String(s, "activation", nn_activation_name(o->activation));
-	Bool(s, "batch_norm", o->batch_norm);
-	appendStringInfo(s, ",\"batch_size\":%d", o->batch_size);
-	Number(s, "beta1", o->opt.beta1);
-	Number(s, "beta2", o->opt.beta2);
-	if (o->reg.clip_global_norm > 0)
-		Number(s, "clip_global_norm", o->reg.clip_global_norm);
-	if (o->reg.clip_norm > 0)
-		Number(s, "clip_norm", o->reg.clip_norm);
-	if (o->reg.clip_value > 0)
-		Number(s, "clip_value", o->reg.clip_value);
-	Number(s, "delta", o->delta);
-	Number(s, "dropout", o->dropout);
-	Number(s, "epsilon", o->opt.epsilon);
-	/* left out when chosen per layer from the activation */
-	if (o->init != NN_INIT_AUTO)
-		String(s, "init", nn_init_name(o->init));
-	Number(s, "l1", o->reg.l1);
-	Number(s, "l2", o->reg.l2);
-	if (o->n_layers >= 0)
-		RecordLayers(s, o);
-	Number(s, "learning_rate", o->opt.learning_rate);
-	if (o->loss >= 0)
-		String(s, "loss", nn_loss_name(o->loss));
-	Number(s, "momentum", o->opt.momentum);
-	String(s, "optimizer", nn_optimizer_name(o->optimizer));
-	Number(s, "rho", o->opt.rho);
-	appendStringInfo(s, ",\"seed\":" INT64_FORMAT, o->seed);
-	if (o->task >= 0)
-		String(s, "task", o->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
-	Number(s, "weight_decay", o->opt.weight_decay);
-}
+	const void *field = (const char *) o + def->offset;
 
-static void
-RecordTraining(StringInfo s, const NNOptions *o)
-{
-	if (o->class_weight_balanced)
-		String(s, "class_weight", "balanced");
-	else if (o->n_class_weights > 0)
+	switch (def->type)
 	{
-		Key(s, "class_weight");
-		appendStringInfoChar(s, '{');
-		for (int i = 0; i < o->n_class_weights; i++)
-			Number(s, o->class_weight_labels[i], o->class_weights[i]);
-		appendStringInfoChar(s, '}');
+		case OPT_INT:
+		case OPT_CHOICE:
+		case OPT_LAYERS:		/* n_layers */
+			return *(const int *) field == (int) def->def;
+		case OPT_INT64:
+			return *(const int64 *) field == (int64) def->def;
+		case OPT_POSITIVE:
+		case OPT_NONNEGATIVE:
+		case OPT_FRACTION:
+		case OPT_UNIT:
+			return *(const float *) field == (float) def->def;
+		case OPT_BOOL:
+			return *(const bool *) field == (def->def != 0);
+		case OPT_TEXT:
+			return *(char *const *) field == NULL;
+		case OPT_CLASS_WEIGHT:
+			return !o->class_weight_balanced && o->n_class_weights == 0;
 	}
-	appendStringInfo(s, ",\"epochs\":%d", o->epochs);
-	Number(s, "gamma", o->gamma);
-	/* left out at the default, so models from before the option keep their bytes */
-	if (o->impute != NN_IMPUTE_SKIP)
-		String(s, "impute", nn_impute_name(o->impute));
-	String(s, "lr_schedule", nn_schedule_name(o->lr_schedule));
-	appendStringInfo(s, ",\"patience\":%d", o->patience);
-	Bool(s, "restore_best", o->restore_best);
-	Bool(s, "standardize", o->standardize);
-	appendStringInfo(s, ",\"step_size\":%d", o->step_size);
-	Number(s, "validation_fraction", o->validation_fraction);
-	appendStringInfo(s, ",\"warmup_epochs\":%d", o->warmup_epochs);
-	if (o->weight_column != NULL)
-		String(s, "weight_column", o->weight_column);
+	return false;
+}
+
+/* the keys of the network (those nn_init takes) or of training, in table order */
+static void
+RecordKeys(StringInfo s, const NNOptions *o, bool network)
+{
+	for (int i = 0; i < nn_n_option_defs; i++)
+	{
+		const OptionDef *def = &nn_option_defs[i];
+
+		if (def->record == RECORD_NEVER ||
+			((def->callers & NN_OPTIONS_INIT) != 0) != network ||
+			(def->record == RECORD_UNLESS_DEFAULT && AtDefault(def, o)))
+			continue;
+		Key(s, def->key);
+		Value(s, def, (const char *) o);
+	}
 }
 
 char *
@@ -137,17 +155,22 @@ nn_options_record(const NNOptions *o, NNOptionsFor caller)
 
 	initStringInfo(&s);
 	appendStringInfoChar(&s, '{');
-	RecordNetwork(&s, o);
+	RecordKeys(&s, o, true);
 	if (caller != NN_OPTIONS_INIT)
-		RecordTraining(&s, o);
+		RecordKeys(&s, o, false);
 	appendStringInfoChar(&s, '}');
 	return s.data;
 }
 
+/*
+ * The record read as options every function takes: its keys are the
+ * table's, checked as when they were given.
+ */
 void
-nn_options_from_record(const char *json, NNOptions *out)
+nn_options_from_record(const char *record, NNOptions *out)
 {
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	JsonbParseState *st = NULL;
+	Jsonb	   *jb = JsonbValueToJsonb(nn_options_record_push(&st, record));
 
 	nn_options_parse(jb, NN_OPTIONS_TRAIN | NN_OPTIONS_INIT | NN_OPTIONS_CONTINUE, out);
 }

@@ -11,7 +11,11 @@
 
 #include "shared/shared.h"
 
-/* ---------- options.c: jsonb options; record.c: the record a model keeps ---------- */
+/*
+ * ---------- options: option_table.c, the one table of every key;
+ * options.c parses jsonb options through it; record.c writes and reads the
+ * record a model keeps ----------
+ */
 
 typedef enum NNSchedule
 {
@@ -21,35 +25,37 @@ typedef enum NNSchedule
 	NN_SCHEDULE_COSINE
 } NNSchedule;
 
-/* one element of options.layers; -1 takes the top-level option */
+/* one element of options.layers; keys not given take the top-level option */
 typedef struct NNLayerOption
 {
 	int			units;
 	int			activation;
 	float		dropout;
-	int			batch_norm;
+	bool		batch_norm;
+	uint8		given;			/* a bit per key of the layer table, when given */
 } NNLayerOption;
 
+/* choices (optimizer, activation, ...) are ints, as the option table stores them */
 typedef struct NNOptions
 {
 	int			epochs;
 	int			batch_size;
-	NNOptimizer optimizer;
+	int			optimizer;		/* NNOptimizer */
 	NNOptConfig opt;			/* NaN fields take the optimizer's defaults */
-	NNActivation activation;
-	int			loss;			/* -1: chosen from the task */
+	int			activation;		/* NNActivation */
+	int			loss;			/* NNLoss; -1: chosen from the task */
 	float		delta;			/* huber */
 	int64		seed;
 	bool		standardize;
 	bool		verbose;
-	int			task;			/* -1: chosen from the target's type */
-	NNInit		init;
+	int			task;			/* NNTask; -1: chosen from the target's type */
+	int			init;			/* NNInit */
 	NNRegConfig reg;
 	float		dropout;
 	bool		batch_norm;
 	int			n_layers;		/* -1: no options.layers */
 	NNLayerOption *layers;
-	NNSchedule	lr_schedule;
+	int			lr_schedule;	/* NNSchedule */
 	int			step_size;
 	float		gamma;			/* NaN: the schedule's default */
 	int			warmup_epochs;
@@ -61,7 +67,7 @@ typedef struct NNOptions
 	char	  **class_weight_labels;
 	float	   *class_weights;
 	char	   *weight_column;	/* NULL: every row weighs 1 */
-	NNImpute	impute;			/* NULL numeric features */
+	int			impute;			/* NNImpute: NULL numeric features */
 	char	   *name;			/* nn_train: register as; NULL: do not */
 } NNOptions;
 
@@ -73,11 +79,12 @@ typedef enum NNOptionsFor
 	NN_OPTIONS_CONTINUE = 4
 } NNOptionsFor;
 
+/* options (NULL: none) as caller takes them, with every default filled in */
 void		nn_options_parse(Jsonb *options, NNOptionsFor caller, NNOptions *out);
 /* every option in effect, as the JSON text a model records */
 char	   *nn_options_record(const NNOptions *o, NNOptionsFor caller);
-/* the options a model recorded */
-void		nn_options_from_record(const char *json, NNOptions *out);
+/* the options a model recorded (nn_continue) */
+void		nn_options_from_record(const char *record, NNOptions *out);
 const char *nn_schedule_name(NNSchedule s);
 const char *nn_impute_name(NNImpute i);
 
