@@ -25,8 +25,10 @@
 #              single-client model)
 # Every script turns a mismatch into a division by zero, so a wrong score or
 # model is a failed transaction.  The anonymous memory (RssAnon, and VmRSS)
-# of every pgbench backend is sampled every 2 s; start, middle and end are
-# printed.
+# of every pgbench backend is sampled every half second (each sample runs a
+# query, which takes a second or more on a loaded machine: at 2 s, a loaded
+# 2-core machine got only 3 samples per backend in 15 s); start, middle and
+# end are printed.
 #
 # Each assertion is a check, printed PASS or FAIL: the setup, the conc_
 # prefix, for each pgbench run its exit status, failed transactions, error
@@ -152,10 +154,10 @@ PGAPPNAME=conc_train "$PGBENCH" -n -c 2 -j 1 -T "$SECONDS_RUN" -f "$SCRIPTS/trai
 train_pid=$!
 
 : >"$out/memory.txt"
-# sample every 2 s while the runs last (the first after 2 s of warm-up)
+# sample every half second while the runs last
 t_start=$(date +%s)
 while kill -0 "$score_pid" 2>/dev/null || kill -0 "$train_pid" 2>/dev/null; do
-    sleep 2
+    sleep 0.5
     sample_memory "$(($(date +%s) - t_start))" >>"$out/memory.txt"
 done
 declare -A status=([score]=0 [train]=0) done_tx
@@ -201,7 +203,7 @@ echo "scores recomputed by one client after the run, differing: $n_diff"
 nn_check "scores recomputed after the run, differing" "$n_diff" 0
 
 echo
-echo "---- backend memory (kB): RssAnon (VmRSS), sampled every 2 s ----"
+echo "---- backend memory (kB): RssAnon (VmRSS), sampled every half second ----"
 memory="$(/usr/bin/python3 - "$out/memory.txt" "$RSS_LIMIT_MB" "$SECONDS_RUN" <<'PY'
 import sys
 limit = int(sys.argv[2]) * 1024
