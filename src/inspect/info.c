@@ -11,6 +11,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
+#include "kernels/dense_layer.h"
 #include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_info);
@@ -60,14 +61,16 @@ AppendLayers(StringInfo s, const NNNet *net)
 	appendStringInfoChar(s, '[');
 	for (uint32 l = 0; l < net->n_layers; l++)
 	{
+		const NNDenseSettings *d = nn_dense(net, l);
+
 		appendStringInfo(s, "%s{\"units\":%u,\"activation\":\"%s\"", l > 0 ? "," : "",
-						 net->widths[l + 1], nn_activation_name(net->act[l]));
-		if (net->batch_norm[l])
+						 d->units, nn_activation_name(d->act));
+		if (d->batch_norm)
 			appendStringInfoString(s, ",\"batch_norm\":true");
-		if (net->dropout[l] > 0)
+		if (d->dropout > 0)
 		{
 			AppendKey(s, "dropout");
-			AppendFloat(s, net->dropout[l]);
+			AppendFloat(s, d->dropout);
 		}
 		appendStringInfoChar(s, '}');
 	}
