@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model.h"
 #include "model_bytes.h"
+#include "model_layers.h"
 #include "model_settings.h"
 
 /* ---------- reading ---------- */
@@ -332,7 +334,9 @@ ReadLayout(ModelReader *r, NNModel *model, char *err, size_t errlen)
 
 static NNModelError CheckModel(const NNModel *model, char *err, size_t errlen);
 
-/* one entry per layer kind; a new kind adds its file and its line here */
+/* one entry per layer kind; a new kind adds its file and its lines here */
+extern const NNLayerFormat nn_dense_format;
+
 static const NNLayerFormat *const layer_formats[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_dense_format,
 };

@@ -6,20 +6,21 @@
 #ifndef NN_MODEL_BYTES_H
 #define NN_MODEL_BYTES_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
-
-#include "model_layers.h"
 
 /* ---------- reading ---------- */
 
-struct ModelReader
+typedef struct ModelReader
 {
 	const uint8_t *p;
 	size_t		left;
 	bool		truncated;
 	uint32_t	version;		/* the model's format version, once read */
 	bool		without_state;	/* the bytes end before the optimizer state */
-};
+} ModelReader;
 
 static inline bool
 Take(ModelReader *r, void *dst, size_t n)
@@ -88,11 +89,11 @@ ReadFloats(ModelReader *r, float *dst, size_t n)
 
 /* ---------- writing ---------- */
 
-struct ModelWriter
+typedef struct ModelWriter
 {
 	uint8_t    *p;				/* NULL: only count */
 	size_t		size;
-};
+} ModelWriter;
 
 static inline void
 Put(ModelWriter *w, const void *src, size_t n)

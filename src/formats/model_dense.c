@@ -6,7 +6,9 @@
  * versions 1 and 2, which hold nothing but dense layers.
  */
 #include "kernels/dense_layer.h"
+#include "model.h"
 #include "model_bytes.h"
+#include "model_layers.h"
 
 static void
 WriteShape(ModelWriter *w, const NNNet *net, uint32_t l)

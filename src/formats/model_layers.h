@@ -2,12 +2,13 @@
  * model_layers.h - the model format's layer-format table, private to
  * src/formats/: one entry per layer kind, through which model.c reads and
  * model_write.c writes each layer (dense: model_dense.c).  The bytes
- * themselves go through model_bytes.h.
+ * themselves go through model_bytes.h.  A kind's entry is named only in
+ * the table it fills.
  */
 #ifndef NN_MODEL_LAYERS_H
 #define NN_MODEL_LAYERS_H
 
-#include "model.h"
+#include "kernels/network.h"
 
 typedef struct ModelReader ModelReader;
 typedef struct ModelWriter ModelWriter;
@@ -34,7 +35,5 @@ typedef struct NNLayerFormat
 
 /* the entry of a kind (model.c's table; NULL for an unknown kind) */
 const NNLayerFormat *nn_model_layer_format(NNLayerKind kind);
-
-extern const NNLayerFormat nn_dense_format;
 
 #endif

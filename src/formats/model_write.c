@@ -5,7 +5,9 @@
  */
 #include <string.h>
 
+#include "model.h"
 #include "model_bytes.h"
+#include "model_layers.h"
 #include "model_settings.h"
 
 /* version 1 cannot say that a model has categories or imputes NULLs */

@@ -7,6 +7,7 @@
 #ifndef NN_ONNX_GRAPH_H
 #define NN_ONNX_GRAPH_H
 
+#include "model.h"
 #include "onnx_wire.h"
 
 /* tensor names: "layer63.bn_variance" is the longest */
@@ -82,7 +83,5 @@ typedef struct NNOnnxLayer
 
 /* the entry of a kind (onnx.c's table; NULL for an unknown kind) */
 const NNOnnxLayer *nn_onnx_layer(NNLayerKind kind);
-
-extern const NNOnnxLayer nn_onnx_dense;
 
 #endif

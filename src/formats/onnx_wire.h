@@ -1,6 +1,6 @@
 /*
  * onnx_wire.h - the protobuf wire format as the ONNX writer uses it,
- * private to src/formats/ (onnx.c and each layer kind's export entry):
+ * private to src/formats/ (onnx.c, onnx_graph.c, each kind's export entry):
  * the field numbers of onnx.proto and the writer of keys, varints,
  * strings, floats and nested messages.
  *
@@ -11,10 +11,9 @@
 #define NN_ONNX_WIRE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include "onnx.h"
 
 /* wire types */
 #define WIRE_VARINT 0
@@ -82,6 +81,22 @@ typedef void (*EmitFn) (Writer *w, const void *arg);
 
 /* ------------------------------------------------------------ wire format */
 
+/* the base-128 varint of v into out (at most 10 bytes); returns its length */
+static inline size_t
+WireVarint(uint8_t *out, uint64_t v)
+{
+	size_t		n = 0;
+
+	/* seven bits a byte, low first; the high bit says more follow */
+	while (v >= 0x80)
+	{
+		out[n++] = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t) v;
+	return n;
+}
+
 static inline void
 Put(Writer *w, const void *src, size_t n)
 {
@@ -98,7 +113,7 @@ PutVarint(Writer *w, uint64_t v)
 {
 	uint8_t		b[10];
 
-	Put(w, b, nn_onnx_varint(b, v));
+	Put(w, b, WireVarint(b, v));
 }
 
 static inline void

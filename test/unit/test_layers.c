@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "testnet.h"
 #include "formats/model_layers.h"
+#include "formats/onnx.h"
 #include "formats/onnx_graph.h"
 
 #define BATCH 3
