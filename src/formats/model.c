@@ -10,83 +10,11 @@
 #include <string.h>
 
 #include "model.h"
+#include "model_bytes.h"
+#include "model_layers.h"
 #include "model_settings.h"
 
 /* ---------- reading ---------- */
-
-typedef struct Reader
-{
-	const uint8_t *p;
-	size_t		left;
-	bool		truncated;
-	uint32_t	version;		/* the model's format version, once read */
-	bool		without_state;	/* the bytes end before the optimizer state */
-} Reader;
-
-static bool
-Take(Reader *r, void *dst, size_t n)
-{
-	if (r->truncated || n > r->left)
-	{
-		r->truncated = true;
-		if (dst != NULL)
-			memset(dst, 0, n);
-		return false;
-	}
-	if (dst != NULL)
-		memcpy(dst, r->p, n);
-	r->p += n;
-	r->left -= n;
-	return true;
-}
-
-static uint8_t
-ReadU8(Reader *r)
-{
-	uint8_t		v;
-
-	Take(r, &v, 1);
-	return v;
-}
-
-static uint32_t
-ReadU32(Reader *r)
-{
-	uint8_t		b[4];
-
-	Take(r, b, 4);
-	return (uint32_t) b[0] | (uint32_t) b[1] << 8 |
-		(uint32_t) b[2] << 16 | (uint32_t) b[3] << 24;
-}
-
-static uint64_t
-ReadU64(Reader *r)
-{
-	uint64_t	lo = ReadU32(r);
-
-	return lo | (uint64_t) ReadU32(r) << 32;
-}
-
-static float
-ReadF32(Reader *r)
-{
-	uint32_t	bits = ReadU32(r);
-	float		v;
-
-	memcpy(&v, &bits, sizeof(v));
-	return v;
-}
-
-static void
-ReadFloats(Reader *r, float *dst, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	Take(r, dst, n * sizeof(float));
-#else
-	for (size_t i = 0; i < n; i++)
-		dst[i] = ReadF32(r);
-#endif
-}
 
 static NNModelError Fail(char *err, size_t errlen, NNModelError kind, const char *fmt,...)
 			__attribute__((format(printf, 4, 5)));
@@ -107,7 +35,7 @@ Fail(char *err, size_t errlen, NNModelError kind, const char *fmt,...)
  * allocating, so a huge length in a short buffer costs nothing.
  */
 static char *
-ReadString(Reader *r, const NNAllocator *a, uint32_t max_len, bool *bad)
+ReadString(ModelReader *r, const NNAllocator *a, uint32_t max_len, bool *bad)
 {
 	uint32_t	len = ReadU32(r);
 	char	   *s;
@@ -155,7 +83,7 @@ nn_model_setting_fields(NNNet *net, float *f[N_SETTINGS])
 }
 
 static void
-ReadSettings(Reader *r, NNNet *net)
+ReadSettings(ModelReader *r, NNNet *net)
 {
 	float	   *f[N_SETTINGS];
 
@@ -165,7 +93,7 @@ ReadSettings(Reader *r, NNNet *net)
 }
 
 static NNModelError
-ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
+ReadHeader(ModelReader *r, NNModel *m, char *err, size_t errlen)
 {
 	char		magic[4];
 	uint32_t	version;
@@ -203,14 +131,15 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 	if (net->n_layers < 1 || net->n_layers > NN_MAX_LAYERS)
 		return Fail(err, errlen, NN_MODEL_LIMIT,
 					"model has %u layers (allowed: 1 to %d)", net->n_layers, NN_MAX_LAYERS);
-	for (uint32_t l = 0; l <= net->n_layers; l++)
-		net->widths[l] = ReadU32(r);
+	/* versions 1 and 2 hold dense layers only, and no kind tag */
+	net->shapes[0] = nn_shape_vector(ReadU32(r));
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		net->act[l] = ReadU8(r);
-		net->batch_norm[l] = ReadU8(r);
-		net->dropout[l] = ReadF32(r);
+		net->layers[l].kind = NN_LAYER_DENSE;
+		nn_model_layer_format(NN_LAYER_DENSE)->read_shape(r, net, l);
 	}
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		nn_model_layer_format(net->layers[l].kind)->read_record(r, net, l);
 	net->batch_size = ReadU32(r);
 	ReadSettings(r, net);
 	m->seed = ReadU64(r);
@@ -227,14 +156,14 @@ ReadHeader(Reader *r, NNModel *m, char *err, size_t errlen)
 
 /* bytes a float array of n needs; false when the buffer cannot hold it */
 static bool
-FitsFloats(const Reader *r, size_t n)
+FitsFloats(const ModelReader *r, size_t n)
 {
 	return !r->truncated && n <= r->left / sizeof(float);
 }
 
 /* the categories of feature i, checked against its width first */
 static NNModelError
-ReadCategories(Reader *r, NNModel *m, uint32_t i, const NNAllocator *a, char *err, size_t errlen)
+ReadCategories(ModelReader *r, NNModel *m, uint32_t i, const NNAllocator *a, char *err, size_t errlen)
 {
 	uint32_t	n = m->feature_widths[i];
 	bool		bad = false;
@@ -258,10 +187,10 @@ ReadCategories(Reader *r, NNModel *m, uint32_t i, const NNAllocator *a, char *er
  * categorical ones, and the values NULLs are replaced by.
  */
 static NNModelError
-ReadFeatureEncoding(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
+ReadFeatureEncoding(ModelReader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 {
 	NNModelError rc;
-	uint32_t	n_in = m->net.widths[0];
+	uint32_t	n_in = nn_model_inputs(m);
 
 	m->impute = ReadU8(r);
 	m->feature_kinds = AllocArray(a, m->n_features, sizeof(uint8_t));
@@ -293,7 +222,7 @@ ReadFeatureEncoding(Reader *r, NNModel *m, const NNAllocator *a, char *err, size
 #define DAMAGED_NAMES "model has a damaged label, name or options record"
 
 static NNModelError
-ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
+ReadNames(ModelReader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 {
 	bool		bad = false;
 
@@ -333,10 +262,10 @@ ReadNames(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 }
 
 static NNModelError
-ReadTensors(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
+ReadTensors(ModelReader *r, NNModel *m, const NNAllocator *a, char *err, size_t errlen)
 {
 	NNNet	   *net = &m->net;
-	uint32_t	n_in = net->widths[0];
+	uint32_t	n_in = nn_net_inputs(net);
 	size_t		n_state = r->without_state ? 0 : nn_net_state_floats(net);
 
 	if (m->standardized)
@@ -386,7 +315,7 @@ ReadTensors(Reader *r, NNModel *m, const NNAllocator *a, char *err, size_t errle
 
 /* the header, and the layout it implies (sizes of every tensor) */
 static NNModelError
-ReadLayout(Reader *r, NNModel *model, char *err, size_t errlen)
+ReadLayout(ModelReader *r, NNModel *model, char *err, size_t errlen)
 {
 	NNModelError rc;
 	const char *msg;
@@ -405,8 +334,21 @@ ReadLayout(Reader *r, NNModel *model, char *err, size_t errlen)
 
 static NNModelError CheckModel(const NNModel *model, char *err, size_t errlen);
 
+/* one entry per layer kind; a new kind adds its file and its lines here */
+extern const NNLayerFormat nn_dense_format;
+
+static const NNLayerFormat *const layer_formats[NN_LAYER_KIND_COUNT] = {
+	[NN_LAYER_DENSE] = &nn_dense_format,
+};
+
+const NNLayerFormat *
+nn_model_layer_format(NNLayerKind kind)
+{
+	return (unsigned) kind < NN_LAYER_KIND_COUNT ? layer_formats[kind] : NULL;
+}
+
 static NNModelError
-ReadModel(Reader *r, NNModel *model, const NNAllocator *alloc, char *err, size_t errlen)
+ReadModel(ModelReader *r, NNModel *model, const NNAllocator *alloc, char *err, size_t errlen)
 {
 	NNModelError rc;
 
@@ -423,7 +365,7 @@ NNModelError
 nn_model_read(const uint8_t *buf, size_t len, NNModel *model,
 			  const NNAllocator *alloc, char *err, size_t errlen)
 {
-	Reader		r = {buf, len, false, 0, false};
+	ModelReader		r = {buf, len, false, 0, false};
 
 	return ReadModel(&r, model, alloc, err, errlen);
 }
@@ -432,7 +374,7 @@ NNModelError
 nn_model_read_without_state(const uint8_t *buf, size_t len, NNModel *model,
 							const NNAllocator *alloc, char *err, size_t errlen)
 {
-	Reader		r = {buf, len, false, 0, true};
+	ModelReader		r = {buf, len, false, 0, true};
 
 	return ReadModel(&r, model, alloc, err, errlen);
 }
@@ -440,7 +382,7 @@ nn_model_read_without_state(const uint8_t *buf, size_t len, NNModel *model,
 int64_t
 nn_model_state_bytes(const uint8_t *buf, size_t len)
 {
-	Reader		r = {buf, len, false, 0, false};
+	ModelReader		r = {buf, len, false, 0, false};
 	NNModel		m;
 	char		err[8];
 
@@ -467,12 +409,9 @@ SettingsValid(const NNNet *net)
 	for (int i = 0; i < N_SETTINGS; i++)
 		if (!isfinite(*f[i]) || *f[i] < 0.0f)
 			return false;
-	/* running variances must stay positive for the square root */
-	for (uint32_t l = 0; l < net->n_layers; l++)
-		if (net->batch_norm[l])
-			for (uint32_t i = 0; i < net->widths[l + 1]; i++)
-				if (net->stats[nn_net_stats_offset(net, l) + net->widths[l + 1] + i] < 0.0f)
-					return false;
+	/* e.g. running variances must stay positive for the square root */
+	if (!nn_net_stats_valid(net))
+		return false;
 	return o->learning_rate > 0 && o->epsilon > 0 && InUnitInterval(o->beta1) &&
 		InUnitInterval(o->beta2) && InUnitInterval(o->momentum) && InUnitInterval(o->rho) &&
 		net->loss.huber_delta > 0;
@@ -483,17 +422,18 @@ CheckNetwork(const NNModel *m, char *err, size_t errlen)
 {
 	const NNNet *net = &m->net;
 	uint32_t	last = net->n_layers - 1;
-	uint32_t	n_out = net->widths[net->n_layers];
+	uint32_t	n_out = nn_net_outputs(net);
+	int			out_act = nn_net_activation(net, last);
 
 	if ((unsigned) m->task >= NN_TASK_COUNT || (unsigned) net->loss.kind >= NN_LOSS_COUNT ||
 		(unsigned) net->optimizer >= NN_OPT_COUNT || (unsigned) m->init >= NN_INIT_COUNT)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown task, loss, optimizer or init");
 	for (uint32_t l = 0; l < last; l++)
-		if (net->act[l] >= NN_ACT_SOFTMAX)
+		if (nn_net_activation(net, l) >= NN_ACT_SOFTMAX)
 			return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad activation in layer %u", l + 1);
-	if (!((net->loss.kind == NN_LOSS_CROSS_ENTROPY && net->act[last] == NN_ACT_SOFTMAX && n_out >= 2) ||
-		  (net->loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY && net->act[last] == NN_ACT_SIGMOID && n_out == 1) ||
-		  (nn_loss_is_regression(net->loss.kind) && net->act[last] == NN_ACT_IDENTITY)))
+	if (!((net->loss.kind == NN_LOSS_CROSS_ENTROPY && out_act == NN_ACT_SOFTMAX && n_out >= 2) ||
+		  (net->loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY && out_act == NN_ACT_SIGMOID && n_out == 1) ||
+		  (nn_loss_is_regression(net->loss.kind) && out_act == NN_ACT_IDENTITY)))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model's output layer does not match its loss");
 	if (net->batch_size < 1 || net->batch_size > NN_MAX_BATCH)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad batch size");
@@ -515,7 +455,7 @@ static NNModelError
 CheckTask(const NNModel *m, char *err, size_t errlen)
 {
 	const NNNet *net = &m->net;
-	uint32_t	n_out = net->widths[net->n_layers];
+	uint32_t	n_out = nn_net_outputs(net);
 
 	if (m->task == NN_TASK_CLASSIFICATION)
 	{
@@ -618,7 +558,7 @@ nn_model_check(const NNModel *model, char *err, size_t errlen)
 uint32_t
 nn_model_inputs(const NNModel *model)
 {
-	return model->net.widths[0];
+	return nn_net_inputs(&model->net);
 }
 
 NNFeatureKind

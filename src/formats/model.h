@@ -1,10 +1,11 @@
 /*
  * model.h - a trained or untrained model in memory and its byte format.
  *
- * model.c and model_write.c are the only code that knows the byte layout (see
- * doc/model-format.md).  It is plain C with no PostgreSQL calls, so the
- * reader can be unit-tested and fuzzed as an ordinary program; the server
- * glue passes it an allocator and turns its messages into ereports.
+ * model.c and model_write.c, with each layer kind's entry (model_dense.c),
+ * are the only code that knows the byte layout (see doc/model-format.md).
+ * It is plain C with no PostgreSQL calls, so the reader can be unit-tested
+ * and fuzzed as an ordinary program; the server glue passes it an
+ * allocator and turns its messages into ereports.
  */
 #ifndef NN_MODEL_H
 #define NN_MODEL_H
@@ -19,6 +20,16 @@
 /*
  * Version 2 adds categorical features and NULL imputation.  A model that
  * uses neither is still written as version 1, so older builds read it.
+ *
+ * Layers are read and written through a per-kind entry of the layer-format
+ * table (model_layers.h; dense: model_dense.c).  Versions 1 and 2 store no
+ * layer kind: every layer is dense, and a dense layer's width and its
+ * record (act, batch_norm, dropout) are today's bytes.  A future kind
+ * (conv2d, lstm, ...) comes with a new version that stores a kind tag per
+ * layer ahead of the layer's shape and record, written by the kind's
+ * entry; its entry's min_version is that version, and the writer keeps
+ * using the oldest version that holds a model (nn_model_format_version),
+ * so a model of dense layers keeps its bytes.
  */
 #define NN_FORMAT_VERSION 2
 

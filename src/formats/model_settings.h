@@ -6,7 +6,7 @@
 #ifndef NN_MODEL_SETTINGS_H
 #define NN_MODEL_SETTINGS_H
 
-#include "model.h"
+#include "kernels/network.h"
 
 #define N_SETTINGS 13
 

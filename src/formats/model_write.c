@@ -6,16 +6,29 @@
 #include <string.h>
 
 #include "model.h"
+#include "model_bytes.h"
+#include "model_layers.h"
 #include "model_settings.h"
 
 /* version 1 cannot say that a model has categories or imputes NULLs */
 static bool
 NeedsVersion2(const NNModel *m);
 
+/* the oldest version that holds the features and every layer's kind */
 uint32_t
 nn_model_format_version(const NNModel *model)
 {
-	return NeedsVersion2(model) ? 2 : 1;
+	const NNNet *net = &model->net;
+	uint32_t	version = NeedsVersion2(model) ? 2 : 1;
+
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		const NNLayerFormat *f = nn_model_layer_format(net->layers[l].kind);
+
+		if (f->min_version > version)
+			version = f->min_version;
+	}
+	return version;
 }
 
 static bool
@@ -31,76 +44,8 @@ NeedsVersion2(const NNModel *m)
 
 /* ---------- writing ---------- */
 
-typedef struct Writer
-{
-	uint8_t    *p;				/* NULL: only count */
-	size_t		size;
-} Writer;
-
 static void
-Put(Writer *w, const void *src, size_t n)
-{
-	if (w->p != NULL)
-	{
-		memcpy(w->p, src, n);
-		w->p += n;
-	}
-	w->size += n;
-}
-
-static void
-PutU8(Writer *w, uint8_t v)
-{
-	Put(w, &v, 1);
-}
-
-static void
-PutU32(Writer *w, uint32_t v)
-{
-	uint8_t		b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
-
-	Put(w, b, 4);
-}
-
-static void
-PutU64(Writer *w, uint64_t v)
-{
-	PutU32(w, (uint32_t) v);
-	PutU32(w, (uint32_t) (v >> 32));
-}
-
-static void
-PutF32(Writer *w, float v)
-{
-	uint32_t	bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	PutU32(w, bits);
-}
-
-static void
-PutFloats(Writer *w, const float *v, size_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (n > 0)
-		Put(w, v, n * sizeof(float));
-#else
-	for (size_t i = 0; i < n; i++)
-		PutF32(w, v[i]);
-#endif
-}
-
-static void
-PutString(Writer *w, const char *s)
-{
-	uint32_t	len = (uint32_t) strlen(s);
-
-	PutU32(w, len);
-	Put(w, s, len);
-}
-
-static void
-WriteSettings(Writer *w, const NNNet *net)
+WriteSettings(ModelWriter *w, const NNNet *net)
 {
 	float	   *f[N_SETTINGS];
 
@@ -110,7 +55,7 @@ WriteSettings(Writer *w, const NNNet *net)
 }
 
 static void
-WriteFeatureEncoding(Writer *w, const NNModel *m)
+WriteFeatureEncoding(ModelWriter *w, const NNModel *m)
 {
 	PutU8(w, m->impute);
 	for (uint32_t i = 0; i < m->n_features; i++)
@@ -120,11 +65,11 @@ WriteFeatureEncoding(Writer *w, const NNModel *m)
 			for (uint32_t c = 0; c < m->feature_widths[i]; c++)
 				PutString(w, m->categories[i][c]);
 	if (m->impute == NN_IMPUTE_MEAN || m->impute == NN_IMPUTE_ZERO)
-		PutFloats(w, m->fill, m->net.widths[0]);
+		PutFloats(w, m->fill, nn_model_inputs(m));
 }
 
 static void
-WriteModel(Writer *w, const NNModel *m)
+WriteModel(ModelWriter *w, const NNModel *m)
 {
 	const NNNet *net = &m->net;
 	bool		v2 = nn_model_format_version(m) == 2;
@@ -138,14 +83,12 @@ WriteModel(Writer *w, const NNModel *m)
 	PutU8(w, m->standardized ? 1 : 0);
 	Put(w, "\0\0\0", 3);
 	PutU32(w, net->n_layers);
-	for (uint32_t l = 0; l <= net->n_layers; l++)
-		PutU32(w, net->widths[l]);
+	/* versions 1 and 2: a vector input and dense layers, no kind tags */
+	PutU32(w, nn_net_inputs(net));
 	for (uint32_t l = 0; l < net->n_layers; l++)
-	{
-		PutU8(w, net->act[l]);
-		PutU8(w, net->batch_norm[l]);
-		PutF32(w, net->dropout[l]);
-	}
+		nn_model_layer_format(net->layers[l].kind)->write_shape(w, net, l);
+	for (uint32_t l = 0; l < net->n_layers; l++)
+		nn_model_layer_format(net->layers[l].kind)->write_record(w, net, l);
 	PutU32(w, net->batch_size);
 	WriteSettings(w, net);
 	PutU64(w, m->seed);
@@ -172,8 +115,8 @@ WriteModel(Writer *w, const NNModel *m)
 
 	if (m->standardized)
 	{
-		PutFloats(w, m->x_mean, net->widths[0]);
-		PutFloats(w, m->x_std, net->widths[0]);
+		PutFloats(w, m->x_mean, nn_net_inputs(net));
+		PutFloats(w, m->x_std, nn_net_inputs(net));
 		PutF32(w, m->y_mean);
 		PutF32(w, m->y_std);
 	}
@@ -192,7 +135,7 @@ WriteModel(Writer *w, const NNModel *m)
 size_t
 nn_model_size(const NNModel *model)
 {
-	Writer		w = {NULL, 0};
+	ModelWriter		w = {NULL, 0};
 
 	/* every count in a valid model is bounded, so the sum fits size_t */
 	WriteModel(&w, model);
@@ -202,7 +145,7 @@ nn_model_size(const NNModel *model)
 void
 nn_model_write(const NNModel *model, uint8_t *buf)
 {
-	Writer		w = {buf, 0};
+	ModelWriter		w = {buf, 0};
 
 	WriteModel(&w, model);
 }

@@ -2,6 +2,9 @@
  * onnx.c - an nn model as an ONNX ModelProto, written by hand in the
  * protobuf wire format.
  *
+ * The wire format is onnx_wire.h; each layer kind's nodes come from its
+ * export entry (onnx_graph.h; dense: onnx_dense.c).
+ *
  * Protobuf in brief: a message is a sequence of fields, each a key varint
  * (field number << 3 | wire type) and a value: wire type 0 a varint; 2 a
  * length varint and that many bytes (strings, bytes, nested messages);
@@ -22,75 +25,7 @@
 #include <string.h>
 
 #include "onnx.h"
-
-/* wire types */
-#define WIRE_VARINT 0
-#define WIRE_LEN 2
-#define WIRE_FIXED32 5
-
-/* ModelProto */
-#define MODEL_IR_VERSION 1
-#define MODEL_PRODUCER_NAME 2
-#define MODEL_PRODUCER_VERSION 3
-#define MODEL_DOC_STRING 6
-#define MODEL_GRAPH 7
-#define MODEL_OPSET_IMPORT 8
-#define MODEL_METADATA_PROPS 14
-/* OperatorSetIdProto (domain 1 is left out: "" is the default ai.onnx) */
-#define OPSET_VERSION 2
-/* StringStringEntryProto */
-#define ENTRY_KEY 1
-#define ENTRY_VALUE 2
-/* GraphProto */
-#define GRAPH_NODE 1
-#define GRAPH_NAME 2
-#define GRAPH_INITIALIZER 5
-#define GRAPH_DOC_STRING 10
-#define GRAPH_INPUT 11
-#define GRAPH_OUTPUT 12
-/* NodeProto */
-#define NODE_INPUT 1
-#define NODE_OUTPUT 2
-#define NODE_NAME 3
-#define NODE_OP_TYPE 4
-#define NODE_ATTRIBUTE 5
-/* AttributeProto and its AttributeType values */
-#define ATTR_NAME 1
-#define ATTR_F 2
-#define ATTR_I 3
-#define ATTR_TYPE 20
-#define ATTR_TYPE_FLOAT 1
-#define ATTR_TYPE_INT 2
-/* TensorProto and its DataType values */
-#define TENSOR_DIMS 1
-#define TENSOR_DATA_TYPE 2
-#define TENSOR_NAME 8
-#define TENSOR_RAW_DATA 9
-#define DTYPE_FLOAT 1
-#define DTYPE_INT64 7
-#define DTYPE_DOUBLE 11
-/* ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto(.Dimension) */
-#define VALUE_NAME 1
-#define VALUE_TYPE 2
-#define TYPE_TENSOR_TYPE 1
-#define TENSOR_TYPE_ELEM_TYPE 1
-#define TENSOR_TYPE_SHAPE 2
-#define SHAPE_DIM 1
-#define DIM_VALUE 1
-#define DIM_PARAM 2
-
-/* tensor names: "layer63.bn_variance" is the longest */
-#define NAME_LEN 40
-#define MAX_NODE_INPUTS 5
-#define MAX_NODE_ATTRS 3
-
-typedef struct Writer
-{
-	uint8_t    *p;				/* NULL: only count */
-	size_t		size;
-} Writer;
-
-typedef void (*EmitFn) (Writer *w, const void *arg);
+#include "onnx_graph.h"
 
 /* what is being exported */
 typedef struct Export
@@ -101,127 +36,11 @@ typedef struct Export
 
 /* ------------------------------------------------------------ wire format */
 
+/* exposed for the unit tests */
 size_t
 nn_onnx_varint(uint8_t *out, uint64_t v)
 {
-	size_t		n = 0;
-
-	/* seven bits a byte, low first; the high bit says more follow */
-	while (v >= 0x80)
-	{
-		out[n++] = (uint8_t) (v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t) v;
-	return n;
-}
-
-static void
-Put(Writer *w, const void *src, size_t n)
-{
-	if (w->p != NULL && n > 0)
-	{
-		memcpy(w->p, src, n);
-		w->p += n;
-	}
-	w->size += n;
-}
-
-static void
-PutVarint(Writer *w, uint64_t v)
-{
-	uint8_t		b[10];
-
-	Put(w, b, nn_onnx_varint(b, v));
-}
-
-static void
-PutKey(Writer *w, uint32_t field, int wire)
-{
-	PutVarint(w, ((uint64_t) field << 3) | (uint64_t) wire);
-}
-
-/* an int32 or int64 field: negative values take ten bytes, as in protobuf */
-static void
-PutInt(Writer *w, uint32_t field, int64_t v)
-{
-	PutKey(w, field, WIRE_VARINT);
-	PutVarint(w, (uint64_t) v);
-}
-
-static void
-PutBytes(Writer *w, uint32_t field, const void *data, size_t n)
-{
-	PutKey(w, field, WIRE_LEN);
-	PutVarint(w, n);
-	Put(w, data, n);
-}
-
-static void
-PutString(Writer *w, uint32_t field, const char *s)
-{
-	PutBytes(w, field, s, strlen(s));
-}
-
-static void
-PutU32LE(Writer *w, uint32_t v)
-{
-	uint8_t		b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
-
-	Put(w, b, 4);
-}
-
-static void
-PutFloatField(Writer *w, uint32_t field, float v)
-{
-	uint32_t	bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	PutKey(w, field, WIRE_FIXED32);
-	PutU32LE(w, bits);
-}
-
-/* a length-delimited field whose contents emit writes: a message, a text */
-static void
-PutMessage(Writer *w, uint32_t field, EmitFn emit, const void *arg)
-{
-	Writer		count = {NULL, 0};
-
-	emit(&count, arg);
-	PutKey(w, field, WIRE_LEN);
-	PutVarint(w, count.size);
-	emit(w, arg);
-}
-
-/* raw_data: float32 little-endian */
-static void
-PutRawFloats(Writer *w, uint32_t field, const float *v, size_t n)
-{
-	PutKey(w, field, WIRE_LEN);
-	PutVarint(w, n * sizeof(float));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	Put(w, v, n * sizeof(float));
-#else
-	for (size_t i = 0; i < n; i++)
-	{
-		uint32_t	bits;
-
-		memcpy(&bits, &v[i], sizeof(bits));
-		PutU32LE(w, bits);
-	}
-#endif
-}
-
-static void
-PutRawDouble(Writer *w, uint32_t field, double v)
-{
-	uint64_t	bits;
-
-	memcpy(&bits, &v, sizeof(bits));
-	PutKey(w, field, WIRE_LEN);
-	PutVarint(w, sizeof(bits));
-	PutU32LE(w, (uint32_t) bits);
-	PutU32LE(w, (uint32_t) (bits >> 32));
+	return WireVarint(out, v);
 }
 
 /* ------------------------------------------------------------ JSON text */
@@ -331,35 +150,6 @@ HasCategories(const NNModel *m)
 
 /* ------------------------------------------------------------ messages */
 
-typedef struct Attr
-{
-	const char *name;
-	int			type;			/* ATTR_TYPE_FLOAT or ATTR_TYPE_INT */
-	float		f;
-	int64_t		i;
-} Attr;
-
-typedef struct Node
-{
-	const char *op;
-	const char *in[MAX_NODE_INPUTS];
-	int			n_in;
-	const char *out;			/* also the node's name */
-	Attr		attr[MAX_NODE_ATTRS];
-	int			n_attr;
-} Node;
-
-/* an initializer: a float tensor of up to two dimensions, or one double */
-typedef struct Tensor
-{
-	const char *name;
-	int			data_type;		/* DTYPE_FLOAT or DTYPE_DOUBLE */
-	int			n_dims;
-	uint64_t	dims[2];
-	const float *floats;		/* DTYPE_FLOAT: product of dims values */
-	double		scalar;			/* DTYPE_DOUBLE: dims {1} */
-} Tensor;
-
 /* a graph input or output: a tensor of shape [N, cols], N symbolic */
 typedef struct ValueInfo
 {
@@ -375,52 +165,6 @@ typedef struct Entry
 	EmitFn		emit;
 	const void *arg;
 } Entry;
-
-static void
-EmitAttr(Writer *w, const void *arg)
-{
-	const Attr *a = arg;
-
-	PutString(w, ATTR_NAME, a->name);
-	if (a->type == ATTR_TYPE_FLOAT)
-		PutFloatField(w, ATTR_F, a->f);
-	else
-		PutInt(w, ATTR_I, a->i);
-	PutInt(w, ATTR_TYPE, a->type);
-}
-
-static void
-EmitNode(Writer *w, const void *arg)
-{
-	const Node *n = arg;
-
-	for (int i = 0; i < n->n_in; i++)
-		PutString(w, NODE_INPUT, n->in[i]);
-	PutString(w, NODE_OUTPUT, n->out);
-	PutString(w, NODE_NAME, n->out);
-	PutString(w, NODE_OP_TYPE, n->op);
-	for (int i = 0; i < n->n_attr; i++)
-		PutMessage(w, NODE_ATTRIBUTE, EmitAttr, &n->attr[i]);
-}
-
-static void
-EmitTensor(Writer *w, const void *arg)
-{
-	const Tensor *t = arg;
-	size_t		count = 1;
-
-	for (int d = 0; d < t->n_dims; d++)
-	{
-		PutInt(w, TENSOR_DIMS, (int64_t) t->dims[d]);
-		count *= t->dims[d];
-	}
-	PutInt(w, TENSOR_DATA_TYPE, t->data_type);
-	PutString(w, TENSOR_NAME, t->name);
-	if (t->data_type == DTYPE_FLOAT)
-		PutRawFloats(w, TENSOR_RAW_DATA, t->floats, count);
-	else
-		PutRawDouble(w, TENSOR_RAW_DATA, t->scalar);
-}
 
 static void
 EmitBatchDim(Writer *w, const void *arg)
@@ -483,174 +227,33 @@ EmitOpset(Writer *w, const void *arg)
 
 /* ------------------------------------------------------------ the graph */
 
-/* one walk over the graph writes either its nodes or its initializers */
-typedef struct GraphWalk
+/* one entry per layer kind; a new kind adds its file and its lines here */
+extern const NNOnnxLayer nn_onnx_dense;
+
+static const NNOnnxLayer *const layer_exports[NN_LAYER_KIND_COUNT] = {
+	[NN_LAYER_DENSE] = &nn_onnx_dense,
+};
+
+const NNOnnxLayer *
+nn_onnx_layer(NNLayerKind kind)
 {
-	Writer	   *w;
-	bool		nodes;
-	const NNModel *m;
-} GraphWalk;
+	return (unsigned) kind < NN_LAYER_KIND_COUNT ? layer_exports[kind] : NULL;
+}
 
 static const float one = 1.0f;
 static const float half = 0.5f;
-
-static void
-AddNode(GraphWalk *g, const Node *n)
-{
-	if (g->nodes)
-		PutMessage(g->w, GRAPH_NODE, EmitNode, n);
-}
-
-static void
-AddTensor(GraphWalk *g, const Tensor *t)
-{
-	if (!g->nodes)
-		PutMessage(g->w, GRAPH_INITIALIZER, EmitTensor, t);
-}
-
-static void
-AddFloats(GraphWalk *g, const char *name, const float *v, uint64_t n)
-{
-	Tensor		t = {name, DTYPE_FLOAT, 1, {n, 0}, v, 0.0};
-
-	AddTensor(g, &t);
-}
-
-/* a node of one or two inputs and no attributes */
-static void
-AddOp(GraphWalk *g, const char *op, const char *a, const char *b, const char *out)
-{
-	Node		n = {op, {a, b}, b != NULL ? 2 : 1, out, {{0}}, 0};
-
-	AddNode(g, &n);
-}
-
-static void
-LayerName(char *buf, uint32_t layer, const char *what)
-{
-	snprintf(buf, NAME_LEN, "layer%u.%s", (unsigned) layer, what);
-}
-
-/*
- * The output name of a layer's stage: the last stage of the last layer
- * writes final, the others layerL.STAGE.
- */
-static void
-StageName(char *buf, uint32_t layer, const char *stage, bool last, const char *final)
-{
-	if (last && final != NULL)
-		snprintf(buf, NAME_LEN, "%s", final);
-	else
-		LayerName(buf, layer, stage);
-}
 
 /* (x - mean) / std, as nn_standardize_rows; cur becomes the result */
 static void
 WalkStandardize(GraphWalk *g, char *cur)
 {
-	uint32_t	n_in = g->m->net.widths[0];
+	uint32_t	n_in = nn_net_inputs(&g->m->net);
 
-	AddFloats(g, "x_mean", g->m->x_mean, n_in);
-	AddFloats(g, "x_std", g->m->x_std, n_in);
-	AddOp(g, "Sub", cur, "x_mean", "centered");
-	AddOp(g, "Div", "centered", "x_std", "standardized");
+	OnnxAddFloats(g, "x_mean", g->m->x_mean, n_in);
+	OnnxAddFloats(g, "x_std", g->m->x_std, n_in);
+	OnnxAddOp(g, "Sub", cur, "x_mean", "centered");
+	OnnxAddOp(g, "Div", "centered", "x_std", "standardized");
 	strcpy(cur, "standardized");
-}
-
-static void
-WalkBatchNorm(GraphWalk *g, uint32_t l, char *cur, bool last, const char *final)
-{
-	const NNNet *net = &g->m->net;
-	uint32_t	out = net->widths[l + 1];
-	const float *stats = net->stats + nn_net_stats_offset(net, l);
-	char		scale[NAME_LEN],
-				bias[NAME_LEN],
-				mean[NAME_LEN],
-				var[NAME_LEN],
-				next[NAME_LEN];
-	Node		n = {"BatchNormalization", {cur, scale, bias, mean, var}, 5, next,
-	{{"epsilon", ATTR_TYPE_FLOAT, NN_BN_EPSILON, 0}}, 1};
-
-	LayerName(scale, l, "bn_scale");
-	LayerName(bias, l, "bn_bias");
-	LayerName(mean, l, "bn_mean");
-	LayerName(var, l, "bn_variance");
-	StageName(next, l, "batch_norm", last, final);
-	AddFloats(g, scale, net->params + nn_net_gamma_offset(net, l), out);
-	AddFloats(g, bias, net->params + nn_net_beta_offset(net, l), out);
-	AddFloats(g, mean, stats, out);
-	AddFloats(g, var, stats + out, out);
-	AddNode(g, &n);
-	strcpy(cur, next);
-}
-
-static void
-WalkActivation(GraphWalk *g, uint32_t l, char *cur, const char *final)
-{
-	NNActivation act = (NNActivation) g->m->net.act[l];
-	char		next[NAME_LEN];
-	Node		n = {NULL, {cur}, 1, next, {{0}}, 0};
-
-	StageName(next, l, nn_activation_name(act), true, final);
-	switch (act)
-	{
-		case NN_ACT_SIGMOID:
-			n.op = "Sigmoid";
-			break;
-		case NN_ACT_TANH:
-			n.op = "Tanh";
-			break;
-		case NN_ACT_RELU:
-			n.op = "Relu";
-			break;
-		case NN_ACT_LEAKY_RELU:
-			n.op = "LeakyRelu";
-			n.attr[n.n_attr++] = (Attr) {"alpha", ATTR_TYPE_FLOAT, NN_LEAKY_SLOPE, 0};
-			break;
-		case NN_ACT_SOFTMAX:
-			n.op = "Softmax";
-			n.attr[n.n_attr++] = (Attr) {"axis", ATTR_TYPE_INT, 0.0f, 1};
-			break;
-		default:
-			/* identity: no node (the model reader allows nothing else) */
-			return;
-	}
-	AddNode(g, &n);
-	strcpy(cur, next);
-}
-
-/*
- * Dense layer l: Gemm (W is out x in, row-major, so transB), then batch
- * normalization with the running statistics, then the activation; dropout
- * is the identity at inference.  cur names the input and then the output;
- * final, when not NULL, names the layer's output.
- */
-static void
-WalkLayer(GraphWalk *g, uint32_t l, char *cur, const char *final)
-{
-	const NNNet *net = &g->m->net;
-	bool		bn = net->batch_norm[l] != 0;
-	bool		has_act = net->act[l] != NN_ACT_IDENTITY;
-	uint32_t	in = net->widths[l];
-	uint32_t	out = net->widths[l + 1];
-	char		weight[NAME_LEN],
-				bias[NAME_LEN],
-				next[NAME_LEN];
-	Tensor		tw = {weight, DTYPE_FLOAT, 2, {out, in},
-	net->params + nn_net_weight_offset(net, l), 0.0};
-	Node		gemm = {"Gemm", {cur, weight, bias}, 3, next,
-	{{"transB", ATTR_TYPE_INT, 0.0f, 1}}, 1};
-
-	LayerName(weight, l, "weight");
-	LayerName(bias, l, "bias");
-	StageName(next, l, "linear", !bn && !has_act, final);
-	AddTensor(g, &tw);
-	AddFloats(g, bias, net->params + nn_net_bias_offset(net, l), out);
-	AddNode(g, &gemm);
-	strcpy(cur, next);
-	if (bn)
-		WalkBatchNorm(g, l, cur, !has_act, final);
-	WalkActivation(g, l, cur, final);
 }
 
 /*
@@ -670,15 +273,15 @@ WalkClassifierOutputs(GraphWalk *g)
 
 	if (g->m->net.loss.kind != NN_LOSS_BINARY_CROSS_ENTROPY)
 	{
-		AddNode(g, &argmax);
+		OnnxAddNode(g, &argmax);
 		return;
 	}
-	AddFloats(g, "one", &one, 1);
-	AddFloats(g, "half", &half, 1);
-	AddOp(g, "Sub", "one", "output", "complement");
-	AddNode(g, &concat);
-	AddOp(g, "GreaterOrEqual", "output", "half", "positive");
-	AddNode(g, &cast);
+	OnnxAddFloats(g, "one", &one, 1);
+	OnnxAddFloats(g, "half", &half, 1);
+	OnnxAddOp(g, "Sub", "one", "output", "complement");
+	OnnxAddNode(g, &concat);
+	OnnxAddOp(g, "GreaterOrEqual", "output", "half", "positive");
+	OnnxAddNode(g, &cast);
 }
 
 /*
@@ -694,13 +297,13 @@ WalkRegressorOutputs(GraphWalk *g)
 	Node		cast = {"Cast", {"output"}, 1, m->standardized ? "output_double" : "value",
 	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_DOUBLE}}, 1};
 
-	AddNode(g, &cast);
+	OnnxAddNode(g, &cast);
 	if (!m->standardized)
 		return;
-	AddTensor(g, &y_std);
-	AddTensor(g, &y_mean);
-	AddOp(g, "Mul", "output_double", "y_std", "scaled");
-	AddOp(g, "Add", "scaled", "y_mean", "value");
+	OnnxAddTensor(g, &y_std);
+	OnnxAddTensor(g, &y_mean);
+	OnnxAddOp(g, "Mul", "output_double", "y_std", "scaled");
+	OnnxAddOp(g, "Add", "scaled", "y_mean", "value");
 }
 
 static bool
@@ -720,7 +323,7 @@ WalkGraph(GraphWalk *g)
 	if (m->standardized)
 		WalkStandardize(g, cur);
 	for (uint32_t l = 0; l <= last; l++)
-		WalkLayer(g, l, cur, l < last ? NULL :
+		nn_onnx_layer(m->net.layers[l].kind)->walk(g, l, cur, l < last ? NULL :
 				  IsSoftmaxClassifier(m) ? "probabilities" : "output");
 	if (m->task == NN_TASK_CLASSIFICATION)
 		WalkClassifierOutputs(g);
@@ -733,7 +336,7 @@ EmitGraph(Writer *w, const void *arg)
 {
 	const NNModel *m = ((const Export *) arg)->model;
 	GraphWalk	g = {w, true, m};
-	ValueInfo	input = {"features", DTYPE_FLOAT, m->net.widths[0]};
+	ValueInfo	input = {"features", DTYPE_FLOAT, nn_net_inputs(&m->net)};
 	ValueInfo	proba = {"probabilities", DTYPE_FLOAT, m->n_classes};
 	ValueInfo	label = {"label", DTYPE_INT64, 1};
 	ValueInfo	value = {"value", DTYPE_DOUBLE, 1};

@@ -10,6 +10,7 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "kernels/dense_layer.h"
 #include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_info);
@@ -31,20 +32,22 @@ PushLayers(JsonbParseState **st, const NNNet *net)
 	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 l = 0; l < net->n_layers; l++)
 	{
+		const NNDenseSettings *d = nn_dense(net, l);
+
 		pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
 		nn_json_key(st, "units");
-		nn_json_uint(st, net->widths[l + 1]);
+		nn_json_uint(st, d->units);
 		nn_json_key(st, "activation");
-		nn_json_string(st, nn_activation_name(net->act[l]));
-		if (net->batch_norm[l])
+		nn_json_string(st, nn_activation_name(d->act));
+		if (d->batch_norm)
 		{
 			nn_json_key(st, "batch_norm");
 			nn_json_bool(st, true);
 		}
-		if (net->dropout[l] > 0)
+		if (d->dropout > 0)
 		{
 			nn_json_key(st, "dropout");
-			nn_json_float(st, net->dropout[l]);
+			nn_json_float(st, d->dropout);
 		}
 		pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	}

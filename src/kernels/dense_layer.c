@@ -1,30 +1,28 @@
 /*
  * dense_layer.c - the dense layer kind of the layer table (layer.h): a
  * fully connected product, optional batch normalization before the
- * activation and optional dropout after it.  Its settings are the dense
- * fields of NNNet (widths, act, batch_norm, dropout); only this file knows
- * its layout.
+ * activation and optional dropout after it.  Its settings are
+ * NNDenseSettings (dense_layer.h); only this file knows its layout.
  *
- * Layer l maps its input in (n_in columns) to out = acts[l + 1] (widths[l + 1]
+ * Layer l maps its input in (n_in columns) to out = acts[l + 1] (units
  * columns):
  *
  *     z = in W^T + b
  *     u = gamma zhat + beta,  zhat = (z - mean) / sqrt(var + eps)   [batch_norm]
  *     acts = act(u)
- *     in[l + 1] = acts * mask                                    [dropout]
+ *     dropped = acts * mask                                      [dropout]
  *
  * Parameters: W (out x in), b (out), and gamma, beta (out each) when
  * batch-normalized; statistics: running mean and variance (out each).
- * The training buffers are indexed like acts: mask[l + 1], zhat[l + 1],
- * bn_mean[l + 1] and bn_inv_std[l + 1] belong to layer l.  A layer without
- * batch normalization or dropout gets no buffers and no passes beyond the
- * product and the activation.
+ * The training buffers (NNDenseWork) are the layer's own block,
+ * work->layer[l].  A layer without batch normalization or dropout gets no
+ * buffers and no passes beyond the product and the activation.
  */
 #include <math.h>
 #include <string.h>
 
 #include "dense.h"
-#include "layer.h"
+#include "dense_layer.h"
 
 /*
  * Batch-normalization loops run over row-major data a block of columns at
@@ -48,13 +46,13 @@ DenseParams(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape)
 	size_t		in = nn_shape_size(in_shape);
 	size_t		out = nn_shape_size(out_shape);
 
-	return out * (in + 1) + (net->batch_norm[l] ? 2 * out : 0);
+	return out * (in + 1) + (nn_dense(net, l)->batch_norm ? 2 * out : 0);
 }
 
 static size_t
 DenseStats(const NNNet *net, uint32_t l, NNShape out_shape)
 {
-	return net->batch_norm[l] ? 2 * nn_shape_size(out_shape) : 0;
+	return nn_dense(net, l)->batch_norm ? 2 * nn_shape_size(out_shape) : 0;
 }
 
 static uint32_t
@@ -67,7 +65,7 @@ DenseTensors(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape,
 
 	t[0] = (NNTensor) {"W", 0, nw, true};
 	t[1] = (NNTensor) {"b", nw, out, false};
-	if (!net->batch_norm[l])
+	if (!nn_dense(net, l)->batch_norm)
 		return 2;
 	t[2] = (NNTensor) {"gamma", nw + out, out, false};
 	t[3] = (NNTensor) {"beta", nw + 2 * out, out, false};
@@ -79,51 +77,88 @@ static NNShape
 DenseOutShape(const NNNet *net, uint32_t l, NNShape in)
 {
 	(void) in;
-	return (NNShape) {1, {net->widths[l + 1]}};
+	return nn_shape_vector(nn_dense(net, l)->units);
 }
 
 static const char *
 DenseCheck(const NNNet *net, uint32_t l, bool last)
 {
-	if (net->batch_norm[l] > 1)
+	const NNDenseSettings *s = nn_dense(net, l);
+
+	if (s->batch_norm > 1)
 		return "batch_norm flag must be 0 or 1";
 	/* written so that a NaN rate fails too */
-	if (!(net->dropout[l] >= 0.0f && net->dropout[l] < 1.0f))
+	if (!(s->dropout >= 0.0f && s->dropout < 1.0f))
 		return "dropout rate out of range [0, 1)";
-	if (last && net->batch_norm[l])
+	if (last && s->batch_norm)
 		return "batch normalization on the output layer";
-	if (last && net->dropout[l] != 0.0f)
+	if (last && s->dropout != 0.0f)
 		return "dropout on the output layer";
 	return NULL;
 }
 
 /* ------------------------------------------------------------ workspace */
 
-static void
-DenseCarve(NNWork *work, const NNNet *net, uint32_t l, NNShape out_shape,
-		   float *buf, size_t *used, size_t max_batch)
+/*
+ * Layer l's buffers in its block own, in a fixed order (mask, dropped,
+ * zhat, bn_mean, bn_inv_std; each only when used), or only counted when
+ * own is NULL; returns the floats they take.
+ */
+static size_t
+CarveOwn(const NNNet *net, uint32_t l, size_t out, size_t max_batch,
+		 float *own, NNDenseWork *w)
 {
-	size_t		out = nn_shape_size(out_shape);
+	size_t		used = 0;
 
+	memset(w, 0, sizeof(*w));
 #define TAKE(field, n) \
 	do { \
-		if (work != NULL) \
-			(field) = buf + *used; \
-		*used += (n); \
+		if (own != NULL) \
+			w->field = own + used; \
+		used += (n); \
 	} while (0)
 
-	if (net->dropout[l] > 0.0f)
+	if (nn_dense(net, l)->dropout > 0.0f)
 	{
-		TAKE(work->mask[l + 1], max_batch * out);
-		TAKE(work->in[l + 1], max_batch * out);
+		TAKE(mask, max_batch * out);
+		TAKE(dropped, max_batch * out);
 	}
-	if (net->batch_norm[l])
+	if (nn_dense(net, l)->batch_norm)
 	{
-		TAKE(work->zhat[l + 1], max_batch * out);
-		TAKE(work->bn_mean[l + 1], out);
-		TAKE(work->bn_inv_std[l + 1], out);
+		TAKE(zhat, max_batch * out);
+		TAKE(bn_mean, out);
+		TAKE(bn_inv_std, out);
 	}
 #undef TAKE
+	return used;
+}
+
+static size_t
+DenseWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch)
+{
+	NNDenseWork w;
+
+	return CarveOwn(net, l, nn_shape_size(out), max_batch, NULL, &w);
+}
+
+NNDenseWork
+nn_dense_work(const NNNet *net, const NNWork *work, uint32_t l)
+{
+	NNDenseWork w;
+
+	CarveOwn(net, l, nn_shape_size(net->shapes[l + 1]), work->max_batch,
+			 work->layer[l], &w);
+	return w;
+}
+
+/* the buffers of the layer a pass is at */
+static NNDenseWork
+OwnWork(const NNLayer *L)
+{
+	NNDenseWork w;
+
+	CarveOwn(L->net, L->index, L->out_size, L->work->max_batch, L->own, &w);
+	return w;
 }
 
 /* ------------------------------------------------------------ init */
@@ -157,14 +192,14 @@ DenseInit(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape,
 {
 	size_t		in = nn_shape_size(in_shape);
 	size_t		out = nn_shape_size(out_shape);
-	bool		rectifier = net->act[l] == NN_ACT_RELU ||
-		net->act[l] == NN_ACT_LEAKY_RELU;
+	const NNDenseSettings *s = nn_dense(net, l);
+	bool		rectifier = s->act == NN_ACT_RELU || s->act == NN_ACT_LEAKY_RELU;
 	NNInit		kind = init != NN_INIT_AUTO ? init :
 		(rectifier ? NN_INIT_HE : NN_INIT_XAVIER);
 
 	InitWeights(w, in, out, kind, rng);
 	memset(w + in * out, 0, out * sizeof(float));
-	if (net->batch_norm[l])
+	if (s->batch_norm)
 	{
 		float	   *gamma = w + in * out + out;
 
@@ -401,10 +436,10 @@ FinishInference(const NNLayer *L)
 	size_t		out = L->out_size;
 	const float *bn = L->params + (L->in_size + 1) * out;
 
-	if (net->batch_norm[l])
+	if (nn_dense(net, l)->batch_norm)
 		BatchNormInference(L->out, bn, bn + out, L->stats, L->stats + out,
 						   L->batch, out);
-	nn_activation_forward((NNActivation) net->act[l], L->out, L->batch, out);
+	nn_activation_forward((NNActivation) nn_dense(net, l)->act, L->out, L->batch, out);
 }
 
 static void
@@ -430,25 +465,22 @@ DenseForwardRow(const NNLayer *L, const float *wt)
 static const float *
 DenseForwardTrain(const NNLayer *L, NNRng *rng)
 {
-	const NNNet *net = L->net;
-	uint32_t	l = L->index;
+	const NNDenseSettings *s = nn_dense(L->net, L->index);
 	size_t		n_in = L->in_size;
 	size_t		out = L->out_size;
 	const float *w = L->params;
 	float	   *z = L->out;
-	NNWork	   *work = L->work;
+	NNDenseWork own = OwnWork(L);
 
 	nn_dense_forward(L->in, w, w + n_in * out, z, L->batch, n_in, out);
-	if (net->batch_norm[l])
+	if (s->batch_norm)
 		BatchNormTrain(z, w + (n_in + 1) * out, w + (n_in + 2) * out,
-					   work->zhat[l + 1], work->bn_mean[l + 1],
-					   work->bn_inv_std[l + 1], L->batch, out);
-	nn_activation_forward((NNActivation) net->act[l], z, L->batch, out);
-	if (rng == NULL || net->dropout[l] <= 0.0f)
+					   own.zhat, own.bn_mean, own.bn_inv_std, L->batch, out);
+	nn_activation_forward((NNActivation) s->act, z, L->batch, out);
+	if (rng == NULL || s->dropout <= 0.0f)
 		return z;
-	DropoutForward(net->dropout[l], z, work->mask[l + 1], work->in[l + 1],
-				   L->batch * out, rng);
-	return work->in[l + 1];
+	DropoutForward(s->dropout, z, own.mask, own.dropped, L->batch * out, rng);
+	return own.dropped;
 }
 
 /*
@@ -459,16 +491,16 @@ DenseForwardTrain(const NNLayer *L, NNRng *rng)
 static void
 BackToPreactivation(const NNLayer *L, float *d, bool training, bool rng_used)
 {
-	const NNNet *net = L->net;
-	uint32_t	l = L->index;
+	const NNDenseSettings *s = nn_dense(L->net, L->index);
 	size_t		out = L->out_size;
 	size_t		n = L->batch * out;
 	size_t		gamma = (L->in_size + 1) * out;
-	NNActivation act = (NNActivation) net->act[l];
+	NNActivation act = (NNActivation) s->act;
+	NNDenseWork own = OwnWork(L);
 
-	if (training && rng_used && net->dropout[l] > 0.0f)
+	if (training && rng_used && s->dropout > 0.0f)
 	{
-		const float *mask = L->work->mask[l + 1];
+		const float *mask = own.mask;
 
 		for (size_t i = 0; i < n; i++)
 			d[i] *= mask[i];
@@ -477,10 +509,10 @@ BackToPreactivation(const NNLayer *L, float *d, bool training, bool rng_used)
 		nn_softmax_backward(L->out, d, L->batch, out);
 	else
 		nn_activation_backward(act, L->out, d, n);
-	if (!net->batch_norm[l])
+	if (!s->batch_norm)
 		return;
 	if (training)
-		BatchNormBackward(d, L->work->zhat[l + 1], L->work->bn_inv_std[l + 1],
+		BatchNormBackward(d, own.zhat, own.bn_inv_std,
 						  L->params + gamma, L->grads + gamma,
 						  L->grads + gamma + out, L->batch, out);
 	else
@@ -512,19 +544,20 @@ static void
 DenseUpdateStats(const NNLayer *L, float *mean)
 {
 	const float m = NN_BN_MOMENTUM;
-	uint32_t	l = L->index;
 	size_t		out = L->out_size;
 	float	   *var = mean + out;
+	NNDenseWork own;
 
-	if (!L->net->batch_norm[l])
+	if (!nn_dense(L->net, L->index)->batch_norm)
 		return;
+	own = OwnWork(L);
 	for (size_t c = 0; c < out; c++)
 	{
-		double		s = L->work->bn_inv_std[l + 1][c];
+		double		s = own.bn_inv_std[c];
 		/* rounding can push a zero variance a hair below 0 */
 		double		v = fmax(1.0 / (s * s) - NN_BN_EPSILON, 0.0);
 
-		mean[c] = m * mean[c] + (1.0f - m) * L->work->bn_mean[l + 1][c];
+		mean[c] = m * mean[c] + (1.0f - m) * own.bn_mean[c];
 		var[c] = (float) ((double) m * var[c] + (1.0 - m) * v);
 	}
 }
@@ -576,6 +609,61 @@ DenseRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 	Transpose(params, wt, nn_shape_size(out), nn_shape_size(in));
 }
 
+/* ------------------------------------------------------------ settings */
+
+/* running variances must stay positive for the square root */
+static bool
+DenseStatsValid(const NNNet *net, uint32_t l, NNShape out_shape,
+				const float *stats)
+{
+	size_t		out = nn_shape_size(out_shape);
+
+	(void) net;
+	(void) l;
+	for (size_t i = 0; i < out; i++)
+		if (stats[out + i] < 0.0f)
+			return false;
+	return true;
+}
+
+static int
+DenseActivation(const NNNet *net, uint32_t l)
+{
+	return nn_dense(net, l)->act;
+}
+
+void
+nn_dense_set(NNNet *net, uint32_t l, uint32_t units, uint8_t act,
+			 bool batch_norm, float dropout)
+{
+	NNDenseSettings *s = nn_dense_mut(net, l);
+
+	net->layers[l].kind = NN_LAYER_DENSE;
+	memset(&net->layers[l].settings, 0, sizeof(net->layers[l].settings));
+	s->units = units;
+	s->act = act;
+	s->batch_norm = batch_norm ? 1 : 0;
+	s->dropout = dropout;
+}
+
+size_t
+nn_net_bias_offset(const NNNet *net, uint32_t layer)
+{
+	return nn_net_tensor_offset(net, layer, "b");
+}
+
+size_t
+nn_net_gamma_offset(const NNNet *net, uint32_t layer)
+{
+	return nn_net_tensor_offset(net, layer, "gamma");
+}
+
+size_t
+nn_net_beta_offset(const NNNet *net, uint32_t layer)
+{
+	return nn_net_tensor_offset(net, layer, "beta");
+}
+
 const NNLayerRoutine nn_dense_layer = {
 	.name = "dense",
 	.check = DenseCheck,
@@ -583,13 +671,15 @@ const NNLayerRoutine nn_dense_layer = {
 	.n_params = DenseParams,
 	.n_stats = DenseStats,
 	.tensors = DenseTensors,
-	.carve = DenseCarve,
+	.work_floats = DenseWorkFloats,
 	.init = DenseInit,
 	.forward = DenseForward,
 	.forward_row = DenseForwardRow,
 	.forward_train = DenseForwardTrain,
 	.backward = DenseBackward,
 	.update_stats = DenseUpdateStats,
+	.stats_valid = DenseStatsValid,
+	.activation = DenseActivation,
 	.row_floats = DenseRowFloats,
 	.row_prepare = DenseRowPrepare,
 };

@@ -4,7 +4,14 @@
  * dense_layer.c); the driver calls through it and never switches on the
  * kind, as PostgreSQL's executor calls an index through IndexAmRoutine.
  * Only a kind's own file knows its parameter layout, its statistics, its
- * workspace and its settings.
+ * workspace and its settings (kept in the layer's NNLayerSettings; a
+ * kind's header, like dense_layer.h, shows them to the entries that
+ * describe the kind: the model format's, the builder's, the export's).
+ *
+ * A new kind: its file here with its NNLayerRoutine, a value of
+ * NNLayerKind (network.h) and its line in network.c's layer_kinds; then
+ * its format entry (src/formats/model_layers.h) and export entry
+ * (src/formats/onnx_graph.h), and the samples of test/unit/test_layers.c.
  */
 #ifndef NN_LAYER_H
 #define NN_LAYER_H
@@ -20,7 +27,7 @@
  * neighbours'.  params, grads and stats are this layer's slices (grads
  * NULL outside training; stats NULL for a kind without statistics); in is
  * the layer's input (batch x in_size), out its output buffer, acts[l + 1]
- * (batch x out_size).
+ * (batch x out_size); own its block of training buffers, or NULL.
  */
 typedef struct NNLayer
 {
@@ -34,6 +41,7 @@ typedef struct NNLayer
 	float	   *grads;
 	const float *stats;
 	NNWork	   *work;
+	float	   *own;			/* its own training buffers (work->layer[l]) */
 	const float *in;
 	float	   *out;
 	size_t		batch;
@@ -72,12 +80,12 @@ typedef struct NNLayerRoutine
 							NNTensor *t);
 
 	/*
-	 * Carve the layer's training buffers out of buf at *used (only count
-	 * them when work is NULL); the driver has bound acts[l + 1] and
-	 * in[l + 1] = acts[l + 1] already.
+	 * Floats of the layer's own training buffers for batches of up to
+	 * max_batch rows (0: none).  The driver carves one block of that size,
+	 * work->layer[l]; how it is divided is the kind's business.
 	 */
-	void		(*carve) (NNWork *work, const NNNet *net, uint32_t l,
-						  NNShape out, float *buf, size_t *used, size_t max_batch);
+	size_t		(*work_floats) (const NNNet *net, uint32_t l, NNShape out,
+								size_t max_batch);
 
 	/* seeded parameters and initial statistics (params, stats: its slices) */
 	void		(*init) (const NNNet *net, uint32_t l, NNShape in, NNShape out,
@@ -106,6 +114,12 @@ typedef struct NNLayerRoutine
 
 	/* fold the batch statistics of the last training pass into stats */
 	void		(*update_stats) (const NNLayer *L, float *stats);
+	/* running statistics in their domain (dense: variances not negative) */
+	bool		(*stats_valid) (const NNNet *net, uint32_t l, NNShape out,
+								const float *stats);
+
+	/* the activation the layer ends with (NNActivation, as stored) */
+	int			(*activation) (const NNNet *net, uint32_t l);
 
 	/* floats of the one-row data (dense: W transposed), and its making */
 	size_t		(*row_floats) (const NNNet *net, uint32_t l, NNShape in, NNShape out);
@@ -122,6 +136,19 @@ uint32_t	nn_net_tensors(const NNNet *net, uint32_t l, NNTensor *t);
 
 /* the table entry of each kind (NULL for an unknown kind) */
 const NNLayerRoutine *nn_layer_routine(NNLayerKind kind);
+
+/* a training call needs training buffers large enough for the batch */
+static inline bool
+nn_work_fits(const NNWork *work, size_t batch)
+{
+	return work->training && batch >= 1 && batch <= work->max_batch;
+}
+
+/*
+ * For train_step.c, the driver's other half: fold each layer's batch
+ * statistics of the last training pass into the running ones.
+ */
+void		nn_net_update_stats(NNNet *net, NNWork *work);
 
 extern const NNLayerRoutine nn_dense_layer;
 

@@ -1,27 +1,21 @@
 /*
  * network.c - the network driver: it walks the layers through the layer
  * table (layer.h) for the layout, initialization, workspace, forward and
- * backward passes and the gradient w.r.t. the inputs, and applies
- * penalties, gradient clipping and the optimizer update over the tensors
- * the layers list.  It never switches on a layer's kind and knows nothing
+ * backward passes, the gradient w.r.t. the inputs and the running
+ * statistics.  It never switches on a layer's kind and knows nothing
  * of a kind's layout (dense_layer.c holds the dense one).
  *
  * Layer l (0-based) maps its input (a row of shapes[l]) to acts[l + 1] (a
  * row of shapes[l + 1]); in training, the next layer's input is what the
- * layer's forward returns (dense: its dropout buffer in[l + 1] or acts).
+ * layer's forward returns (dense: its dropout buffer or acts), kept in
+ * in[l + 1].  The training step over the tensors the layers list
+ * (penalties, clipping, the optimizer update) is train_step.c.
  */
 #include <math.h>
 #include <string.h>
 
 #include "interrupt.h"
 #include "layer.h"
-
-/*
- * Parameters per optimizer call: the updates are element-wise, so blocks
- * give the same bytes as one call, and an interrupt check after each block
- * bounds the time between checks (4 M Adam updates: tens of ms).
- */
-#define UPDATE_BLOCK ((size_t) 4 * 1024 * 1024)
 
 static const char *const init_names[NN_INIT_COUNT] = {
 	"auto", "he", "xavier", "uniform"
@@ -59,7 +53,13 @@ nn_layer_routine(NNLayerKind kind)
 static inline const NNLayerRoutine *
 Kind(const NNNet *net, uint32_t l)
 {
-	return layer_kinds[net->kind[l]];
+	return layer_kinds[net->layers[l].kind];
+}
+
+NNShape
+nn_shape_vector(uint32_t n)
+{
+	return (NNShape) {1, {n}};
 }
 
 size_t
@@ -104,42 +104,17 @@ nn_net_tensors(const NNNet *net, uint32_t layer, NNTensor *t)
 	return n;
 }
 
-/* every layer's tensors in storage order, at offsets into net->params */
-#define NN_MAX_TENSORS (NN_MAX_LAYERS * NN_LAYER_MAX_TENSORS)
-
-static uint32_t
-AllTensors(const NNNet *net, NNTensor *t)
-{
-	uint32_t	n = 0;
-
-	for (uint32_t l = 0; l < net->n_layers; l++)
-		n += nn_net_tensors(net, l, t + n);
-	return n;
-}
-
-double
-nn_net_penalty(const NNNet *net)
-{
-	NNTensor	t[NN_MAX_TENSORS];
-
-	return nn_reg_penalty(&net->reg, net->params, t, AllTensors(net, t));
-}
-
-void
-nn_net_regularize(const NNNet *net, float *grads)
-{
-	NNTensor	t[NN_MAX_TENSORS];
-
-	nn_reg_apply(&net->reg, net->params, grads, net->n_params, t, AllTensors(net, t));
-}
-
-/* every row shape between the layers, each within NN_MAX_WIDTH floats */
+/*
+ * Every row shape between the layers, each within NN_MAX_WIDTH floats
+ * (the input shape's rank too, so that no loop runs past dims).
+ */
 static const char *
 LayoutShapes(NNNet *net)
 {
 	size_t		n;
 
-	net->shapes[0] = (NNShape) {1, {net->widths[0]}};
+	if (net->shapes[0].rank > NN_MAX_RANK)
+		return "layer width out of range";
 	for (uint32_t l = 0; l <= net->n_layers; l++)
 	{
 		if (l > 0)
@@ -162,7 +137,7 @@ nn_net_layout(NNNet *net)
 	if (net->n_layers < 1 || net->n_layers > NN_MAX_LAYERS)
 		return "layer count out of range";
 	for (uint32_t l = 0; l < net->n_layers; l++)
-		if (nn_layer_routine((NNLayerKind) net->kind[l]) == NULL)
+		if (nn_layer_routine((NNLayerKind) net->layers[l].kind) == NULL)
 			return "unknown layer kind";
 	if ((msg = LayoutShapes(net)) != NULL)
 		return msg;
@@ -192,9 +167,8 @@ nn_net_weight_offset(const NNNet *net, uint32_t layer)
 	return off;
 }
 
-/* where the layer's tensor of that name starts (dense: W, b, gamma, beta) */
-static size_t
-TensorOffset(const NNNet *net, uint32_t layer, const char *name)
+size_t
+nn_net_tensor_offset(const NNNet *net, uint32_t layer, const char *name)
 {
 	NNTensor	t[NN_LAYER_MAX_TENSORS];
 	uint32_t	n = nn_net_tensors(net, layer, t);
@@ -203,24 +177,6 @@ TensorOffset(const NNNet *net, uint32_t layer, const char *name)
 		if (strcmp(t[i].name, name) == 0)
 			return t[i].offset;
 	return nn_net_weight_offset(net, layer);
-}
-
-size_t
-nn_net_bias_offset(const NNNet *net, uint32_t layer)
-{
-	return TensorOffset(net, layer, "b");
-}
-
-size_t
-nn_net_gamma_offset(const NNNet *net, uint32_t layer)
-{
-	return TensorOffset(net, layer, "gamma");
-}
-
-size_t
-nn_net_beta_offset(const NNNet *net, uint32_t layer)
-{
-	return TensorOffset(net, layer, "beta");
 }
 
 size_t
@@ -240,9 +196,36 @@ nn_net_state_floats(const NNNet *net)
 }
 
 uint32_t
+nn_net_inputs(const NNNet *net)
+{
+	return (uint32_t) nn_shape_size(net->shapes[0]);
+}
+
+uint32_t
 nn_net_outputs(const NNNet *net)
 {
 	return (uint32_t) nn_shape_size(net->shapes[net->n_layers]);
+}
+
+int
+nn_net_activation(const NNNet *net, uint32_t layer)
+{
+	return Kind(net, layer)->activation(net, layer);
+}
+
+bool
+nn_net_stats_valid(const NNNet *net)
+{
+	size_t		soff = 0;
+
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		if (LayerStats(net, l) > 0 &&
+			!Kind(net, l)->stats_valid(net, l, net->shapes[l + 1], net->stats + soff))
+			return false;
+		soff += LayerStats(net, l);
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------ init */
@@ -302,8 +285,14 @@ CarveWork(NNWork *work, const NNNet *net, float *buf, size_t max_batch,
 	if (!training)
 		return used;
 	for (uint32_t l = 0; l < net->n_layers; l++)
-		Kind(net, l)->carve(work, net, l, net->shapes[l + 1], buf, &used,
-							max_batch);
+	{
+		size_t		n = Kind(net, l)->work_floats(net, l, net->shapes[l + 1],
+												  max_batch);
+
+		if (work != NULL)
+			work->layer[l] = n > 0 ? buf + used : NULL;
+		used += n;
+	}
 	if (work != NULL)
 	{
 		work->delta_a = buf + used;
@@ -351,6 +340,7 @@ BindLayer(const NNNet *net, NNWork *work, uint32_t l, size_t off, size_t soff,
 		.grads = training ? work->grads + off : NULL,
 		.stats = LayerStats(net, l) > 0 ? net->stats + soff : NULL,
 		.work = work,
+		.own = work->layer[l],
 		.in = in,
 		.out = work->acts[l + 1],
 		.batch = batch,
@@ -445,7 +435,7 @@ TrainForward(const NNNet *net, NNWork *work, const float *x, size_t batch,
 		NNLayer		L = BindLayer(net, work, l, off, soff, in, batch, true);
 
 		inputs[l] = in;
-		in = Kind(net, l)->forward_train(&L, rng);
+		in = work->in[l + 1] = (float *) Kind(net, l)->forward_train(&L, rng);
 		off += LayerParams(net, l);
 		soff += LayerStats(net, l);
 		nn_check_interrupt();
@@ -488,13 +478,6 @@ Backward(const NNNet *net, NNWork *work, const float *const *inputs,
 	}
 }
 
-/* a training call needs training buffers large enough for the batch */
-static inline bool
-CanTrain(const NNWork *work, size_t batch)
-{
-	return work->training && batch >= 1 && batch <= work->max_batch;
-}
-
 double
 nn_net_gradient(const NNNet *net, NNWork *work, const float *x,
 				const float *target, const float *weight, size_t batch,
@@ -503,7 +486,7 @@ nn_net_gradient(const NNNet *net, NNWork *work, const float *x,
 	const float *inputs[NN_MAX_LAYERS];
 	double		loss;
 
-	if (!CanTrain(work, batch))
+	if (!nn_work_fits(work, batch))
 		return NAN;
 	TrainForward(net, work, x, batch, rng, inputs);
 	/* the loss gives the gradient w.r.t. the output pre-activation */
@@ -573,7 +556,7 @@ nn_net_input_gradient(const NNNet *net, NNWork *work, const float *x,
 	const float *out;
 	NNBackFrom	from;
 
-	if (!CanTrain(work, batch) || !SeedValid(net, seed) ||
+	if (!nn_work_fits(work, batch) || !SeedValid(net, seed) ||
 		(mean == NULL) != (sd == NULL))
 		return NULL;
 	/*
@@ -595,66 +578,10 @@ nn_net_input_gradient(const NNNet *net, NNWork *work, const float *x,
 	return out;
 }
 
-/* ------------------------------------------------------------ training */
+/* ------------------------------------------------------------ statistics */
 
-/* update parameters [off, off + n) in blocks of UPDATE_BLOCK */
-static void
-UpdateRange(NNNet *net, const float *grads, float lr, size_t off, size_t n,
-			bool decay)
-{
-	for (size_t end = off + n, len; off < end; off += len)
-	{
-		len = end - off < UPDATE_BLOCK ? end - off : UPDATE_BLOCK;
-		/* SGD keeps no state, and its opt_state may be NULL */
-		nn_optimizer_step(net->optimizer, &net->opt, lr, net->params + off,
-						  grads + off,
-						  net->opt_state != NULL ? net->opt_state + off : NULL,
-						  len, net->n_params, net->opt_step, decay);
-		nn_check_interrupt();
-	}
-}
-
-/*
- * One optimizer update of every tensor.  The optimizers are element-wise,
- * so the whole parameter vector goes as one range unless AdamW's decay
- * must reach the weights and skip the rest; then each run of adjacent
- * tensors that agree on decay is one range (dense: its weights, then its
- * contiguous b, gamma, beta).
- */
-static void
-OptimizerUpdate(NNNet *net, const float *grads, float lr)
-{
-	size_t		off = 0;
-	size_t		start = 0;
-	bool		decay = false;
-
-	if (net->optimizer != NN_OPT_ADAMW || net->opt.weight_decay == 0.0f)
-	{
-		UpdateRange(net, grads, lr, 0, net->n_params, false);
-		return;
-	}
-	for (uint32_t l = 0; l < net->n_layers; l++)
-	{
-		NNTensor	t[NN_LAYER_MAX_TENSORS];
-		uint32_t	nt = LayerTensors(net, l, t);
-
-		for (uint32_t k = 0; k < nt; k++)
-		{
-			if (t[k].weight != decay)
-			{
-				UpdateRange(net, grads, lr, start, off - start, decay);
-				start = off;
-				decay = t[k].weight;
-			}
-			off += t[k].size;
-		}
-	}
-	UpdateRange(net, grads, lr, start, off - start, decay);
-}
-
-/* each layer folds its batch statistics into its running ones */
-static void
-UpdateRunningStats(NNNet *net, NNWork *work)
+void
+nn_net_update_stats(NNNet *net, NNWork *work)
 {
 	size_t		off = 0;
 	size_t		soff = 0;
@@ -668,24 +595,6 @@ UpdateRunningStats(NNNet *net, NNWork *work)
 		off += LayerParams(net, l);
 		soff += LayerStats(net, l);
 	}
-}
-
-double
-nn_net_train_batch(NNNet *net, NNWork *work, const float *x,
-				   const float *target, const float *weight, size_t batch,
-				   NNRng *rng)
-{
-	double		loss;
-
-	if (!CanTrain(work, batch))
-		return NAN;
-	loss = nn_net_gradient(net, work, x, target, weight, batch, rng);
-	nn_net_regularize(net, work->grads);
-	nn_check_interrupt();
-	net->opt_step++;
-	OptimizerUpdate(net, work->grads, net->opt.learning_rate * net->lr_factor);
-	UpdateRunningStats(net, work);
-	return loss;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -732,12 +641,4 @@ nn_all_finite(const float *v, size_t n)
 			return false;
 	}
 	return true;
-}
-
-bool
-nn_net_state_finite(const NNNet *net)
-{
-	return nn_all_finite(net->params, net->n_params) &&
-		nn_all_finite(net->stats, net->n_stats) &&
-		nn_all_finite(net->opt_state, nn_net_state_floats(net));
 }

@@ -71,16 +71,36 @@ const char *nn_init_name(NNInit init);
 int			nn_init_from_name(const char *name);
 
 
+/*
+ * A layer's own settings, opaque to everyone but its kind: the kind's file
+ * and the entries that describe the kind (its format, options and export
+ * entries) read them through the kind's header (dense_layer.h:
+ * NNDenseSettings).  Fixed-size, so that a network stays one flat struct
+ * that can be copied and zeroed; a kind's settings must fit.
+ */
+#define NN_LAYER_SETTINGS_BYTES 16
+
+typedef union NNLayerSettings
+{
+	unsigned char bytes[NN_LAYER_SETTINGS_BYTES];
+	uint64_t	align;			/* room for any kind's integers and floats */
+} NNLayerSettings;
+
+/* one layer: its kind (NNLayerKind) and that kind's settings */
+typedef struct NNLayerSpec
+{
+	uint8_t		kind;
+	NNLayerSettings settings;
+} NNLayerSpec;
+
 typedef struct NNNet
 {
 	uint32_t	n_layers;		/* layers, the output layer included */
-	uint8_t		kind[NN_MAX_LAYERS];	/* NNLayerKind of each layer */
-	/* the dense kind's settings (dense_layer.c reads them, nothing else): */
-	uint32_t	widths[NN_MAX_LAYERS + 1];	/* widths[0] = number of inputs */
-	uint8_t		act[NN_MAX_LAYERS]; /* activation after each layer */
-	uint8_t		batch_norm[NN_MAX_LAYERS];	/* 1: normalize before act (hidden only) */
-	float		dropout[NN_MAX_LAYERS]; /* rate in [0, 1) after act (hidden only) */
-	/* set by nn_net_layout: shapes[0] = [widths[0]], shapes[l + 1] = layer l's output */
+	NNLayerSpec layers[NN_MAX_LAYERS];
+	/*
+	 * shapes[0]: the shape of one input row, set by whoever builds the
+	 * network; shapes[l + 1]: layer l's output, set by nn_net_layout.
+	 */
 	NNShape		shapes[NN_MAX_LAYERS + 1];
 	NNLossConfig loss;
 	NNOptimizer optimizer;
@@ -98,44 +118,56 @@ typedef struct NNNet
 } NNNet;
 
 /*
- * Per-minibatch buffers, bound to caller memory by nn_work_bind.  The
- * training buffers of layer l are indexed l + 1, like its output; each
- * kind binds the ones it uses (dense_layer.c: mask for dropout, zhat,
- * bn_mean, bn_inv_std for batch normalization).
+ * Per-minibatch buffers, bound to caller memory by nn_work_bind.  What a
+ * kind needs beyond its output (dense_layer.c: dropout masks, the
+ * batch-normalized values and the batch statistics) is its own block,
+ * layer[l], carved by the driver at the size the kind asks for and laid
+ * out by the kind alone.
  */
 typedef struct NNWork
 {
 	size_t		max_batch;
 	bool		training;
-	float	   *in[NN_MAX_LAYERS + 1];	/* input of layer l; in[0] = x */
-	float	   *acts[NN_MAX_LAYERS + 1];	/* output of layer l-1's activation */
+	/* input of layer l in the last pass (in[0] = x; dense: after dropout) */
+	float	   *in[NN_MAX_LAYERS + 1];
+	float	   *acts[NN_MAX_LAYERS + 1];	/* output of layer l-1 */
 	/* training only: */
-	float	   *mask[NN_MAX_LAYERS + 1];	/* dropout scale, 0 or 1 / (1 - rate) */
-	float	   *zhat[NN_MAX_LAYERS + 1];	/* batch-normalized pre-activation */
-	float	   *bn_mean[NN_MAX_LAYERS + 1];	/* batch mean of each unit */
-	float	   *bn_inv_std[NN_MAX_LAYERS + 1];	/* 1 / sqrt(batch var + eps) */
+	float	   *layer[NN_MAX_LAYERS];	/* layer l's own buffers, or NULL */
 	float	   *delta_a;		/* max_batch x max width, ping-pong */
 	float	   *delta_b;
 	float	   *grads;			/* n_params */
 } NNWork;
 
+/* [n]: the shape of a row of n values (a dense layer's output) */
+NNShape		nn_shape_vector(uint32_t n);
+
 /*
  * Check the layer count, the kinds, the shapes, each layer's settings
  * (dense: dropout rates and batch-norm placement) and the parameter count
- * against the limits; set shapes, n_params and n_stats.  Returns NULL when
- * valid, else a static message.
+ * against the limits; set shapes[1..n_layers], n_params and n_stats.
+ * Returns NULL when valid, else a static message.
  */
 const char *nn_net_layout(NNNet *net);
 
 /* where layer's parameters start; its first tensor (dense: W) is there */
 size_t		nn_net_weight_offset(const NNNet *net, uint32_t layer);
-size_t		nn_net_bias_offset(const NNNet *net, uint32_t layer);
-/* only for batch-normalized layers: */
-size_t		nn_net_gamma_offset(const NNNet *net, uint32_t layer);
-size_t		nn_net_beta_offset(const NNNet *net, uint32_t layer);
-size_t		nn_net_stats_offset(const NNNet *net, uint32_t layer);	/* mean; var follows */
+/* where the layer's tensor of that name starts (its kind names them) */
+size_t		nn_net_tensor_offset(const NNNet *net, uint32_t layer, const char *name);
+/* where layer's running statistics start (dense: mean; var follows) */
+size_t		nn_net_stats_offset(const NNNet *net, uint32_t layer);
 size_t		nn_net_state_floats(const NNNet *net);
+uint32_t	nn_net_inputs(const NNNet *net);
 uint32_t	nn_net_outputs(const NNNet *net);
+
+/*
+ * The activation layer l ends with (NNActivation; as stored, so possibly
+ * out of range in a damaged model): the output layer's must suit the loss,
+ * which fuses its derivative.
+ */
+int			nn_net_activation(const NNNet *net, uint32_t layer);
+
+/* every layer's running statistics are in their kind's domain */
+bool		nn_net_stats_valid(const NNNet *net);
 
 /*
  * Random weights (seeded), zero biases, batch-norm gamma 1 and beta 0,

@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "kernels/dense_layer.h"
 #include "train/train.h"
 
 /* the initialization and shuffle streams are kept apart by this salt */
@@ -34,7 +35,7 @@ SetLayers(NNNet *net, uint32 n_inputs, const int32 *hidden, int n_hidden, uint32
 				 errmsg("too many hidden layers: %d", n),
 				 errdetail("At most %d are allowed.", NN_MAX_LAYERS - 1)));
 	net->n_layers = n + 1;
-	net->widths[0] = n_inputs;
+	net->shapes[0] = nn_shape_vector(n_inputs);
 	for (int i = 0; i < n; i++)
 	{
 		const NNLayerOption *l = opts->n_layers >= 0 ? &opts->layers[i] : NULL;
@@ -45,12 +46,12 @@ SetLayers(NNNet *net, uint32 n_inputs, const int32 *hidden, int n_hidden, uint32
 					(errcode(units < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("hidden layer width %d is out of range", units),
 					 errdetail("Widths must be from 1 to %d.", NN_MAX_WIDTH)));
-		net->widths[i + 1] = units;
-		net->act[i] = l != NULL ? l->activation : opts->activation;
-		net->dropout[i] = l != NULL ? l->dropout : opts->dropout;
-		net->batch_norm[i] = (l != NULL ? l->batch_norm : opts->batch_norm) ? 1 : 0;
+		nn_dense_set(net, i, units, l != NULL ? l->activation : opts->activation,
+					 l != NULL ? l->batch_norm : opts->batch_norm,
+					 l != NULL ? l->dropout : opts->dropout);
 	}
-	net->widths[n + 1] = n_outputs;
+	/* the output layer's activation follows the loss (nn_model_build) */
+	nn_dense_set(net, n, n_outputs, NN_ACT_IDENTITY, false, 0.0f);
 	if ((msg = nn_net_layout(net)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -105,7 +106,7 @@ nn_model_build(uint32 n_inputs, const int32 *hidden, int n_hidden,
 	SetLayers(net, n_inputs, hidden, n_hidden,
 			  net->loss.kind == NN_LOSS_CROSS_ENTROPY ? n_classes : 1, opts);
 	last = net->n_layers - 1;
-	net->act[last] = net->loss.kind == NN_LOSS_CROSS_ENTROPY ? NN_ACT_SOFTMAX :
+	nn_dense_mut(net, last)->act = net->loss.kind == NN_LOSS_CROSS_ENTROPY ? NN_ACT_SOFTMAX :
 		(net->loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY);
 	net->optimizer = opts->optimizer;
 	net->opt = opts->opt;

@@ -55,7 +55,7 @@ static void
 CheckWorkspace(const NNNet *net, size_t batch)
 {
 	double		floats = (double) nn_work_floats(net, batch, true) +
-		(double) batch * (net->widths[0] + 2);
+		(double) batch * (nn_net_inputs(net) + 2);
 	NNBudget	b = nn_train_budget();
 
 	nn_budget_check(&b, floats * sizeof(float),
@@ -280,7 +280,7 @@ MergeInto(NNFitState *dst, const NNFitState *src)
 	double		ws = dst->pass_rows > 0 || src->pass_rows > 0 ? src->pass_rows : 1;
 
 	if (nn_model_size(dst->model) != nn_model_size(src->model) ||
-		memcmp(d->widths, n->widths, sizeof(d->widths)) != 0 ||
+		memcmp(d->shapes, n->shapes, sizeof(d->shapes)) != 0 ||
 		d->optimizer != n->optimizer)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "kernels/network.h"
+#include "kernels/dense_layer.h"
 
 #define ROWS 60000
 #define BATCH 128
@@ -47,12 +47,10 @@ main(int argc, char **argv)
 				loss = 0;
 
 	net.n_layers = 3;
-	net.widths[0] = 784;
-	net.widths[1] = 256;
-	net.widths[2] = 128;
-	net.widths[3] = 10;
-	net.act[0] = net.act[1] = NN_ACT_RELU;
-	net.act[2] = NN_ACT_SOFTMAX;
+	net.shapes[0] = nn_shape_vector(784);
+	nn_dense_set(&net, 0, 256, NN_ACT_RELU, false, 0.0f);
+	nn_dense_set(&net, 1, 128, NN_ACT_RELU, false, 0.0f);
+	nn_dense_set(&net, 2, 10, NN_ACT_SOFTMAX, false, 0.0f);
 	net.loss.kind = NN_LOSS_CROSS_ENTROPY;
 	net.loss.huber_delta = 1;
 	net.optimizer = NN_OPT_ADAM;

@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "layer.h"
+#include "testnet.h"
 
 typedef struct Case
 {
@@ -55,12 +56,12 @@ randomize(NNNet *net, NNRng *rng)
 	nn_net_init_params(net, NN_INIT_XAVIER, rng);
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		out = net->widths[l + 1];
+		size_t		out = width(net, l + 1);
 		float	   *b = net->params + nn_net_bias_offset(net, l);
 
 		for (size_t i = 0; i < out; i++)
 			b[i] = uniform(rng, -0.5f, 0.5f);
-		if (!net->batch_norm[l])
+		if (!nn_dense(net, l)->batch_norm)
 			continue;
 		for (size_t i = 0; i < out; i++)
 		{
@@ -83,14 +84,14 @@ net_make(Net *n, const Case *c, NNRng *rng)
 	memset(n, 0, sizeof(*n));
 	net->n_layers = c->n_layers;
 	for (uint32_t l = 0; l <= c->n_layers; l++)
-		net->widths[l] = c->widths[l];
+		set_width(net, l, c->widths[l]);
 	for (uint32_t l = 0; l < c->n_layers; l++)
 	{
 		bool		hidden = l + 1 < c->n_layers;
 
-		net->act[l] = (uint8_t) (hidden ? c->hidden : output_act(c->loss));
-		net->batch_norm[l] = hidden && c->batch_norm;
-		net->dropout[l] = hidden ? c->dropout : 0.0f;
+		nn_dense_mut(net, l)->act = (uint8_t) (hidden ? c->hidden : output_act(c->loss));
+		nn_dense_mut(net, l)->batch_norm = hidden && c->batch_norm;
+		nn_dense_mut(net, l)->dropout = hidden ? c->dropout : 0.0f;
 	}
 	net->loss.kind = c->loss;
 	net->loss.huber_delta = 0.7f;
@@ -154,13 +155,13 @@ ref_forward(const Net *n, const double *x_raw, double *y)
 	const NNNet *net = &n->net;
 	double		a[64],
 				z[64];
-	uint32_t	in = net->widths[0];
+	uint32_t	in = width(net, 0);
 
 	for (uint32_t i = 0; i < in; i++)
 		a[i] = n->sd != NULL ? (x_raw[i] - n->mean[i]) / n->sd[i] : x_raw[i];
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		uint32_t	out = net->widths[l + 1];
+		uint32_t	out = width(net, l + 1);
 		const float *w = net->params + nn_net_weight_offset(net, l);
 		const float *b = net->params + nn_net_bias_offset(net, l);
 		double		sum = 0.0,
@@ -171,7 +172,7 @@ ref_forward(const Net *n, const double *x_raw, double *y)
 			z[o] = b[o];
 			for (uint32_t i = 0; i < in; i++)
 				z[o] += (double) w[o * in + i] * a[i];
-			if (net->batch_norm[l])
+			if (nn_dense(net, l)->batch_norm)
 			{
 				const float *st = net->stats + nn_net_stats_offset(net, l);
 
@@ -183,13 +184,13 @@ ref_forward(const Net *n, const double *x_raw, double *y)
 		}
 		for (uint32_t o = 0; o < out; o++)
 		{
-			if (net->act[l] == NN_ACT_SOFTMAX)
+			if (nn_dense(net, l)->act == NN_ACT_SOFTMAX)
 				sum += (z[o] = exp(z[o] - max));
 			else
-				z[o] = ref_act((NNActivation) net->act[l], z[o]);
+				z[o] = ref_act((NNActivation) nn_dense(net, l)->act, z[o]);
 		}
 		for (uint32_t o = 0; o < out; o++)
-			a[o] = net->act[l] == NN_ACT_SOFTMAX ? z[o] / sum : z[o];
+			a[o] = nn_dense(net, l)->act == NN_ACT_SOFTMAX ? z[o] / sum : z[o];
 		in = out;
 	}
 	memcpy(y, a, in * sizeof(double));
@@ -252,7 +253,7 @@ static double
 check_seed(Net *n, const NNGradSeed *seed, const float *x, const float *target)
 {
 	const NNNet *net = &n->net;
-	uint32_t	n_in = net->widths[0];
+	uint32_t	n_in = width(net, 0);
 	uint32_t	n_out = nn_net_outputs(net);
 	size_t		t_stride = nn_loss_is_regression(net->loss.kind) ? n_out : 1;
 	float		grad[BATCH * 16];
@@ -305,7 +306,7 @@ static void
 make_data(const Net *n, NNRng *rng, float *x, float *t)
 {
 	const NNNet *net = &n->net;
-	uint32_t	n_in = net->widths[0];
+	uint32_t	n_in = width(net, 0);
 	uint32_t	n_out = nn_net_outputs(net);
 
 	for (size_t r = 0; r < BATCH; r++)
@@ -515,7 +516,7 @@ test_layer_table(void)
 		NNTensor	t[NN_LAYER_MAX_TENSORS];
 		uint32_t	nt = nn_net_tensors(&n.net, l, t);
 
-		CHECK_EQ_INT(nt, n.net.batch_norm[l] ? 4 : 2);
+		CHECK_EQ_INT(nt, nn_dense(&n.net, l)->batch_norm ? 4 : 2);
 		CHECK(t[0].weight && !t[1].weight);
 		for (uint32_t k = 0; k < nt; k++)
 		{
@@ -524,13 +525,13 @@ test_layer_table(void)
 			end += t[k].size;
 		}
 		CHECK_EQ_INT(n.net.shapes[l + 1].rank, 1);
-		CHECK_EQ_INT(n.net.shapes[l + 1].dims[0], n.net.widths[l + 1]);
+		CHECK_EQ_INT(n.net.shapes[l + 1].dims[0], width(&n.net, l + 1));
 	}
 	CHECK_EQ_INT(end, n.net.n_params);
 	CHECK_EQ_INT(nn_shape_size(n.net.shapes[0]), 4);
 	CHECK_EQ_INT(nn_shape_size((NNShape) {3, {2, 3, 4}}), 24);
 	CHECK_EQ_INT(nn_shape_size((NNShape) {0, {5}}), 0);
-	n.net.kind[1] = NN_LAYER_KIND_COUNT;
+	n.net.layers[1].kind = NN_LAYER_KIND_COUNT;
 	CHECK(nn_net_layout(&n.net) != NULL);
 	net_free(&n);
 }

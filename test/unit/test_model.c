@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 #include "formats/model.h"
+#include "testnet.h"
 
 /* every allocation of a test, freed at its end (ASan checks for leaks) */
 #define ARENA_MAX 4096
@@ -46,9 +47,9 @@ BuildModel(NNModel *m, bool categorical, NNImpute impute)
 
 	memset(m, 0, sizeof(*m));
 	net->n_layers = 1;
-	net->widths[0] = 4;
-	net->widths[1] = 2;
-	net->act[0] = NN_ACT_SOFTMAX;
+	set_width(net, 0, 4);
+	set_width(net, 1, 2);
+	nn_dense_mut(net, 0)->act = NN_ACT_SOFTMAX;
 	net->loss.kind = NN_LOSS_CROSS_ENTROPY;
 	net->loss.huber_delta = 1.0f;
 	net->optimizer = NN_OPT_SGD;
@@ -344,12 +345,12 @@ BuildFullModel(NNModel *m)
 
 	BuildModel(m, false, NN_IMPUTE_SKIP);
 	net->n_layers = 2;
-	net->widths[1] = 3;
-	net->widths[2] = 2;
-	net->act[0] = NN_ACT_RELU;
-	net->act[1] = NN_ACT_SOFTMAX;
-	net->batch_norm[0] = 1;
-	net->dropout[0] = 0.25f;
+	set_width(net, 1, 3);
+	set_width(net, 2, 2);
+	nn_dense_mut(net, 0)->act = NN_ACT_RELU;
+	nn_dense_mut(net, 1)->act = NN_ACT_SOFTMAX;
+	nn_dense_mut(net, 0)->batch_norm = 1;
+	nn_dense_mut(net, 0)->dropout = 0.25f;
 	net->optimizer = NN_OPT_ADAM;
 	nn_optimizer_defaults(NN_OPT_ADAM, &net->opt);
 	net->reg.l1 = 0.125f;
@@ -413,9 +414,15 @@ test_round_trip_every_field(void)
 	CHECK(memcmp(back.rng.s, m.rng.s, sizeof(m.rng.s)) == 0);
 	CHECK(back.epochs_run == 2 && back.best_epoch == 1 && back.n_history == 2);
 	CHECK(memcmp(back.history, m.history, 2 * sizeof(NNEpochStats)) == 0);
-	CHECK(b->n_layers == 2 && memcmp(b->widths, a->widths, 3 * sizeof(uint32_t)) == 0);
-	CHECK(memcmp(b->act, a->act, 2) == 0 && memcmp(b->batch_norm, a->batch_norm, 2) == 0);
-	CHECK(b->dropout[0] == 0.25f && b->dropout[1] == 0.0f && b->batch_size == 32);
+	CHECK(b->n_layers == 2);
+	for (uint32_t l = 0; l <= 2; l++)
+		CHECK(width(b, l) == width(a, l));
+	for (uint32_t l = 0; l < 2; l++)
+		CHECK(b->layers[l].kind == NN_LAYER_DENSE &&
+			  nn_dense(b, l)->act == nn_dense(a, l)->act &&
+			  nn_dense(b, l)->batch_norm == nn_dense(a, l)->batch_norm);
+	CHECK(nn_dense(b, 0)->dropout == 0.25f && nn_dense(b, 1)->dropout == 0.0f &&
+		  b->batch_size == 32);
 	CHECK(b->optimizer == NN_OPT_ADAM && b->loss.kind == a->loss.kind &&
 		  b->loss.huber_delta == a->loss.huber_delta);
 	CHECK(memcmp(&b->opt, &a->opt, sizeof(NNOptConfig)) == 0);
@@ -659,9 +666,9 @@ test_check_network(void)
 	m.init = NN_INIT_COUNT;
 	Refused(&m, "unknown task", "init");
 	m.init = NN_INIT_HE;
-	net->act[0] = NN_ACT_SOFTMAX;
+	nn_dense_mut(net, 0)->act = NN_ACT_SOFTMAX;
 	Refused(&m, "bad activation in layer 1", "softmax hidden layer");
-	net->act[0] = NN_ACT_RELU;
+	nn_dense_mut(net, 0)->act = NN_ACT_RELU;
 
 	net->batch_size = 0;
 	Refused(&m, "bad batch size", "batch size 0");
@@ -696,8 +703,8 @@ test_check_network(void)
 static void
 SetOutputs(NNModel *m, uint32_t out, NNActivation act, NNLoss loss, uint32_t n_classes)
 {
-	m->net.widths[1] = out;
-	m->net.act[0] = act;
+	set_width(&m->net, 1, out);
+	nn_dense_mut(&m->net, 0)->act = act;
 	m->net.loss.kind = loss;
 	m->n_classes = n_classes;
 	CHECK(nn_net_layout(&m->net) == NULL);
@@ -731,9 +738,9 @@ test_check_output_and_task(void)
 	m.task = NN_TASK_REGRESSION;
 	SetOutputs(&m, 2, NN_ACT_IDENTITY, NN_LOSS_MSE, 0);
 	Accepted(&m, "regression");
-	m.net.act[0] = NN_ACT_SIGMOID;
+	nn_dense_mut(&m.net, 0)->act = NN_ACT_SIGMOID;
 	Refused(&m, output, "regression through a sigmoid");
-	m.net.act[0] = NN_ACT_IDENTITY;
+	nn_dense_mut(&m.net, 0)->act = NN_ACT_IDENTITY;
 	m.n_classes = 2;
 	Refused(&m, "regression model has classes", "regression with classes");
 	ArenaFree();

@@ -12,6 +12,7 @@
 #include "dense.h"
 #include "harness.h"
 #include "network.h"
+#include "testnet.h"
 
 typedef struct TestNet
 {
@@ -42,9 +43,9 @@ tn_init(TestNet *tn, uint32_t n_layers, const uint32_t *widths,
 	memset(tn, 0, sizeof(*tn));
 	tn->net.n_layers = n_layers;
 	for (uint32_t l = 0; l <= n_layers; l++)
-		tn->net.widths[l] = widths[l];
+		set_width(&tn->net, l, widths[l]);
 	for (uint32_t l = 0; l < n_layers; l++)
-		tn->net.act[l] = (uint8_t) (l + 1 < n_layers ? hidden : output_act_for(loss));
+		nn_dense_mut(&tn->net, l)->act = (uint8_t) (l + 1 < n_layers ? hidden : output_act_for(loss));
 	tn->net.loss.kind = loss;
 	tn->net.loss.huber_delta = 1.0f;
 	tn->net.optimizer = opt;
@@ -102,7 +103,7 @@ max_width(const NNNet *net)
 	uint32_t	m = 0;
 
 	for (uint32_t l = 0; l <= net->n_layers; l++)
-		m = net->widths[l] > m ? net->widths[l] : m;
+		m = width(net, l) > m ? width(net, l) : m;
 	return m;
 }
 
@@ -202,17 +203,17 @@ ref_loss(const NNNet *net, const NNWork *work, bool training, bool dropout,
 	RefInfo		ri = {INFINITY, 0};
 	double		sum = 0.0;
 	uint32_t	L = net->n_layers;
-	size_t		out = net->widths[L];
+	size_t		out = width(net, L);
 
-	for (size_t i = 0; i < batch * net->widths[0]; i++)
+	for (size_t i = 0; i < batch * width(net, 0); i++)
 		a[i] = x[i];
 	for (uint32_t l = 0; l < L; l++)
 	{
-		size_t		in = net->widths[l],
-					o = net->widths[l + 1];
+		size_t		in = width(net, l),
+					o = width(net, l + 1);
 		const float *w = net->params + nn_net_weight_offset(net, l);
 		const float *b = net->params + nn_net_bias_offset(net, l);
-		NNActivation act = (NNActivation) net->act[l];
+		NNActivation act = (NNActivation) nn_dense(net, l)->act;
 
 		for (size_t r = 0; r < batch; r++)
 			for (size_t c = 0; c < o; c++)
@@ -223,7 +224,7 @@ ref_loss(const NNNet *net, const NNWork *work, bool training, bool dropout,
 					s += a[r * in + k] * (double) w[c * in + k];
 				z[r * o + c] = s;
 			}
-		if (net->batch_norm[l])
+		if (nn_dense(net, l)->batch_norm)
 		{
 			const float *gamma = net->params + nn_net_gamma_offset(net, l);
 			const float *beta = net->params + nn_net_beta_offset(net, l);
@@ -275,8 +276,8 @@ ref_loss(const NNNet *net, const NNWork *work, bool training, bool dropout,
 				if (act == NN_ACT_RELU || act == NN_ACT_LEAKY_RELU)
 					kink_side(&ri, zr[c], zr[c] > 0);
 				a[r * o + c] = ref_act(act, zr[c]);
-				if (training && dropout && net->dropout[l] > 0)
-					a[r * o + c] *= work->mask[l + 1][r * o + c];
+				if (training && dropout && nn_dense(net, l)->dropout > 0)
+					a[r * o + c] *= nn_dense_work(net, work, l).mask[r * o + c];
 			}
 		}
 	}
@@ -303,7 +304,7 @@ layout(uint32_t n_layers, const uint32_t *widths, size_t *n_params)
 	memset(&net, 0, sizeof(net));
 	net.n_layers = n_layers;
 	for (uint32_t l = 0; l <= n_layers && l <= NN_MAX_LAYERS; l++)
-		net.widths[l] = widths[l];
+		set_width(&net, l, widths[l]);
 	net.n_params = 123456789;
 	msg = nn_net_layout(&net);
 	if (n_params)
@@ -394,13 +395,13 @@ test_layout_limits(void)
 
 		memset(&net, 0, sizeof(net));
 		net.n_layers = 2;
-		net.widths[0] = 65533;
-		net.widths[1] = 1024;
-		net.widths[2] = 1;
+		set_width(&net, 0, 65533);
+		set_width(&net, 1, 1024);
+		set_width(&net, 2, 1);
 		msg = nn_net_layout(&net);
 		CHECK_MSG(msg == NULL, "65533 x 1024 x 1 rejected: %s", msg);
 		CHECK_EQ_INT(net.n_params, 67107841);
-		net.batch_norm[0] = 1;
+		nn_dense_mut(&net, 0)->batch_norm = 1;
 		msg = nn_net_layout(&net);
 		CHECK(msg != NULL && strstr(msg, "too many parameters") != NULL);
 	}
@@ -415,7 +416,8 @@ test_layout_valid(void)
 
 	memset(&net, 0, sizeof(net));
 	net.n_layers = 2;
-	memcpy(net.widths, w, sizeof(w));
+	for (uint32_t l = 0; l <= net.n_layers; l++)
+		set_width(&net, l, w[l]);
 	net.optimizer = NN_OPT_ADAM;
 	CHECK(nn_net_layout(&net) == NULL);
 	/* 3 x 2 + 3, then 1 x 3 + 1 */
@@ -438,7 +440,8 @@ test_layout_valid(void)
 
 	memset(&net, 0, sizeof(net));
 	net.n_layers = 3;
-	memcpy(net.widths, w2, sizeof(w2));
+	for (uint32_t l = 0; l <= net.n_layers; l++)
+		set_width(&net, l, w2[l]);
 	CHECK(nn_net_layout(&net) == NULL);
 	CHECK_EQ_INT(net.n_params, 25 + 36 + 21);
 	CHECK_EQ_INT(nn_net_bias_offset(&net, 2), 25 + 36 + 18);
@@ -449,8 +452,8 @@ test_layout_valid(void)
 	 * follow its bias, and the next layer moves up by 12; dropout changes
 	 * no parameter.
 	 */
-	net.batch_norm[1] = 1;
-	net.dropout[0] = 0.5f;
+	nn_dense_mut(&net, 1)->batch_norm = 1;
+	nn_dense_mut(&net, 0)->dropout = 0.5f;
 	CHECK(nn_net_layout(&net) == NULL);
 	CHECK_EQ_INT(net.n_params, 25 + 48 + 21);
 	CHECK_EQ_INT(net.n_stats, 12);
@@ -463,7 +466,7 @@ test_layout_valid(void)
 	CHECK_EQ_INT(nn_net_stats_offset(&net, 1), 0);
 
 	/* both hidden layers normalized: stats of layer 1 follow layer 0's */
-	net.batch_norm[0] = 1;
+	nn_dense_mut(&net, 0)->batch_norm = 1;
 	CHECK(nn_net_layout(&net) == NULL);
 	CHECK_EQ_INT(net.n_params, 35 + 48 + 21);
 	CHECK_EQ_INT(net.n_stats, 10 + 12);
@@ -495,9 +498,9 @@ layout_options(uint32_t n_layers, uint8_t bn, float rate, uint32_t layer)
 	memset(&net, 0, sizeof(net));
 	net.n_layers = n_layers;
 	for (uint32_t l = 0; l <= n_layers; l++)
-		net.widths[l] = 3;
-	net.batch_norm[layer] = bn;
-	net.dropout[layer] = rate;
+		set_width(&net, l, 3);
+	nn_dense_mut(&net, layer)->batch_norm = bn;
+	nn_dense_mut(&net, layer)->dropout = rate;
 	return nn_net_layout(&net);
 }
 
@@ -559,10 +562,10 @@ test_work_bind(void)
 	float	   *end;
 
 	tn_init(&tn, 4, w, NN_ACT_TANH, NN_LOSS_CROSS_ENTROPY, NN_OPT_ADAM, 0);
-	tn.net.dropout[0] = 0.5f;
-	tn.net.batch_norm[0] = 1;
-	tn.net.batch_norm[2] = 1;
-	tn.net.dropout[2] = 0.1f;
+	nn_dense_mut(&tn.net, 0)->dropout = 0.5f;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
+	nn_dense_mut(&tn.net, 2)->batch_norm = 1;
+	nn_dense_mut(&tn.net, 2)->dropout = 0.1f;
 	if (!tn_alloc(&tn, B))
 		return;
 	end = tn.buf + nn_work_floats(&tn.net, B, true);
@@ -572,27 +575,30 @@ test_work_bind(void)
 	for (uint32_t l = 1; l <= 4; l++)
 	{
 		size_t		n = B * w[l];
+		NNDenseWork dw = nn_dense_work(&tn.net, &tn.work, l - 1);
 
 		reg[nr++] = (Region) {tn.work.acts[l], n, "acts", (int) l};
-		if (tn.net.dropout[l - 1] > 0)
+		CHECK_MSG(tn.work.in[l] == tn.work.acts[l], "in[%u] not acts", l);
+		if (nn_dense(&tn.net, l - 1)->dropout > 0)
 		{
-			reg[nr++] = (Region) {tn.work.in[l], n, "in", (int) l};
-			reg[nr++] = (Region) {tn.work.mask[l], n, "mask", (int) l};
+			reg[nr++] = (Region) {dw.dropped, n, "dropped", (int) l};
+			reg[nr++] = (Region) {dw.mask, n, "mask", (int) l};
 		}
 		else
+			CHECK_MSG(dw.mask == NULL && dw.dropped == NULL, "mask[%u] bound", l);
+		if (nn_dense(&tn.net, l - 1)->batch_norm)
 		{
-			CHECK_MSG(tn.work.in[l] == tn.work.acts[l], "in[%u] not acts", l);
-			CHECK_MSG(tn.work.mask[l] == NULL, "mask[%u] bound", l);
-		}
-		if (tn.net.batch_norm[l - 1])
-		{
-			reg[nr++] = (Region) {tn.work.zhat[l], n, "zhat", (int) l};
-			reg[nr++] = (Region) {tn.work.bn_mean[l], w[l], "bn_mean", (int) l};
-			reg[nr++] = (Region) {tn.work.bn_inv_std[l], w[l], "bn_inv_std", (int) l};
+			reg[nr++] = (Region) {dw.zhat, n, "zhat", (int) l};
+			reg[nr++] = (Region) {dw.bn_mean, w[l], "bn_mean", (int) l};
+			reg[nr++] = (Region) {dw.bn_inv_std, w[l], "bn_inv_std", (int) l};
 		}
 		else
-			CHECK_MSG(tn.work.zhat[l] == NULL && tn.work.bn_mean[l] == NULL &&
-					  tn.work.bn_inv_std[l] == NULL, "bn buffers of %u bound", l);
+			CHECK_MSG(dw.zhat == NULL && dw.bn_mean == NULL &&
+					  dw.bn_inv_std == NULL, "bn buffers of %u bound", l);
+		/* a layer with neither has no block of its own */
+		CHECK_MSG((tn.work.layer[l - 1] == NULL) ==
+				  (nn_dense(&tn.net, l - 1)->dropout == 0 &&
+				   !nn_dense(&tn.net, l - 1)->batch_norm), "layer[%u] block", l - 1);
 	}
 	reg[nr++] = (Region) {tn.work.delta_a, B * 7, "delta_a", -1};
 	reg[nr++] = (Region) {tn.work.delta_b, B * 7, "delta_b", -1};
@@ -618,9 +624,7 @@ test_work_bind(void)
 		CHECK(!inf.training);
 		CHECK(inf.delta_a == NULL && inf.delta_b == NULL && inf.grads == NULL);
 		for (uint32_t l = 1; l <= 4; l++)
-			CHECK(inf.in[l] == inf.acts[l] && inf.mask[l] == NULL &&
-				  inf.zhat[l] == NULL && inf.bn_mean[l] == NULL &&
-				  inf.bn_inv_std[l] == NULL);
+			CHECK(inf.in[l] == inf.acts[l] && inf.layer[l - 1] == NULL);
 		CHECK(inf.acts[4] + B * 4 == tn.buf + n_inf);
 	}
 	tn_free(&tn);
@@ -657,7 +661,7 @@ test_init_determinism(void)
 	bool		biases_zero = true;
 
 	tn_init(&a, 3, w, NN_ACT_RELU, NN_LOSS_CROSS_ENTROPY, NN_OPT_ADAM, 0);
-	a.net.batch_norm[1] = 1;
+	nn_dense_mut(&a.net, 1)->batch_norm = 1;
 	b = a;
 	c = a;
 	if (!tn_alloc(&a, 1) || !tn_alloc(&b, 1) || !tn_alloc(&c, 1))
@@ -717,7 +721,7 @@ test_init_determinism(void)
 		NNRng		rs;
 
 		tn_init(&s, 3, w, NN_ACT_RELU, NN_LOSS_CROSS_ENTROPY, NN_OPT_SGD, 0);
-		s.net.batch_norm[1] = 1;
+		nn_dense_mut(&s.net, 1)->batch_norm = 1;
 		if (tn_alloc(&s, 1))
 		{
 			CHECK(s.net.opt_state == NULL);
@@ -755,9 +759,9 @@ test_init_draws(void)
 			size_t		bad = 0;
 
 			tn_init(&tn, 3, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_SGD, 0);
-			tn.net.act[1] = NN_ACT_LEAKY_RELU;
-			tn.net.batch_norm[0] = (uint8_t) bn;
-			tn.net.dropout[1] = (float) bn * 0.5f;
+			nn_dense_mut(&tn.net, 1)->act = NN_ACT_LEAKY_RELU;
+			nn_dense_mut(&tn.net, 0)->batch_norm = (uint8_t) bn;
+			nn_dense_mut(&tn.net, 1)->dropout = (float) bn * 0.5f;
 			if (!tn_alloc(&tn, 1))
 				return;
 			nn_rng_seed(&rng, 77);
@@ -768,7 +772,7 @@ test_init_draws(void)
 				double		in = w[l],
 							out = w[l + 1];
 				bool		he = inits[k] == NN_INIT_HE ||
-					(inits[k] == NN_INIT_AUTO && tn.net.act[l] != NN_ACT_IDENTITY);
+					(inits[k] == NN_INIT_AUTO && nn_dense(&tn.net, l)->act != NN_ACT_IDENTITY);
 				double		sd = he ? sqrt(2.0 / in) : sqrt(2.0 / (in + out));
 				const float *p = tn.net.params + nn_net_weight_offset(&tn.net, l);
 
@@ -785,7 +789,7 @@ test_init_draws(void)
 static void
 layer_weight_moments(const NNNet *net, uint32_t l, double *var, double *maxabs)
 {
-	size_t		n = (size_t) net->widths[l] * net->widths[l + 1];
+	size_t		n = (size_t) width(net, l) * width(net, l + 1);
 	const float *w = net->params + nn_net_weight_offset(net, l);
 	double		s = 0.0,
 				s2 = 0.0;
@@ -812,7 +816,7 @@ test_init_scale(void)
 
 	if (!tn_create(&tn, 2, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_SGD, 0, 1))
 		return;
-	tn.net.act[1] = NN_ACT_TANH;
+	nn_dense_mut(&tn.net, 1)->act = NN_ACT_TANH;
 	nn_rng_seed(&rng, 1);
 	nn_net_init_params(&tn.net, NN_INIT_AUTO, &rng);
 	layer_weight_moments(&tn.net, 0, &var, &maxabs);
@@ -910,8 +914,8 @@ test_forward_batchnorm_hand(void)
 	float		y1[3];
 
 	tn_init(&tn, 2, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_SGD, 0);
-	tn.net.batch_norm[0] = 1;
-	tn.net.dropout[0] = 0.5f;	/* no effect at inference */
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
+	nn_dense_mut(&tn.net, 0)->dropout = 0.5f;	/* no effect at inference */
 	if (!tn_alloc(&tn, 3))
 		return;
 	memcpy(tn.net.params, (float[]) {1, 2, -1, 0.5f, 0.5f, -1, 2, 0.5f, 0.1f, -0.2f,
@@ -958,12 +962,12 @@ test_forward_reference(void)
 	double		e[6 * 3];
 
 	tn_init(&tn, 4, w, NN_ACT_TANH, NN_LOSS_CROSS_ENTROPY, NN_OPT_SGD, 0);
-	tn.net.batch_norm[0] = 1;
-	tn.net.batch_norm[2] = 1;
-	tn.net.dropout[1] = 0.5f;
-	tn.net.dropout[2] = 0.3f;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
+	nn_dense_mut(&tn.net, 2)->batch_norm = 1;
+	nn_dense_mut(&tn.net, 1)->dropout = 0.5f;
+	nn_dense_mut(&tn.net, 2)->dropout = 0.3f;
 	nodrop = tn;
-	nodrop.net.dropout[1] = nodrop.net.dropout[2] = 0.0f;
+	nn_dense_mut(&nodrop.net, 1)->dropout = nn_dense_mut(&nodrop.net, 2)->dropout = 0.0f;
 	if (!tn_alloc(&tn, B) || !tn_alloc(&nodrop, B))
 		return;
 	nn_rng_seed(&rng, 11);
@@ -1008,7 +1012,7 @@ test_forward_row(void)
 
 	/* identity outputs: a saturated softmax could hide a wrong product */
 	tn_init(&tn, 3, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_SGD, 0);
-	tn.net.batch_norm[1] = 1;
+	nn_dense_mut(&tn.net, 1)->batch_norm = 1;
 	if (!tn_alloc(&tn, 1))
 		return;
 	nn_rng_seed(&rng, 21);
@@ -1065,7 +1069,7 @@ test_train_forward_batchnorm(void)
 				ref;
 
 	tn_init(&tn, 2, w, NN_ACT_SIGMOID, NN_LOSS_MSE, NN_OPT_SGD, 0);
-	tn.net.batch_norm[0] = 1;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
 	if (!tn_alloc(&tn, B))
 		return;
 	nn_rng_seed(&rng, 5);
@@ -1093,12 +1097,12 @@ test_train_forward_batchnorm(void)
 			m += z[r * 6 + c] / (double) B;
 		for (size_t r = 0; r < B; r++)
 			v += (z[r * 6 + c] - m) * (z[r * 6 + c] - m) / (double) B;
-		CHECK_CLOSE(tn.work.bn_mean[1][c], m, 1e-6, 1e-5);
-		CHECK_CLOSE(tn.work.bn_inv_std[1][c], 1.0 / sqrt(v + NN_BN_EPSILON),
+		CHECK_CLOSE(nn_dense_work(&tn.net, &tn.work, 0).bn_mean[c], m, 1e-6, 1e-5);
+		CHECK_CLOSE(nn_dense_work(&tn.net, &tn.work, 0).bn_inv_std[c], 1.0 / sqrt(v + NN_BN_EPSILON),
 					0, 1e-5);
 		for (size_t r = 0; r < B; r++)
 		{
-			float		h = tn.work.zhat[1][r * 6 + c];
+			float		h = nn_dense_work(&tn.net, &tn.work, 0).zhat[r * 6 + c];
 
 			hm += h / (double) B;
 			hv += (double) h * h / (double) B;
@@ -1129,8 +1133,8 @@ bn_column_ok(const TestNet *tn, const float *z, size_t B, size_t out, size_t c)
 		m += z[r * out + c] / (double) B;
 	for (size_t r = 0; r < B; r++)
 		v += (z[r * out + c] - m) * (z[r * out + c] - m) / (double) B;
-	return harness_close(tn->work.bn_mean[1][c], m, 1e-6, 1e-5) &&
-		harness_close(tn->work.bn_inv_std[1][c], 1.0 / sqrt(v + NN_BN_EPSILON), 0, 1e-5);
+	return harness_close(nn_dense_work(&tn->net, &tn->work, 0).bn_mean[c], m, 1e-6, 1e-5) &&
+		harness_close(nn_dense_work(&tn->net, &tn->work, 0).bn_inv_std[c], 1.0 / sqrt(v + NN_BN_EPSILON), 0, 1e-5);
 }
 
 /*
@@ -1153,7 +1157,7 @@ test_train_batchnorm_wide_far(void)
 	size_t		bad = 0;
 
 	tn_init(&tn, 2, w, NN_ACT_TANH, NN_LOSS_MSE, NN_OPT_SGD, 0);
-	tn.net.batch_norm[0] = 1;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
 	if (!tn_alloc(&tn, B))
 		return;
 	nn_rng_seed(&rng, 17);
@@ -1174,7 +1178,7 @@ test_train_batchnorm_wide_far(void)
 	for (size_t c = 0; c < 300; c++)
 		if (!bn_column_ok(&tn, z, B, 300, c) && bad++ < 4)
 			CHECK_MSG(false, "column %zu: mean %.9g, inv_std %.9g", c,
-					  tn.work.bn_mean[1][c], tn.work.bn_inv_std[1][c]);
+					  nn_dense_work(&tn.net, &tn.work, 0).bn_mean[c], nn_dense_work(&tn.net, &tn.work, 0).bn_inv_std[c]);
 	CHECK_MSG(bad == 0, "%zu of 300 columns have wrong batch statistics", bad);
 	free(z);
 	tn_free(&tn);
@@ -1214,9 +1218,9 @@ test_dropout_masks(void)
 
 		tn_init(&tn, 2, w, NN_ACT_RELU, NN_LOSS_BINARY_CROSS_ENTROPY,
 				NN_OPT_SGD, 0);
-		tn.net.dropout[0] = rate;
+		nn_dense_mut(&tn.net, 0)->dropout = rate;
 		plain = tn;
-		plain.net.dropout[0] = 0.0f;
+		nn_dense_mut(&plain.net, 0)->dropout = 0.0f;
 		if (!tn_alloc(&tn, B) || !tn_alloc(&plain, B))
 			return;
 		nn_rng_seed(&rng, 9);
@@ -1230,7 +1234,7 @@ test_dropout_masks(void)
 		nn_net_gradient(&tn.net, &tn.work, x, t, NULL, B, &rng);
 		for (size_t i = 0; i < n; i++)
 		{
-			float		m = tn.work.mask[1][i];
+			float		m = nn_dense_work(&tn.net, &tn.work, 0).mask[i];
 
 			kept += m != 0.0f;
 			bad += (m != 0.0f && m != scale) ||
@@ -1244,13 +1248,13 @@ test_dropout_masks(void)
 
 		/* the same seed gives the same masks; the next call new ones */
 		mask1 = xcalloc(n, sizeof(float));
-		memcpy(mask1, tn.work.mask[1], n * sizeof(float));
+		memcpy(mask1, nn_dense_work(&tn.net, &tn.work, 0).mask, n * sizeof(float));
 		nn_rng_seed(&r2, 1234);
 		nn_net_gradient(&tn.net, &tn.work, x, t, NULL, B, &r2);
-		CHECK(memcmp(mask1, tn.work.mask[1], n * sizeof(float)) == 0);
+		CHECK(memcmp(mask1, nn_dense_work(&tn.net, &tn.work, 0).mask, n * sizeof(float)) == 0);
 		CHECK(rng.s[0] == r2.s[0] && rng.s[3] == r2.s[3]);
 		nn_net_gradient(&tn.net, &tn.work, x, t, NULL, B, &r2);
-		CHECK(memcmp(mask1, tn.work.mask[1], n * sizeof(float)) != 0);
+		CHECK(memcmp(mask1, nn_dense_work(&tn.net, &tn.work, 0).mask, n * sizeof(float)) != 0);
 
 		/* no generator: no dropout, as the plain network */
 		l_none = nn_net_gradient(&tn.net, &tn.work, x, t, NULL, B, NULL);
@@ -1285,7 +1289,7 @@ test_dropout_odd(void)
 				first_dropped = 0;
 
 	tn_init(&tn, 2, w, NN_ACT_TANH, NN_LOSS_BINARY_CROSS_ENTROPY, NN_OPT_SGD, 0);
-	tn.net.dropout[0] = 0.5f;
+	nn_dense_mut(&tn.net, 0)->dropout = 0.5f;
 	if (!tn_alloc(&tn, B))
 		return;
 	for (uint64_t seed = 0; seed < 200; seed++)
@@ -1299,8 +1303,8 @@ test_dropout_odd(void)
 		for (int k = 0; k < 8; k++)
 			nn_rng_next(&ref);
 		CHECK(memcmp(&rng, &ref, sizeof(rng)) == 0);
-		last_dropped += tn.work.mask[1][B * 5 - 1] == 0.0f;
-		first_dropped += tn.work.mask[1][0] == 0.0f;
+		last_dropped += nn_dense_work(&tn.net, &tn.work, 0).mask[B * 5 - 1] == 0.0f;
+		first_dropped += nn_dense_work(&tn.net, &tn.work, 0).mask[0] == 0.0f;
 	}
 	/* binomial(200, 0.5): sd ~7 */
 	CHECK_MSG(last_dropped > 70 && last_dropped < 130,
@@ -1419,10 +1423,10 @@ typedef struct Tensor
 static int
 layer_tensors(const NNNet *net, uint32_t l, Tensor *t)
 {
-	bool		bn = net->batch_norm[l];
+	bool		bn = nn_dense(net, l)->batch_norm;
 	bool		shift_cancelled = l + 1 < net->n_layers &&
-		net->act[l] == NN_ACT_IDENTITY && net->dropout[l] == 0.0f &&
-		net->batch_norm[l + 1];
+		nn_dense(net, l)->act == NN_ACT_IDENTITY && nn_dense(net, l)->dropout == 0.0f &&
+		nn_dense(net, l + 1)->batch_norm;
 	size_t		bo = nn_net_bias_offset(net, l);
 	size_t		end = nn_net_weight_offset(net, l + 1);
 
@@ -1510,8 +1514,8 @@ grad_check_case(const GradCase *gc)
 	tn_init(&tn, n_layers, gc->widths, gc->hidden, gc->loss, NN_OPT_SGD, 0.1f);
 	for (uint32_t l = 0; l + 1 < n_layers; l++)
 	{
-		tn.net.batch_norm[l] = (gc->bn >> l) & 1;
-		tn.net.dropout[l] = gc->dropout;
+		nn_dense_mut(&tn.net, l)->batch_norm = (gc->bn >> l) & 1;
+		nn_dense_mut(&tn.net, l)->dropout = gc->dropout;
 	}
 	if (!tn_alloc(&tn, batch))
 	{
@@ -1532,7 +1536,7 @@ grad_check_case(const GradCase *gc)
 		{
 			fill_uniform(&rng, tn.net.params + nn_net_bias_offset(&tn.net, l),
 						 gc->widths[l + 1], -0.5, 0.5);
-			if (tn.net.batch_norm[l])
+			if (nn_dense(&tn.net, l)->batch_norm)
 			{
 				fill_uniform(&rng, tn.net.params + nn_net_gamma_offset(&tn.net, l),
 							 gc->widths[l + 1], 0.5, 1.5);
@@ -1767,7 +1771,7 @@ reg_net(TestNet *tn)
 	uint32_t	w[3] = {3, 4, 2};
 
 	tn_init(tn, 2, w, NN_ACT_TANH, NN_LOSS_MSE, NN_OPT_SGD, 0.1f);
-	tn->net.batch_norm[0] = 1;
+	nn_dense_mut(&tn->net, 0)->batch_norm = 1;
 	return tn_alloc(tn, 2);
 }
 
@@ -2039,8 +2043,8 @@ test_train_batch_definition(void)
 		int			bad = 0;
 
 		tn_init(&tn, 3, w, NN_ACT_RELU, NN_LOSS_HUBER, opt, 0);
-		tn.net.batch_norm[0] = 1;
-		tn.net.dropout[1] = 0.25f;
+		nn_dense_mut(&tn.net, 0)->batch_norm = 1;
+		nn_dense_mut(&tn.net, 1)->dropout = 0.25f;
 		tn.net.reg.l1 = 1e-3f;
 		tn.net.reg.l2 = 1e-2f;
 		tn.net.reg.clip_value = 0.5f;
@@ -2076,8 +2080,8 @@ test_train_batch_definition(void)
 				size_t		tensors[5] = {
 					nn_net_weight_offset(&ref.net, l),
 					nn_net_bias_offset(&ref.net, l),
-					ref.net.batch_norm[l] ? nn_net_gamma_offset(&ref.net, l) : 0,
-					ref.net.batch_norm[l] ? nn_net_beta_offset(&ref.net, l) : 0,
+					nn_dense(&ref.net, l)->batch_norm ? nn_net_gamma_offset(&ref.net, l) : 0,
+					nn_dense(&ref.net, l)->batch_norm ? nn_net_beta_offset(&ref.net, l) : 0,
 					nn_net_weight_offset(&ref.net, l + 1)
 				};
 				size_t		lo = tensors[0];
@@ -2098,10 +2102,10 @@ test_train_batch_definition(void)
 			/* running statistics from the batch's */
 			for (uint32_t c = 0; c < 5; c++)
 			{
-				double		s = ref.work.bn_inv_std[1][c];
+				double		s = nn_dense_work(&ref.net, &ref.work, 0).bn_inv_std[c];
 				float	   *st = ref.net.stats;
 
-				st[c] = 0.9f * st[c] + 0.1f * ref.work.bn_mean[1][c];
+				st[c] = 0.9f * st[c] + 0.1f * nn_dense_work(&ref.net, &ref.work, 0).bn_mean[c];
 				st[5 + c] = (float) (0.9 * st[5 + c] +
 									 0.1 * (1.0 / (s * s) - NN_BN_EPSILON));
 			}
@@ -2144,7 +2148,7 @@ test_sgd_step(void)
 	double		sum;
 
 	tn_init(&tn, 2, w, NN_ACT_TANH, NN_LOSS_CROSS_ENTROPY, NN_OPT_SGD, 0.5f);
-	tn.net.batch_norm[0] = 1;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
 	tn.net.lr_factor = 0.5f;
 	tn.net.opt.weight_decay = 0.5f;		/* not SGD's */
 	if (!tn_alloc(&tn, 3))
@@ -2184,7 +2188,7 @@ test_adamw_decays_weights_only(void)
 
 	tn_init(&tn, 2, w, NN_ACT_TANH, NN_LOSS_BINARY_CROSS_ENTROPY, NN_OPT_ADAMW,
 			0.01f);
-	tn.net.batch_norm[0] = 1;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
 	tn.net.opt.weight_decay = 0.2f;
 	tn.net.lr_factor = 0.5f;
 	if (!tn_alloc(&tn, 2))
@@ -2229,7 +2233,7 @@ test_running_stats(void)
 				rv[4] = {1, 1, 1, 1};
 
 	tn_init(&tn, 2, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_ADAM, 0.05f);
-	tn.net.batch_norm[0] = 1;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
 	if (!tn_alloc(&tn, B))
 		return;
 	nn_rng_seed(&rng, 6);
@@ -2339,7 +2343,7 @@ xor_case(NNOptimizer opt, float lr, NNActivation hidden, NNLoss loss,
 		for (int i = 0; i < 4; i++)
 			t[i] = 2 * xor[i] - 1;
 	tn_init(&tn, 2, w, hidden, loss, opt, lr);
-	tn.net.batch_norm[0] = bn;
+	nn_dense_mut(&tn.net, 0)->batch_norm = bn;
 	if (!tn_alloc(&tn, 4))
 		return;
 	nn_rng_seed(&rng, seed);
@@ -2462,7 +2466,7 @@ test_state_finite(void)
 	float	   *last[3];
 
 	tn_init(&tn, 2, w, NN_ACT_RELU, NN_LOSS_MSE, NN_OPT_ADAM, 0);
-	tn.net.batch_norm[0] = 1;
+	nn_dense_mut(&tn.net, 0)->batch_norm = 1;
 	if (!tn_alloc(&tn, 4))
 		return;
 	last[0] = tn.net.params + tn.net.n_params - 1;

@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "formats/onnx.h"
 #include "formats/model.h"
+#include "testnet.h"
 
 /* ------------------------------------------------------------ decoder */
 
@@ -167,22 +168,17 @@ tm_make(TestModel *t, int kind)
 
 	memset(t, 0, sizeof(*t));
 	net->n_layers = 2;
-	net->widths[0] = 3;
-	net->widths[1] = 4;
-	net->widths[2] = kind == KIND_SOFTMAX ? 3 : 1;
-	net->act[0] = kind == KIND_SOFTMAX ? NN_ACT_LEAKY_RELU :
+	set_width(net, 0, 3);
+	set_width(net, 1, 4);
+	set_width(net, 2, kind == KIND_SOFTMAX ? 3 : 1);
+	nn_dense_mut(net, 0)->act = kind == KIND_SOFTMAX ? NN_ACT_LEAKY_RELU :
 		kind == KIND_BINARY ? NN_ACT_TANH : NN_ACT_RELU;
-	net->act[1] = kind == KIND_SOFTMAX ? NN_ACT_SOFTMAX :
+	nn_dense_mut(net, 1)->act = kind == KIND_SOFTMAX ? NN_ACT_SOFTMAX :
 		kind == KIND_BINARY ? NN_ACT_SIGMOID : NN_ACT_IDENTITY;
-	net->batch_norm[0] = kind == KIND_SOFTMAX;
-	net->dropout[0] = 0.25f;
-	net->loss.kind = kind == KIND_SOFTMAX ? NN_LOSS_CROSS_ENTROPY :
-		kind == KIND_BINARY ? NN_LOSS_BINARY_CROSS_ENTROPY : NN_LOSS_MSE;
-	net->loss.huber_delta = 1.0f;
-	net->optimizer = NN_OPT_SGD;
-	nn_optimizer_defaults(NN_OPT_SGD, &net->opt);
-	net->batch_size = 8;
-	net->lr_factor = 1.0f;
+	nn_dense_mut(net, 0)->batch_norm = kind == KIND_SOFTMAX;
+	nn_dense_mut(net, 0)->dropout = 0.25f;
+	set_training(net, kind == KIND_SOFTMAX ? NN_LOSS_CROSS_ENTROPY :
+				 kind == KIND_BINARY ? NN_LOSS_BINARY_CROSS_ENTROPY : NN_LOSS_MSE);
 	msg = nn_net_layout(net);
 	CHECK_MSG(msg == NULL, "layout: %s", msg);
 	net->params = xcalloc(net->n_params, sizeof(float));

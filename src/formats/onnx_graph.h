@@ -1,0 +1,87 @@
+/*
+ * onnx_graph.h - the ONNX graph as the export's layer entries see it,
+ * private to src/formats/: the nodes and initializers a walk adds, their
+ * names, and the export table, one entry per layer kind (onnx.c holds the
+ * table and the graph around the layers; onnx_dense.c the dense entry).
+ */
+#ifndef NN_ONNX_GRAPH_H
+#define NN_ONNX_GRAPH_H
+
+#include "model.h"
+#include "onnx_wire.h"
+
+/* tensor names: "layer63.bn_variance" is the longest */
+#define NAME_LEN 40
+#define MAX_NODE_INPUTS 5
+#define MAX_NODE_ATTRS 3
+
+typedef struct Attr
+{
+	const char *name;
+	int			type;			/* ATTR_TYPE_FLOAT or ATTR_TYPE_INT */
+	float		f;
+	int64_t		i;
+} Attr;
+
+typedef struct Node
+{
+	const char *op;
+	const char *in[MAX_NODE_INPUTS];
+	int			n_in;
+	const char *out;			/* also the node's name */
+	Attr		attr[MAX_NODE_ATTRS];
+	int			n_attr;
+} Node;
+
+/* an initializer: a float tensor of up to two dimensions, or one double */
+typedef struct Tensor
+{
+	const char *name;
+	int			data_type;		/* DTYPE_FLOAT or DTYPE_DOUBLE */
+	int			n_dims;
+	uint64_t	dims[2];
+	const float *floats;		/* DTYPE_FLOAT: product of dims values */
+	double		scalar;			/* DTYPE_DOUBLE: dims {1} */
+} Tensor;
+
+/* one walk over the graph writes either its nodes or its initializers */
+typedef struct GraphWalk
+{
+	Writer	   *w;
+	bool		nodes;
+	const NNModel *m;
+} GraphWalk;
+
+/* add a node (a walk over the nodes) or an initializer (over the initializers) */
+void		OnnxAddNode(GraphWalk *g, const Node *n);
+void		OnnxAddTensor(GraphWalk *g, const Tensor *t);
+/* a float vector initializer */
+void		OnnxAddFloats(GraphWalk *g, const char *name, const float *v, uint64_t n);
+/* a node of one or two inputs (b NULL: one) and no attributes */
+void		OnnxAddOp(GraphWalk *g, const char *op, const char *a, const char *b,
+					  const char *out);
+
+/* "layerL.what" into buf (NAME_LEN bytes) */
+void		OnnxLayerName(char *buf, uint32_t layer, const char *what);
+
+/*
+ * The output name of a layer's stage: the last stage of the last layer
+ * writes final, the others layerL.STAGE.
+ */
+void		OnnxStageName(char *buf, uint32_t layer, const char *stage, bool last,
+						  const char *final);
+
+/*
+ * A layer kind's export entry: layer l's nodes and initializers, from the
+ * value cur names (then renamed to the layer's output); final, when not
+ * NULL, names the output of the network's last layer.
+ */
+typedef struct NNOnnxLayer
+{
+	void		(*walk) (GraphWalk *g, uint32_t l, char *cur, const char *final);
+} NNOnnxLayer;
+
+/* the entry of a kind (onnx.c's table; NULL for an unknown kind) */
+const NNOnnxLayer *nn_onnx_layer(NNLayerKind kind);
+
+#endif

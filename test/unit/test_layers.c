@@ -1,0 +1,482 @@
+/*
+ * test_layers.c - the tables that make a layer kind: the layer table
+ * (layer.h), the model format's layer-format table (model_layers.h) and the
+ * ONNX export table (onnx_graph.h).  Every registered kind is walked: its
+ * entries are complete, its tensors tile its parameters with the weight
+ * flags its samples expect, the driver carves exactly the workspace the
+ * kind asks for, gradients through the table match finite differences
+ * (parameters in training mode, inputs in inference mode), and its format
+ * and export entries round-trip a model.
+ *
+ * A kind added to the table without samples here fails
+ * test_tables_complete, so each new kind brings its own configurations.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "testnet.h"
+#include "formats/model_layers.h"
+#include "formats/onnx.h"
+#include "formats/onnx_graph.h"
+
+#define BATCH 3
+#define N_IN 4
+#define UNITS 5
+#define N_OUT 2
+
+/*
+ * One configuration of a kind: make layer l of that kind, a hidden layer
+ * of UNITS outputs, from the kind's settings arg, and say what the table
+ * should report for it: its tensor and weight-tensor counts and its
+ * training buffers, work_a x batch x units + work_b x units floats.
+ */
+typedef struct Sample
+{
+	const char *what;
+	void		(*make) (NNNet *net, uint32_t l, const void *arg);
+	const void *arg;
+	uint32_t	tensors;
+	uint32_t	weights;
+	size_t		work_a;
+	size_t		work_b;
+} Sample;
+
+static void
+dense_make(NNNet *net, uint32_t l, const void *arg)
+{
+	const NNDenseSettings *s = arg;
+
+	nn_dense_set(net, l, s->units, s->act, s->batch_norm, s->dropout);
+}
+
+/*
+ * Smooth activations: a finite difference across a kink would not match
+ * (test_network.c checks the kinked ones where no kink is near).
+ */
+static const NNDenseSettings dense_plain = {UNITS, 0.0f, NN_ACT_TANH, 0};
+static const NNDenseSettings dense_bn = {UNITS, 0.0f, NN_ACT_SIGMOID, 1};
+static const NNDenseSettings dense_dropout = {UNITS, 0.3f, NN_ACT_SIGMOID, 0};
+static const NNDenseSettings dense_bn_dropout = {UNITS, 0.25f, NN_ACT_TANH, 1};
+
+/* W is the weight; b, gamma and beta are not (no decay, no penalty) */
+static const Sample dense_samples[] = {
+	{"dense", dense_make, &dense_plain, 2, 1, 0, 0},
+	{"dense+bn", dense_make, &dense_bn, 4, 1, 1, 2},
+	{"dense+dropout", dense_make, &dense_dropout, 2, 1, 2, 0},
+	{"dense+bn+dropout", dense_make, &dense_bn_dropout, 4, 1, 3, 2},
+	{NULL, NULL, NULL, 0, 0, 0, 0}
+};
+
+/* the samples of every kind of the layer table, NULL-terminated */
+static const Sample *const samples[NN_LAYER_KIND_COUNT] = {
+	[NN_LAYER_DENSE] = dense_samples,
+};
+
+typedef struct Net
+{
+	NNNet		net;
+	NNWork		work;
+	float	   *buf;
+} Net;
+
+/*
+ * N_IN inputs -> the sample's layer -> a dense identity output of N_OUT,
+ * MSE: every kind can feed a dense layer, whatever its output shape.
+ */
+static bool
+net_make(Net *n, const Sample *s, NNRng *rng)
+{
+	NNNet	   *net = &n->net;
+	const char *msg;
+
+	memset(n, 0, sizeof(*n));
+	net->n_layers = 2;
+	net->shapes[0] = nn_shape_vector(N_IN);
+	s->make(net, 0, s->arg);
+	nn_dense_set(net, 1, N_OUT, NN_ACT_IDENTITY, false, 0.0f);
+	set_training(net, NN_LOSS_MSE);
+	msg = nn_net_layout(net);
+	if (!CHECK_MSG(msg == NULL, "%s: layout rejected: %s", s->what, msg))
+		return false;
+	net->params = xcalloc(net->n_params, sizeof(float));
+	net->stats = xcalloc(net->n_stats, sizeof(float));
+	nn_net_init_params(net, NN_INIT_XAVIER, rng);
+	/* parameters and statistics away from their initial values */
+	fill_uniform(rng, net->params, net->n_params, -0.8, 0.8);
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		size_t		ns = nn_layer_routine(net->layers[l].kind)->n_stats(net, l, net->shapes[l + 1]);
+		float	   *st = net->stats + nn_net_stats_offset(net, l);
+
+		/* statistics come in pairs (mean, variance): the variances positive */
+		fill_uniform(rng, st, ns / 2, -0.5, 0.5);
+		fill_uniform(rng, st + ns / 2, ns - ns / 2, 0.4, 1.8);
+	}
+	n->buf = xcalloc(nn_work_floats(net, BATCH, true), sizeof(float));
+	nn_work_bind(&n->work, net, n->buf, BATCH, true);
+	return true;
+}
+
+/* each sample of each kind in a network of its own, with a seeded stream */
+static void
+for_each_sample(uint64_t seed, void (*fn) (Net *n, const Sample *s, NNRng *rng))
+{
+	NNRng		rng;
+
+	nn_rng_seed(&rng, seed);
+	for (int k = 0; k < NN_LAYER_KIND_COUNT; k++)
+		for (const Sample *s = samples[k]; s != NULL && s->make != NULL; s++)
+		{
+			Net			n;
+
+			if (!net_make(&n, s, &rng))
+				continue;
+			fn(&n, s, &rng);
+			free(n.buf);
+			free(n.net.stats);
+			free(n.net.params);
+		}
+}
+
+/* ------------------------------------------------------------ the tables */
+
+static void
+test_tables_complete(void)
+{
+	for (int k = 0; k < NN_LAYER_KIND_COUNT; k++)
+	{
+		const NNLayerRoutine *r = nn_layer_routine((NNLayerKind) k);
+		const NNLayerFormat *f = nn_model_layer_format((NNLayerKind) k);
+		const NNOnnxLayer *e = nn_onnx_layer((NNLayerKind) k);
+
+		if (!CHECK_MSG(r != NULL, "kind %d has no layer-table entry", k))
+			continue;
+		CHECK_MSG(r->name != NULL && r->name[0] != '\0', "kind %d unnamed", k);
+		CHECK_MSG(r->check && r->out_shape && r->n_params && r->n_stats &&
+				  r->tensors && r->work_floats && r->init && r->forward &&
+				  r->forward_row && r->forward_train && r->backward &&
+				  r->update_stats && r->stats_valid && r->activation &&
+				  r->row_floats && r->row_prepare,
+				  "kind %s: an entry of its layer table is missing", r->name);
+		for (int j = 0; j < k; j++)
+			CHECK_MSG(strcmp(nn_layer_routine((NNLayerKind) j)->name, r->name) != 0,
+					  "kinds %d and %d share the name %s", j, k, r->name);
+		if (CHECK_MSG(f != NULL, "kind %s has no format entry", r->name))
+		{
+			CHECK_EQ_INT(f->kind, k);
+			CHECK_MSG(f->min_version >= 1 && f->min_version <= NN_FORMAT_VERSION,
+					  "kind %s: format version %u", r->name, f->min_version);
+			CHECK(f->write_shape && f->read_shape && f->write_record && f->read_record);
+		}
+		CHECK_MSG(e != NULL && e->walk != NULL, "kind %s has no ONNX export entry", r->name);
+		CHECK_MSG(samples[k] != NULL && samples[k][0].make != NULL,
+				  "kind %s has no samples in test_layers.c", r->name);
+	}
+	CHECK(nn_layer_routine(NN_LAYER_KIND_COUNT) == NULL);
+	CHECK(nn_model_layer_format(NN_LAYER_KIND_COUNT) == NULL);
+	CHECK(nn_onnx_layer(NN_LAYER_KIND_COUNT) == NULL);
+	/* dense was first: a zeroed network is a dense network */
+	CHECK(nn_layer_routine((NNLayerKind) 0) == &nn_dense_layer);
+}
+
+/* ------------------------------------------------------------ layout, workspace */
+
+static void
+check_tensors(const Net *n, const Sample *s)
+{
+	const NNNet *net = &n->net;
+	NNTensor	t[NN_LAYER_MAX_TENSORS];
+	uint32_t	nt = nn_net_tensors(net, 0, t);
+	size_t		end = nn_net_weight_offset(net, 0);
+	uint32_t	weights = 0;
+
+	CHECK_MSG(nt == s->tensors, "%s: %u tensors, not %u", s->what, nt, s->tensors);
+	for (uint32_t i = 0; i < nt; i++)
+	{
+		CHECK_MSG(t[i].offset == end && t[i].size > 0, "%s: tensor %s at %zu, not %zu",
+				  s->what, t[i].name, t[i].offset, end);
+		CHECK_EQ_INT(nn_net_tensor_offset(net, 0, t[i].name), t[i].offset);
+		for (uint32_t j = 0; j < i; j++)
+			CHECK_MSG(strcmp(t[i].name, t[j].name) != 0, "%s: two tensors %s",
+					  s->what, t[i].name);
+		end += t[i].size;
+		weights += t[i].weight;
+	}
+	CHECK_MSG(weights == s->weights, "%s: %u weight tensors, not %u",
+			  s->what, weights, s->weights);
+	CHECK_MSG(end == nn_net_weight_offset(net, 1), "%s: tensors end at %zu, not %zu",
+			  s->what, end, nn_net_weight_offset(net, 1));
+}
+
+/*
+ * The driver carves what the table asks and no more: the activations,
+ * each layer's block, two delta buffers and the gradient.
+ */
+static void
+check_work(const Net *n, const Sample *s)
+{
+	const NNNet *net = &n->net;
+	size_t		acts = nn_work_floats(net, BATCH, false);
+	size_t		blocks = 0;
+	const float *next = n->buf + acts;
+	size_t		widest = UNITS > N_OUT ? UNITS : N_OUT;
+
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		size_t		w = nn_layer_routine(net->layers[l].kind)->work_floats(net, l, net->shapes[l + 1], BATCH);
+
+		if (l == 0)
+			CHECK_MSG(w == (s->work_a * BATCH + s->work_b) * UNITS,
+					  "%s: %zu floats of training buffers", s->what, w);
+		/* blocks follow the activations in layer order, NULL when empty */
+		CHECK_MSG(w == 0 ? n->work.layer[l] == NULL : n->work.layer[l] == next,
+				  "%s: block of layer %u misplaced", s->what, l);
+		next += w;
+		blocks += w;
+	}
+	CHECK_EQ_INT(nn_work_floats(net, BATCH, true),
+				 acts + blocks + 2 * BATCH * widest + net->n_params);
+	CHECK(n->work.delta_a == next && n->work.grads == next + 2 * BATCH * widest);
+	CHECK(nn_work_floats(net, 2 * BATCH, true) > nn_work_floats(net, BATCH, true));
+}
+
+static void
+layout_and_work(Net *n, const Sample *s, NNRng *rng)
+{
+	(void) rng;
+	check_tensors(n, s);
+	check_work(n, s);
+}
+
+static void
+test_tensors_and_work(void)
+{
+	for_each_sample(1401, layout_and_work);
+}
+
+/* ------------------------------------------------------------ gradients */
+
+/* the batch's mean loss in training mode, without dropout masks */
+static double
+mean_loss(Net *n, const float *x, const float *y)
+{
+	return nn_net_gradient(&n->net, &n->work, x, y, NULL, BATCH, NULL) / BATCH;
+}
+
+static void
+check_param_gradient(Net *n, const Sample *s, const float *x, const float *y)
+{
+	size_t		np = n->net.n_params;
+	double	   *an = xcalloc(np, sizeof(double));
+	double	   *nu = xcalloc(np, sizeof(double));
+	const float h = 1e-2f;
+	char		what[64];
+
+	mean_loss(n, x, y);
+	for (size_t i = 0; i < np; i++)
+		an[i] = n->work.grads[i];
+	for (size_t i = 0; i < np; i++)
+	{
+		float		p = n->net.params[i];
+		double		up,
+					down;
+
+		n->net.params[i] = p + h;
+		up = mean_loss(n, x, y);
+		n->net.params[i] = p - h;
+		down = mean_loss(n, x, y);
+		n->net.params[i] = p;
+		nu[i] = (up - down) / (2.0 * h);
+	}
+	snprintf(what, sizeof(what), "%s: dL/dparams", s->what);
+	CHECK_GRAD(what, an, nu, np, 2e-3, 2e-2, 1e-3);
+	free(an);
+	free(nu);
+}
+
+/* sum over rows and outputs of v * output, in inference mode */
+static double
+weighted_outputs(Net *n, const float *x, const float *v)
+{
+	const float *out = nn_net_forward(&n->net, &n->work, x, BATCH);
+	double		sum = 0.0;
+
+	for (size_t r = 0; r < BATCH; r++)
+		for (size_t o = 0; o < N_OUT; o++)
+			sum += (double) v[o] * out[r * N_OUT + o];
+	return sum;
+}
+
+static void
+check_input_gradient(Net *n, const Sample *s, float *x, const float *v)
+{
+	NNGradSeed	seed = {NN_SEED_VECTOR, 0, v, NULL};
+	float		grad[BATCH * N_IN];
+	double		an[BATCH * N_IN];
+	double		nu[BATCH * N_IN];
+	const float h = 1e-2f;
+	char		what[64];
+
+	if (!CHECK(nn_net_input_gradient(&n->net, &n->work, x, BATCH, &seed, NULL,
+									 NULL, grad) != NULL))
+		return;
+	for (size_t i = 0; i < BATCH * N_IN; i++)
+	{
+		float		xi = x[i];
+		double		up,
+					down;
+
+		an[i] = grad[i];
+		x[i] = xi + h;
+		up = weighted_outputs(n, x, v);
+		x[i] = xi - h;
+		down = weighted_outputs(n, x, v);
+		x[i] = xi;
+		nu[i] = (up - down) / (2.0 * h);
+	}
+	snprintf(what, sizeof(what), "%s: d(v.out)/dx", s->what);
+	CHECK_GRAD(what, an, nu, BATCH * N_IN, 2e-3, 2e-2, 1e-3);
+}
+
+static void
+gradients(Net *n, const Sample *s, NNRng *rng)
+{
+	float		x[BATCH * N_IN];
+	float		y[BATCH * N_OUT];
+	float		v[N_OUT];
+
+	fill_uniform(rng, x, BATCH * N_IN, -1.5, 1.5);
+	fill_uniform(rng, y, BATCH * N_OUT, -1.0, 1.0);
+	fill_uniform(rng, v, N_OUT, 0.5, 1.5);
+	check_param_gradient(n, s, x, y);
+	check_input_gradient(n, s, x, v);
+}
+
+static void
+test_gradients_through_table(void)
+{
+	for_each_sample(1402, gradients);
+}
+
+/* ------------------------------------------------------------ format, export */
+
+#define MAX_ALLOCS 64
+static void *allocs[MAX_ALLOCS];
+static int	n_allocs;
+
+static void *
+TestAlloc(void *ctx, size_t size)
+{
+	(void) ctx;
+	if (n_allocs >= MAX_ALLOCS)
+		abort();
+	return allocs[n_allocs++] = xcalloc(size, 1);
+}
+
+static void
+FreeAll(void)
+{
+	while (n_allocs > 0)
+		free(allocs[--n_allocs]);
+}
+
+static void
+check_round_trip(Net *n, const Sample *s, NNRng *rng)
+{
+	NNModel		m;
+	NNModel		back;
+	NNAllocator a = {TestAlloc, NULL};
+	char		err[200];
+	size_t		len,
+				onnx_len;
+	uint8_t    *buf,
+			   *onnx;
+
+	(void) rng;
+	memset(&m, 0, sizeof(m));
+	m.net = n->net;
+	m.task = NN_TASK_REGRESSION;
+	m.target_name = "y";
+	m.options_json = "{}";
+	m.y_std = 1.0f;
+	if (!CHECK_MSG(nn_model_check(&m, err, sizeof(err)) == NN_MODEL_OK, "%s: %s",
+				   s->what, err))
+		return;
+	/* every kind here is dense, which the oldest version holds */
+	CHECK_EQ_INT(nn_model_format_version(&m), 1);
+	len = nn_model_size(&m);
+	buf = xcalloc(len, 1);
+	nn_model_write(&m, buf);
+	if (CHECK_MSG(nn_model_read(buf, len, &back, &a, err, sizeof(err)) == NN_MODEL_OK,
+				  "%s: read back: %s", s->what, err))
+	{
+		for (uint32_t l = 0; l < m.net.n_layers; l++)
+			CHECK_MSG(back.net.layers[l].kind == m.net.layers[l].kind &&
+					  memcmp(back.net.layers[l].settings.bytes,
+							 m.net.layers[l].settings.bytes,
+							 NN_LAYER_SETTINGS_BYTES) == 0,
+					  "%s: layer %u read back differs", s->what, l);
+		CHECK(memcmp(back.net.shapes, m.net.shapes, sizeof(m.net.shapes)) == 0);
+		CHECK(memcmp(back.net.params, m.net.params, m.net.n_params * sizeof(float)) == 0);
+	}
+	FreeAll();
+	/* the export entry writes exactly the bytes the sizing pass counted */
+	onnx_len = nn_onnx_size(&m, "test");
+	onnx = xcalloc(onnx_len + 1, 1);
+	onnx[onnx_len] = 0xA5;
+	nn_onnx_write(&m, "test", onnx);
+	CHECK_MSG(onnx_len > 0 && onnx[onnx_len] == 0xA5, "%s: ONNX size", s->what);
+	free(onnx);
+	free(buf);
+}
+
+static void
+test_format_and_export(void)
+{
+	for_each_sample(1403, check_round_trip);
+}
+
+/*
+ * The driver asks each layer about its own statistics, at its own offset:
+ * a negative running variance in the second of two batch-normalized
+ * layers makes the network invalid, one in neither leaves it valid.
+ */
+static void
+test_stats_valid_walk(void)
+{
+	NNNet		net;
+	float		stats[4 * UNITS];
+
+	memset(&net, 0, sizeof(net));
+	net.n_layers = 3;
+	net.shapes[0] = nn_shape_vector(N_IN);
+	dense_make(&net, 0, &dense_bn);
+	dense_make(&net, 1, &dense_bn);
+	nn_dense_set(&net, 2, N_OUT, NN_ACT_IDENTITY, false, 0.0f);
+	if (!CHECK(nn_net_layout(&net) == NULL && net.n_stats == 4 * UNITS))
+		return;
+	net.stats = stats;
+	for (size_t i = 0; i < 4 * UNITS; i++)
+		stats[i] = 0.5f;
+	CHECK(nn_net_stats_valid(&net));
+	/* layer 1's variances follow its means, after layer 0's statistics */
+	stats[nn_net_stats_offset(&net, 1) + UNITS + 2] = -0.5f;
+	CHECK(!nn_net_stats_valid(&net));
+	stats[nn_net_stats_offset(&net, 1) + UNITS + 2] = 0.5f;
+	/* a negative mean is no error */
+	stats[nn_net_stats_offset(&net, 1)] = -0.5f;
+	CHECK(nn_net_stats_valid(&net));
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_tables_complete);
+	RUN_TEST(test_tensors_and_work);
+	RUN_TEST(test_gradients_through_table);
+	RUN_TEST(test_format_and_export);
+	RUN_TEST(test_stats_valid_walk);
+	return harness_finish("test_layers");
+}
