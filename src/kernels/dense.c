@@ -11,7 +11,6 @@
 #include "dense.h"
 #include "interrupt.h"
 
-void		(*nn_interrupt_hook) (void) = NULL;
 int			nn_gemm_threads = 1;
 NNRowProduct nn_row_product = NN_ROW_GEMV;
 
