@@ -4,32 +4,31 @@
  *
  * The rows are read as nn_train reads them (the model's feature columns,
  * its categories and NULL handling) and pass through in chunks of a few
- * thousand, scored SCORE_CHUNK at a time, so memory does not grow with the
- * source.  Metrics are unweighted; the result is built with the jsonb
- * builder (shared/json.c).
+ * thousand, scored a block at a time (kernels/predict_batch.h), so memory
+ * does not grow with the source.  Metrics are unweighted; the result is
+ * built with the jsonb builder (shared/json.c).
  */
 #include "postgres.h"
 
 #include <math.h>
 
 #include "fmgr.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "kernels/predict_batch.h"
 #include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_evaluate);
 
-#define SCORE_CHUNK 256
 /* log loss clips probabilities, so one confident mistake is not infinite */
 #define PROBA_FLOOR 1e-15
 
 typedef struct Evaluation
 {
 	NNModel    *model;
-	NNWork		work;
-	float	   *x;				/* SCORE_CHUNK standardized rows */
+	NNPredictBatch batch;
+	const NNRows *d;			/* the chunk being scored */
 	int64		rows;
 	bool		checked;		/* the rows' shape against the model */
 	/* classification */
@@ -91,14 +90,44 @@ ScoreValue(Evaluation *e, const float *out, double y)
 	e->y_sq += y * y;
 }
 
-/* a chunk of rows from the source: score them SCORE_CHUNK at a time */
+static void
+FillRows(void *arg, float *x, size_t start, size_t n)
+{
+	Evaluation *e = arg;
+	int			n_in = e->d->n_inputs;
+
+	memcpy(x, e->d->x + start * n_in, n * n_in * sizeof(float));
+}
+
+static void
+UseOutputs(void *arg, const float *out, size_t start, size_t n)
+{
+	Evaluation *e = arg;
+	const NNModel *m = e->model;
+	const NNRows *d = e->d;
+	uint32		n_out = e->batch.n_outputs;
+
+	if (!nn_all_finite(out, n * n_out))
+		ereport(ERROR,
+				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
+				 errmsg("the model's output is not finite for some rows of the source")));
+	for (size_t r = 0; r < n; r++)
+	{
+		float		y = d->y[start + r];
+
+		if (m->task == NN_TASK_CLASSIFICATION)
+			ScoreClass(e, out + r * n_out, ClassOf(e, d, (int) y));
+		else
+			ScoreValue(e, out + r * n_out, y);
+	}
+}
+
+/* a chunk of rows from the source: score them a block at a time */
 static void
 EvaluateChunk(NNRows *d, void *arg)
 {
 	Evaluation *e = arg;
 	NNModel    *m = e->model;
-	int			n_in = d->n_inputs;
-	uint32		n_out = nn_net_outputs(&m->net);
 
 	if (!e->checked)
 	{
@@ -106,31 +135,9 @@ EvaluateChunk(NNRows *d, void *arg)
 		e->checked = true;
 	}
 	if (m->impute == NN_IMPUTE_MEAN)
-		nn_rows_fill(d->x, d->n_rows, n_in, m->fill);
-	for (int64 start = 0; start < d->n_rows; start += SCORE_CHUNK)
-	{
-		int			b = (int) Min(SCORE_CHUNK, d->n_rows - start);
-		const float *out;
-
-		memcpy(e->x, d->x + start * n_in, (size_t) b * n_in * sizeof(float));
-		if (m->standardized)
-			nn_standardize_rows(e->x, m->x_mean, m->x_std, b, n_in);
-		out = nn_net_forward(&m->net, &e->work, e->x, b);
-		if (!nn_all_finite(out, (size_t) b * n_out))
-			ereport(ERROR,
-					(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
-					 errmsg("the model's output is not finite for some rows of the source")));
-		for (int r = 0; r < b; r++)
-		{
-			float		y = d->y[start + r];
-
-			if (m->task == NN_TASK_CLASSIFICATION)
-				ScoreClass(e, out + (size_t) r * n_out, ClassOf(e, d, (int) y));
-			else
-				ScoreValue(e, out + (size_t) r * n_out, y);
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
+		nn_rows_fill(d->x, d->n_rows, d->n_inputs, m->fill);
+	e->d = d;
+	nn_predict_batch_rows(&e->batch, d->n_rows, FillRows, UseOutputs, e);
 	e->rows += d->n_rows;
 }
 
@@ -239,18 +246,18 @@ PushRegression(JsonbParseState **st, const Evaluation *e)
 static void
 StartEvaluation(Evaluation *e, NNModel *m)
 {
-	NNNet	   *net = &m->net;
-
+	size_t		work = nn_predict_batch_work_floats(&m->net);
+	size_t		x = nn_predict_batch_x_floats(nn_model_inputs(m));
 	NNBudget	budget = nn_score_budget();
+	float	   *work_buf;
 
 	e->model = m;
-	nn_budget_check(&budget, ((double) nn_work_floats(net, SCORE_CHUNK, false) +
-							  (double) SCORE_CHUNK * nn_model_inputs(m)) * sizeof(float),
+	nn_budget_check(&budget, ((double) work + (double) x) * sizeof(float),
 					"evaluating 256 rows at a time through this model", "Use a model with narrower layers");
-	nn_work_bind(&e->work, net, palloc_extended(nn_work_floats(net, SCORE_CHUNK, false) * sizeof(float),
-												MCXT_ALLOC_HUGE),
-				 SCORE_CHUNK, false);
-	e->x = palloc_extended((size_t) SCORE_CHUNK * nn_model_inputs(m) * sizeof(float), MCXT_ALLOC_HUGE);
+	work_buf = palloc_extended(work * sizeof(float), MCXT_ALLOC_HUGE);
+	nn_predict_batch_bind(&e->batch, &m->net, m->standardized ? m->x_mean : NULL, m->x_std,
+						  nn_model_inputs(m), work_buf,
+						  palloc_extended(x * sizeof(float), MCXT_ALLOC_HUGE));
 	if (m->task == NN_TASK_CLASSIFICATION)
 	{
 		e->label_class = palloc(NN_MAX_CLASSES * sizeof(int));

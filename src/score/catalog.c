@@ -1,6 +1,8 @@
 /*
- * catalog.c - scoring by name through the nn_models catalog (the
- * registration nn_train's option "name" asks for is in train/train.c).
+ * catalog.c - the cache of names: the deployed model of a name in the
+ * nn_models catalog, as a scorer, and the trigger that invalidates the
+ * cache when nn_models changes (the registration nn_train's option "name"
+ * asks for is in train/train.c).
  *
  * Each backend keeps a hash (user, name) -> NNScorer of the deployed
  * version, so a query scoring a million rows by name reads and parses the
@@ -62,13 +64,6 @@ static bool callback_registered = false;
 static LocalTransactionId catalog_lxid = InvalidLocalTransactionId;
 
 PG_FUNCTION_INFO_V1(nn_catalog_invalidate);
-PG_FUNCTION_INFO_V1(nn_predict_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_class_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_proba_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_batch_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_row_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_class_row_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_proba_row_by_name);
 
 /* relcache callback: no freeing here, a scorer may be in use */
 static void
@@ -185,9 +180,12 @@ LoadDeployed(const char *name)
 	return s;
 }
 
-/* the scorer of the deployed version of name: one hash lookup when cached */
-static NNScorer *
-CatalogScorer(FunctionCallInfo fcinfo, text *name)
+/*
+ * The scorer of the deployed version of name, for the current user: one
+ * hash lookup when cached.  Valid until the end of the transaction.
+ */
+NNScorer *
+nn_catalog_scorer(FunctionCallInfo fcinfo, text *name)
 {
 	CatalogKey	key;
 	CatalogEntry *entry;
@@ -216,12 +214,6 @@ CatalogScorer(FunctionCallInfo fcinfo, text *name)
 	return s;
 }
 
-NNScorer *
-nn_catalog_scorer(FunctionCallInfo fcinfo, text *name)
-{
-	return CatalogScorer(fcinfo, name);
-}
-
 Datum
 nn_catalog_invalidate(PG_FUNCTION_ARGS)
 {
@@ -233,81 +225,4 @@ nn_catalog_invalidate(PG_FUNCTION_ARGS)
 				 errmsg("nn_catalog_invalidate must be called as a trigger")));
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
-}
-
-Datum
-nn_predict_by_name(PG_FUNCTION_ARGS)
-{
-	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
-	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
-
-	PG_RETURN_DATUM(nn_scorer_value(s, nn_scorer_run(s, x)));
-}
-
-Datum
-nn_predict_class_by_name(PG_FUNCTION_ARGS)
-{
-	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
-	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
-
-	PG_RETURN_DATUM(nn_scorer_class(s, nn_scorer_run(s, x), "nn_predict_class"));
-}
-
-Datum
-nn_predict_proba_by_name(PG_FUNCTION_ARGS)
-{
-	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
-	const float *x = nn_scorer_array_features(s, PG_GETARG_ARRAYTYPE_P(1));
-
-	PG_RETURN_DATUM(nn_scorer_proba(s, nn_scorer_run(s, x), "nn_predict_proba"));
-}
-
-Datum
-nn_predict_batch_by_name(PG_FUNCTION_ARGS)
-{
-	NNScorer   *s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
-
-	PG_RETURN_DATUM(nn_scorer_batch(s, PG_GETARG_ARRAYTYPE_P(1)));
-}
-
-/* whole-row scoring by name: the row-type lookup lives in fn_extra */
-static const float *
-ScoreRowByName(FunctionCallInfo fcinfo, NNScorer **s)
-{
-	*s = CatalogScorer(fcinfo, PG_GETARG_TEXT_PP(0));
-	return nn_score_record(*s, PG_GETARG_HEAPTUPLEHEADER(1), &fcinfo->flinfo->fn_extra,
-						   fcinfo->flinfo->fn_mcxt);
-}
-
-Datum
-nn_predict_row_by_name(PG_FUNCTION_ARGS)
-{
-	NNScorer   *s;
-	const float *out = ScoreRowByName(fcinfo, &s);
-
-	if (out == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(nn_scorer_value(s, out));
-}
-
-Datum
-nn_predict_class_row_by_name(PG_FUNCTION_ARGS)
-{
-	NNScorer   *s;
-	const float *out = ScoreRowByName(fcinfo, &s);
-
-	if (out == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(nn_scorer_class(s, out, "nn_predict_class_row"));
-}
-
-Datum
-nn_predict_proba_row_by_name(PG_FUNCTION_ARGS)
-{
-	NNScorer   *s;
-	const float *out = ScoreRowByName(fcinfo, &s);
-
-	if (out == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(nn_scorer_proba(s, out, "nn_predict_proba_row"));
 }

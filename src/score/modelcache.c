@@ -1,14 +1,15 @@
 /*
  * modelcache.c - the backend's cache of parsed models stored out of line,
- * kept across queries.
+ * kept across queries, and nn_model_cache_stats() reporting on it.
  *
- * A scoring call site keeps its scorer in fn_extra, which lives for one
- * query: a query that scores one row (an application looking up one
- * transaction) would fetch and parse the whole model every time, 3 to 8 ms
- * for a 2.8 MB Fashion-MNIST model against microseconds for the row.  So
- * parsed models stored in a table (TOASTed) are also kept here, keyed by
- * their TOAST pointer, and each call site's scorer borrows the model from
- * an entry (pinned while it does) with a workspace of its own.
+ * A scoring call site keeps the scorer of its last model (resolve.c), but
+ * that lives for one query: a query that scores one row (an application
+ * looking up one transaction) would fetch and parse the whole model every
+ * time, 3 to 8 ms for a 2.8 MB Fashion-MNIST model against microseconds
+ * for the row.  So parsed models stored in a table (TOASTed) are also kept
+ * here, keyed by their TOAST pointer, and each call site's scorer borrows
+ * the model from an entry (pinned while it does) with a workspace of its
+ * own.
  *
  * A TOAST value never changes, but its OID may be given to another value
  * once it is deleted, vacuumed away and the OID counter has wrapped around.

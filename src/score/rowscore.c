@@ -1,11 +1,12 @@
 /*
  * rowscore.c - scoring a whole row: nn_predict_row, nn_predict_class_row
  * and nn_predict_proba_row take a record and find the model's feature
- * columns in it by name.
+ * columns in it by name.  Each C function serves both SQL overloads, the
+ * model given as a bytea or as a name in nn_models (resolve.c).
  *
  * Which attribute holds which feature depends on the model and the row
- * type, so the lookup is kept in fn_extra with the scorer, keyed on the
- * scorer's id and the row type: a query pays for it once.
+ * type, so the lookup is kept in the call site's state with the scorer,
+ * keyed on the scorer's id and the row type: a query pays for it once.
  */
 #include "postgres.h"
 
@@ -35,12 +36,6 @@ typedef struct RowMap
 	int		   *attnum;			/* per feature, 1-based */
 	float	   *x;				/* one encoded row */
 } RowMap;
-
-typedef struct RowCache
-{
-	void	   *score_slot;		/* nn_scorer_cached's */
-	void	   *map_slot;		/* nn_score_record's */
-} RowCache;
 
 static int
 FindAttribute(TupleDesc desc, const char *name)
@@ -229,7 +224,7 @@ EncodeRow(const NNModel *m, RowMap *map, HeapTuple tuple)
  * (allocated in mcxt).  Returns the output activations, or NULL when a
  * NULL feature leaves the row without a prediction (impute 'skip').
  */
-const float *
+static const float *
 nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext mcxt)
 {
 	RowMap	   *map = (RowMap *) *map_slot;
@@ -250,22 +245,14 @@ nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext m
 	return nn_scorer_run(s, map->x);
 }
 
-static RowCache *
-GetRowCache(FunctionCallInfo fcinfo)
-{
-	if (fcinfo->flinfo->fn_extra == NULL)
-		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowCache));
-	return (RowCache *) fcinfo->flinfo->fn_extra;
-}
-
-/* the scorer of argument 0 and the outputs for the record in argument 1 */
+/* the model in argument 0 and the outputs for the record in argument 1 */
 static const float *
 ScoreArgs(FunctionCallInfo fcinfo, NNScorer **s)
 {
-	RowCache   *c = GetRowCache(fcinfo);
+	NNScoreSite *site = nn_score_site(fcinfo, 0);
 
-	*s = nn_scorer_for_arg(fcinfo, 0, &c->score_slot);
-	return nn_score_record(*s, PG_GETARG_HEAPTUPLEHEADER(1), &c->map_slot, fcinfo->flinfo->fn_mcxt);
+	*s = nn_score_resolve(fcinfo, site, PG_GETARG_DATUM(0));
+	return nn_score_record(*s, PG_GETARG_HEAPTUPLEHEADER(1), &site->row_map, fcinfo->flinfo->fn_mcxt);
 }
 
 Datum

@@ -4,22 +4,24 @@
  *   SELECT id, nn_predict_window(m.model, t.features) OVER () FROM t, m;
  *
  * gives every row what nn_predict would, but scores the rows
- * NN_SCORE_BATCH at a time as matrix products, with no array to build.
- * At the first row of a chunk the function reads the arguments of up to
- * NN_SCORE_BATCH rows ahead in the partition (WindowAgg spools only that
- * far), runs them through the network at once and keeps the outputs; the
- * chunk's other rows read theirs.  The mark moves with the chunk, so the
- * partition's tuplestore holds about one chunk, however long the partition.
+ * NN_PREDICT_BLOCK at a time as matrix products (kernels/predict_batch.h),
+ * with no array to build.  At the first row of a chunk the function reads
+ * the arguments of up to NN_PREDICT_BLOCK rows ahead in the partition
+ * (WindowAgg spools only that far), runs them through the network at once
+ * and keeps the outputs; the chunk's other rows read theirs.  The mark
+ * moves with the chunk, so the partition's tuplestore holds about one
+ * chunk, however long the partition.
  *
  * A chunk ends early where the model changes, so a join that pairs rows
  * with different models scores each with its own.  A NULL model or NULL
  * features give NULL, as the strict nn_predict does.
  *
- * The by-name variants take the deployed model of nn_models (catalog.c):
- * a chunk's name is looked up once, and the chunk ends where the name
- * changes.  The catalog keeps a scorer alive to the end of the transaction,
- * so the chunk may use it across calls; its outputs are copied, since other
- * by-name calls share that scorer's batch.
+ * Each C function serves both SQL overloads (resolve.c).  The by-name
+ * ones take the deployed model of nn_models (catalog.c): a chunk's name is
+ * looked up once, and the chunk ends where the name changes.  The catalog
+ * keeps a scorer alive to the end of the transaction, so the chunk may use
+ * it across calls; its outputs are copied, since other by-name calls share
+ * that scorer's batch.
  */
 #include "postgres.h"
 
@@ -33,9 +35,6 @@
 PG_FUNCTION_INFO_V1(nn_predict_window);
 PG_FUNCTION_INFO_V1(nn_predict_class_window);
 PG_FUNCTION_INFO_V1(nn_predict_proba_window);
-PG_FUNCTION_INFO_V1(nn_predict_window_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_class_window_by_name);
-PG_FUNCTION_INFO_V1(nn_predict_proba_window_by_name);
 
 typedef enum WindowResult
 {
@@ -52,7 +51,7 @@ typedef struct Chunk
 	int			len;			/* rows in the chunk */
 	NNScorer   *scorer;			/* the chunk's model; NULL if every model was NULL */
 	const float *outputs;		/* the scorer's batch outputs, row after row */
-	int16		output_row[NN_SCORE_BATCH]; /* each row's output row, -1: NULL */
+	int16		output_row[NN_PREDICT_BLOCK]; /* each row's output row, -1: NULL */
 } Chunk;
 
 /*
@@ -89,74 +88,31 @@ CopyFeatures(const NNScorer *s, Datum features, float *row)
  * is shared by every by-name call in the backend, and another window
  * function of the same query fills its batch between this one's calls.
  */
-typedef struct SiteOutputs
-{
-	size_t		capacity;		/* floats */
-	float		data[FLEXIBLE_ARRAY_MEMBER];
-} SiteOutputs;
-
 static const float *
-KeepOutputs(FmgrInfo *flinfo, const float *out, size_t n)
+KeepOutputs(FunctionCallInfo fcinfo, NNScoreSite *site, const float *out, size_t n)
 {
-	SiteOutputs *o = (SiteOutputs *) flinfo->fn_extra;
-
-	if (o == NULL || o->capacity < n)
+	if (site->outputs == NULL || site->outputs_capacity < n)
 	{
-		if (o != NULL)
-			pfree(o);
-		o = MemoryContextAlloc(flinfo->fn_mcxt, offsetof(SiteOutputs, data) + n * sizeof(float));
-		o->capacity = n;
-		flinfo->fn_extra = o;
+		if (site->outputs != NULL)
+			pfree(site->outputs);
+		site->outputs = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, n * sizeof(float));
+		site->outputs_capacity = n;
 	}
-	memcpy(o->data, out, n * sizeof(float));
-	return o->data;
-}
-
-/* the two text values are equal byte for byte */
-static bool
-SameText(text *a, text *b)
-{
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+	memcpy(site->outputs, out, n * sizeof(float));
+	return site->outputs;
 }
 
 /*
- * The scorer of the chunk's first model (a bytea, or a name in nn_models),
- * kept in *name when by name; NULL when the model of row k is another one.
- */
-static NNScorer *
-ChunkScorer(FunctionCallInfo fcinfo, Chunk *c, Datum model, bool by_name, text **name)
-{
-	FmgrInfo   *flinfo = fcinfo->flinfo;
-
-	if (by_name)
-	{
-		if (c->scorer == NULL)
-		{
-			/* a copy: the value lives in a slot the next row's fetch reuses */
-			*name = DatumGetTextPCopy(model);
-			return nn_catalog_scorer(fcinfo, *name);
-		}
-		return SameText(*name, DatumGetTextPP(model)) ? c->scorer : NULL;
-	}
-	if (c->scorer == NULL)
-		return nn_scorer_cached(model, &flinfo->fn_extra, flinfo->fn_mcxt);
-	/* a constant or a parameter is the same model on every row: no compare */
-	if (get_fn_expr_arg_stable(flinfo, 0))
-		return c->scorer;
-	return nn_scorer_cache_matches(flinfo->fn_extra, model) ? c->scorer : NULL;
-}
-
-/*
- * Score the chunk that starts at the current row: read up to NN_SCORE_BATCH
+ * Score the chunk that starts at the current row: read up to NN_PREDICT_BLOCK
  * rows' arguments, stopping where the model changes, and run the rows with
  * features through the network in one batch.
  */
 static void
-FillChunk(WindowObject win, FunctionCallInfo fcinfo, Chunk *c, bool by_name)
+FillChunk(WindowObject win, FunctionCallInfo fcinfo, Chunk *c)
 {
+	NNScoreSite *site = nn_score_site(fcinfo, 0);
 	float	   *rows = NULL;
-	text	   *name = NULL;
+	Datum		first = (Datum) 0;
 	int			n = 0;
 	int			k;
 
@@ -165,7 +121,7 @@ FillChunk(WindowObject win, FunctionCallInfo fcinfo, Chunk *c, bool by_name)
 	c->outputs = NULL;
 	/* rows before the chunk are done with: the tuplestore may drop them */
 	WinSetMarkPosition(win, c->start);
-	for (k = 0; k < NN_SCORE_BATCH; k++)
+	for (k = 0; k < NN_PREDICT_BLOCK; k++)
 	{
 		Datum		model;
 		Datum		features;
@@ -178,10 +134,12 @@ FillChunk(WindowObject win, FunctionCallInfo fcinfo, Chunk *c, bool by_name)
 			continue;
 		if (c->scorer == NULL)
 		{
-			c->scorer = ChunkScorer(fcinfo, c, model, by_name, &name);
+			/* a copy: the value lives in a slot the next row's fetch reuses */
+			first = site->by_name ? PointerGetDatum(DatumGetTextPCopy(model)) : model;
+			c->scorer = nn_score_resolve(fcinfo, site, first);
 			rows = nn_scorer_batch_rows(c->scorer);
 		}
-		else if (ChunkScorer(fcinfo, c, model, by_name, &name) == NULL)
+		else if (!nn_score_same_model(site, first, model))
 			break;				/* the next chunk starts with the new model */
 		(void) ArgAhead(win, 1, k, &features, &isnull);
 		if (isnull)
@@ -192,14 +150,14 @@ FillChunk(WindowObject win, FunctionCallInfo fcinfo, Chunk *c, bool by_name)
 	c->len = k;
 	if (n > 0)
 		c->outputs = nn_scorer_run_batch(c->scorer, n);
-	if (n > 0 && by_name)
-		c->outputs = KeepOutputs(fcinfo->flinfo, c->outputs, (size_t) n * c->scorer->n_outputs);
+	if (n > 0 && site->by_name)
+		c->outputs = KeepOutputs(fcinfo, site, c->outputs, (size_t) n * c->scorer->n_outputs);
 	c->filled = true;
 	CHECK_FOR_INTERRUPTS();
 }
 
 static Datum
-WindowScore(FunctionCallInfo fcinfo, WindowResult kind, bool by_name, const char *fn)
+WindowScore(FunctionCallInfo fcinfo, WindowResult kind, const char *fn)
 {
 	WindowObject win = PG_WINDOW_OBJECT();
 	Chunk	   *c = WinGetPartitionLocalMemory(win, sizeof(Chunk));
@@ -210,7 +168,7 @@ WindowScore(FunctionCallInfo fcinfo, WindowResult kind, bool by_name, const char
 	if (!c->filled || pos < c->start || pos >= c->start + c->len)
 	{
 		c->filled = false;		/* until FillChunk completes */
-		FillChunk(win, fcinfo, c, by_name);
+		FillChunk(win, fcinfo, c);
 	}
 	row = c->output_row[pos - c->start];
 	if (row < 0)
@@ -230,35 +188,17 @@ WindowScore(FunctionCallInfo fcinfo, WindowResult kind, bool by_name, const char
 Datum
 nn_predict_window(PG_FUNCTION_ARGS)
 {
-	return WindowScore(fcinfo, WINDOW_VALUE, false, "nn_predict_window");
+	return WindowScore(fcinfo, WINDOW_VALUE, "nn_predict_window");
 }
 
 Datum
 nn_predict_class_window(PG_FUNCTION_ARGS)
 {
-	return WindowScore(fcinfo, WINDOW_CLASS, false, "nn_predict_class_window");
+	return WindowScore(fcinfo, WINDOW_CLASS, "nn_predict_class_window");
 }
 
 Datum
 nn_predict_proba_window(PG_FUNCTION_ARGS)
 {
-	return WindowScore(fcinfo, WINDOW_PROBA, false, "nn_predict_proba_window");
-}
-
-Datum
-nn_predict_window_by_name(PG_FUNCTION_ARGS)
-{
-	return WindowScore(fcinfo, WINDOW_VALUE, true, "nn_predict_window");
-}
-
-Datum
-nn_predict_class_window_by_name(PG_FUNCTION_ARGS)
-{
-	return WindowScore(fcinfo, WINDOW_CLASS, true, "nn_predict_class_window");
-}
-
-Datum
-nn_predict_proba_window_by_name(PG_FUNCTION_ARGS)
-{
-	return WindowScore(fcinfo, WINDOW_PROBA, true, "nn_predict_proba_window");
+	return WindowScore(fcinfo, WINDOW_PROBA, "nn_predict_proba_window");
 }

@@ -17,9 +17,6 @@
 
 #include "train/run.h"
 
-/* rows scored at once when measuring validation loss */
-#define EVAL_BATCH 256
-
 /* ---------- one epoch's pieces ---------- */
 
 /* the learning-rate multiplier for a 0-based epoch of total */
@@ -47,20 +44,38 @@ ScheduleFactor(const NNOptions *o, int epoch, int total)
 	return (float) f;
 }
 
+/* the validation rows of a block and their targets, in model units */
 static void
-EvaluateBatch(const NNModel *m, NNWork *work, float *x, float *y, int n, EvalSums *e)
+FillValidation(void *arg, float *x, size_t start, size_t n)
 {
-	const NNNet *net = &m->net;
-	const float *out;
+	Evaluator  *ev = arg;
+	const NNModel *m = ev->model;
+	int			n_in = ev->d->n_inputs;
 
-	if (m->standardized)
-		nn_standardize_rows(x, m->x_mean, m->x_std, n, nn_model_inputs(m));
-	out = nn_net_forward(net, work, x, n);
+	for (size_t r = 0; r < n; r++)
+	{
+		uint32		row = ev->idx[start + r];
+
+		memcpy(x + r * n_in, ev->d->x + (size_t) row * n_in, n_in * sizeof(float));
+		ev->y[r] = m->task == NN_TASK_REGRESSION ? (ev->d->y[row] - m->y_mean) / m->y_std : ev->d->y[row];
+	}
+}
+
+/* add a block's loss and metric sums */
+static void
+UseValidation(void *arg, const float *out, size_t start, size_t n)
+{
+	Evaluator  *ev = arg;
+	const NNModel *m = ev->model;
+	const NNNet *net = &m->net;
+	const float *y = ev->y;
+	EvalSums   *e = &ev->sums;
+
 	e->loss += nn_loss_compute(&net->loss, out, y, NULL, NULL, n, nn_net_outputs(net));
-	for (int r = 0; r < n; r++)
+	for (size_t r = 0; r < n; r++)
 	{
 		if (m->task == NN_TASK_CLASSIFICATION)
-			e->correct += nn_predicted_class(m, out + (size_t) r * nn_net_outputs(net)) == (uint32) y[r];
+			e->correct += nn_predicted_class(m, out + r * nn_net_outputs(net)) == (uint32) y[r];
 		else
 		{
 			e->sse += (out[r] - y[r]) * (double) (out[r] - y[r]);
@@ -73,43 +88,31 @@ EvaluateBatch(const NNModel *m, NNWork *work, float *x, float *y, int n, EvalSum
 static void
 EvaluatorInit(Evaluator *ev, const NNModel *m)
 {
-	const NNNet *net = &m->net;
-
-	size_t		work = nn_work_floats(net, EVAL_BATCH, false);
-	size_t		x = (size_t) EVAL_BATCH * nn_model_inputs(m);
+	size_t		work = nn_predict_batch_work_floats(&m->net);
+	size_t		x = nn_predict_batch_x_floats(nn_model_inputs(m));
 	NNBudget	b = nn_train_budget();
+	float	   *work_buf;
 
-	/* wide layers make even EVAL_BATCH rows large: budget them first */
+	/* wide layers make even one block of rows large: budget them first */
 	nn_budget_check(&b, (double) (work + x) * sizeof(float),
-					psprintf("scoring validation rows %d at a time", EVAL_BATCH),
+					psprintf("scoring validation rows %d at a time", NN_PREDICT_BLOCK),
 					"Lower the layer widths");
 	memset(ev, 0, sizeof(*ev));
-	nn_work_bind(&ev->work, net, MemoryContextAllocHuge(CurrentMemoryContext, work * sizeof(float)),
-				 EVAL_BATCH, false);
-	ev->x = MemoryContextAllocHuge(CurrentMemoryContext, x * sizeof(float));
-	ev->y = palloc(EVAL_BATCH * sizeof(float));
+	ev->model = m;
+	work_buf = MemoryContextAllocHuge(CurrentMemoryContext, work * sizeof(float));
+	nn_predict_batch_bind(&ev->batch, &m->net, m->standardized ? m->x_mean : NULL,
+						  m->x_std, nn_model_inputs(m), work_buf,
+						  MemoryContextAllocHuge(CurrentMemoryContext, x * sizeof(float)));
+	ev->y = palloc(NN_PREDICT_BLOCK * sizeof(float));
 }
 
 /* add rows idx[0..n) of d to the sums */
 static void
-EvaluateRows(Evaluator *ev, const NNModel *m, const NNRows *d, const uint32 *idx, int64 n)
+EvaluateRows(Evaluator *ev, const NNRows *d, const uint32 *idx, int64 n)
 {
-	int			n_in = d->n_inputs;
-
-	for (int64 start = 0; start < n; start += EVAL_BATCH)
-	{
-		int			b = (int) Min(EVAL_BATCH, n - start);
-
-		for (int r = 0; r < b; r++)
-		{
-			uint32		row = idx[start + r];
-
-			memcpy(ev->x + (size_t) r * n_in, d->x + (size_t) row * n_in, n_in * sizeof(float));
-			ev->y[r] = m->task == NN_TASK_REGRESSION ? (d->y[row] - m->y_mean) / m->y_std : d->y[row];
-		}
-		EvaluateBatch(m, &ev->work, ev->x, ev->y, b, &ev->sums);
-		CHECK_FOR_INTERRUPTS();
-	}
+	ev->d = d;
+	ev->idx = idx;
+	nn_predict_batch_rows(&ev->batch, n, FillValidation, UseValidation, ev);
 	ev->rows += n;
 }
 
@@ -169,7 +172,7 @@ EvalSink(NNRows *d, void *arg)
 	for (int64 r = 0; r < d->n_rows; r++)
 		if (IsValidation(st->seed, st->fraction, d->first_ordinal + r))
 			st->order[n++] = (uint32) r;
-	EvaluateRows(&st->eval, st->model, d, st->order, n);
+	EvaluateRows(&st->eval, d, st->order, n);
 }
 
 static void
@@ -348,7 +351,7 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 			if (st != NULL)
 				StreamPass(d, EvalSink, st);
 			else
-				EvaluateRows(ev, m, d, s->val, s->n_val);
+				EvaluateRows(ev, d, s->val, s->n_val);
 			EvaluatorResult(ev, m, &h->val_loss, &h->val_metric);
 		}
 		ReportEpoch(m, e + 1, opts->epochs, start, opts->verbose);

@@ -9,6 +9,7 @@
 
 #include "portability/instr_time.h"
 
+#include "kernels/predict_batch.h"
 #include "train/train.h"
 
 /* training and validation row numbers */
@@ -31,12 +32,14 @@ typedef struct EvalSums
 	double		sum_yy;
 } EvalSums;
 
-/* buffers for scoring validation rows EVAL_BATCH at a time */
+/* validation rows scored a block at a time (kernels/predict_batch.h) */
 typedef struct Evaluator
 {
-	NNWork		work;
-	float	   *x;
-	float	   *y;
+	const NNModel *model;
+	NNPredictBatch batch;
+	float	   *y;				/* the block's targets, in model units */
+	const NNRows *d;			/* the rows being scored, idx of them */
+	const uint32 *idx;
 	EvalSums	sums;
 	int64		rows;
 } Evaluator;
