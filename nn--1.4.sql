@@ -441,70 +441,70 @@ IS 'delete one version of a model from nn_models, or with version NULL every ver
 
 CREATE FUNCTION @extschema@.nn_predict(name text, features real[])
 RETURNS double precision
-AS 'MODULE_PATHNAME', 'nn_predict_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict(text, real[])
 IS 'nn_predict with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_class(name text, features real[])
 RETURNS text
-AS 'MODULE_PATHNAME', 'nn_predict_class_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_class'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_class(text, real[])
 IS 'nn_predict_class with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_proba(name text, features real[])
 RETURNS real[]
-AS 'MODULE_PATHNAME', 'nn_predict_proba_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_proba'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_proba(text, real[])
 IS 'nn_predict_proba with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_row(name text, r record)
 RETURNS double precision
-AS 'MODULE_PATHNAME', 'nn_predict_row_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_row'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_row(text, record)
 IS 'nn_predict_row with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_class_row(name text, r record)
 RETURNS text
-AS 'MODULE_PATHNAME', 'nn_predict_class_row_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_class_row'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_class_row(text, record)
 IS 'nn_predict_class_row with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_proba_row(name text, r record)
 RETURNS real[]
-AS 'MODULE_PATHNAME', 'nn_predict_proba_row_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_proba_row'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_proba_row(text, record)
 IS 'nn_predict_proba_row with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_batch(name text, rows real[])
 RETURNS double precision[]
-AS 'MODULE_PATHNAME', 'nn_predict_batch_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_batch'
 LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_batch(text, real[])
 IS 'nn_predict_batch with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_window(name text, features real[])
 RETURNS double precision
-AS 'MODULE_PATHNAME', 'nn_predict_window_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_window'
 LANGUAGE C WINDOW STABLE PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_window(text, real[])
 IS 'nn_predict_window with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_class_window(name text, features real[])
 RETURNS text
-AS 'MODULE_PATHNAME', 'nn_predict_class_window_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_class_window'
 LANGUAGE C WINDOW STABLE PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_class_window(text, real[])
 IS 'nn_predict_class_window with the deployed version of a model in nn_models';
 
 CREATE FUNCTION @extschema@.nn_predict_proba_window(name text, features real[])
 RETURNS real[]
-AS 'MODULE_PATHNAME', 'nn_predict_proba_window_by_name'
+AS 'MODULE_PATHNAME', 'nn_predict_proba_window'
 LANGUAGE C WINDOW STABLE PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_proba_window(text, real[])
 IS 'nn_predict_proba_window with the deployed version of a model in nn_models';

@@ -136,8 +136,10 @@ sample_memory() {  # $1: label
     local pid app
     while IFS='|' read -r pid app; do
         [ -r "/proc/$pid/status" ] || continue
+        # a backend can exit between the query and the read (at the end of
+        # the run): its sample is skipped, not an error that stops the script
         awk -v l="$1" -v p="$pid" -v a="$app" '/^RssAnon:/ { anon = $2 } /^VmRSS:/ { rss = $2 }
-            END { print l, p, a, anon, rss }' "/proc/$pid/status"
+            END { if (anon != "") print l, p, a, anon, rss }' "/proc/$pid/status" 2>/dev/null || true
     done < <(q "SELECT pid, application_name FROM pg_stat_activity
                 WHERE application_name IN ('conc_score', 'conc_train') ORDER BY 2, 1")
 }
