@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "interrupt.h"
 #include "predict_batch.h"
+#include "testnet.h"
 
 #define N_IN 5
 #define N_OUT 3
@@ -71,11 +72,11 @@ make_net(NNNet *net, NNRng *rng)
 	memset(net, 0, sizeof(*net));
 	net->n_layers = 3;
 	for (uint32_t l = 0; l <= 3; l++)
-		net->widths[l] = widths[l];
+		set_width(net, l, widths[l]);
 	for (uint32_t l = 0; l < 3; l++)
 	{
-		net->act[l] = (uint8_t) (l < 2 ? NN_ACT_RELU : NN_ACT_SOFTMAX);
-		net->batch_norm[l] = l == 0;
+		nn_dense_mut(net, l)->act = (uint8_t) (l < 2 ? NN_ACT_RELU : NN_ACT_SOFTMAX);
+		nn_dense_mut(net, l)->batch_norm = l == 0;
 	}
 	net->loss.kind = NN_LOSS_CROSS_ENTROPY;
 	net->optimizer = NN_OPT_SGD;
