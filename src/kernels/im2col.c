@@ -26,9 +26,10 @@ nn_conv_geom_finish(NNConvGeom *g)
 }
 
 /*
- * The one walk of both directions: for each tap k and column q, the
- * image offset it reads, or none on padding.  to_col: copy image to col;
- * otherwise add col into the image.
+ * The one walk of both directions: for each tap k, the columns q0 ..
+ * q0 + n - 1 in order, with the column's image and output row and column
+ * stepped along (no division per entry).  to_col: copy the image into
+ * col; otherwise add col into the image.
  */
 static void
 Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
@@ -37,22 +38,23 @@ Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
 	size_t		P = nn_conv_geom_positions(g);
 	size_t		hw = g->height * g->width;
 	size_t		K = nn_conv_geom_patch(g);
+	size_t		area = g->kernel_h * g->kernel_w;
 
 	for (size_t k = 0; k < K; k++)
 	{
-		size_t		c = k / (g->kernel_h * g->kernel_w);
+		size_t		c = k / area;
 		size_t		ki = k / g->kernel_w % g->kernel_h;
 		size_t		kj = k % g->kernel_w;
 		float	   *row = col + k * n;
+		size_t		img = q0 / P;
+		size_t		oy = q0 % P / g->out_w;
+		size_t		ox = q0 % P % g->out_w;
 
 		for (size_t j = 0; j < n; j++)
 		{
-			size_t		q = q0 + j;
-			size_t		img = q / P;
-			size_t		p = q % P;
 			/* padded coordinates; unsigned, so padding wraps above the size */
-			size_t		y = p / g->out_w * g->stride_h + ki - g->pad_top;
-			size_t		x = p % g->out_w * g->stride_w + kj - g->pad_left;
+			size_t		y = oy * g->stride_h + ki - g->pad_top;
+			size_t		x = ox * g->stride_w + kj - g->pad_left;
 			bool		inside = y < g->height && x < g->width;
 			size_t		at = (img * g->channels + c) * hw + y * g->width + x;
 
@@ -60,6 +62,15 @@ Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
 				row[j] = inside ? im[at] : 0.0f;
 			else if (inside)
 				im[at] += row[j];
+			if (++ox == g->out_w)
+			{
+				ox = 0;
+				if (++oy == g->out_h)
+				{
+					oy = 0;
+					img++;
+				}
+			}
 		}
 	}
 }
