@@ -1,0 +1,84 @@
+/*
+ * conv2d_layer.h - the conv2d layer kind as others see it: its settings
+ * and the geometry they give an input shape.  How it runs is
+ * conv2d_layer.c's alone, through its NNLayerRoutine (nn_conv2d_layer).
+ *
+ * Not yet in the layer table: the kind gets its NNLayerKind value with its
+ * format, options and export entries (README, "Adding a layer kind").
+ */
+#ifndef NN_CONV2D_LAYER_H
+#define NN_CONV2D_LAYER_H
+
+#include "im2col.h"
+#include "layer.h"
+
+/*
+ * The lowered patches are processed a piece of an image at a time: as
+ * many output positions as fit NN_CONV_CHUNK_FLOATS floats of patches
+ * (at least one), the same plan in every pass, so that training and
+ * inference give the same bytes.  Inference keeps its piece on the stack;
+ * training in the layer's own block.  A patch (channels x kernel_h x
+ * kernel_w) may not be larger than a piece.
+ */
+#define NN_CONV_CHUNK_FLOATS 8192
+
+/*
+ * A conv2d layer's settings, kept in its NNLayerSettings (12 of the 16
+ * bytes).  Padding is explicit per side; "same" maps to it (conv2d_layer.c,
+ * nn_conv2d_same_padding).  Input and output shapes are [channels,
+ * height, width].
+ */
+typedef struct NNConv2dSettings
+{
+	uint16_t	filters;		/* output channels */
+	uint8_t		kernel_h;
+	uint8_t		kernel_w;
+	uint8_t		stride_h;
+	uint8_t		stride_w;
+	uint8_t		pad_top;
+	uint8_t		pad_left;
+	uint8_t		pad_bottom;
+	uint8_t		pad_right;
+	uint8_t		act;			/* NNActivation after the layer; not softmax */
+	uint8_t		batch_norm;		/* reserved: must be 0 in this version */
+} __attribute__((__may_alias__)) NNConv2dSettings;
+
+_Static_assert(sizeof(NNConv2dSettings) <= NN_LAYER_SETTINGS_BYTES,
+			   "conv2d settings must fit NNLayerSettings");
+
+static inline const NNConv2dSettings *
+nn_conv2d(const NNNet *net, uint32_t l)
+{
+	return (const NNConv2dSettings *) (const void *) net->layers[l].settings.bytes;
+}
+
+static inline NNConv2dSettings *
+nn_conv2d_mut(NNNet *net, uint32_t l)
+{
+	return (NNConv2dSettings *) (void *) net->layers[l].settings.bytes;
+}
+
+/*
+ * Write conv2d settings into layer l (zeroing the rest of its settings);
+ * the kind value is the caller's until the kind is registered.
+ */
+void		nn_conv2d_set(NNNet *net, uint32_t l, const NNConv2dSettings *s);
+
+/* the window of layer l over an input of shape in; false if none fits */
+bool		nn_conv2d_geom(const NNNet *net, uint32_t l, NNShape in,
+						   NNConvGeom *g);
+
+/*
+ * "same" padding for one axis (TensorFlow's rule): the output has
+ * ceil(size / stride) positions, and the total padding that needs, when
+ * positive, is split with the odd one at the end (bottom or right).
+ */
+void		nn_conv2d_same_padding(uint32_t size, uint32_t kernel, uint32_t stride,
+								   uint8_t *pad_begin, uint8_t *pad_end);
+
+/* output positions per piece of an image (NN_CONV_CHUNK_FLOATS) */
+size_t		nn_conv2d_chunk(const NNConvGeom *g);
+
+extern const NNLayerRoutine nn_conv2d_layer;
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * im2col.h - lowering a minibatch of images (NCHW, float) to the matrix of
+ * their patches, and back, so that a convolution is a matrix product
+ * (conv2d_layer.c).
+ *
+ * The lowered matrix of a batch has K = channels x kernel_h x kernel_w
+ * rows, one per (channel, kernel row, kernel column) in that order, and
+ * batch x out_h x out_w columns, one per (image, output row, output
+ * column).  Entry (k, q) is the input value under kernel tap k when the
+ * kernel sits at output position q, or 0 where the tap falls on padding.
+ * The functions work on a range of columns, so that a caller can lower an
+ * image, or a piece of one, at a time into a buffer of its size.
+ */
+#ifndef NN_IM2COL_H
+#define NN_IM2COL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* a sliding window over images: a convolution's or a pooling's */
+typedef struct NNConvGeom
+{
+	size_t		channels;
+	size_t		height;
+	size_t		width;
+	size_t		kernel_h;
+	size_t		kernel_w;
+	size_t		stride_h;
+	size_t		stride_w;
+	size_t		pad_top;
+	size_t		pad_left;
+	size_t		pad_bottom;
+	size_t		pad_right;
+	size_t		out_h;			/* set by nn_conv_geom_finish */
+	size_t		out_w;
+} NNConvGeom;
+
+/*
+ * Set out_h and out_w: floor((height + pad_top + pad_bottom - kernel_h) /
+ * stride_h) + 1, and the same across (ONNX's ceil_mode 0).  False when a
+ * size or stride is 0 or the padded input is smaller than the kernel.
+ */
+bool		nn_conv_geom_finish(NNConvGeom *g);
+
+/* positions of one image's output, out_h x out_w */
+static inline size_t
+nn_conv_geom_positions(const NNConvGeom *g)
+{
+	return g->out_h * g->out_w;
+}
+
+/* rows of the lowered matrix, channels x kernel_h x kernel_w */
+static inline size_t
+nn_conv_geom_patch(const NNConvGeom *g)
+{
+	return g->channels * g->kernel_h * g->kernel_w;
+}
+
+/*
+ * Columns q0 .. q0 + n - 1 of the lowered matrix of the images im (a
+ * batch of channels x height x width each, enough of them for the
+ * columns) into col, K x n, row-major.
+ */
+void		nn_im2col(const NNConvGeom *g, const float *im, size_t q0, size_t n,
+					  float *col);
+
+/*
+ * The adjoint: add each entry of col (K x n, columns q0 .. q0 + n - 1) to
+ * the image value it was taken from (padding entries are dropped).  im is
+ * added to, not overwritten: overlapping windows sum.
+ */
+void		nn_col2im(const NNConvGeom *g, const float *col, size_t q0, size_t n,
+					  float *im);
+
+#endif

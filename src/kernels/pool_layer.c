@@ -1,0 +1,388 @@
+/*
+ * pool_layer.c - the max_pool2d and avg_pool2d layer kinds (layer.h):
+ * a window slid over each channel of [channels, height, width] rows,
+ * giving its largest value or its mean (pool_layer.h: the tie rule and
+ * how padding counts).  No parameters, statistics or training buffers:
+ * max pooling's backward pass finds each window's winner again from the
+ * layer's input, by the same rule, instead of keeping indices.
+ */
+#include <string.h>
+
+#include "interrupt.h"
+#include "pool_layer.h"
+
+bool
+nn_pool_geom(const NNNet *net, uint32_t l, NNShape in, NNConvGeom *g)
+{
+	const NNPoolSettings *s = nn_pool(net, l);
+
+	if (in.rank != 3)
+		return false;
+	/* one channel at a time: the channels ride along as images */
+	*g = (NNConvGeom) {
+		.channels = 1,
+		.height = in.dims[1],
+		.width = in.dims[2],
+		.kernel_h = s->size_h,
+		.kernel_w = s->size_w,
+		.stride_h = s->stride_h,
+		.stride_w = s->stride_w,
+		.pad_top = s->pad_top,
+		.pad_left = s->pad_left,
+		.pad_bottom = s->pad_bottom,
+		.pad_right = s->pad_right,
+	};
+	return in.dims[0] >= 1 && nn_conv_geom_finish(g);
+}
+
+static NNConvGeom
+LayerGeom(const NNLayer *L)
+{
+	NNConvGeom	g;
+
+	nn_pool_geom(L->net, L->index, L->in_shape, &g);
+	return g;
+}
+
+static NNShape
+PoolOutShape(const NNNet *net, uint32_t l, NNShape in)
+{
+	NNShape		out = {0};
+	NNConvGeom	g;
+
+	if (!nn_pool_geom(net, l, in, &g))
+		return out;
+	out.rank = 3;
+	out.dims[0] = in.dims[0];
+	out.dims[1] = (uint32_t) g.out_h;
+	out.dims[2] = (uint32_t) g.out_w;
+	return out;
+}
+
+static const char *
+PoolCheck(const NNNet *net, uint32_t l, bool last)
+{
+	const NNPoolSettings *s = nn_pool(net, l);
+	NNConvGeom	g;
+
+	if (last)
+		return "a pooling layer cannot be the output layer";
+	if (!nn_pool_geom(net, l, net->shapes[l], &g))
+		return "pooling window does not fit its input";
+	if (s->pad_top >= s->size_h || s->pad_bottom >= s->size_h ||
+		s->pad_left >= s->size_w || s->pad_right >= s->size_w)
+		return "pooling padding must be smaller than the window";
+	return NULL;
+}
+
+/* ------------------------------------------------------------ windows */
+
+/* the rows (or columns) of the window at output index o that are inside */
+static inline void
+WindowSpan(size_t o, size_t stride, size_t pad, size_t size, size_t limit,
+		   size_t *lo, size_t *hi)
+{
+	size_t		start = o * stride;	/* in padded coordinates */
+	size_t		end = start + size;
+
+	*lo = start > pad ? start - pad : 0;
+	*hi = end - pad < limit ? end - pad : limit;
+}
+
+/*
+ * The offset in the plane of the window's first maximum in row-major
+ * order; the check keeps each window non-empty.
+ */
+static inline size_t
+ArgMax(const NNConvGeom *g, const float *plane, size_t oy, size_t ox)
+{
+	size_t		y0,
+				y1,
+				x0,
+				x1;
+	size_t		best;
+
+	WindowSpan(oy, g->stride_h, g->pad_top, g->kernel_h, g->height, &y0, &y1);
+	WindowSpan(ox, g->stride_w, g->pad_left, g->kernel_w, g->width, &x0, &x1);
+	best = y0 * g->width + x0;
+	for (size_t y = y0; y < y1; y++)
+		for (size_t x = x0; x < x1; x++)
+			if (plane[y * g->width + x] > plane[best])
+				best = y * g->width + x;
+	return best;
+}
+
+/* the inside span of the window and how many values it holds */
+static inline size_t
+WindowCount(const NNConvGeom *g, size_t oy, size_t ox, size_t *y0, size_t *y1,
+			size_t *x0, size_t *x1)
+{
+	WindowSpan(oy, g->stride_h, g->pad_top, g->kernel_h, g->height, y0, y1);
+	WindowSpan(ox, g->stride_w, g->pad_left, g->kernel_w, g->width, x0, x1);
+	return (*y1 - *y0) * (*x1 - *x0);
+}
+
+/* ------------------------------------------------------------ passes */
+
+/*
+ * Over every plane (image, channel) of the batch: forward into out, or
+ * backward from d into dx (added; zeroed first by the caller).
+ */
+static void
+Pool(const NNLayer *L, bool max, const float *d, float *dx)
+{
+	NNConvGeom	g = LayerGeom(L);
+	size_t		planes = L->batch * L->in_shape.dims[0];
+	size_t		hw = g.height * g.width;
+	size_t		P = nn_conv_geom_positions(&g);
+
+	for (size_t c = 0; c < planes; c++)
+	{
+		const float *plane = L->in + c * hw;
+
+		for (size_t oy = 0; oy < g.out_h; oy++)
+			for (size_t ox = 0; ox < g.out_w; ox++)
+			{
+				size_t		o = c * P + oy * g.out_w + ox;
+				size_t		y0,
+							y1,
+							x0,
+							x1;
+				size_t		n;
+				float		sum = 0.0f;
+
+				if (max)
+				{
+					size_t		at = ArgMax(&g, plane, oy, ox);
+
+					if (dx == NULL)
+						L->out[o] = plane[at];
+					else
+						dx[c * hw + at] += d[o];
+					continue;
+				}
+				n = WindowCount(&g, oy, ox, &y0, &y1, &x0, &x1);
+				for (size_t y = y0; y < y1; y++)
+					for (size_t x = x0; x < x1; x++)
+					{
+						if (dx == NULL)
+							sum += plane[y * g.width + x];
+						else
+							dx[c * hw + y * g.width + x] += d[o] / (float) n;
+					}
+				if (dx == NULL)
+					L->out[o] = sum / (float) n;
+			}
+		if (c % 64 == 63)
+			nn_check_interrupt();
+	}
+}
+
+static void
+MaxForward(const NNLayer *L)
+{
+	Pool(L, true, NULL, NULL);
+}
+
+static void
+AvgForward(const NNLayer *L)
+{
+	Pool(L, false, NULL, NULL);
+}
+
+static void
+MaxForwardRow(const NNLayer *L, const float *row_data)
+{
+	(void) row_data;
+	MaxForward(L);
+}
+
+static void
+AvgForwardRow(const NNLayer *L, const float *row_data)
+{
+	(void) row_data;
+	AvgForward(L);
+}
+
+static const float *
+MaxForwardTrain(const NNLayer *L, NNRng *rng)
+{
+	(void) rng;
+	MaxForward(L);
+	return L->out;
+}
+
+static const float *
+AvgForwardTrain(const NNLayer *L, NNRng *rng)
+{
+	(void) rng;
+	AvgForward(L);
+	return L->out;
+}
+
+/* no activation, so d is the same from the output or the loss */
+static void
+MaxBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
+			bool training, bool rng_used)
+{
+	(void) from;
+	(void) training;
+	(void) rng_used;
+	if (dx == NULL)
+		return;
+	memset(dx, 0, L->batch * L->in_size * sizeof(float));
+	Pool(L, true, d, dx);
+}
+
+static void
+AvgBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
+			bool training, bool rng_used)
+{
+	(void) from;
+	(void) training;
+	(void) rng_used;
+	if (dx == NULL)
+		return;
+	memset(dx, 0, L->batch * L->in_size * sizeof(float));
+	Pool(L, false, d, dx);
+}
+
+/* ------------------------------------------------------------ nothing to keep */
+
+static size_t
+PoolNothing(const NNNet *net, uint32_t l, NNShape in, NNShape out)
+{
+	(void) net;
+	(void) l;
+	(void) in;
+	(void) out;
+	return 0;
+}
+
+static size_t
+PoolStats(const NNNet *net, uint32_t l, NNShape out)
+{
+	(void) net;
+	(void) l;
+	(void) out;
+	return 0;
+}
+
+static uint32_t
+PoolTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out, NNTensor *t)
+{
+	(void) net;
+	(void) l;
+	(void) in;
+	(void) out;
+	(void) t;
+	return 0;
+}
+
+static size_t
+PoolWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch)
+{
+	(void) net;
+	(void) l;
+	(void) out;
+	(void) max_batch;
+	return 0;
+}
+
+static void
+PoolInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
+		 float *params, float *stats, NNInit init, NNRng *rng)
+{
+	(void) net;
+	(void) l;
+	(void) in;
+	(void) out;
+	(void) params;
+	(void) stats;
+	(void) init;
+	(void) rng;
+}
+
+static void
+PoolUpdateStats(const NNLayer *L, float *stats)
+{
+	(void) L;
+	(void) stats;
+}
+
+static bool
+PoolStatsValid(const NNNet *net, uint32_t l, NNShape out, const float *stats)
+{
+	(void) net;
+	(void) l;
+	(void) out;
+	(void) stats;
+	return true;
+}
+
+static int
+PoolActivation(const NNNet *net, uint32_t l)
+{
+	(void) net;
+	(void) l;
+	return NN_ACT_IDENTITY;
+}
+
+static void
+PoolRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
+			   const float *params, float *dst)
+{
+	(void) net;
+	(void) l;
+	(void) in;
+	(void) out;
+	(void) params;
+	(void) dst;
+}
+
+void
+nn_pool_set(NNNet *net, uint32_t l, const NNPoolSettings *s)
+{
+	memset(&net->layers[l].settings, 0, sizeof(net->layers[l].settings));
+	memcpy(net->layers[l].settings.bytes, s, sizeof(*s));
+}
+
+const NNLayerRoutine nn_max_pool2d_layer = {
+	.name = "max_pool2d",
+	.check = PoolCheck,
+	.out_shape = PoolOutShape,
+	.n_params = PoolNothing,
+	.n_stats = PoolStats,
+	.tensors = PoolTensors,
+	.work_floats = PoolWorkFloats,
+	.init = PoolInit,
+	.forward = MaxForward,
+	.forward_row = MaxForwardRow,
+	.forward_train = MaxForwardTrain,
+	.backward = MaxBackward,
+	.update_stats = PoolUpdateStats,
+	.stats_valid = PoolStatsValid,
+	.activation = PoolActivation,
+	.row_floats = PoolNothing,
+	.row_prepare = PoolRowPrepare,
+};
+
+const NNLayerRoutine nn_avg_pool2d_layer = {
+	.name = "avg_pool2d",
+	.check = PoolCheck,
+	.out_shape = PoolOutShape,
+	.n_params = PoolNothing,
+	.n_stats = PoolStats,
+	.tensors = PoolTensors,
+	.work_floats = PoolWorkFloats,
+	.init = PoolInit,
+	.forward = AvgForward,
+	.forward_row = AvgForwardRow,
+	.forward_train = AvgForwardTrain,
+	.backward = AvgBackward,
+	.update_stats = PoolUpdateStats,
+	.stats_valid = PoolStatsValid,
+	.activation = PoolActivation,
+	.row_floats = PoolNothing,
+	.row_prepare = PoolRowPrepare,
+};

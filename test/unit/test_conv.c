@@ -1,0 +1,775 @@
+/*
+ * test_conv.c - the conv2d and pooling kernels, called through their
+ * NNLayerRoutines directly (they are not in the layer table yet): im2col
+ * against its adjoint col2im, conv2d forward against a direct
+ * convolution, finite-difference checks of the weight, bias and input
+ * gradients at odd sizes (stride 2, asymmetric padding, a 3x2 and a 1x1
+ * kernel, one channel, a batch of 3, images lowered in several pieces),
+ * pooling against direct loops, its tie rule and its gradients, and the
+ * settings checks.
+ */
+#include "conv2d_layer.h"
+#include "harness.h"
+#include "pool_layer.h"
+
+#define FD_H 1e-2f
+
+/* one layer of a kind, its buffers, and the NNLayer a pass would see */
+typedef struct Layer
+{
+	NNNet		net;
+	const NNLayerRoutine *r;
+	NNWork		work;
+	NNLayer		L;
+	float	   *x;
+	float	   *params;
+	float	   *grads;
+	float	   *own;
+	float	   *out;
+	float	   *weights;		/* the loss: sum of weights * out */
+	size_t		batch;
+} Layer;
+
+/* a network of one layer l = 0 with these settings over input in */
+static bool
+make_layer(Layer *t, const NNLayerRoutine *r, const void *settings,
+		   size_t bytes, NNShape in, size_t batch, NNRng *rng)
+{
+	NNShape		out;
+	size_t		np;
+	size_t		nw;
+
+	memset(t, 0, sizeof(*t));
+	t->r = r;
+	t->batch = batch;
+	t->net.n_layers = 2;		/* not the last layer */
+	memcpy(t->net.layers[0].settings.bytes, settings, bytes);
+	t->net.shapes[0] = in;
+	out = r->out_shape(&t->net, 0, in);
+	if (out.rank == 0)
+		return false;
+	t->net.shapes[1] = out;
+	if (r->check(&t->net, 0, false) != NULL)
+		return false;
+	np = r->n_params(&t->net, 0, in, out);
+	nw = r->work_floats(&t->net, 0, out, batch);
+	t->x = xcalloc(batch * nn_shape_size(in), sizeof(float));
+	t->params = xcalloc(np, sizeof(float));
+	t->grads = xcalloc(np, sizeof(float));
+	t->own = nw > 0 ? xcalloc(nw, sizeof(float)) : NULL;
+	t->out = xcalloc(batch * nn_shape_size(out), sizeof(float));
+	t->weights = xcalloc(batch * nn_shape_size(out), sizeof(float));
+	fill_uniform(rng, t->x, batch * nn_shape_size(in), -1.0, 1.0);
+	r->init(&t->net, 0, in, out, t->params, NULL, NN_INIT_XAVIER, rng);
+	/* every parameter off its initial value: biases away from zero */
+	for (size_t i = 0; i < np; i++)
+		t->params[i] += (float) (0.1 * (nn_rng_uniform(rng) - 0.5));
+	fill_uniform(rng, t->weights, batch * nn_shape_size(out), -1.0, 1.0);
+	t->work.max_batch = batch;
+	t->work.training = true;
+	t->L = (NNLayer) {
+		.net = &t->net,
+		.index = 0,
+		.in_shape = in,
+		.out_shape = out,
+		.in_size = nn_shape_size(in),
+		.out_size = nn_shape_size(out),
+		.params = t->params,
+		.grads = t->grads,
+		.stats = NULL,
+		.work = &t->work,
+		.own = t->own,
+		.in = t->x,
+		.out = t->out,
+		.batch = batch,
+	};
+	return true;
+}
+
+static void
+free_layer(Layer *t)
+{
+	free(t->x);
+	free(t->params);
+	free(t->grads);
+	free(t->own);
+	free(t->out);
+	free(t->weights);
+}
+
+static size_t
+n_params(const Layer *t)
+{
+	return t->r->n_params(&t->net, 0, t->L.in_shape, t->L.out_shape);
+}
+
+/* the loss, sum of weights * out, after an inference forward */
+static double
+layer_loss(Layer *t)
+{
+	double		s = 0.0;
+
+	t->r->forward(&t->L);
+	for (size_t i = 0; i < t->batch * t->L.out_size; i++)
+		s += (double) t->weights[i] * t->out[i];
+	return s;
+}
+
+static NNShape
+shape3(uint32_t c, uint32_t h, uint32_t w)
+{
+	NNShape		s = {3, {c, h, w}};
+
+	return s;
+}
+
+/* ------------------------------------------------------------ conv2d cases */
+
+typedef struct ConvCase
+{
+	const char *what;
+	uint32_t	c, h, w;
+	size_t		batch;
+	NNConv2dSettings s;
+} ConvCase;
+
+/* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn */
+static const ConvCase conv_cases[] = {
+	{"3x3 stride 1, no padding", 2, 5, 6, 2, {3, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_TANH, 0}},
+	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {4, 3, 2, 2, 2, 1, 0, 2, 1, NN_ACT_TANH, 0}},
+	{"1x1, one channel", 1, 4, 3, 3, {2, 1, 1, 1, 1, 0, 0, 0, 0, NN_ACT_SIGMOID, 0}},
+	{"1x1 stride 2, identity", 3, 5, 5, 1, {1, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_IDENTITY, 0}},
+	{"one channel, 2x3 stride 2x1, padding 1", 1, 6, 7, 3, {2, 2, 3, 2, 1, 1, 1, 1, 1, NN_ACT_TANH, 0}},
+	/* 36 floats a patch: 227 positions a piece, so 2 pieces an image */
+	{"images in pieces", 4, 20, 20, 2, {2, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH, 0}},
+};
+
+#define N_CONV_CASES (sizeof(conv_cases) / sizeof(conv_cases[0]))
+
+/* out of a direct convolution, before the activation, in double */
+static double
+direct_conv(const Layer *t, const NNConv2dSettings *s, size_t n, size_t f,
+			size_t oy, size_t ox)
+{
+	size_t		C = t->L.in_shape.dims[0];
+	size_t		H = t->L.in_shape.dims[1];
+	size_t		W = t->L.in_shape.dims[2];
+	size_t		K = C * s->kernel_h * s->kernel_w;
+	double		sum = t->params[(size_t) s->filters * K + f];
+
+	for (size_t c = 0; c < C; c++)
+		for (size_t i = 0; i < s->kernel_h; i++)
+			for (size_t j = 0; j < s->kernel_w; j++)
+			{
+				long		y = (long) (oy * s->stride_h + i) - s->pad_top;
+				long		x = (long) (ox * s->stride_w + j) - s->pad_left;
+
+				if (y < 0 || x < 0 || y >= (long) H || x >= (long) W)
+					continue;
+				sum += (double) t->params[((f * C + c) * s->kernel_h + i) * s->kernel_w + j] *
+					t->x[((n * C + c) * H + (size_t) y) * W + (size_t) x];
+			}
+	return sum;
+}
+
+static double
+apply_act(uint8_t act, double z)
+{
+	switch (act)
+	{
+		case NN_ACT_TANH:
+			return tanh(z);
+		case NN_ACT_SIGMOID:
+			return 1.0 / (1.0 + exp(-z));
+		default:
+			return z;
+	}
+}
+
+static void
+test_conv_forward_direct(void)
+{
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1501);
+	for (size_t k = 0; k < N_CONV_CASES; k++)
+	{
+		const ConvCase *cc = &conv_cases[k];
+		Layer		t;
+		float	   *train_out;
+		size_t		F = cc->s.filters;
+		size_t		P;
+		double		worst = 0.0;
+
+		if (!CHECK_MSG(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
+								  shape3(cc->c, cc->h, cc->w), cc->batch, &rng),
+					   "%s: layer rejected", cc->what))
+			continue;
+		P = t.L.out_shape.dims[1] * t.L.out_shape.dims[2];
+		t.r->forward(&t.L);
+		for (size_t n = 0; n < cc->batch; n++)
+			for (size_t f = 0; f < F; f++)
+				for (size_t p = 0; p < P; p++)
+				{
+					double		e = apply_act(cc->s.act,
+											  direct_conv(&t, &cc->s, n, f,
+														  p / t.L.out_shape.dims[2],
+														  p % t.L.out_shape.dims[2]));
+					double		a = t.out[(n * F + f) * P + p];
+
+					worst = fmax(worst, fabs(a - e));
+				}
+		CHECK_MSG(worst < 1e-5, "%s: forward differs from direct by %g",
+				  cc->what, worst);
+
+		/* training mode lowers into its own block: the same bytes */
+		train_out = xcalloc(cc->batch * t.L.out_size, sizeof(float));
+		memcpy(train_out, t.out, cc->batch * t.L.out_size * sizeof(float));
+		CHECK(t.r->forward_train(&t.L, NULL) == t.out);
+		CHECK_MSG(memcmp(train_out, t.out, cc->batch * t.L.out_size * sizeof(float)) == 0,
+				  "%s: training forward differs from inference", cc->what);
+		free(train_out);
+		free_layer(&t);
+	}
+}
+
+/* the output shape of each case, by hand */
+static void
+test_conv_shapes(void)
+{
+	/* (H + pt + pb - kh) / sh + 1, (W + pl + pr - kw) / sw + 1 */
+	static const uint32_t expect[N_CONV_CASES][3] = {
+		{3, 3, 4}, {4, 4, 3}, {2, 4, 3}, {1, 3, 3}, {2, 4, 7}, {2, 20, 20},
+	};
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1502);
+	for (size_t k = 0; k < N_CONV_CASES; k++)
+	{
+		const ConvCase *cc = &conv_cases[k];
+		Layer		t;
+		NNTensor	ts[NN_LAYER_MAX_TENSORS];
+		size_t		K = (size_t) cc->c * cc->s.kernel_h * cc->s.kernel_w;
+
+		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
+							  shape3(cc->c, cc->h, cc->w), cc->batch, &rng)))
+			continue;
+		CHECK_EQ_INT(t.L.out_shape.rank, 3);
+		for (int d = 0; d < 3; d++)
+			CHECK_EQ_INT(t.L.out_shape.dims[d], expect[k][d]);
+		CHECK_EQ_INT(n_params(&t), cc->s.filters * (K + 1));
+		CHECK_EQ_INT(t.r->tensors(&t.net, 0, t.L.in_shape, t.L.out_shape, ts), 2);
+		CHECK(strcmp(ts[0].name, "W") == 0 && ts[0].offset == 0 &&
+			  ts[0].size == cc->s.filters * K && ts[0].weight);
+		CHECK(strcmp(ts[1].name, "b") == 0 && ts[1].offset == cc->s.filters * K &&
+			  ts[1].size == cc->s.filters && !ts[1].weight);
+		CHECK_EQ_INT(t.r->n_stats(&t.net, 0, t.L.out_shape), 0);
+		CHECK_EQ_INT(t.r->row_floats(&t.net, 0, t.L.in_shape, t.L.out_shape), 0);
+		CHECK_EQ_INT(t.r->activation(&t.net, 0), cc->s.act);
+		free_layer(&t);
+	}
+}
+
+/*
+ * Finite differences of the loss against backward: W and b (training),
+ * the input in training and in inference mode (which must agree: no
+ * statistics), and from the pre-activation for identity layers.
+ */
+static void
+test_conv_gradients(void)
+{
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1503);
+	for (size_t k = 0; k < N_CONV_CASES; k++)
+	{
+		const ConvCase *cc = &conv_cases[k];
+		Layer		t;
+		size_t		np,
+					nx,
+					ny;
+		double	   *an,
+				   *nu;
+		float	   *d,
+				   *dx,
+				   *dx_inf;
+		char		what[128];
+
+		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
+							  shape3(cc->c, cc->h, cc->w), cc->batch, &rng)))
+			continue;
+		np = n_params(&t);
+		nx = cc->batch * t.L.in_size;
+		ny = cc->batch * t.L.out_size;
+		an = xcalloc(np + nx, sizeof(double));
+		nu = xcalloc(np + nx, sizeof(double));
+		d = xcalloc(ny, sizeof(float));
+		dx = xcalloc(nx, sizeof(float));
+		dx_inf = xcalloc(nx, sizeof(float));
+
+		t.r->forward_train(&t.L, NULL);
+		memcpy(d, t.weights, ny * sizeof(float));
+		/* stale gradients must be overwritten */
+		fill_uniform(&rng, t.grads, np, 5.0, 6.0);
+		fill_uniform(&rng, dx, nx, 5.0, 6.0);
+		t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx, true, false);
+		for (size_t i = 0; i < np; i++)
+			an[i] = t.grads[i];
+		for (size_t i = 0; i < nx; i++)
+			an[np + i] = dx[i];
+
+		for (size_t i = 0; i < np + nx; i++)
+		{
+			float	   *v = i < np ? &t.params[i] : &t.x[i - np];
+			float		keep = *v;
+			double		up,
+						down;
+
+			*v = keep + FD_H;
+			up = layer_loss(&t);
+			*v = keep - FD_H;
+			down = layer_loss(&t);
+			*v = keep;
+			nu[i] = (up - down) / (2.0 * FD_H);
+		}
+		snprintf(what, sizeof(what), "%s: dL/dW", cc->what);
+		CHECK_GRAD(what, an, nu, np - cc->s.filters, 2e-3, 2e-3, 1e-3);
+		snprintf(what, sizeof(what), "%s: dL/db", cc->what);
+		CHECK_GRAD(what, an + np - cc->s.filters, nu + np - cc->s.filters,
+				   cc->s.filters, 2e-3, 2e-3, 1e-3);
+		snprintf(what, sizeof(what), "%s: dL/dx", cc->what);
+		CHECK_GRAD(what, an + np, nu + np, nx, 2e-3, 2e-3, 1e-3);
+
+		/* the input gradient alone, in inference mode, without buffers */
+		t.r->forward(&t.L);
+		memcpy(d, t.weights, ny * sizeof(float));
+		t.L.grads = NULL;
+		t.L.own = NULL;
+		fill_uniform(&rng, dx_inf, nx, 5.0, 6.0);
+		t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx_inf, false, false);
+		CHECK_MSG(memcmp(dx, dx_inf, nx * sizeof(float)) == 0,
+				  "%s: inference input gradient differs", cc->what);
+
+		/* identity: from the loss is the same as from the output */
+		if (cc->s.act == NN_ACT_IDENTITY)
+		{
+			memcpy(d, t.weights, ny * sizeof(float));
+			t.r->backward(&t.L, d, NN_BACK_FROM_PREACT, dx_inf, false, false);
+			CHECK(memcmp(dx, dx_inf, nx * sizeof(float)) == 0);
+		}
+		free(an);
+		free(nu);
+		free(d);
+		free(dx);
+		free(dx_inf);
+		free_layer(&t);
+	}
+}
+
+/* <col2im(c), x> = <c, im2col(x)>: col2im is im2col's adjoint */
+static void
+test_im2col_adjoint(void)
+{
+	NNConvGeom	g = {.channels = 2, .height = 5, .width = 4, .kernel_h = 3,
+	.kernel_w = 2, .stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_left = 1,
+	.pad_bottom = 2, .pad_right = 0};
+	size_t		batch = 3;
+	size_t		K,
+				Q,
+				nx;
+	float	   *x,
+			   *c,
+			   *lowered,
+			   *back;
+	double		lhs = 0.0,
+				rhs = 0.0;
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1504);
+	CHECK(nn_conv_geom_finish(&g));
+	CHECK_EQ_INT(g.out_h, 3);
+	CHECK_EQ_INT(g.out_w, 4);
+	K = nn_conv_geom_patch(&g);
+	Q = batch * nn_conv_geom_positions(&g);
+	nx = batch * g.channels * g.height * g.width;
+	x = xcalloc(nx, sizeof(float));
+	back = xcalloc(nx, sizeof(float));
+	c = xcalloc(K * Q, sizeof(float));
+	lowered = xcalloc(K * Q, sizeof(float));
+	fill_uniform(&rng, x, nx, -1.0, 1.0);
+	fill_uniform(&rng, c, K * Q, -1.0, 1.0);
+	/* the whole batch at once, the columns crossing images */
+	nn_im2col(&g, x, 0, Q, lowered);
+	nn_col2im(&g, c, 0, Q, back);
+	for (size_t i = 0; i < K * Q; i++)
+		rhs += (double) c[i] * lowered[i];
+	for (size_t i = 0; i < nx; i++)
+		lhs += (double) back[i] * x[i];
+	CHECK_CLOSE(lhs, rhs, 1e-9, 1e-6);
+
+	/* entry (tap 0, column 0): channel 0, row -1: padding */
+	CHECK(lowered[0] == 0.0f);
+	/* tap (c 1, ki 1, kj 1) at column 1 of image 2: x[2][1][0][1] */
+	CHECK(lowered[(1 * 6 + 1 * 2 + 1) * Q + 2 * 12 + 1] == x[((2 * 2 + 1) * 5 + 0) * 4 + 1]);
+
+	/* a range of columns is those columns of the whole */
+	{
+		size_t		q0 = 7,
+					n = 9;
+		float	   *part = xcalloc(K * n, sizeof(float));
+		bool		same = true;
+
+		nn_im2col(&g, x, q0, n, part);
+		for (size_t k = 0; k < K; k++)
+			for (size_t j = 0; j < n; j++)
+				same = same && part[k * n + j] == lowered[k * Q + q0 + j];
+		CHECK(same);
+		free(part);
+	}
+	free(x);
+	free(back);
+	free(c);
+	free(lowered);
+}
+
+static void
+test_conv_settings(void)
+{
+	NNConv2dSettings ok = {2, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0};
+	NNConv2dSettings s;
+	NNNet		net;
+	NNConvGeom	g;
+	uint8_t		a,
+				b;
+
+	memset(&net, 0, sizeof(net));
+	net.n_layers = 2;
+	net.shapes[0] = shape3(3, 4, 4);
+	nn_conv2d_set(&net, 0, &ok);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) == NULL);
+	CHECK(nn_conv2d_layer.check(&net, 0, true) != NULL);
+
+	s = ok;
+	s.act = NN_ACT_SOFTMAX;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	s = ok;
+	s.batch_norm = 1;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	s = ok;
+	s.pad_right = 3;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	s = ok;
+	s.kernel_h = 5;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	s = ok;
+	s.stride_w = 0;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
+	s = ok;
+	s.filters = 0;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
+	nn_conv2d_set(&net, 0, &ok);
+	CHECK(nn_conv2d_layer.out_shape(&net, 0, nn_shape_vector(48)).rank == 0);
+
+	/* a patch larger than a piece: 1000 channels x 3 x 3 */
+	net.shapes[0] = shape3(1000, 4, 4);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	/* the largest patch that fits takes one position a piece */
+	net.shapes[0] = shape3(NN_CONV_CHUNK_FLOATS / 9, 3, 3);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) == NULL);
+	CHECK(nn_conv2d_geom(&net, 0, net.shapes[0], &g));
+	CHECK_EQ_INT(nn_conv2d_chunk(&g), 1);
+	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64),
+				 2 * (NN_CONV_CHUNK_FLOATS / 9) * 9);
+
+	/* "same": ceil(size / stride) outputs, the odd padding at the end */
+	nn_conv2d_same_padding(28, 3, 1, &a, &b);
+	CHECK(a == 1 && b == 1);
+	nn_conv2d_same_padding(28, 3, 2, &a, &b);
+	CHECK(a == 0 && b == 1);
+	nn_conv2d_same_padding(5, 2, 2, &a, &b);
+	CHECK(a == 0 && b == 1);
+	nn_conv2d_same_padding(7, 1, 1, &a, &b);
+	CHECK(a == 0 && b == 0);
+	nn_conv2d_same_padding(6, 4, 1, &a, &b);
+	CHECK(a == 1 && b == 2);
+	nn_conv2d_same_padding(9, 3, 3, &a, &b);
+	CHECK(a == 0 && b == 0);
+}
+
+/* He: the weights' deviation is sqrt(2 / fan_in), fan_in = C kh kw */
+static void
+test_conv_init(void)
+{
+	NNConv2dSettings s = {64, 3, 2, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0};
+	NNNet		net;
+	NNShape		in = shape3(5, 6, 6);
+	NNShape		out;
+	size_t		nw = 64 * 5 * 3 * 2;
+	float	   *p;
+	double		ss = 0.0;
+	bool		zero_b = true;
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1505);
+	memset(&net, 0, sizeof(net));
+	nn_conv2d_set(&net, 0, &s);
+	out = nn_conv2d_layer.out_shape(&net, 0, in);
+	p = xcalloc(nw + 64, sizeof(float));
+	nn_conv2d_layer.init(&net, 0, in, out, p, NULL, NN_INIT_AUTO, &rng);
+	for (size_t i = 0; i < nw; i++)
+		ss += (double) p[i] * p[i];
+	for (size_t i = 0; i < 64; i++)
+		zero_b = zero_b && p[nw + i] == 0.0f;
+	CHECK_CLOSE(sqrt(ss / nw), sqrt(2.0 / 30.0), 0.0, 0.05);
+	CHECK(zero_b);
+	free(p);
+}
+
+/* ------------------------------------------------------------ pooling */
+
+typedef struct PoolCase
+{
+	const char *what;
+	uint32_t	c, h, w;
+	size_t		batch;
+	NNPoolSettings s;
+} PoolCase;
+
+/* size h, w, stride h, w, pad t, l, b, r */
+static const PoolCase pool_cases[] = {
+	{"2x2 stride 2", 2, 4, 6, 3, {2, 2, 2, 2, 0, 0, 0, 0}},
+	{"3x3 stride 2, padding 1", 1, 7, 5, 2, {3, 3, 2, 2, 1, 1, 1, 1}},
+	{"3x2 stride 1x2, padding 0/1/2/0", 3, 5, 5, 3, {3, 2, 1, 2, 0, 1, 2, 0}},
+	{"odd size, floor", 2, 5, 5, 1, {2, 2, 2, 2, 0, 0, 0, 0}},
+};
+
+#define N_POOL_CASES (sizeof(pool_cases) / sizeof(pool_cases[0]))
+
+/* max or mean of the window's inside values, in double */
+static double
+direct_pool(const Layer *t, const NNPoolSettings *s, bool max, size_t plane,
+			size_t oy, size_t ox)
+{
+	size_t		H = t->L.in_shape.dims[1];
+	size_t		W = t->L.in_shape.dims[2];
+	double		best = -INFINITY,
+				sum = 0.0;
+	size_t		n = 0;
+
+	for (size_t i = 0; i < s->size_h; i++)
+		for (size_t j = 0; j < s->size_w; j++)
+		{
+			long		y = (long) (oy * s->stride_h + i) - s->pad_top;
+			long		x = (long) (ox * s->stride_w + j) - s->pad_left;
+			double		v;
+
+			if (y < 0 || x < 0 || y >= (long) H || x >= (long) W)
+				continue;
+			v = t->x[(plane * H + (size_t) y) * W + (size_t) x];
+			best = fmax(best, v);
+			sum += v;
+			n++;
+		}
+	return max ? best : sum / n;
+}
+
+/*
+ * Inputs a shuffle of distinct multiples of 0.05, so no two are within
+ * 2 FD_H of each other and max pooling is differentiable at them.
+ */
+static void
+distinct_inputs(float *x, size_t n, NNRng *rng)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float) (0.05 * ((double) i - n / 2.0));
+	for (size_t i = n - 1; i > 0; i--)
+	{
+		size_t		j = (size_t) (nn_rng_uniform(rng) * (i + 1));
+		float		v = x[i];
+
+		x[i] = x[j];
+		x[j] = v;
+	}
+}
+
+static void
+test_pool_forward_and_gradients(void)
+{
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1506);
+	for (int m = 0; m < 2; m++)
+		for (size_t k = 0; k < N_POOL_CASES; k++)
+		{
+			const PoolCase *pc = &pool_cases[k];
+			const NNLayerRoutine *r = m == 0 ? &nn_max_pool2d_layer : &nn_avg_pool2d_layer;
+			Layer		t;
+			size_t		nx,
+						ny,
+						P;
+			double	   *an,
+					   *nu,
+						worst = 0.0;
+			float	   *d,
+					   *dx;
+			char		what[128];
+
+			if (!CHECK_MSG(make_layer(&t, r, &pc->s, sizeof(pc->s),
+									  shape3(pc->c, pc->h, pc->w), pc->batch, &rng),
+						   "%s %s: rejected", r->name, pc->what))
+				continue;
+			nx = pc->batch * t.L.in_size;
+			ny = pc->batch * t.L.out_size;
+			P = t.L.out_shape.dims[1] * t.L.out_shape.dims[2];
+			CHECK_EQ_INT(t.L.out_shape.dims[0], pc->c);
+			CHECK_EQ_INT(n_params(&t), 0);
+			CHECK_EQ_INT(t.r->work_floats(&t.net, 0, t.L.out_shape, pc->batch), 0);
+			distinct_inputs(t.x, nx, &rng);
+
+			CHECK(t.r->forward_train(&t.L, NULL) == t.out);
+			for (size_t i = 0; i < ny; i++)
+				worst = fmax(worst, fabs(t.out[i] -
+										 direct_pool(&t, &pc->s, m == 0, i / P,
+													 i % P / t.L.out_shape.dims[2],
+													 i % P % t.L.out_shape.dims[2])));
+			CHECK_MSG(worst < 1e-6, "%s %s: forward differs from direct by %g",
+					  r->name, pc->what, worst);
+
+			an = xcalloc(nx, sizeof(double));
+			nu = xcalloc(nx, sizeof(double));
+			d = xcalloc(ny, sizeof(float));
+			dx = xcalloc(nx, sizeof(float));
+			memcpy(d, t.weights, ny * sizeof(float));
+			fill_uniform(&rng, dx, nx, 5.0, 6.0);
+			t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx, true, false);
+			for (size_t i = 0; i < nx; i++)
+			{
+				float		keep = t.x[i];
+				double		up,
+							down;
+
+				an[i] = dx[i];
+				t.x[i] = keep + FD_H;
+				up = layer_loss(&t);
+				t.x[i] = keep - FD_H;
+				down = layer_loss(&t);
+				t.x[i] = keep;
+				nu[i] = (up - down) / (2.0 * FD_H);
+			}
+			snprintf(what, sizeof(what), "%s %s: dL/dx", r->name, pc->what);
+			CHECK_GRAD(what, an, nu, nx, 1e-4, 1e-3, 1e-3);
+			free(an);
+			free(nu);
+			free(d);
+			free(dx);
+			free_layer(&t);
+		}
+}
+
+/*
+ * Ties: the first maximum in row-major window order wins and alone gets
+ * the gradient; padding never wins, even over negative values; an average
+ * over a padded window divides by the inside values only.
+ */
+static void
+test_pool_ties_and_padding(void)
+{
+	NNPoolSettings two = {2, 2, 2, 2, 0, 0, 0, 0};
+	NNPoolSettings padded = {2, 2, 2, 2, 1, 1, 0, 0};
+	/* one 2x4 plane: windows {7 3 / 7 7}, {1 5 / 5 2} */
+	static const float plane[8] = {7, 3, 1, 5, 7, 7, 5, 2};
+	float		d[2] = {1.0f, 10.0f};
+	float		dx[8];
+	Layer		t;
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1507);
+	if (CHECK(make_layer(&t, &nn_max_pool2d_layer, &two, sizeof(two),
+						 shape3(1, 2, 4), 1, &rng)))
+	{
+		memcpy(t.x, plane, sizeof(plane));
+		t.r->forward(&t.L);
+		CHECK(t.out[0] == 7.0f && t.out[1] == 5.0f);
+		t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx, false, false);
+		/* 7 at (0,0) before (1,0) and (1,1); 5 at (0,3) before (1,2) */
+		CHECK(dx[0] == 1.0f && dx[4] == 0.0f && dx[5] == 0.0f);
+		CHECK(dx[3] == 10.0f && dx[6] == 0.0f);
+		CHECK(dx[1] == 0.0f && dx[2] == 0.0f && dx[7] == 0.0f);
+		free_layer(&t);
+	}
+	/* padded top and left: the first window holds x[0][0] alone */
+	if (CHECK(make_layer(&t, &nn_max_pool2d_layer, &padded, sizeof(padded),
+						 shape3(1, 3, 3), 1, &rng)))
+	{
+		for (int i = 0; i < 9; i++)
+			t.x[i] = -1.0f - i;
+		t.r->forward(&t.L);
+		CHECK_EQ_INT(t.L.out_shape.dims[1], 2);
+		CHECK(t.out[0] == -1.0f && t.out[1] == -2.0f);
+		CHECK(t.out[2] == -4.0f && t.out[3] == -5.0f);
+		free_layer(&t);
+	}
+	if (CHECK(make_layer(&t, &nn_avg_pool2d_layer, &padded, sizeof(padded),
+						 shape3(1, 3, 3), 1, &rng)))
+	{
+		for (int i = 0; i < 9; i++)
+			t.x[i] = (float) i;
+		t.r->forward(&t.L);
+		/* {0}, {1 2}, {3 6}, {4 5 7 8} */
+		CHECK(t.out[0] == 0.0f && t.out[1] == 1.5f);
+		CHECK(t.out[2] == 4.5f && t.out[3] == 6.0f);
+		free_layer(&t);
+	}
+}
+
+static void
+test_pool_settings(void)
+{
+	NNPoolSettings ok = {2, 2, 2, 2, 0, 0, 0, 0};
+	NNPoolSettings s;
+	NNNet		net;
+
+	memset(&net, 0, sizeof(net));
+	net.shapes[0] = shape3(2, 5, 5);
+	nn_pool_set(&net, 0, &ok);
+	CHECK(nn_max_pool2d_layer.check(&net, 0, false) == NULL);
+	CHECK(nn_avg_pool2d_layer.check(&net, 0, true) != NULL);
+	CHECK_EQ_INT(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).dims[1], 2);
+	s = ok;
+	s.pad_bottom = 2;
+	nn_pool_set(&net, 0, &s);
+	CHECK(nn_max_pool2d_layer.check(&net, 0, false) != NULL);
+	s = ok;
+	s.size_w = 6;
+	nn_pool_set(&net, 0, &s);
+	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
+	s = ok;
+	s.stride_h = 0;
+	nn_pool_set(&net, 0, &s);
+	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
+	nn_pool_set(&net, 0, &ok);
+	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, nn_shape_vector(50)).rank == 0);
+	CHECK_EQ_INT(nn_max_pool2d_layer.activation(&net, 0), NN_ACT_IDENTITY);
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_im2col_adjoint);
+	RUN_TEST(test_conv_forward_direct);
+	RUN_TEST(test_conv_shapes);
+	RUN_TEST(test_conv_gradients);
+	RUN_TEST(test_conv_settings);
+	RUN_TEST(test_conv_init);
+	RUN_TEST(test_pool_forward_and_gradients);
+	RUN_TEST(test_pool_ties_and_padding);
+	RUN_TEST(test_pool_settings);
+	return harness_finish("test_conv");
+}
