@@ -330,23 +330,6 @@ Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 
 /* ------------------------------------------------------------ the rest */
 
-static void
-Conv2dUpdateStats(const NNLayer *L, float *stats)
-{
-	(void) L;
-	(void) stats;
-}
-
-static bool
-Conv2dStatsValid(const NNNet *net, uint32_t l, NNShape out, const float *stats)
-{
-	(void) net;
-	(void) l;
-	(void) out;
-	(void) stats;
-	return true;
-}
-
 static int
 Conv2dActivation(const NNNet *net, uint32_t l)
 {
@@ -396,8 +379,8 @@ const NNLayerRoutine nn_conv2d_layer = {
 	.forward_row = Conv2dForwardRow,
 	.forward_train = Conv2dForwardTrain,
 	.backward = Conv2dBackward,
-	.update_stats = Conv2dUpdateStats,
-	.stats_valid = Conv2dStatsValid,
+	.update_stats = nn_layer_no_stats_update,
+	.stats_valid = nn_layer_no_stats_valid,
 	.activation = Conv2dActivation,
 	.row_floats = Conv2dRowFloats,
 	.row_prepare = Conv2dRowPrepare,

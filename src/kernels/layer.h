@@ -150,6 +150,15 @@ nn_work_fits(const NNWork *work, size_t batch)
  */
 void		nn_net_update_stats(NNNet *net, NNWork *work);
 
+/*
+ * The update_stats and stats_valid entries of a kind that keeps no running
+ * statistics (convolution without batch norm, pooling): nothing to fold,
+ * nothing that can be out of its domain.
+ */
+void		nn_layer_no_stats_update(const NNLayer *L, float *stats);
+bool		nn_layer_no_stats_valid(const NNNet *net, uint32_t l, NNShape out,
+									const float *stats);
+
 extern const NNLayerRoutine nn_dense_layer;
 
 #endif

@@ -50,6 +50,23 @@ nn_layer_routine(NNLayerKind kind)
 	return (unsigned) kind < NN_LAYER_KIND_COUNT ? layer_kinds[kind] : NULL;
 }
 
+void
+nn_layer_no_stats_update(const NNLayer *L, float *stats)
+{
+	(void) L;
+	(void) stats;
+}
+
+bool
+nn_layer_no_stats_valid(const NNNet *net, uint32_t l, NNShape out, const float *stats)
+{
+	(void) net;
+	(void) l;
+	(void) out;
+	(void) stats;
+	return true;
+}
+
 static inline const NNLayerRoutine *
 Kind(const NNNet *net, uint32_t l)
 {

@@ -220,7 +220,19 @@ AvgForwardTrain(const NNLayer *L, NNRng *rng)
 	return L->out;
 }
 
-/* no activation, so d is the same from the output or the loss */
+/*
+ * dL/d(input) into dx, when asked; no parameters, and no activation, so d
+ * is the same from the output or the loss.
+ */
+static void
+PoolBackward(const NNLayer *L, const float *d, float *dx, bool max)
+{
+	if (dx == NULL)
+		return;
+	memset(dx, 0, L->batch * L->in_size * sizeof(float));
+	Pool(L, max, d, dx);
+}
+
 static void
 MaxBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			bool training, bool rng_used)
@@ -228,10 +240,7 @@ MaxBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	(void) from;
 	(void) training;
 	(void) rng_used;
-	if (dx == NULL)
-		return;
-	memset(dx, 0, L->batch * L->in_size * sizeof(float));
-	Pool(L, true, d, dx);
+	PoolBackward(L, d, dx, true);
 }
 
 static void
@@ -241,10 +250,7 @@ AvgBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	(void) from;
 	(void) training;
 	(void) rng_used;
-	if (dx == NULL)
-		return;
-	memset(dx, 0, L->batch * L->in_size * sizeof(float));
-	Pool(L, false, d, dx);
+	PoolBackward(L, d, dx, false);
 }
 
 /* ------------------------------------------------------------ nothing to keep */
@@ -303,23 +309,6 @@ PoolInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 	(void) rng;
 }
 
-static void
-PoolUpdateStats(const NNLayer *L, float *stats)
-{
-	(void) L;
-	(void) stats;
-}
-
-static bool
-PoolStatsValid(const NNNet *net, uint32_t l, NNShape out, const float *stats)
-{
-	(void) net;
-	(void) l;
-	(void) out;
-	(void) stats;
-	return true;
-}
-
 static int
 PoolActivation(const NNNet *net, uint32_t l)
 {
@@ -360,8 +349,8 @@ const NNLayerRoutine nn_max_pool2d_layer = {
 	.forward_row = MaxForwardRow,
 	.forward_train = MaxForwardTrain,
 	.backward = MaxBackward,
-	.update_stats = PoolUpdateStats,
-	.stats_valid = PoolStatsValid,
+	.update_stats = nn_layer_no_stats_update,
+	.stats_valid = nn_layer_no_stats_valid,
 	.activation = PoolActivation,
 	.row_floats = PoolNothing,
 	.row_prepare = PoolRowPrepare,
@@ -380,8 +369,8 @@ const NNLayerRoutine nn_avg_pool2d_layer = {
 	.forward_row = AvgForwardRow,
 	.forward_train = AvgForwardTrain,
 	.backward = AvgBackward,
-	.update_stats = PoolUpdateStats,
-	.stats_valid = PoolStatsValid,
+	.update_stats = nn_layer_no_stats_update,
+	.stats_valid = nn_layer_no_stats_valid,
 	.activation = PoolActivation,
 	.row_floats = PoolNothing,
 	.row_prepare = PoolRowPrepare,
