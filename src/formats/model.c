@@ -92,6 +92,39 @@ ReadSettings(ModelReader *r, NNNet *net)
 		*f[i] = ReadF32(r);
 }
 
+/*
+ * Version 3: the input shape (rank, then each size), then each layer's
+ * kind tag and its kind's shape block.  The kind is checked before its
+ * entry reads anything; the sizes are checked by the layout.
+ */
+static NNModelError
+ReadKinds(ModelReader *r, NNNet *net, char *err, size_t errlen)
+{
+	uint32_t	rank = ReadU32(r);
+
+	if (r->truncated)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+	if (rank < 1 || rank > NN_MAX_RANK)
+		return Fail(err, errlen, NN_MODEL_CORRUPT,
+					"model has an input of rank %u (allowed: 1 to %d)", rank, NN_MAX_RANK);
+	net->shapes[0].rank = rank;
+	for (uint32_t i = 0; i < rank; i++)
+		net->shapes[0].dims[i] = ReadU32(r);
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		uint8_t		kind = ReadU8(r);
+
+		if (r->truncated)
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
+		if (nn_model_layer_format((NNLayerKind) kind) == NULL)
+			return Fail(err, errlen, NN_MODEL_CORRUPT,
+						"model layer %u has an unknown kind %u", l + 1, kind);
+		net->layers[l].kind = kind;
+		nn_model_layer_format((NNLayerKind) kind)->read_shape(r, net, l);
+	}
+	return NN_MODEL_OK;
+}
+
 static NNModelError
 ReadHeader(ModelReader *r, NNModel *m, char *err, size_t errlen)
 {
@@ -131,12 +164,22 @@ ReadHeader(ModelReader *r, NNModel *m, char *err, size_t errlen)
 	if (net->n_layers < 1 || net->n_layers > NN_MAX_LAYERS)
 		return Fail(err, errlen, NN_MODEL_LIMIT,
 					"model has %u layers (allowed: 1 to %d)", net->n_layers, NN_MAX_LAYERS);
-	/* versions 1 and 2 hold dense layers only, and no kind tag */
-	net->shapes[0] = nn_shape_vector(ReadU32(r));
-	for (uint32_t l = 0; l < net->n_layers; l++)
+	if (version >= 3)
 	{
-		net->layers[l].kind = NN_LAYER_DENSE;
-		nn_model_layer_format(NN_LAYER_DENSE)->read_shape(r, net, l);
+		NNModelError rc = ReadKinds(r, net, err, errlen);
+
+		if (rc != NN_MODEL_OK)
+			return rc;
+	}
+	else
+	{
+		/* versions 1 and 2 hold dense layers only, and no kind tag */
+		net->shapes[0] = nn_shape_vector(ReadU32(r));
+		for (uint32_t l = 0; l < net->n_layers; l++)
+		{
+			net->layers[l].kind = NN_LAYER_DENSE;
+			nn_model_layer_format(NN_LAYER_DENSE)->read_shape(r, net, l);
+		}
 	}
 	for (uint32_t l = 0; l < net->n_layers; l++)
 		nn_model_layer_format(net->layers[l].kind)->read_record(r, net, l);
@@ -336,9 +379,15 @@ static NNModelError CheckModel(const NNModel *model, char *err, size_t errlen);
 
 /* one entry per layer kind; a new kind adds its file and its lines here */
 extern const NNLayerFormat nn_dense_format;
+extern const NNLayerFormat nn_conv2d_format;
+extern const NNLayerFormat nn_max_pool2d_format;
+extern const NNLayerFormat nn_avg_pool2d_format;
 
 static const NNLayerFormat *const layer_formats[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_dense_format,
+	[NN_LAYER_CONV2D] = &nn_conv2d_format,
+	[NN_LAYER_MAX_POOL2D] = &nn_max_pool2d_format,
+	[NN_LAYER_AVG_POOL2D] = &nn_avg_pool2d_format,
 };
 
 const NNLayerFormat *

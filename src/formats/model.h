@@ -31,7 +31,7 @@
  * using the oldest version that holds a model (nn_model_format_version),
  * so a model of dense layers keeps its bytes.
  */
-#define NN_FORMAT_VERSION 2
+#define NN_FORMAT_VERSION 3
 
 /* Documented limits beyond those of the network itself. */
 #define NN_MAX_CLASSES 10000

@@ -48,6 +48,15 @@ ReadU8(ModelReader *r)
 	return v;
 }
 
+static inline uint16_t
+ReadU16(ModelReader *r)
+{
+	uint8_t		b[2] = {0, 0};
+
+	Take(r, b, 2);
+	return (uint16_t) (b[0] | b[1] << 8);
+}
+
 static inline uint32_t
 ReadU32(ModelReader *r)
 {
@@ -110,6 +119,14 @@ static inline void
 PutU8(ModelWriter *w, uint8_t v)
 {
 	Put(w, &v, 1);
+}
+
+static inline void
+PutU16(ModelWriter *w, uint16_t v)
+{
+	uint8_t		b[2] = {(uint8_t) v, (uint8_t) (v >> 8)};
+
+	Put(w, b, 2);
 }
 
 static inline void

@@ -68,14 +68,28 @@ WriteFeatureEncoding(ModelWriter *w, const NNModel *m)
 		PutFloats(w, m->fill, nn_model_inputs(m));
 }
 
+/* version 3: the input shape, then each layer's kind tag and shape block */
+static void
+WriteKinds(ModelWriter *w, const NNNet *net)
+{
+	PutU32(w, net->shapes[0].rank);
+	for (uint32_t i = 0; i < net->shapes[0].rank; i++)
+		PutU32(w, net->shapes[0].dims[i]);
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		PutU8(w, net->layers[l].kind);
+		nn_model_layer_format(net->layers[l].kind)->write_shape(w, net, l);
+	}
+}
+
 static void
 WriteModel(ModelWriter *w, const NNModel *m)
 {
 	const NNNet *net = &m->net;
-	bool		v2 = nn_model_format_version(m) == 2;
+	uint32_t	version = nn_model_format_version(m);
 
 	Put(w, NN_MODEL_MAGIC, 4);
-	PutU32(w, nn_model_format_version(m));
+	PutU32(w, version);
 	PutU8(w, (uint8_t) m->task);
 	PutU8(w, (uint8_t) net->loss.kind);
 	PutU8(w, (uint8_t) net->optimizer);
@@ -83,10 +97,15 @@ WriteModel(ModelWriter *w, const NNModel *m)
 	PutU8(w, m->standardized ? 1 : 0);
 	Put(w, "\0\0\0", 3);
 	PutU32(w, net->n_layers);
-	/* versions 1 and 2: a vector input and dense layers, no kind tags */
-	PutU32(w, nn_net_inputs(net));
-	for (uint32_t l = 0; l < net->n_layers; l++)
-		nn_model_layer_format(net->layers[l].kind)->write_shape(w, net, l);
+	if (version >= 3)
+		WriteKinds(w, net);
+	else
+	{
+		/* versions 1 and 2: a vector input and dense layers, no kind tags */
+		PutU32(w, nn_net_inputs(net));
+		for (uint32_t l = 0; l < net->n_layers; l++)
+			nn_model_layer_format(net->layers[l].kind)->write_shape(w, net, l);
+	}
 	for (uint32_t l = 0; l < net->n_layers; l++)
 		nn_model_layer_format(net->layers[l].kind)->write_record(w, net, l);
 	PutU32(w, net->batch_size);
@@ -110,7 +129,7 @@ WriteModel(ModelWriter *w, const NNModel *m)
 	}
 	PutString(w, m->target_name);
 	PutString(w, m->options_json);
-	if (v2)
+	if (version >= 2)
 		WriteFeatureEncoding(w, m);
 
 	if (m->standardized)

@@ -4,8 +4,9 @@
  * kernel_w weights plus one bias per filter, then an activation.  Settings
  * are NNConv2dSettings (conv2d_layer.h).
  *
- * Each image is lowered (im2col.c) a piece at a time, as many output
- * positions as NN_CONV_CHUNK_FLOATS holds, and each piece is one product:
+ * The batch is lowered (im2col.c) a piece at a time, as many output
+ * positions (of one image or several) as NN_CONV_PIECE_FLOATS holds, and
+ * each piece is one product:
  *
  *     out[f, p] = sum_k W[f, k] col[k, p] + b[f]       (forward)
  *     dW += dY col^T,  db += sum_p dY,  dcol = W^T dY  (backward)
@@ -63,14 +64,22 @@ nn_conv2d_same_padding(uint32_t size, uint32_t kernel, uint32_t stride,
 	*pad_end = (uint8_t) (total - total / 2);
 }
 
+static size_t piece_floats = NN_CONV_PIECE_FLOATS;
+
+void
+nn_conv2d_set_piece_floats(size_t floats)
+{
+	piece_floats = floats > 0 && floats < NN_CONV_PIECE_FLOATS ? floats : NN_CONV_PIECE_FLOATS;
+}
+
 size_t
-nn_conv2d_chunk(const NNConvGeom *g)
+nn_conv2d_piece(const NNConvGeom *g, size_t batch)
 {
 	size_t		k = nn_conv_geom_patch(g);
-	size_t		n = k <= NN_CONV_CHUNK_FLOATS ? NN_CONV_CHUNK_FLOATS / k : 1;
-	size_t		p = nn_conv_geom_positions(g);
+	size_t		n = k <= piece_floats ? piece_floats / k : 1;
+	size_t		q = batch * nn_conv_geom_positions(g);
 
-	return n < p ? n : p;
+	return n < q ? n : q;
 }
 
 /* the geometry of a layer a pass is at (checked by the layout) */
@@ -108,6 +117,8 @@ Conv2dCheck(const NNNet *net, uint32_t l, bool last)
 		return "conv2d activation out of range";
 	if (s->batch_norm != 0)
 		return "batch normalization on a conv2d layer is not supported";
+	if (s->dropout != 0.0f)
+		return "dropout on a conv2d layer is not supported";
 	if (last)
 		return "a conv2d layer cannot be the output layer";
 	if (s->filters == 0 || !nn_conv2d_geom(net, l, net->shapes[l], &g))
@@ -116,7 +127,7 @@ Conv2dCheck(const NNNet *net, uint32_t l, bool last)
 	if (s->pad_top >= s->kernel_h || s->pad_bottom >= s->kernel_h ||
 		s->pad_left >= s->kernel_w || s->pad_right >= s->kernel_w)
 		return "conv2d padding must be smaller than the kernel";
-	if (nn_conv_geom_patch(&g) > NN_CONV_CHUNK_FLOATS)
+	if (nn_conv_geom_patch(&g) > NN_CONV_PIECE_FLOATS)
 		return "conv2d patch (channels x kernel) too large";
 	return NULL;
 }
@@ -153,17 +164,22 @@ Conv2dTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 	return 2;
 }
 
-/* a piece of patches and a piece of their gradient, whatever the batch */
+/*
+ * A piece of patches and of outputs (filters x piece), and in training a
+ * piece of the patches' gradient; the output piece also holds the
+ * gathered output gradient.
+ */
 static size_t
-Conv2dWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch)
+Conv2dWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
+				 bool training)
 {
 	NNConvGeom	g;
+	size_t		piece;
 
-	(void) out;
-	(void) max_batch;
 	if (!nn_conv2d_geom(net, l, net->shapes[l], &g))
 		return 0;
-	return 2 * nn_conv2d_chunk(&g) * nn_conv_geom_patch(&g);
+	piece = nn_conv2d_piece(&g, max_batch);
+	return piece * ((training ? 2 : 1) * nn_conv_geom_patch(&g) + out.dims[0]);
 }
 
 /* ------------------------------------------------------------ init */
@@ -206,34 +222,90 @@ Conv2dInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 
 /* ------------------------------------------------------------ passes */
 
-/* out = act(W * patches + b), a piece of an image at a time through col */
+/*
+ * A piece: columns q0 .. q0 + n - 1 of the batch's lowered matrix, which
+ * may span several images.  Its products use a filters x n matrix; these
+ * two move it to and from the layer's rows (batch x filters x positions).
+ */
 static void
-Forward(const NNLayer *L, float *col)
+ScatterPiece(const float *piece, const float *b, size_t F, size_t P,
+			 size_t q0, size_t n, float *y)
+{
+	for (size_t j = 0; j < n;)
+	{
+		size_t		q = q0 + j;
+		size_t		p = q % P;
+		size_t		run = P - p < n - j ? P - p : n - j;
+		float	   *img = y + q / P * F * P + p;
+
+		for (size_t f = 0; f < F; f++)
+		{
+			const float *src = piece + f * n + j;
+			float	   *dst = img + f * P;
+
+			for (size_t i = 0; i < run; i++)
+				dst[i] = src[i] + b[f];
+		}
+		j += run;
+	}
+}
+
+static void
+GatherPiece(const float *d, size_t F, size_t P, size_t q0, size_t n,
+			float *piece)
+{
+	for (size_t j = 0; j < n;)
+	{
+		size_t		q = q0 + j;
+		size_t		p = q % P;
+		size_t		run = P - p < n - j ? P - p : n - j;
+		const float *img = d + q / P * F * P + p;
+
+		for (size_t f = 0; f < F; f++)
+			memcpy(piece + f * n + j, img + f * P, run * sizeof(float));
+		j += run;
+	}
+}
+
+/* the layer's block: patches, outputs, and in training the patches' gradient */
+typedef struct ConvPieces
+{
+	float	   *col;
+	float	   *y;
+	float	   *dcol;
+} ConvPieces;
+
+static ConvPieces
+Pieces(const NNLayer *L, const NNConvGeom *g, size_t piece)
+{
+	size_t		K = nn_conv_geom_patch(g);
+	ConvPieces	c = {L->own, L->own + piece * K, L->own + piece * (K + L->out_shape.dims[0])};
+
+	return c;
+}
+
+/* out = act(W * patches + b), piece by piece */
+static void
+Forward(const NNLayer *L)
 {
 	NNConvGeom	g = LayerGeom(L);
 	size_t		F = L->out_shape.dims[0];
 	size_t		K = nn_conv_geom_patch(&g);
 	size_t		P = nn_conv_geom_positions(&g);
-	size_t		chunk = nn_conv2d_chunk(&g);
+	size_t		Q = L->batch * P;
+	size_t		piece = nn_conv2d_piece(&g, L->batch);
+	ConvPieces	c = Pieces(L, &g, piece);
 	const float *w = L->params;
-	const float *b = w + F * K;
 
-	for (size_t n = 0; n < L->batch; n++)
+	for (size_t q0 = 0; q0 < Q; q0 += piece)
 	{
-		float	   *y = L->out + n * F * P;
+		size_t		n = Q - q0 < piece ? Q - q0 : piece;
 
-		for (size_t p0 = 0; p0 < P; p0 += chunk)
-		{
-			size_t		np = P - p0 < chunk ? P - p0 : chunk;
-
-			nn_im2col(&g, L->in, n * P + p0, np, col);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-						(int) F, (int) np, (int) K, 1.0f, w, (int) K,
-						col, (int) np, 0.0f, y + p0, (int) P);
-		}
-		for (size_t f = 0; f < F; f++)
-			for (size_t p = 0; p < P; p++)
-				y[f * P + p] += b[f];
+		nn_im2col(&g, L->in, q0, n, c.col);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+					(int) F, (int) n, (int) K, 1.0f, w, (int) K,
+					c.col, (int) n, 0.0f, c.y, (int) n);
+		ScatterPiece(c.y, w + F * K, F, P, q0, n, L->out);
 		nn_check_interrupt();
 	}
 	nn_activation_forward((NNActivation) nn_conv2d(L->net, L->index)->act,
@@ -243,30 +315,29 @@ Forward(const NNLayer *L, float *col)
 static void
 Conv2dForward(const NNLayer *L)
 {
-	float		col[NN_CONV_CHUNK_FLOATS];
-
-	Forward(L, col);
+	Forward(L);
 }
 
 static void
 Conv2dForwardRow(const NNLayer *L, const float *row_data)
 {
 	(void) row_data;
-	Conv2dForward(L);
+	Forward(L);
 }
 
 static const float *
 Conv2dForwardTrain(const NNLayer *L, NNRng *rng)
 {
 	(void) rng;
-	Forward(L, L->own);
+	Forward(L);
 	return L->out;
 }
 
 /*
  * From d (dL/d(output), or dL/d(pre-activation) from the loss) to dW and
- * db (training) and dx (when asked).  The patches are lowered again only
- * when the weight gradient needs them.
+ * db (training) and dx (when asked), piece by piece: the output gradient
+ * gathered into a piece, the patches lowered again when the weight
+ * gradient needs them.
  */
 static void
 Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
@@ -276,54 +347,44 @@ Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	size_t		F = L->out_shape.dims[0];
 	size_t		K = nn_conv_geom_patch(&g);
 	size_t		P = nn_conv_geom_positions(&g);
-	size_t		chunk = nn_conv2d_chunk(&g);
+	size_t		Q = L->batch * P;
+	size_t		piece = nn_conv2d_piece(&g, L->batch);
+	ConvPieces	c = Pieces(L, &g, piece);
 	const float *w = L->params;
 	float	   *dw = training ? L->grads : NULL;
 	float	   *db = training ? L->grads + F * K : NULL;
-	float		stack[NN_CONV_CHUNK_FLOATS];
-	float	   *col = L->own;
-	float	   *dcol = L->own != NULL ? L->own + chunk * K : stack;
 
 	(void) rng_used;
 	if (from == NN_BACK_FROM_OUTPUT)
 		nn_activation_backward((NNActivation) nn_conv2d(L->net, L->index)->act,
 							   L->out, d, L->batch * L->out_size);
 	if (dw != NULL)
-	{
 		memset(dw, 0, (F * K + F) * sizeof(float));
-		if (col == NULL)
-			col = stack;		/* not reached: training has its buffers */
-	}
 	if (dx != NULL)
 		memset(dx, 0, L->batch * L->in_size * sizeof(float));
 
-	for (size_t n = 0; n < L->batch; n++)
+	for (size_t q0 = 0; q0 < Q; q0 += piece)
 	{
-		const float *dy = d + n * F * P;
+		size_t		n = Q - q0 < piece ? Q - q0 : piece;
 
-		for (size_t p0 = 0; p0 < P; p0 += chunk)
+		GatherPiece(d, F, P, q0, n, c.y);
+		if (dw != NULL)
 		{
-			size_t		np = P - p0 < chunk ? P - p0 : chunk;
-
-			if (dw != NULL)
-			{
-				nn_im2col(&g, L->in, n * P + p0, np, col);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-							(int) F, (int) K, (int) np, 1.0f, dy + p0, (int) P,
-							col, (int) np, 1.0f, dw, (int) K);
-			}
-			if (dx != NULL)
-			{
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-							(int) K, (int) np, (int) F, 1.0f, w, (int) K,
-							dy + p0, (int) P, 0.0f, dcol, (int) np);
-				nn_col2im(&g, dcol, n * P + p0, np, dx);
-			}
-		}
-		if (db != NULL)
+			nn_im2col(&g, L->in, q0, n, c.col);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+						(int) F, (int) K, (int) n, 1.0f, c.y, (int) n,
+						c.col, (int) n, 1.0f, dw, (int) K);
 			for (size_t f = 0; f < F; f++)
-				for (size_t p = 0; p < P; p++)
-					db[f] += dy[f * P + p];
+				for (size_t j = 0; j < n; j++)
+					db[f] += c.y[f * n + j];
+		}
+		if (dx != NULL)
+		{
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+						(int) K, (int) n, (int) F, 1.0f, w, (int) K,
+						c.y, (int) n, 0.0f, c.dcol, (int) n);
+			nn_col2im(&g, c.dcol, q0, n, dx);
+		}
 		nn_check_interrupt();
 	}
 }
@@ -362,6 +423,7 @@ Conv2dRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 void
 nn_conv2d_set(NNNet *net, uint32_t l, const NNConv2dSettings *s)
 {
+	net->layers[l].kind = NN_LAYER_CONV2D;
 	memset(&net->layers[l].settings, 0, sizeof(net->layers[l].settings));
 	*nn_conv2d_mut(net, l) = *s;
 }

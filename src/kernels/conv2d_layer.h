@@ -2,10 +2,7 @@
  * conv2d_layer.h - the conv2d layer kind as others see it: its settings
  * and the geometry they give an input shape.  How it runs is
  * conv2d_layer.c's alone, through its NNLayerRoutine (nn_conv2d_layer).
- *
- * Not yet in the layer table: the kind gets its NNLayerKind value with its
- * format, options and export entries (README, "Adding a layer kind").
- */
+ * */
 #ifndef NN_CONV2D_LAYER_H
 #define NN_CONV2D_LAYER_H
 
@@ -13,18 +10,18 @@
 #include "layer.h"
 
 /*
- * The lowered patches are processed a piece of an image at a time: as
- * many output positions as fit NN_CONV_CHUNK_FLOATS floats of patches
- * (at least one), the same plan in every pass, so that training and
- * inference give the same bytes.  Inference keeps its piece on the stack;
- * training in the layer's own block.  A patch (channels x kernel_h x
- * kernel_w) may not be larger than a piece.
+ * The lowered patches of a batch are processed a piece at a time: as many
+ * output positions (columns, of one image or of several) as fit
+ * NN_CONV_PIECE_FLOATS floats of patches, at least one, so that each
+ * product is large enough for OpenBLAS to run near its peak and the
+ * buffers stay bounded whatever the batch.  The plan depends only on the
+ * geometry and the batch, the same in training and inference passes.  A
+ * patch (channels x kernel_h x kernel_w) may not be larger than a piece.
  */
-#define NN_CONV_CHUNK_FLOATS 8192
+#define NN_CONV_PIECE_FLOATS (256 * 1024)
 
 /*
- * A conv2d layer's settings, kept in its NNLayerSettings (12 of the 16
- * bytes).  Padding is explicit per side; "same" maps to it (conv2d_layer.c,
+ * A conv2d layer's settings, kept in its NNLayerSettings (all 16 bytes).  Padding is explicit per side; "same" maps to it (conv2d_layer.c,
  * nn_conv2d_same_padding).  Input and output shapes are [channels,
  * height, width].
  */
@@ -41,6 +38,7 @@ typedef struct NNConv2dSettings
 	uint8_t		pad_right;
 	uint8_t		act;			/* NNActivation after the layer; not softmax */
 	uint8_t		batch_norm;		/* reserved: must be 0 in this version */
+	float		dropout;		/* reserved: must be 0 in this version */
 } __attribute__((__may_alias__)) NNConv2dSettings;
 
 _Static_assert(sizeof(NNConv2dSettings) <= NN_LAYER_SETTINGS_BYTES,
@@ -58,10 +56,7 @@ nn_conv2d_mut(NNNet *net, uint32_t l)
 	return (NNConv2dSettings *) (void *) net->layers[l].settings.bytes;
 }
 
-/*
- * Write conv2d settings into layer l (zeroing the rest of its settings);
- * the kind value is the caller's until the kind is registered.
- */
+/* make layer l a conv2d layer with these settings, the rest of its settings zero */
 void		nn_conv2d_set(NNNet *net, uint32_t l, const NNConv2dSettings *s);
 
 /* the window of layer l over an input of shape in; false if none fits */
@@ -76,9 +71,14 @@ bool		nn_conv2d_geom(const NNNet *net, uint32_t l, NNShape in,
 void		nn_conv2d_same_padding(uint32_t size, uint32_t kernel, uint32_t stride,
 								   uint8_t *pad_begin, uint8_t *pad_end);
 
-/* output positions per piece of an image (NN_CONV_CHUNK_FLOATS) */
-size_t		nn_conv2d_chunk(const NNConvGeom *g);
+/* output positions per piece of a batch of that many images */
+size_t		nn_conv2d_piece(const NNConvGeom *g, size_t batch);
 
-extern const NNLayerRoutine nn_conv2d_layer;
+/*
+ * For the unit tests only: pieces of fewer floats (0: the default), so
+ * that small images straddle pieces.  Never larger than the default.
+ */
+void		nn_conv2d_set_piece_floats(size_t floats);
+
 
 #endif

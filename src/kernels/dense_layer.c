@@ -134,10 +134,14 @@ CarveOwn(const NNNet *net, uint32_t l, size_t out, size_t max_batch,
 }
 
 static size_t
-DenseWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch)
+DenseWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
+				bool training)
 {
 	NNDenseWork w;
 
+	/* inference needs no buffer of its own */
+	if (!training)
+		return 0;
 	return CarveOwn(net, l, nn_shape_size(out), max_batch, NULL, &w);
 }
 

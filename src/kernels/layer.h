@@ -41,7 +41,7 @@ typedef struct NNLayer
 	float	   *grads;
 	const float *stats;
 	NNWork	   *work;
-	float	   *own;			/* its own training buffers (work->layer[l]) */
+	float	   *own;			/* its own buffers (work->layer[l]), or NULL */
 	const float *in;
 	float	   *out;
 	size_t		batch;
@@ -80,12 +80,15 @@ typedef struct NNLayerRoutine
 							NNTensor *t);
 
 	/*
-	 * Floats of the layer's own training buffers for batches of up to
-	 * max_batch rows (0: none).  The driver carves one block of that size,
-	 * work->layer[l]; how it is divided is the kind's business.
+	 * Floats of the layer's own buffers for batches of up to max_batch
+	 * rows (0: none), for training or for inference only (conv2d: its
+	 * lowered patches; dense: none).  The driver carves one block of that
+	 * size, work->layer[l]; how it is divided is the kind's business.  A
+	 * training block serves inference passes too, so it is never smaller
+	 * than the inference one.
 	 */
 	size_t		(*work_floats) (const NNNet *net, uint32_t l, NNShape out,
-								size_t max_batch);
+								size_t max_batch, bool training);
 
 	/* seeded parameters and initial statistics (params, stats: its slices) */
 	void		(*init) (const NNNet *net, uint32_t l, NNShape in, NNShape out,
@@ -160,5 +163,8 @@ bool		nn_layer_no_stats_valid(const NNNet *net, uint32_t l, NNShape out,
 									const float *stats);
 
 extern const NNLayerRoutine nn_dense_layer;
+extern const NNLayerRoutine nn_conv2d_layer;
+extern const NNLayerRoutine nn_max_pool2d_layer;
+extern const NNLayerRoutine nn_avg_pool2d_layer;
 
 #endif

@@ -42,6 +42,9 @@ nn_init_from_name(const char *name)
 /* one entry per kind; a new kind adds its file and its line here */
 static const NNLayerRoutine *const layer_kinds[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_dense_layer,
+	[NN_LAYER_CONV2D] = &nn_conv2d_layer,
+	[NN_LAYER_MAX_POOL2D] = &nn_max_pool2d_layer,
+	[NN_LAYER_AVG_POOL2D] = &nn_avg_pool2d_layer,
 };
 
 const NNLayerRoutine *
@@ -299,17 +302,20 @@ CarveWork(NNWork *work, const NNNet *net, float *buf, size_t max_batch,
 			work->in[l] = work->acts[l] = buf + used;
 		used += max_batch * nn_shape_size(net->shapes[l]);
 	}
-	if (!training)
-		return used;
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
 		size_t		n = Kind(net, l)->work_floats(net, l, net->shapes[l + 1],
-												  max_batch);
+												  max_batch, training);
 
 		if (work != NULL)
 			work->layer[l] = n > 0 ? buf + used : NULL;
 		used += n;
 	}
+	if (!training)
+		return used;
+	if (work != NULL)
+		work->x_std = buf + used;
+	used += max_batch * nn_shape_size(net->shapes[0]);
 	if (work != NULL)
 	{
 		work->delta_a = buf + used;
@@ -577,14 +583,13 @@ nn_net_input_gradient(const NNNet *net, NNWork *work, const float *x,
 		(mean == NULL) != (sd == NULL))
 		return NULL;
 	/*
-	 * grad holds the standardized input for the forward pass: the backward
-	 * pass never reads a layer's input without parameter gradients, so
-	 * layer 0 may write its input gradient over it.
+	 * The standardized input has a buffer of its own: a kind may read its
+	 * input in the backward pass (max pooling finds its winners again).
 	 */
-	memcpy(grad, x, batch * n_in * sizeof(float));
+	memcpy(work->x_std, x, batch * n_in * sizeof(float));
 	if (sd != NULL)
-		nn_standardize_rows(grad, mean, sd, batch, n_in);
-	out = Forward(net, work, grad, batch, false, NULL, inputs);
+		nn_standardize_rows(work->x_std, mean, sd, batch, n_in);
+	out = Forward(net, work, work->x_std, batch, false, NULL, inputs);
 	from = SeedDelta(net, seed, out, work->delta_a, batch);
 	Backward(net, work, inputs, batch, from, grad, false, false);
 	/* x_std = (x - mean) / sd, so d/dx = d/dx_std / sd */

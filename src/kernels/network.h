@@ -39,6 +39,9 @@
 typedef enum NNLayerKind
 {
 	NN_LAYER_DENSE = 0,
+	NN_LAYER_CONV2D = 1,
+	NN_LAYER_MAX_POOL2D = 2,
+	NN_LAYER_AVG_POOL2D = 3,
 	NN_LAYER_KIND_COUNT
 } NNLayerKind;
 
@@ -133,6 +136,7 @@ typedef struct NNWork
 	float	   *acts[NN_MAX_LAYERS + 1];	/* output of layer l-1 */
 	/* training only: */
 	float	   *layer[NN_MAX_LAYERS];	/* layer l's own buffers, or NULL */
+	float	   *x_std;			/* max_batch x inputs: the input gradient's x */
 	float	   *delta_a;		/* max_batch x max width, ping-pong */
 	float	   *delta_b;
 	float	   *grads;			/* n_params */

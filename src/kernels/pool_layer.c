@@ -286,12 +286,14 @@ PoolTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out, NNTensor *t)
 }
 
 static size_t
-PoolWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch)
+PoolWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
+			   bool training)
 {
 	(void) net;
 	(void) l;
 	(void) out;
 	(void) max_batch;
+	(void) training;
 	return 0;
 }
 
@@ -330,8 +332,9 @@ PoolRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 }
 
 void
-nn_pool_set(NNNet *net, uint32_t l, const NNPoolSettings *s)
+nn_pool_set(NNNet *net, uint32_t l, NNLayerKind kind, const NNPoolSettings *s)
 {
+	net->layers[l].kind = (uint8_t) kind;
 	memset(&net->layers[l].settings, 0, sizeof(net->layers[l].settings));
 	memcpy(net->layers[l].settings.bytes, s, sizeof(*s));
 }

@@ -2,10 +2,7 @@
  * pool_layer.h - the pooling layer kinds (max_pool2d, avg_pool2d) as
  * others see them: their settings.  How they run is pool_layer.c's alone,
  * through their NNLayerRoutines.
- *
- * Not yet in the layer table: each kind gets its NNLayerKind value with
- * its format, options and export entries (README, "Adding a layer kind").
- */
+ * */
 #ifndef NN_POOL_LAYER_H
 #define NN_POOL_LAYER_H
 
@@ -48,15 +45,14 @@ nn_pool(const NNNet *net, uint32_t l)
 }
 
 /*
- * Write pooling settings into layer l (zeroing the rest of its settings);
- * the kind value is the caller's until the kinds are registered.
+ * Make layer l a pooling layer of that kind (NN_LAYER_MAX_POOL2D or
+ * NN_LAYER_AVG_POOL2D) with these settings, the rest of its settings zero.
  */
-void		nn_pool_set(NNNet *net, uint32_t l, const NNPoolSettings *s);
+void		nn_pool_set(NNNet *net, uint32_t l, NNLayerKind kind,
+						const NNPoolSettings *s);
 
 /* the window of layer l over an input of shape in; false if none fits */
 bool		nn_pool_geom(const NNNet *net, uint32_t l, NNShape in, NNConvGeom *g);
 
-extern const NNLayerRoutine nn_max_pool2d_layer;
-extern const NNLayerRoutine nn_avg_pool2d_layer;
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * test_conv.c - the conv2d and pooling kernels, called through their
- * NNLayerRoutines directly (they are not in the layer table yet): im2col
+ * NNLayerRoutines directly (test_layers.c walks them through the table): im2col
  * against its adjoint col2im, conv2d forward against a direct
  * convolution, finite-difference checks of the weight, bias and input
  * gradients at odd sizes (stride 2, asymmetric padding, a 3x2 and a 1x1
@@ -52,7 +52,7 @@ make_layer(Layer *t, const NNLayerRoutine *r, const void *settings,
 	if (r->check(&t->net, 0, false) != NULL)
 		return false;
 	np = r->n_params(&t->net, 0, in, out);
-	nw = r->work_floats(&t->net, 0, out, batch);
+	nw = r->work_floats(&t->net, 0, out, batch, true);
 	t->x = xcalloc(batch * nn_shape_size(in), sizeof(float));
 	t->params = xcalloc(np, sizeof(float));
 	t->grads = xcalloc(np, sizeof(float));
@@ -131,17 +131,20 @@ typedef struct ConvCase
 	uint32_t	c, h, w;
 	size_t		batch;
 	NNConv2dSettings s;
+	size_t		piece_floats;	/* a smaller piece than the default, or 0 */
 } ConvCase;
 
 /* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn */
 static const ConvCase conv_cases[] = {
-	{"3x3 stride 1, no padding", 2, 5, 6, 2, {3, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_TANH, 0}},
-	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {4, 3, 2, 2, 2, 1, 0, 2, 1, NN_ACT_TANH, 0}},
-	{"1x1, one channel", 1, 4, 3, 3, {2, 1, 1, 1, 1, 0, 0, 0, 0, NN_ACT_SIGMOID, 0}},
-	{"1x1 stride 2, identity", 3, 5, 5, 1, {1, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_IDENTITY, 0}},
-	{"one channel, 2x3 stride 2x1, padding 1", 1, 6, 7, 3, {2, 2, 3, 2, 1, 1, 1, 1, 1, NN_ACT_TANH, 0}},
-	/* 36 floats a patch: 227 positions a piece, so 2 pieces an image */
-	{"images in pieces", 4, 20, 20, 2, {2, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH, 0}},
+	{"3x3 stride 1, no padding", 2, 5, 6, 2, {3, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_TANH, 0, 0.0f}, 0},
+	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {4, 3, 2, 2, 2, 1, 0, 2, 1, NN_ACT_TANH, 0, 0.0f}, 0},
+	{"1x1, one channel", 1, 4, 3, 3, {2, 1, 1, 1, 1, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.0f}, 0},
+	{"1x1 stride 2, identity", 3, 5, 5, 1, {1, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_IDENTITY, 0, 0.0f}, 0},
+	{"one channel, 2x3 stride 2x1, padding 1", 1, 6, 7, 3, {2, 2, 3, 2, 1, 1, 1, 1, 1, NN_ACT_TANH, 0, 0.0f}, 0},
+	/* 36 floats a patch, 70 positions a piece: pieces straddle images */
+	{"pieces across images", 4, 20, 20, 2, {2, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH, 0, 0.0f}, 36 * 70},
+	/* the default piece holds the whole batch: one product */
+	{"one piece, 3 images", 2, 6, 6, 3, {3, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH, 0, 0.0f}, 0},
 };
 
 #define N_CONV_CASES (sizeof(conv_cases) / sizeof(conv_cases[0]))
@@ -201,6 +204,7 @@ test_conv_forward_direct(void)
 		size_t		P;
 		double		worst = 0.0;
 
+		nn_conv2d_set_piece_floats(cc->piece_floats);
 		if (!CHECK_MSG(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
 								  shape3(cc->c, cc->h, cc->w), cc->batch, &rng),
 					   "%s: layer rejected", cc->what))
@@ -239,7 +243,7 @@ test_conv_shapes(void)
 {
 	/* (H + pt + pb - kh) / sh + 1, (W + pl + pr - kw) / sw + 1 */
 	static const uint32_t expect[N_CONV_CASES][3] = {
-		{3, 3, 4}, {4, 4, 3}, {2, 4, 3}, {1, 3, 3}, {2, 4, 7}, {2, 20, 20},
+		{3, 3, 4}, {4, 4, 3}, {2, 4, 3}, {1, 3, 3}, {2, 4, 7}, {2, 20, 20}, {3, 6, 6},
 	};
 	NNRng		rng;
 
@@ -251,6 +255,7 @@ test_conv_shapes(void)
 		NNTensor	ts[NN_LAYER_MAX_TENSORS];
 		size_t		K = (size_t) cc->c * cc->s.kernel_h * cc->s.kernel_w;
 
+		nn_conv2d_set_piece_floats(cc->piece_floats);
 		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
 							  shape3(cc->c, cc->h, cc->w), cc->batch, &rng)))
 			continue;
@@ -295,6 +300,7 @@ test_conv_gradients(void)
 				   *dx_inf;
 		char		what[128];
 
+		nn_conv2d_set_piece_floats(cc->piece_floats);
 		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
 							  shape3(cc->c, cc->h, cc->w), cc->batch, &rng)))
 			continue;
@@ -340,11 +346,10 @@ test_conv_gradients(void)
 		snprintf(what, sizeof(what), "%s: dL/dx", cc->what);
 		CHECK_GRAD(what, an + np, nu + np, nx, 2e-3, 2e-3, 1e-3);
 
-		/* the input gradient alone, in inference mode, without buffers */
+		/* the input gradient alone, in inference mode, no parameter gradient */
 		t.r->forward(&t.L);
 		memcpy(d, t.weights, ny * sizeof(float));
 		t.L.grads = NULL;
-		t.L.own = NULL;
 		fill_uniform(&rng, dx_inf, nx, 5.0, 6.0);
 		t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx_inf, false, false);
 		CHECK_MSG(memcmp(dx, dx_inf, nx * sizeof(float)) == 0,
@@ -435,7 +440,7 @@ test_im2col_adjoint(void)
 static void
 test_conv_settings(void)
 {
-	NNConv2dSettings ok = {2, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0};
+	NNConv2dSettings ok = {2, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0, 0.0f};
 	NNConv2dSettings s;
 	NNNet		net;
 	NNConvGeom	g;
@@ -477,16 +482,23 @@ test_conv_settings(void)
 	nn_conv2d_set(&net, 0, &ok);
 	CHECK(nn_conv2d_layer.out_shape(&net, 0, nn_shape_vector(48)).rank == 0);
 
-	/* a patch larger than a piece: 1000 channels x 3 x 3 */
-	net.shapes[0] = shape3(1000, 4, 4);
+	/* a patch larger than a piece: 30000 channels x 3 x 3 */
+	net.shapes[0] = shape3(30000, 4, 4);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
 	/* the largest patch that fits takes one position a piece */
-	net.shapes[0] = shape3(NN_CONV_CHUNK_FLOATS / 9, 3, 3);
+	net.shapes[0] = shape3(NN_CONV_PIECE_FLOATS / 9, 3, 3);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) == NULL);
 	CHECK(nn_conv2d_geom(&net, 0, net.shapes[0], &g));
-	CHECK_EQ_INT(nn_conv2d_chunk(&g), 1);
-	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64),
-				 2 * (NN_CONV_CHUNK_FLOATS / 9) * 9);
+	CHECK_EQ_INT(nn_conv2d_piece(&g, 64), 1);
+	net.shapes[1] = nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]);
+	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64, true),
+				 2 * (NN_CONV_PIECE_FLOATS / 9) * 9 + 2);
+	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64, false),
+				 (NN_CONV_PIECE_FLOATS / 9) * 9 + 2);
+	/* small images: a piece spans images, but never more than the batch */
+	net.shapes[0] = shape3(2, 5, 5);
+	CHECK(nn_conv2d_geom(&net, 0, net.shapes[0], &g));
+	CHECK_EQ_INT(nn_conv2d_piece(&g, 3), 3 * 9);
 
 	/* "same": ceil(size / stride) outputs, the odd padding at the end */
 	nn_conv2d_same_padding(28, 3, 1, &a, &b);
@@ -507,7 +519,7 @@ test_conv_settings(void)
 static void
 test_conv_init(void)
 {
-	NNConv2dSettings s = {64, 3, 2, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0};
+	NNConv2dSettings s = {64, 3, 2, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0, 0.0f};
 	NNNet		net;
 	NNShape		in = shape3(5, 6, 6);
 	NNShape		out;
@@ -630,7 +642,7 @@ test_pool_forward_and_gradients(void)
 			P = t.L.out_shape.dims[1] * t.L.out_shape.dims[2];
 			CHECK_EQ_INT(t.L.out_shape.dims[0], pc->c);
 			CHECK_EQ_INT(n_params(&t), 0);
-			CHECK_EQ_INT(t.r->work_floats(&t.net, 0, t.L.out_shape, pc->batch), 0);
+			CHECK_EQ_INT(t.r->work_floats(&t.net, 0, t.L.out_shape, pc->batch, true), 0);
 			distinct_inputs(t.x, nx, &rng);
 
 			CHECK(t.r->forward_train(&t.L, NULL) == t.out);
@@ -738,23 +750,23 @@ test_pool_settings(void)
 
 	memset(&net, 0, sizeof(net));
 	net.shapes[0] = shape3(2, 5, 5);
-	nn_pool_set(&net, 0, &ok);
+	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &ok);
 	CHECK(nn_max_pool2d_layer.check(&net, 0, false) == NULL);
 	CHECK(nn_avg_pool2d_layer.check(&net, 0, true) != NULL);
 	CHECK_EQ_INT(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).dims[1], 2);
 	s = ok;
 	s.pad_bottom = 2;
-	nn_pool_set(&net, 0, &s);
+	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &s);
 	CHECK(nn_max_pool2d_layer.check(&net, 0, false) != NULL);
 	s = ok;
 	s.size_w = 6;
-	nn_pool_set(&net, 0, &s);
+	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &s);
 	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
 	s = ok;
 	s.stride_h = 0;
-	nn_pool_set(&net, 0, &s);
+	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &s);
 	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
-	nn_pool_set(&net, 0, &ok);
+	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &ok);
 	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, nn_shape_vector(50)).rank == 0);
 	CHECK_EQ_INT(nn_max_pool2d_layer.activation(&net, 0), NN_ACT_IDENTITY);
 }

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv2d_layer.h"
 #include "harness.h"
+#include "pool_layer.h"
 #include "testnet.h"
 #include "formats/model_layers.h"
 #include "formats/onnx.h"
@@ -23,14 +25,16 @@
 
 #define BATCH 3
 #define N_IN 4
+#define MAX_IN 64				/* the largest sample input */
 #define UNITS 5
 #define N_OUT 2
 
 /*
- * One configuration of a kind: make layer l of that kind, a hidden layer
- * of UNITS outputs, from the kind's settings arg, and say what the table
- * should report for it: its tensor and weight-tensor counts and its
- * training buffers, work_a x batch x units + work_b x units floats.
+ * One configuration of a kind: make layer l of that kind, a hidden layer,
+ * from the kind's settings arg over an input of shape in (rank 0: N_IN
+ * values), and say what the table should report for it: its tensor and
+ * weight-tensor counts and its training buffers, work_a x batch x units +
+ * work_b x units floats for a layer of UNITS outputs, or work_exact.
  */
 typedef struct Sample
 {
@@ -41,6 +45,8 @@ typedef struct Sample
 	uint32_t	weights;
 	size_t		work_a;
 	size_t		work_b;
+	NNShape		in;
+	size_t		work_exact;
 } Sample;
 
 static void
@@ -62,16 +68,69 @@ static const NNDenseSettings dense_bn_dropout = {UNITS, 0.25f, NN_ACT_TANH, 1};
 
 /* W is the weight; b, gamma and beta are not (no decay, no penalty) */
 static const Sample dense_samples[] = {
-	{"dense", dense_make, &dense_plain, 2, 1, 0, 0},
-	{"dense+bn", dense_make, &dense_bn, 4, 1, 1, 2},
-	{"dense+dropout", dense_make, &dense_dropout, 2, 1, 2, 0},
-	{"dense+bn+dropout", dense_make, &dense_bn_dropout, 4, 1, 3, 2},
-	{NULL, NULL, NULL, 0, 0, 0, 0}
+	{"dense", dense_make, &dense_plain, 2, 1, 0, 0, {0}, 0},
+	{"dense+bn", dense_make, &dense_bn, 4, 1, 1, 2, {0}, 0},
+	{"dense+dropout", dense_make, &dense_dropout, 2, 1, 2, 0, {0}, 0},
+	{"dense+bn+dropout", dense_make, &dense_bn_dropout, 4, 1, 3, 2, {0}, 0},
+	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
+};
+
+static void
+conv2d_make(NNNet *net, uint32_t l, const void *arg)
+{
+	nn_conv2d_set(net, l, arg);
+}
+
+static void
+max_pool_make(NNNet *net, uint32_t l, const void *arg)
+{
+	nn_pool_set(net, l, NN_LAYER_MAX_POOL2D, arg);
+}
+
+static void
+avg_pool_make(NNNet *net, uint32_t l, const void *arg)
+{
+	nn_pool_set(net, l, NN_LAYER_AVG_POOL2D, arg);
+}
+
+#define SHAPE3(c, h, w) {3, {c, h, w}}
+
+/* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn */
+static const NNConv2dSettings conv_padded = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 0, 0.0f};
+static const NNConv2dSettings conv_1x1 = {2, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.0f};
+
+/*
+ * [2, 5, 4] -> [3, 5, 2]: patches of 12, 30 positions a batch, one piece:
+ * 30 x (2 x 12 + 3) floats; the 1x1 one: [2, 3, 2], 18 x (2 x 2 + 2).
+ */
+static const Sample conv2d_samples[] = {
+	{"conv2d 3x2 stride 1x2, padding", conv2d_make, &conv_padded, 2, 1, 0, 0, SHAPE3(2, 5, 4), 810},
+	{"conv2d 1x1 stride 2", conv2d_make, &conv_1x1, 2, 1, 0, 0, SHAPE3(2, 5, 4), 108},
+	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
+};
+
+/* size h, w, stride h, w, pad t, l, b, r */
+static const NNPoolSettings pool_2x2 = {2, 2, 2, 2, 0, 0, 0, 0};
+static const NNPoolSettings pool_3x3_padded = {3, 3, 2, 2, 1, 1, 1, 1};
+
+static const Sample max_pool_samples[] = {
+	{"max_pool2d 2x2", max_pool_make, &pool_2x2, 0, 0, 0, 0, SHAPE3(2, 4, 5), 0},
+	{"max_pool2d 3x3 stride 2, padding", max_pool_make, &pool_3x3_padded, 0, 0, 0, 0, SHAPE3(2, 4, 5), 0},
+	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
+};
+
+static const Sample avg_pool_samples[] = {
+	{"avg_pool2d 2x2", avg_pool_make, &pool_2x2, 0, 0, 0, 0, SHAPE3(2, 4, 5), 0},
+	{"avg_pool2d 3x3 stride 2, padding", avg_pool_make, &pool_3x3_padded, 0, 0, 0, 0, SHAPE3(2, 4, 5), 0},
+	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
 /* the samples of every kind of the layer table, NULL-terminated */
 static const Sample *const samples[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = dense_samples,
+	[NN_LAYER_CONV2D] = conv2d_samples,
+	[NN_LAYER_MAX_POOL2D] = max_pool_samples,
+	[NN_LAYER_AVG_POOL2D] = avg_pool_samples,
 };
 
 typedef struct Net
@@ -82,7 +141,7 @@ typedef struct Net
 } Net;
 
 /*
- * N_IN inputs -> the sample's layer -> a dense identity output of N_OUT,
+ * The sample's input -> its layer -> a dense identity output of N_OUT,
  * MSE: every kind can feed a dense layer, whatever its output shape.
  */
 static bool
@@ -93,7 +152,7 @@ net_make(Net *n, const Sample *s, NNRng *rng)
 
 	memset(n, 0, sizeof(*n));
 	net->n_layers = 2;
-	net->shapes[0] = nn_shape_vector(N_IN);
+	net->shapes[0] = s->in.rank > 0 ? s->in : nn_shape_vector(N_IN);
 	s->make(net, 0, s->arg);
 	nn_dense_set(net, 1, N_OUT, NN_ACT_IDENTITY, false, 0.0f);
 	set_training(net, NN_LOSS_MSE);
@@ -218,18 +277,30 @@ static void
 check_work(const Net *n, const Sample *s)
 {
 	const NNNet *net = &n->net;
-	size_t		acts = nn_work_floats(net, BATCH, false);
+	size_t		acts = 0;
 	size_t		blocks = 0;
-	const float *next = n->buf + acts;
-	size_t		widest = UNITS > N_OUT ? UNITS : N_OUT;
+	size_t		widest = 0;
+	const float *next;
 
+	for (uint32_t l = 1; l <= net->n_layers; l++)
+	{
+		acts += BATCH * nn_shape_size(net->shapes[l]);
+		if (nn_shape_size(net->shapes[l]) > widest)
+			widest = nn_shape_size(net->shapes[l]);
+	}
+	next = n->buf + acts;
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
-		size_t		w = nn_layer_routine(net->layers[l].kind)->work_floats(net, l, net->shapes[l + 1], BATCH);
+		const NNLayerRoutine *r = nn_layer_routine(net->layers[l].kind);
+		size_t		w = r->work_floats(net, l, net->shapes[l + 1], BATCH, true);
+		size_t		wi = r->work_floats(net, l, net->shapes[l + 1], BATCH, false);
 
 		if (l == 0)
-			CHECK_MSG(w == (s->work_a * BATCH + s->work_b) * UNITS,
+			CHECK_MSG(w == (s->work_exact > 0 ? s->work_exact :
+							(s->work_a * BATCH + s->work_b) * UNITS),
 					  "%s: %zu floats of training buffers", s->what, w);
+		/* a training block serves inference passes too */
+		CHECK_MSG(wi <= w, "%s: inference block larger than training's", s->what);
 		/* blocks follow the activations in layer order, NULL when empty */
 		CHECK_MSG(w == 0 ? n->work.layer[l] == NULL : n->work.layer[l] == next,
 				  "%s: block of layer %u misplaced", s->what, l);
@@ -237,7 +308,10 @@ check_work(const Net *n, const Sample *s)
 		blocks += w;
 	}
 	CHECK_EQ_INT(nn_work_floats(net, BATCH, true),
-				 acts + blocks + 2 * BATCH * widest + net->n_params);
+				 acts + blocks + BATCH * nn_net_inputs(net) + 2 * BATCH * widest +
+				 net->n_params);
+	CHECK(n->work.x_std == next);
+	next += BATCH * nn_net_inputs(net);
 	CHECK(n->work.delta_a == next && n->work.grads == next + 2 * BATCH * widest);
 	CHECK(nn_work_floats(net, 2 * BATCH, true) > nn_work_floats(net, BATCH, true));
 }
@@ -313,16 +387,17 @@ static void
 check_input_gradient(Net *n, const Sample *s, float *x, const float *v)
 {
 	NNGradSeed	seed = {NN_SEED_VECTOR, 0, v, NULL};
-	float		grad[BATCH * N_IN];
-	double		an[BATCH * N_IN];
-	double		nu[BATCH * N_IN];
+	size_t		nx = BATCH * nn_net_inputs(&n->net);
+	float		grad[BATCH * MAX_IN];
+	double		an[BATCH * MAX_IN];
+	double		nu[BATCH * MAX_IN];
 	const float h = 1e-2f;
 	char		what[64];
 
 	if (!CHECK(nn_net_input_gradient(&n->net, &n->work, x, BATCH, &seed, NULL,
 									 NULL, grad) != NULL))
 		return;
-	for (size_t i = 0; i < BATCH * N_IN; i++)
+	for (size_t i = 0; i < nx; i++)
 	{
 		float		xi = x[i];
 		double		up,
@@ -337,17 +412,27 @@ check_input_gradient(Net *n, const Sample *s, float *x, const float *v)
 		nu[i] = (up - down) / (2.0 * h);
 	}
 	snprintf(what, sizeof(what), "%s: d(v.out)/dx", s->what);
-	CHECK_GRAD(what, an, nu, BATCH * N_IN, 2e-3, 2e-2, 1e-3);
+	CHECK_GRAD(what, an, nu, nx, 2e-3, 2e-2, 1e-3);
 }
 
 static void
 gradients(Net *n, const Sample *s, NNRng *rng)
 {
-	float		x[BATCH * N_IN];
+	float		x[BATCH * MAX_IN];
 	float		y[BATCH * N_OUT];
 	float		v[N_OUT];
 
-	fill_uniform(rng, x, BATCH * N_IN, -1.5, 1.5);
+	size_t		nx = BATCH * nn_net_inputs(&n->net);
+
+	if (!CHECK(nn_net_inputs(&n->net) <= MAX_IN))
+		return;
+	/*
+	 * Inputs in [-1.5, 1.5] at least 3 / nx > h apart (7919 is prime, so
+	 * i -> 7919 i mod nx is a permutation): a step of h never changes
+	 * which input of a pooling window is the largest.
+	 */
+	for (size_t i = 0; i < nx; i++)
+		x[i] = (float) (-1.5 + 3.0 * ((double) (i * 7919 % nx) + 0.5) / nx);
 	fill_uniform(rng, y, BATCH * N_OUT, -1.0, 1.0);
 	fill_uniform(rng, v, N_OUT, 0.5, 1.5);
 	check_param_gradient(n, s, x, y);
@@ -404,8 +489,9 @@ check_round_trip(Net *n, const Sample *s, NNRng *rng)
 	if (!CHECK_MSG(nn_model_check(&m, err, sizeof(err)) == NN_MODEL_OK, "%s: %s",
 				   s->what, err))
 		return;
-	/* every kind here is dense, which the oldest version holds */
-	CHECK_EQ_INT(nn_model_format_version(&m), 1);
+	/* dense models keep the oldest version; other kinds need their own */
+	CHECK_EQ_INT(nn_model_format_version(&m),
+				 nn_model_layer_format(m.net.layers[0].kind)->min_version);
 	len = nn_model_size(&m);
 	buf = xcalloc(len, 1);
 	nn_model_write(&m, buf);

@@ -434,9 +434,12 @@ test_layout_valid(void)
 	CHECK_EQ_INT(nn_net_state_floats(&net), 0);
 	net.optimizer = NN_OPT_MOMENTUM;
 	CHECK_EQ_INT(nn_net_state_floats(&net), 13);
-	/* activations of widths 3 and 1 per row; training adds 2 x 4 x 3 + 13 */
+	/*
+	 * activations of widths 3 and 1 per row; training adds the input
+	 * gradient's copy of x (4 x 2), 2 x 4 x 3 + 13
+	 */
 	CHECK_EQ_INT(nn_work_floats(&net, 4, false), 16);
-	CHECK_EQ_INT(nn_work_floats(&net, 4, true), 16 + 24 + 13);
+	CHECK_EQ_INT(nn_work_floats(&net, 4, true), 16 + 8 + 24 + 13);
 
 	memset(&net, 0, sizeof(net));
 	net.n_layers = 3;
@@ -482,11 +485,12 @@ test_layout_valid(void)
 	 * Inference needs only the activations: 4 x (5 + 6 + 3).  Training
 	 * adds, per row of 4: mask and input after layer 0 (2 x 5), zhat of
 	 * both (5 + 6), their means and inverse deviations (2 x 5 + 2 x 6, not
-	 * per row), two deltas of the widest output (6), and the gradient.
+	 * per row), the input gradient's copy of x (4), two deltas of the
+	 * widest output (6), and the gradient.
 	 */
 	CHECK_EQ_INT(nn_work_floats(&net, 4, false), 4 * 14);
 	CHECK_EQ_INT(nn_work_floats(&net, 4, true),
-				 4 * 14 + 4 * 10 + 4 * 11 + 22 + 2 * 4 * 6 + net.n_params);
+				 4 * 14 + 4 * 10 + 4 * 11 + 22 + 4 * 4 + 2 * 4 * 6 + net.n_params);
 }
 
 /* what a layout with these options says, NULL when accepted */

@@ -1,0 +1,141 @@
+/*
+ * model_conv.c - the spatial layer kinds' entries in the model format's
+ * layer-format table (model_layers.h), held by format version 3 (kind
+ * tags and shaped inputs).  A kind's shape block is the settings that fix
+ * its output shape; its record the rest:
+ *
+ *   conv2d      shape: u16 filters, u8 kernel h, w, stride h, w,
+ *                      padding top, left, bottom, right
+ *               record: u8 activation, u8 batch_norm, f32 dropout
+ *   max_pool2d, avg_pool2d
+ *               shape: u8 size h, w, stride h, w, padding top, left,
+ *                      bottom, right
+ *               record: none
+ *
+ * The reader only stores the values; the layout (nn_net_layout) checks
+ * them against the input shape before anything is sized from them.
+ */
+#include "kernels/conv2d_layer.h"
+#include "kernels/pool_layer.h"
+#include "model.h"
+#include "model_bytes.h"
+#include "model_layers.h"
+
+/* ------------------------------------------------------------ conv2d */
+
+static void
+Conv2dWriteShape(ModelWriter *w, const NNNet *net, uint32_t l)
+{
+	const NNConv2dSettings *s = nn_conv2d(net, l);
+	const uint8_t window[8] = {s->kernel_h, s->kernel_w, s->stride_h, s->stride_w,
+	s->pad_top, s->pad_left, s->pad_bottom, s->pad_right};
+
+	PutU16(w, s->filters);
+	Put(w, window, sizeof(window));
+}
+
+static void
+Conv2dReadShape(ModelReader *r, NNNet *net, uint32_t l)
+{
+	NNConv2dSettings *s = nn_conv2d_mut(net, l);
+	uint8_t		window[8];
+
+	s->filters = ReadU16(r);
+	Take(r, window, sizeof(window));
+	s->kernel_h = window[0];
+	s->kernel_w = window[1];
+	s->stride_h = window[2];
+	s->stride_w = window[3];
+	s->pad_top = window[4];
+	s->pad_left = window[5];
+	s->pad_bottom = window[6];
+	s->pad_right = window[7];
+}
+
+static void
+Conv2dWriteRecord(ModelWriter *w, const NNNet *net, uint32_t l)
+{
+	const NNConv2dSettings *s = nn_conv2d(net, l);
+
+	PutU8(w, s->act);
+	PutU8(w, s->batch_norm);
+	PutF32(w, s->dropout);
+}
+
+static void
+Conv2dReadRecord(ModelReader *r, NNNet *net, uint32_t l)
+{
+	NNConv2dSettings *s = nn_conv2d_mut(net, l);
+
+	s->act = ReadU8(r);
+	s->batch_norm = ReadU8(r);
+	s->dropout = ReadF32(r);
+}
+
+const NNLayerFormat nn_conv2d_format = {
+	.kind = NN_LAYER_CONV2D,
+	.min_version = 3,
+	.write_shape = Conv2dWriteShape,
+	.read_shape = Conv2dReadShape,
+	.write_record = Conv2dWriteRecord,
+	.read_record = Conv2dReadRecord,
+};
+
+/* ------------------------------------------------------------ pooling */
+
+static void
+PoolWriteShape(ModelWriter *w, const NNNet *net, uint32_t l)
+{
+	const NNPoolSettings *s = nn_pool(net, l);
+	const uint8_t window[8] = {s->size_h, s->size_w, s->stride_h, s->stride_w,
+	s->pad_top, s->pad_left, s->pad_bottom, s->pad_right};
+
+	Put(w, window, sizeof(window));
+}
+
+static void
+PoolReadShape(ModelReader *r, NNNet *net, uint32_t l)
+{
+	NNPoolSettings s;
+	uint8_t		window[8];
+
+	Take(r, window, sizeof(window));
+	s = (NNPoolSettings) {window[0], window[1], window[2], window[3],
+	window[4], window[5], window[6], window[7]};
+	nn_pool_set(net, l, (NNLayerKind) net->layers[l].kind, &s);
+}
+
+/* pooling has no settings beyond its window */
+static void
+PoolWriteRecord(ModelWriter *w, const NNNet *net, uint32_t l)
+{
+	(void) w;
+	(void) net;
+	(void) l;
+}
+
+static void
+PoolReadRecord(ModelReader *r, NNNet *net, uint32_t l)
+{
+	(void) r;
+	(void) net;
+	(void) l;
+}
+
+const NNLayerFormat nn_max_pool2d_format = {
+	.kind = NN_LAYER_MAX_POOL2D,
+	.min_version = 3,
+	.write_shape = PoolWriteShape,
+	.read_shape = PoolReadShape,
+	.write_record = PoolWriteRecord,
+	.read_record = PoolReadRecord,
+};
+
+const NNLayerFormat nn_avg_pool2d_format = {
+	.kind = NN_LAYER_AVG_POOL2D,
+	.min_version = 3,
+	.write_shape = PoolWriteShape,
+	.read_shape = PoolReadShape,
+	.write_record = PoolWriteRecord,
+	.read_record = PoolReadRecord,
+};
