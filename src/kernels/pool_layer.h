@@ -51,6 +51,13 @@ nn_pool(const NNNet *net, uint32_t l)
 void		nn_pool_set(NNNet *net, uint32_t l, NNLayerKind kind,
 						const NNPoolSettings *s);
 
+/*
+ * Make layer l a global_avg_pool2d layer: [channels, height, width] to
+ * [channels, 1, 1], each channel's mean (ONNX GlobalAveragePool).  It has
+ * no settings.
+ */
+void		nn_global_pool_set(NNNet *net, uint32_t l);
+
 /* the window of layer l over an input of shape in; false if none fits */
 bool		nn_pool_geom(const NNNet *net, uint32_t l, NNShape in, NNConvGeom *g);
 
