@@ -382,12 +382,18 @@ extern const NNLayerFormat nn_dense_format;
 extern const NNLayerFormat nn_conv2d_format;
 extern const NNLayerFormat nn_max_pool2d_format;
 extern const NNLayerFormat nn_avg_pool2d_format;
+extern const NNLayerFormat nn_global_avg_pool2d_format;
+extern const NNLayerFormat nn_depthwise_conv2d_format;
+extern const NNLayerFormat nn_separable_conv2d_format;
 
 static const NNLayerFormat *const layer_formats[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_dense_format,
 	[NN_LAYER_CONV2D] = &nn_conv2d_format,
 	[NN_LAYER_MAX_POOL2D] = &nn_max_pool2d_format,
 	[NN_LAYER_AVG_POOL2D] = &nn_avg_pool2d_format,
+	[NN_LAYER_GLOBAL_AVG_POOL2D] = &nn_global_avg_pool2d_format,
+	[NN_LAYER_DEPTHWISE_CONV2D] = &nn_depthwise_conv2d_format,
+	[NN_LAYER_SEPARABLE_CONV2D] = &nn_separable_conv2d_format,
 };
 
 const NNLayerFormat *

@@ -11,11 +11,19 @@
  *               shape: u8 size h, w, stride h, w, padding top, left,
  *                      bottom, right
  *               record: none
+ *   global_avg_pool2d
+ *               shape: none
+ *               record: none
+ *   depthwise_conv2d, separable_conv2d
+ *               shape: u16 filters, u8 multiplier, kernel h, w, stride h,
+ *                      w, padding top, left, bottom, right
+ *               record: u8 activation
  *
  * The reader only stores the values; the layout (nn_net_layout) checks
  * them against the input shape before anything is sized from them.
  */
 #include "kernels/conv2d_layer.h"
+#include "kernels/depthwise_layer.h"
 #include "kernels/pool_layer.h"
 #include "model.h"
 #include "model_bytes.h"
@@ -105,7 +113,7 @@ PoolReadShape(ModelReader *r, NNNet *net, uint32_t l)
 	nn_pool_set(net, l, (NNLayerKind) net->layers[l].kind, &s);
 }
 
-/* pooling has no settings beyond its window */
+/* pooling has no settings beyond its window (global pooling: none at all) */
 static void
 PoolWriteRecord(ModelWriter *w, const NNNet *net, uint32_t l)
 {
@@ -138,4 +146,94 @@ const NNLayerFormat nn_avg_pool2d_format = {
 	.read_shape = PoolReadShape,
 	.write_record = PoolWriteRecord,
 	.read_record = PoolReadRecord,
+};
+
+/* ------------------------------------------------------------ global pooling */
+
+static void
+GlobalWriteShape(ModelWriter *w, const NNNet *net, uint32_t l)
+{
+	(void) w;
+	(void) net;
+	(void) l;
+}
+
+static void
+GlobalReadShape(ModelReader *r, NNNet *net, uint32_t l)
+{
+	(void) r;
+	nn_global_pool_set(net, l);
+}
+
+const NNLayerFormat nn_global_avg_pool2d_format = {
+	.kind = NN_LAYER_GLOBAL_AVG_POOL2D,
+	.min_version = 3,
+	.write_shape = GlobalWriteShape,
+	.read_shape = GlobalReadShape,
+	.write_record = PoolWriteRecord,
+	.read_record = PoolReadRecord,
+};
+
+/* ------------------------------------------------------------ depthwise, separable */
+
+static void
+DepthwiseWriteShape(ModelWriter *w, const NNNet *net, uint32_t l)
+{
+	const NNDepthwiseSettings *s = nn_depthwise(net, l);
+	const uint8_t window[9] = {s->multiplier, s->kernel_h, s->kernel_w,
+		s->stride_h, s->stride_w, s->pad_top, s->pad_left, s->pad_bottom,
+	s->pad_right};
+
+	PutU16(w, s->filters);
+	Put(w, window, sizeof(window));
+}
+
+static void
+DepthwiseReadShape(ModelReader *r, NNNet *net, uint32_t l)
+{
+	NNDepthwiseSettings s = {0};
+	uint8_t		window[9];
+
+	s.filters = ReadU16(r);
+	Take(r, window, sizeof(window));
+	s.multiplier = window[0];
+	s.kernel_h = window[1];
+	s.kernel_w = window[2];
+	s.stride_h = window[3];
+	s.stride_w = window[4];
+	s.pad_top = window[5];
+	s.pad_left = window[6];
+	s.pad_bottom = window[7];
+	s.pad_right = window[8];
+	nn_depthwise_set(net, l, (NNLayerKind) net->layers[l].kind, &s);
+}
+
+static void
+DepthwiseWriteRecord(ModelWriter *w, const NNNet *net, uint32_t l)
+{
+	PutU8(w, nn_depthwise(net, l)->act);
+}
+
+static void
+DepthwiseReadRecord(ModelReader *r, NNNet *net, uint32_t l)
+{
+	nn_depthwise_mut(net, l)->act = ReadU8(r);
+}
+
+const NNLayerFormat nn_depthwise_conv2d_format = {
+	.kind = NN_LAYER_DEPTHWISE_CONV2D,
+	.min_version = 3,
+	.write_shape = DepthwiseWriteShape,
+	.read_shape = DepthwiseReadShape,
+	.write_record = DepthwiseWriteRecord,
+	.read_record = DepthwiseReadRecord,
+};
+
+const NNLayerFormat nn_separable_conv2d_format = {
+	.kind = NN_LAYER_SEPARABLE_CONV2D,
+	.min_version = 3,
+	.write_shape = DepthwiseWriteShape,
+	.read_shape = DepthwiseReadShape,
+	.write_record = DepthwiseWriteRecord,
+	.read_record = DepthwiseReadRecord,
 };

@@ -16,14 +16,21 @@
  * the layer's training buffers are then two pieces (patches and their
  * gradient), whatever the batch.
  *
+ * Optional batch normalization per filter (statistics over the batch and
+ * the output positions) after the bias and before the activation, and
+ * optional inverted dropout after the activation, as a dense layer's
+ * (bn_dropout.c).
+ *
  * Parameters: W (filters x channels x kernel_h x kernel_w, row-major, as
- * ONNX's Conv and PyTorch's Conv2d store them), b (filters).  No
- * statistics.  No batch normalization or dropout yet.
+ * ONNX's Conv and PyTorch's Conv2d store them), b (filters), and when
+ * batch-normalized gamma, beta (filters each).  Statistics, when
+ * batch-normalized: running mean, running variance (filters each).
  */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
+#include "bn_dropout.h"
 #include "conv2d_layer.h"
 #include "interrupt.h"
 
@@ -115,10 +122,11 @@ Conv2dCheck(const NNNet *net, uint32_t l, bool last)
 
 	if (s->act >= NN_ACT_COUNT || s->act == NN_ACT_SOFTMAX)
 		return "conv2d activation out of range";
-	if (s->batch_norm != 0)
-		return "batch normalization on a conv2d layer is not supported";
-	if (s->dropout != 0.0f)
-		return "dropout on a conv2d layer is not supported";
+	if (s->batch_norm > 1)
+		return "conv2d batch_norm flag must be 0 or 1";
+	/* written so that a NaN rate fails too */
+	if (!(s->dropout >= 0.0f && s->dropout < 1.0f))
+		return "conv2d dropout rate out of range [0, 1)";
 	if (last)
 		return "a conv2d layer cannot be the output layer";
 	if (s->filters == 0 || !nn_conv2d_geom(net, l, net->shapes[l], &g))
@@ -134,52 +142,119 @@ Conv2dCheck(const NNNet *net, uint32_t l, bool last)
 
 /* ------------------------------------------------------------ layout */
 
-/* W (filters x patch) and b; dims are within NN_MAX_WIDTH, so no wrap */
+/* floats of W (filters x patch); dims are within NN_MAX_WIDTH, so no wrap */
+static size_t
+WeightFloats(const NNNet *net, uint32_t l, NNShape in, NNShape out)
+{
+	return (size_t) out.dims[0] * in.dims[0] * nn_conv2d(net, l)->kernel_h *
+		nn_conv2d(net, l)->kernel_w;
+}
+
+/* W, b and, when batch-normalized, gamma and beta */
 static size_t
 Conv2dParams(const NNNet *net, uint32_t l, NNShape in, NNShape out)
 {
-	size_t		k = (size_t) in.dims[0] * nn_conv2d(net, l)->kernel_h *
-		nn_conv2d(net, l)->kernel_w;
+	size_t		F = out.dims[0];
 
-	return (size_t) out.dims[0] * (k + 1);
+	return WeightFloats(net, l, in, out) + F + (nn_conv2d(net, l)->batch_norm ? 2 * F : 0);
 }
 
 static size_t
 Conv2dStats(const NNNet *net, uint32_t l, NNShape out)
 {
-	(void) net;
-	(void) l;
-	(void) out;
-	return 0;
+	return nn_conv2d(net, l)->batch_norm ? 2 * (size_t) out.dims[0] : 0;
 }
 
 static uint32_t
 Conv2dTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 			  NNTensor *t)
 {
-	size_t		nw = Conv2dParams(net, l, in, out) - out.dims[0];
+	size_t		nw = WeightFloats(net, l, in, out);
+	size_t		F = out.dims[0];
 
 	t[0] = (NNTensor) {"W", 0, nw, true};
-	t[1] = (NNTensor) {"b", nw, out.dims[0], false};
-	return 2;
+	t[1] = (NNTensor) {"b", nw, F, false};
+	if (!nn_conv2d(net, l)->batch_norm)
+		return 2;
+	t[2] = (NNTensor) {"gamma", nw + F, F, false};
+	t[3] = (NNTensor) {"beta", nw + 2 * F, F, false};
+	return 4;
+}
+
+/*
+ * The training buffers of batch normalization and dropout, after the
+ * pieces (ConvPieces) in the layer's block; each NULL when unused.
+ */
+typedef struct ConvExtras
+{
+	float	   *mask;			/* dropout scale, 0 or 1 / (1 - rate) */
+	float	   *dropped;		/* acts * mask: the next layer's input */
+	float	   *zhat;			/* batch-normalized pre-activation */
+	float	   *bn_mean;		/* batch mean of each filter */
+	float	   *bn_inv_std;		/* 1 / sqrt(batch var + eps) */
+} ConvExtras;
+
+/*
+ * Carve the extras of a batch of up to max_batch rows of out floats (F
+ * filters) from own, or only count them when own is NULL; returns the
+ * floats they take.
+ */
+static size_t
+CarveExtras(const NNConv2dSettings *s, size_t out, size_t F, size_t max_batch,
+			float *own, ConvExtras *e)
+{
+	size_t		used = 0;
+
+	memset(e, 0, sizeof(*e));
+#define TAKE(field, n) \
+	do { \
+		if (own != NULL) \
+			e->field = own + used; \
+		used += (n); \
+	} while (0)
+
+	if (s->dropout > 0.0f)
+	{
+		TAKE(mask, max_batch * out);
+		TAKE(dropped, max_batch * out);
+	}
+	if (s->batch_norm)
+	{
+		TAKE(zhat, max_batch * out);
+		TAKE(bn_mean, F);
+		TAKE(bn_inv_std, F);
+	}
+#undef TAKE
+	return used;
+}
+
+/* floats of the pieces: patches, outputs, and in training the patches' gradient */
+static size_t
+PieceFloats(const NNConvGeom *g, size_t F, size_t max_batch, bool training)
+{
+	return nn_conv2d_piece(g, max_batch) *
+		((training ? 2 : 1) * nn_conv_geom_patch(g) + F);
 }
 
 /*
  * A piece of patches and of outputs (filters x piece), and in training a
- * piece of the patches' gradient; the output piece also holds the
- * gathered output gradient.
+ * piece of the patches' gradient and the extras; the output piece also
+ * holds the gathered output gradient.  Inference needs the pieces only,
+ * so a training block, which begins with them, serves it too.
  */
 static size_t
 Conv2dWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
 				 bool training)
 {
 	NNConvGeom	g;
-	size_t		piece;
+	ConvExtras	e;
+	size_t		F = out.dims[0];
 
 	if (!nn_conv2d_geom(net, l, net->shapes[l], &g))
 		return 0;
-	piece = nn_conv2d_piece(&g, max_batch);
-	return piece * ((training ? 2 : 1) * nn_conv_geom_patch(&g) + out.dims[0]);
+	return PieceFloats(&g, F, max_batch, training) +
+		(training ? CarveExtras(nn_conv2d(net, l), nn_shape_size(out), F,
+								max_batch, NULL, &e) : 0);
 }
 
 /* ------------------------------------------------------------ init */
@@ -197,27 +272,11 @@ Conv2dInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 	size_t		fan_in = in.dims[0] * area;
 	size_t		fan_out = out.dims[0] * area;
 	size_t		nw = fan_in * out.dims[0];
-	bool		rectifier = s->act == NN_ACT_RELU || s->act == NN_ACT_LEAKY_RELU;
-	NNInit		kind = init != NN_INIT_AUTO ? init :
-		(rectifier ? NN_INIT_HE : NN_INIT_XAVIER);
 
-	(void) stats;
-	if (kind == NN_INIT_UNIFORM)
-	{
-		double		limit = sqrt(1.0 / fan_in);
-
-		for (size_t i = 0; i < nw; i++)
-			w[i] = (float) (limit * (2.0 * nn_rng_uniform(rng) - 1.0));
-	}
-	else
-	{
-		double		sd = kind == NN_INIT_HE ? sqrt(2.0 / fan_in) :
-			sqrt(2.0 / (fan_in + fan_out));
-
-		for (size_t i = 0; i < nw; i++)
-			w[i] = (float) (sd * nn_rng_normal(rng));
-	}
+	nn_init_weights(w, nw, fan_in, fan_out, init, s->act, rng);
 	memset(w + nw, 0, out.dims[0] * sizeof(float));
+	if (s->batch_norm)
+		nn_bn_init(w + nw + out.dims[0], stats, out.dims[0]);
 }
 
 /* ------------------------------------------------------------ passes */
@@ -284,9 +343,21 @@ Pieces(const NNLayer *L, const NNConvGeom *g, size_t piece)
 	return c;
 }
 
-/* out = act(W * patches + b), piece by piece */
+/* the extras of the layer a pass is at (training blocks only) */
+static ConvExtras
+Extras(const NNLayer *L, const NNConvGeom *g)
+{
+	ConvExtras	e;
+	size_t		F = L->out_shape.dims[0];
+
+	CarveExtras(nn_conv2d(L->net, L->index), L->out_size, F, L->work->max_batch,
+				L->own + PieceFloats(g, F, L->work->max_batch, true), &e);
+	return e;
+}
+
+/* out = W * patches + b, piece by piece */
 static void
-Forward(const NNLayer *L)
+Product(const NNLayer *L)
 {
 	NNConvGeom	g = LayerGeom(L);
 	size_t		F = L->out_shape.dims[0];
@@ -308,8 +379,22 @@ Forward(const NNLayer *L)
 		ScatterPiece(c.y, w + F * K, F, P, q0, n, L->out);
 		nn_check_interrupt();
 	}
-	nn_activation_forward((NNActivation) nn_conv2d(L->net, L->index)->act,
-						  L->out, L->batch, L->out_size);
+}
+
+/* the product, batch normalization with the running statistics, the activation */
+static void
+Forward(const NNLayer *L)
+{
+	const NNConv2dSettings *s = nn_conv2d(L->net, L->index);
+	size_t		F = L->out_shape.dims[0];
+	const float *bn = L->params + WeightFloats(L->net, L->index, L->in_shape,
+											   L->out_shape) + F;
+
+	Product(L);
+	if (s->batch_norm)
+		nn_bn_inference(L->out, bn, bn + F, L->stats, L->stats + F, L->batch,
+						F, L->out_size / F);
+	nn_activation_forward((NNActivation) s->act, L->out, L->batch, L->out_size);
 }
 
 static void
@@ -325,12 +410,59 @@ Conv2dForwardRow(const NNLayer *L, const float *row_data)
 	Forward(L);
 }
 
+/* batch statistics and dropout masks (when rng is given) */
 static const float *
 Conv2dForwardTrain(const NNLayer *L, NNRng *rng)
 {
-	(void) rng;
-	Forward(L);
-	return L->out;
+	const NNConv2dSettings *s = nn_conv2d(L->net, L->index);
+	NNConvGeom	g = LayerGeom(L);
+	ConvExtras	e = Extras(L, &g);
+	size_t		F = L->out_shape.dims[0];
+	const float *bn = L->params + WeightFloats(L->net, L->index, L->in_shape,
+											   L->out_shape) + F;
+
+	Product(L);
+	if (s->batch_norm)
+		nn_bn_train(L->out, bn, bn + F, e.zhat, e.bn_mean, e.bn_inv_std,
+					L->batch, F, L->out_size / F);
+	nn_activation_forward((NNActivation) s->act, L->out, L->batch, L->out_size);
+	if (rng == NULL || s->dropout <= 0.0f)
+		return L->out;
+	nn_dropout_forward(s->dropout, L->out, e.mask, e.dropped,
+					   L->batch * L->out_size, rng);
+	return e.dropped;
+}
+
+/*
+ * d from dL/d(output after dropout) to dL/d(product + bias): through the
+ * dropout mask (training, masks drawn), the activation and the batch
+ * normalization, whose parameter gradients land in grads when training.
+ */
+static void
+BackToProduct(const NNLayer *L, float *d, bool training, bool rng_used)
+{
+	const NNConv2dSettings *s = nn_conv2d(L->net, L->index);
+	size_t		F = L->out_shape.dims[0];
+	size_t		n = L->batch * L->out_size;
+	size_t		gamma = WeightFloats(L->net, L->index, L->in_shape, L->out_shape) + F;
+	NNConvGeom	g = LayerGeom(L);
+	ConvExtras	e;
+
+	if (training)
+		e = Extras(L, &g);
+	if (training && rng_used && s->dropout > 0.0f)
+		for (size_t i = 0; i < n; i++)
+			d[i] *= e.mask[i];
+	nn_activation_backward((NNActivation) s->act, L->out, d, n);
+	if (!s->batch_norm)
+		return;
+	if (training)
+		nn_bn_backward(d, e.zhat, e.bn_inv_std, L->params + gamma,
+					   L->grads + gamma, L->grads + gamma + F, L->batch, F,
+					   L->out_size / F);
+	else
+		nn_bn_inference_backward(d, L->params + gamma, L->stats + F, L->batch,
+								 F, L->out_size / F);
 }
 
 /*
@@ -354,10 +486,8 @@ Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	float	   *dw = training ? L->grads : NULL;
 	float	   *db = training ? L->grads + F * K : NULL;
 
-	(void) rng_used;
 	if (from == NN_BACK_FROM_OUTPUT)
-		nn_activation_backward((NNActivation) nn_conv2d(L->net, L->index)->act,
-							   L->out, d, L->batch * L->out_size);
+		BackToProduct(L, d, training, rng_used);
 	if (dw != NULL)
 		memset(dw, 0, (F * K + F) * sizeof(float));
 	if (dx != NULL)
@@ -389,7 +519,28 @@ Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	}
 }
 
+/* fold the batch statistics into the running ones (bn_dropout.c) */
+static void
+Conv2dUpdateStats(const NNLayer *L, float *stats)
+{
+	NNConvGeom	g;
+	ConvExtras	e;
+
+	if (!nn_conv2d(L->net, L->index)->batch_norm)
+		return;
+	g = LayerGeom(L);
+	e = Extras(L, &g);
+	nn_bn_update_stats(stats, e.bn_mean, e.bn_inv_std, L->out_shape.dims[0]);
+}
+
 /* ------------------------------------------------------------ the rest */
+
+/* running variances must stay positive for the square root */
+static bool
+Conv2dStatsValid(const NNNet *net, uint32_t l, NNShape out, const float *stats)
+{
+	return !nn_conv2d(net, l)->batch_norm || nn_bn_stats_valid(stats, out.dims[0]);
+}
 
 static int
 Conv2dActivation(const NNNet *net, uint32_t l)
@@ -441,8 +592,8 @@ const NNLayerRoutine nn_conv2d_layer = {
 	.forward_row = Conv2dForwardRow,
 	.forward_train = Conv2dForwardTrain,
 	.backward = Conv2dBackward,
-	.update_stats = nn_layer_no_stats_update,
-	.stats_valid = nn_layer_no_stats_valid,
+	.update_stats = Conv2dUpdateStats,
+	.stats_valid = Conv2dStatsValid,
 	.activation = Conv2dActivation,
 	.row_floats = Conv2dRowFloats,
 	.row_prepare = Conv2dRowPrepare,

@@ -37,8 +37,8 @@ typedef struct NNConv2dSettings
 	uint8_t		pad_bottom;
 	uint8_t		pad_right;
 	uint8_t		act;			/* NNActivation after the layer; not softmax */
-	uint8_t		batch_norm;		/* reserved: must be 0 in this version */
-	float		dropout;		/* reserved: must be 0 in this version */
+	uint8_t		batch_norm;		/* 1: normalize each filter before act */
+	float		dropout;		/* inverted dropout rate in [0, 1) after act */
 } __attribute__((__may_alias__)) NNConv2dSettings;
 
 _Static_assert(sizeof(NNConv2dSettings) <= NN_LAYER_SETTINGS_BYTES,

@@ -21,15 +21,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "bn_dropout.h"
 #include "dense.h"
 #include "dense_layer.h"
-
-/*
- * Batch-normalization loops run over row-major data a block of columns at
- * a time, so that per-column accumulators (double, for precision over
- * large batches) and factors live on the stack instead of the workspace.
- */
-#define BN_BLOCK 256
 
 /* ------------------------------------------------------------ layout */
 
@@ -167,28 +161,6 @@ OwnWork(const NNLayer *L)
 
 /* ------------------------------------------------------------ init */
 
-static void
-InitWeights(float *w, size_t in, size_t out, NNInit kind, NNRng *rng)
-{
-	if (kind == NN_INIT_UNIFORM)
-	{
-		/* uniform in [-sqrt(1/in), sqrt(1/in)), as PyTorch's nn.Linear */
-		double		limit = sqrt(1.0 / in);
-
-		for (size_t i = 0; i < in * out; i++)
-			w[i] = (float) (limit * (2.0 * nn_rng_uniform(rng) - 1.0));
-	}
-	else
-	{
-		/* He: var 2/in keeps ReLU activations' scale; Xavier: 2/(in+out) */
-		double		sd = kind == NN_INIT_HE ? sqrt(2.0 / in) :
-			sqrt(2.0 / (in + out));
-
-		for (size_t i = 0; i < in * out; i++)
-			w[i] = (float) (sd * nn_rng_normal(rng));
-	}
-}
-
 /* random W, zero b; gamma 1, beta 0; running mean 0, variance 1 */
 static void
 DenseInit(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape,
@@ -197,236 +169,11 @@ DenseInit(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape,
 	size_t		in = nn_shape_size(in_shape);
 	size_t		out = nn_shape_size(out_shape);
 	const NNDenseSettings *s = nn_dense(net, l);
-	bool		rectifier = s->act == NN_ACT_RELU || s->act == NN_ACT_LEAKY_RELU;
-	NNInit		kind = init != NN_INIT_AUTO ? init :
-		(rectifier ? NN_INIT_HE : NN_INIT_XAVIER);
 
-	InitWeights(w, in, out, kind, rng);
+	nn_init_weights(w, in * out, in, out, init, s->act, rng);
 	memset(w + in * out, 0, out * sizeof(float));
 	if (s->batch_norm)
-	{
-		float	   *gamma = w + in * out + out;
-
-		for (size_t i = 0; i < out; i++)
-		{
-			gamma[i] = 1.0f;
-			gamma[out + i] = 0.0f;
-			stats[i] = 0.0f;
-			stats[out + i] = 1.0f;
-		}
-	}
-}
-
-/* ------------------------------------------------------------ batch norm */
-
-/* u = gamma (z - mean) / sqrt(var + eps) + beta with the running statistics */
-static void
-BatchNormInference(float *z, const float *gamma, const float *beta,
-				   const float *mean, const float *var, size_t batch,
-				   size_t out)
-{
-	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
-	{
-		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
-		float		scale[BN_BLOCK];
-
-		for (size_t c = 0; c < nc; c++)
-			scale[c] = gamma[c0 + c] / sqrtf(var[c0 + c] + NN_BN_EPSILON);
-		for (size_t r = 0; r < batch; r++)
-		{
-			float	   *row = z + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-				row[c] = (row[c] - mean[c0 + c]) * scale[c] + beta[c0 + c];
-		}
-	}
-}
-
-/*
- * Its input gradient: the running statistics are constants, so du/dz is
- * the forward's scale, computed the same way.
- */
-static void
-BatchNormInferenceBackward(float *d, const float *gamma, const float *var,
-						   size_t batch, size_t out)
-{
-	for (size_t c = 0; c < out; c++)
-	{
-		float		scale = gamma[c] / sqrtf(var[c] + NN_BN_EPSILON);
-
-		for (size_t r = 0; r < batch; r++)
-			d[r * out + c] *= scale;
-	}
-}
-
-/*
- * Training-mode batch normalization in place: the batch mean and biased
- * variance of each column, zhat kept for the backward pass, z replaced by
- * gamma zhat + beta.
- *
- * The statistics take one pass, accumulating in double the deviations
- * from a shift, the first row: var = mean(d^2) - mean(d)^2 only cancels
- * badly when the shift is far from the mean in units of the deviation,
- * and a sample of the column is not.  The block's statistics are kept in
- * local arrays, which cannot alias z.
- */
-static void
-BatchNormTrain(float *z, const float *gamma, const float *beta, float *zhat,
-			   float *mean, float *inv_std, size_t batch, size_t out)
-{
-	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
-	{
-		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
-		double		shift[BN_BLOCK];
-		double		sum[BN_BLOCK];
-		double		sum_sq[BN_BLOCK];
-		float		m[BN_BLOCK];
-		float		s[BN_BLOCK];
-
-		for (size_t c = 0; c < nc; c++)
-		{
-			shift[c] = z[c0 + c];
-			sum[c] = 0.0;
-			sum_sq[c] = 0.0;
-		}
-		for (size_t r = 0; r < batch; r++)
-		{
-			const float *zr = z + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-			{
-				double		d = zr[c] - shift[c];
-
-				sum[c] += d;
-				sum_sq[c] += d * d;
-			}
-		}
-		for (size_t c = 0; c < nc; c++)
-		{
-			double		dm = sum[c] / (double) batch;
-			double		var = fmax(sum_sq[c] / (double) batch - dm * dm, 0.0);
-
-			m[c] = (float) (shift[c] + dm);
-			s[c] = (float) (1.0 / sqrt(var + NN_BN_EPSILON));
-		}
-
-		for (size_t r = 0; r < batch; r++)
-		{
-			float	   *zr = z + r * out + c0;
-			float	   *hr = zhat + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-			{
-				float		h = (zr[c] - m[c]) * s[c];
-
-				hr[c] = h;
-				zr[c] = gamma[c0 + c] * h + beta[c0 + c];
-			}
-		}
-		memcpy(mean + c0, m, nc * sizeof(float));
-		memcpy(inv_std + c0, s, nc * sizeof(float));
-	}
-}
-
-/*
- * Batch-normalization backward in place: d holds dL/du on entry and
- * dL/dz on return,
- *   dz = gamma inv_std / B (B du - sum(du) - zhat sum(du zhat)),
- * with dgamma = sum(du zhat) and dbeta = sum(du) written to the gradient.
- */
-static void
-BatchNormBackward(float *d, const float *zhat, const float *inv_std,
-				  const float *gamma, float *dgamma, float *dbeta,
-				  size_t batch, size_t out)
-{
-	float		fb = (float) batch;
-
-	for (size_t c0 = 0; c0 < out; c0 += BN_BLOCK)
-	{
-		size_t		nc = out - c0 < BN_BLOCK ? out - c0 : BN_BLOCK;
-		double		acc_d[BN_BLOCK];
-		double		acc_dh[BN_BLOCK];
-		float		sum_d[BN_BLOCK];
-		float		sum_dh[BN_BLOCK];
-		float		k[BN_BLOCK];
-
-		memset(acc_d, 0, nc * sizeof(double));
-		memset(acc_dh, 0, nc * sizeof(double));
-		for (size_t r = 0; r < batch; r++)
-		{
-			const float *dr = d + r * out + c0;
-			const float *hr = zhat + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-			{
-				acc_d[c] += dr[c];
-				acc_dh[c] += dr[c] * hr[c];
-			}
-		}
-		for (size_t c = 0; c < nc; c++)
-		{
-			sum_d[c] = (float) acc_d[c];
-			sum_dh[c] = (float) acc_dh[c];
-			k[c] = gamma[c0 + c] * inv_std[c0 + c] / fb;
-		}
-		memcpy(dbeta + c0, sum_d, nc * sizeof(float));
-		memcpy(dgamma + c0, sum_dh, nc * sizeof(float));
-		for (size_t r = 0; r < batch; r++)
-		{
-			float	   *dr = d + r * out + c0;
-			const float *hr = zhat + r * out + c0;
-
-			for (size_t c = 0; c < nc; c++)
-				dr[c] = k[c] * (fb * dr[c] - sum_d[c] - hr[c] * sum_dh[c]);
-		}
-	}
-}
-
-/* ------------------------------------------------------------ dropout */
-
-/*
- * The dropout scale for a uniform u in [0, 2^32): 0 when u < threshold,
- * else scale (given as its bits).  Integer masking, because gcc turns a
- * ternary or a multiplication by the comparison into a branch, which
- * mispredicts on every other value at rate 0.5 (5x slower).
- */
-static inline float
-KeepScale(uint32_t u, uint32_t threshold, uint32_t scale_bits)
-{
-	uint32_t	bits = scale_bits & (0u - (uint32_t) (u >= threshold));
-	float		f;
-
-	memcpy(&f, &bits, sizeof(f));
-	return f;
-}
-
-/*
- * Inverted dropout: keep each value with probability 1 - rate and scale
- * the kept ones by 1 / (1 - rate), so inference needs no rescaling.  Each
- * 64-bit draw gives two 32-bit uniforms: a value is dropped when its
- * uniform is below rate * 2^32 (which rate < 1 keeps below 2^32).
- */
-static void
-DropoutForward(float rate, const float *y, float *mask, float *out, size_t n,
-			   NNRng *rng)
-{
-	uint32_t	threshold = (uint32_t) ((double) rate * 4294967296.0);
-	float		scale = 1.0f / (1.0f - rate);
-	uint32_t	scale_bits;
-	size_t		i;
-
-	memcpy(&scale_bits, &scale, sizeof(scale_bits));
-	for (i = 0; i + 1 < n; i += 2)
-	{
-		uint64_t	r = nn_rng_next(rng);
-
-		mask[i] = KeepScale((uint32_t) r, threshold, scale_bits);
-		mask[i + 1] = KeepScale((uint32_t) (r >> 32), threshold, scale_bits);
-	}
-	if (i < n)
-		mask[i] = KeepScale((uint32_t) nn_rng_next(rng), threshold, scale_bits);
-	for (i = 0; i < n; i++)
-		out[i] = y[i] * mask[i];
+		nn_bn_init(w + in * out + out, stats, out);
 }
 
 /* ------------------------------------------------------------ passes */
@@ -441,8 +188,8 @@ FinishInference(const NNLayer *L)
 	const float *bn = L->params + (L->in_size + 1) * out;
 
 	if (nn_dense(net, l)->batch_norm)
-		BatchNormInference(L->out, bn, bn + out, L->stats, L->stats + out,
-						   L->batch, out);
+		nn_bn_inference(L->out, bn, bn + out, L->stats, L->stats + out,
+						L->batch, out, 1);
 	nn_activation_forward((NNActivation) nn_dense(net, l)->act, L->out, L->batch, out);
 }
 
@@ -478,12 +225,12 @@ DenseForwardTrain(const NNLayer *L, NNRng *rng)
 
 	nn_dense_forward(L->in, w, w + n_in * out, z, L->batch, n_in, out);
 	if (s->batch_norm)
-		BatchNormTrain(z, w + (n_in + 1) * out, w + (n_in + 2) * out,
-					   own.zhat, own.bn_mean, own.bn_inv_std, L->batch, out);
+		nn_bn_train(z, w + (n_in + 1) * out, w + (n_in + 2) * out,
+					own.zhat, own.bn_mean, own.bn_inv_std, L->batch, out, 1);
 	nn_activation_forward((NNActivation) s->act, z, L->batch, out);
 	if (rng == NULL || s->dropout <= 0.0f)
 		return z;
-	DropoutForward(s->dropout, z, own.mask, own.dropped, L->batch * out, rng);
+	nn_dropout_forward(s->dropout, z, own.mask, own.dropped, L->batch * out, rng);
 	return own.dropped;
 }
 
@@ -516,12 +263,12 @@ BackToPreactivation(const NNLayer *L, float *d, bool training, bool rng_used)
 	if (!s->batch_norm)
 		return;
 	if (training)
-		BatchNormBackward(d, own.zhat, own.bn_inv_std,
-						  L->params + gamma, L->grads + gamma,
-						  L->grads + gamma + out, L->batch, out);
+		nn_bn_backward(d, own.zhat, own.bn_inv_std,
+					   L->params + gamma, L->grads + gamma,
+					   L->grads + gamma + out, L->batch, out, 1);
 	else
-		BatchNormInferenceBackward(d, L->params + gamma, L->stats + out,
-								   L->batch, out);
+		nn_bn_inference_backward(d, L->params + gamma, L->stats + out,
+								 L->batch, out, 1);
 }
 
 static void
@@ -539,31 +286,16 @@ DenseBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 					  dx, L->batch, n_in, out);
 }
 
-/*
- * running = m running + (1 - m) batch, for the mean and the biased batch
- * variance (the one the batch was normalized with), recovered from the
- * stored 1 / sqrt(var + eps).
- */
+/* the batch statistics into the running ones (bn_dropout.c) */
 static void
-DenseUpdateStats(const NNLayer *L, float *mean)
+DenseUpdateStats(const NNLayer *L, float *stats)
 {
-	const float m = NN_BN_MOMENTUM;
-	size_t		out = L->out_size;
-	float	   *var = mean + out;
 	NNDenseWork own;
 
 	if (!nn_dense(L->net, L->index)->batch_norm)
 		return;
 	own = OwnWork(L);
-	for (size_t c = 0; c < out; c++)
-	{
-		double		s = own.bn_inv_std[c];
-		/* rounding can push a zero variance a hair below 0 */
-		double		v = fmax(1.0 / (s * s) - NN_BN_EPSILON, 0.0);
-
-		mean[c] = m * mean[c] + (1.0f - m) * own.bn_mean[c];
-		var[c] = (float) ((double) m * var[c] + (1.0 - m) * v);
-	}
+	nn_bn_update_stats(stats, own.bn_mean, own.bn_inv_std, L->out_size);
 }
 
 /* ------------------------------------------------------------ one row */
@@ -620,14 +352,9 @@ static bool
 DenseStatsValid(const NNNet *net, uint32_t l, NNShape out_shape,
 				const float *stats)
 {
-	size_t		out = nn_shape_size(out_shape);
-
 	(void) net;
 	(void) l;
-	for (size_t i = 0; i < out; i++)
-		if (stats[out + i] < 0.0f)
-			return false;
-	return true;
+	return nn_bn_stats_valid(stats, nn_shape_size(out_shape));
 }
 
 static int

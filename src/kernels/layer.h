@@ -162,9 +162,20 @@ void		nn_layer_no_stats_update(const NNLayer *L, float *stats);
 bool		nn_layer_no_stats_valid(const NNNet *net, uint32_t l, NNShape out,
 									const float *stats);
 
+/*
+ * n seeded weights of a tensor with that fan-in and fan-out, for the
+ * kinds' init entries: init as asked, or for NN_INIT_AUTO He after a
+ * (leaky) ReLU act and Xavier otherwise (network.h, NNInit).
+ */
+void		nn_init_weights(float *w, size_t n, size_t fan_in, size_t fan_out,
+							NNInit init, int act, NNRng *rng);
+
 extern const NNLayerRoutine nn_dense_layer;
 extern const NNLayerRoutine nn_conv2d_layer;
 extern const NNLayerRoutine nn_max_pool2d_layer;
 extern const NNLayerRoutine nn_avg_pool2d_layer;
+extern const NNLayerRoutine nn_global_avg_pool2d_layer;
+extern const NNLayerRoutine nn_depthwise_conv2d_layer;
+extern const NNLayerRoutine nn_separable_conv2d_layer;
 
 #endif

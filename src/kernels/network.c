@@ -45,6 +45,9 @@ static const NNLayerRoutine *const layer_kinds[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_CONV2D] = &nn_conv2d_layer,
 	[NN_LAYER_MAX_POOL2D] = &nn_max_pool2d_layer,
 	[NN_LAYER_AVG_POOL2D] = &nn_avg_pool2d_layer,
+	[NN_LAYER_GLOBAL_AVG_POOL2D] = &nn_global_avg_pool2d_layer,
+	[NN_LAYER_DEPTHWISE_CONV2D] = &nn_depthwise_conv2d_layer,
+	[NN_LAYER_SEPARABLE_CONV2D] = &nn_separable_conv2d_layer,
 };
 
 const NNLayerRoutine *
@@ -249,6 +252,33 @@ nn_net_stats_valid(const NNNet *net)
 }
 
 /* ------------------------------------------------------------ init */
+
+void
+nn_init_weights(float *w, size_t n, size_t fan_in, size_t fan_out, NNInit init,
+				int act, NNRng *rng)
+{
+	bool		rectifier = act == NN_ACT_RELU || act == NN_ACT_LEAKY_RELU;
+	NNInit		kind = init != NN_INIT_AUTO ? init :
+		(rectifier ? NN_INIT_HE : NN_INIT_XAVIER);
+
+	if (kind == NN_INIT_UNIFORM)
+	{
+		/* uniform in [-sqrt(1/in), sqrt(1/in)), as PyTorch's nn.Linear */
+		double		limit = sqrt(1.0 / fan_in);
+
+		for (size_t i = 0; i < n; i++)
+			w[i] = (float) (limit * (2.0 * nn_rng_uniform(rng) - 1.0));
+	}
+	else
+	{
+		/* He: var 2/in keeps ReLU activations' scale; Xavier: 2/(in+out) */
+		double		sd = kind == NN_INIT_HE ? sqrt(2.0 / fan_in) :
+			sqrt(2.0 / (fan_in + fan_out));
+
+		for (size_t i = 0; i < n; i++)
+			w[i] = (float) (sd * nn_rng_normal(rng));
+	}
+}
 
 void
 nn_net_init_params(NNNet *net, NNInit init, NNRng *rng)

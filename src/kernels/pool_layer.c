@@ -1,10 +1,11 @@
 /*
- * pool_layer.c - the max_pool2d and avg_pool2d layer kinds (layer.h):
- * a window slid over each channel of [channels, height, width] rows,
- * giving its largest value or its mean (pool_layer.h: the tie rule and
- * how padding counts).  No parameters, statistics or training buffers:
- * max pooling's backward pass finds each window's winner again from the
- * layer's input, by the same rule, instead of keeping indices.
+ * pool_layer.c - the max_pool2d, avg_pool2d and global_avg_pool2d layer
+ * kinds (layer.h): a window slid over each channel of [channels, height,
+ * width] rows, giving its largest value or its mean (pool_layer.h: the
+ * tie rule and how padding counts), or each channel's mean over the whole
+ * plane.  No parameters, statistics or training buffers: max pooling's
+ * backward pass finds each window's winner again from the layer's input,
+ * by the same rule, instead of keeping indices.
  */
 #include <string.h>
 
@@ -253,6 +254,90 @@ AvgBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	PoolBackward(L, d, dx, false);
 }
 
+/* ------------------------------------------------------------ global */
+
+/* [channels, height, width] -> [channels, 1, 1] */
+static NNShape
+GlobalOutShape(const NNNet *net, uint32_t l, NNShape in)
+{
+	NNShape		out = {0};
+
+	(void) net;
+	(void) l;
+	if (in.rank != 3 || in.dims[0] == 0 || in.dims[1] == 0 || in.dims[2] == 0)
+		return out;
+	out.rank = 3;
+	out.dims[0] = in.dims[0];
+	out.dims[1] = 1;
+	out.dims[2] = 1;
+	return out;
+}
+
+static const char *
+GlobalCheck(const NNNet *net, uint32_t l, bool last)
+{
+	if (last)
+		return "a pooling layer cannot be the output layer";
+	if (GlobalOutShape(net, l, net->shapes[l]).rank == 0)
+		return "global pooling needs a [channels, height, width] input";
+	return NULL;
+}
+
+/* each plane's mean, summed in double: a plane may be large */
+static void
+GlobalForward(const NNLayer *L)
+{
+	size_t		planes = L->batch * L->in_shape.dims[0];
+	size_t		hw = (size_t) L->in_shape.dims[1] * L->in_shape.dims[2];
+
+	for (size_t c = 0; c < planes; c++)
+	{
+		const float *plane = L->in + c * hw;
+		double		sum = 0.0;
+
+		for (size_t i = 0; i < hw; i++)
+			sum += plane[i];
+		L->out[c] = (float) (sum / (double) hw);
+	}
+}
+
+static void
+GlobalForwardRow(const NNLayer *L, const float *row_data)
+{
+	(void) row_data;
+	GlobalForward(L);
+}
+
+static const float *
+GlobalForwardTrain(const NNLayer *L, NNRng *rng)
+{
+	(void) rng;
+	GlobalForward(L);
+	return L->out;
+}
+
+/* each input value gets its plane's output gradient over the plane's size */
+static void
+GlobalBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
+			   bool training, bool rng_used)
+{
+	size_t		planes = L->batch * L->in_shape.dims[0];
+	size_t		hw = (size_t) L->in_shape.dims[1] * L->in_shape.dims[2];
+
+	(void) from;
+	(void) training;
+	(void) rng_used;
+	if (dx == NULL)
+		return;
+	for (size_t c = 0; c < planes; c++)
+	{
+		float		g = d[c] / (float) hw;
+
+		for (size_t i = 0; i < hw; i++)
+			dx[c * hw + i] = g;
+	}
+}
+
 /* ------------------------------------------------------------ nothing to keep */
 
 static size_t
@@ -339,6 +424,13 @@ nn_pool_set(NNNet *net, uint32_t l, NNLayerKind kind, const NNPoolSettings *s)
 	memcpy(net->layers[l].settings.bytes, s, sizeof(*s));
 }
 
+void
+nn_global_pool_set(NNNet *net, uint32_t l)
+{
+	net->layers[l].kind = NN_LAYER_GLOBAL_AVG_POOL2D;
+	memset(&net->layers[l].settings, 0, sizeof(net->layers[l].settings));
+}
+
 const NNLayerRoutine nn_max_pool2d_layer = {
 	.name = "max_pool2d",
 	.check = PoolCheck,
@@ -372,6 +464,26 @@ const NNLayerRoutine nn_avg_pool2d_layer = {
 	.forward_row = AvgForwardRow,
 	.forward_train = AvgForwardTrain,
 	.backward = AvgBackward,
+	.update_stats = nn_layer_no_stats_update,
+	.stats_valid = nn_layer_no_stats_valid,
+	.activation = PoolActivation,
+	.row_floats = PoolNothing,
+	.row_prepare = PoolRowPrepare,
+};
+
+const NNLayerRoutine nn_global_avg_pool2d_layer = {
+	.name = "global_avg_pool2d",
+	.check = GlobalCheck,
+	.out_shape = GlobalOutShape,
+	.n_params = PoolNothing,
+	.n_stats = PoolStats,
+	.tensors = PoolTensors,
+	.work_floats = PoolWorkFloats,
+	.init = PoolInit,
+	.forward = GlobalForward,
+	.forward_row = GlobalForwardRow,
+	.forward_train = GlobalForwardTrain,
+	.backward = GlobalBackward,
 	.update_stats = nn_layer_no_stats_update,
 	.stats_valid = nn_layer_no_stats_valid,
 	.activation = PoolActivation,

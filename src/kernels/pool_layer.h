@@ -1,7 +1,7 @@
 /*
- * pool_layer.h - the pooling layer kinds (max_pool2d, avg_pool2d) as
- * others see them: their settings.  How they run is pool_layer.c's alone,
- * through their NNLayerRoutines.
+ * pool_layer.h - the pooling layer kinds (max_pool2d, avg_pool2d,
+ * global_avg_pool2d) as others see them: their settings.  How they run
+ * is pool_layer.c's alone, through their NNLayerRoutines.
  * */
 #ifndef NN_POOL_LAYER_H
 #define NN_POOL_LAYER_H

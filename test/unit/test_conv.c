@@ -458,8 +458,23 @@ test_conv_settings(void)
 	s.act = NN_ACT_SOFTMAX;
 	nn_conv2d_set(&net, 0, &s);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	/* batch norm is a flag; dropout a rate in [0, 1), NaN not */
 	s = ok;
 	s.batch_norm = 1;
+	s.dropout = 0.5f;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) == NULL);
+	s.batch_norm = 2;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	s = ok;
+	s.dropout = 1.0f;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	s.dropout = -0.25f;
+	nn_conv2d_set(&net, 0, &s);
+	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
+	s.dropout = NAN;
 	nn_conv2d_set(&net, 0, &s);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
 	s = ok;
