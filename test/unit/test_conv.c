@@ -10,118 +10,8 @@
  */
 #include "conv2d_layer.h"
 #include "harness.h"
+#include "layertest.h"
 #include "pool_layer.h"
-
-#define FD_H 1e-2f
-
-/* one layer of a kind, its buffers, and the NNLayer a pass would see */
-typedef struct Layer
-{
-	NNNet		net;
-	const NNLayerRoutine *r;
-	NNWork		work;
-	NNLayer		L;
-	float	   *x;
-	float	   *params;
-	float	   *grads;
-	float	   *own;
-	float	   *out;
-	float	   *weights;		/* the loss: sum of weights * out */
-	size_t		batch;
-} Layer;
-
-/* a network of one layer l = 0 with these settings over input in */
-static bool
-make_layer(Layer *t, const NNLayerRoutine *r, const void *settings,
-		   size_t bytes, NNShape in, size_t batch, NNRng *rng)
-{
-	NNShape		out;
-	size_t		np;
-	size_t		nw;
-
-	memset(t, 0, sizeof(*t));
-	t->r = r;
-	t->batch = batch;
-	t->net.n_layers = 2;		/* not the last layer */
-	memcpy(t->net.layers[0].settings.bytes, settings, bytes);
-	t->net.shapes[0] = in;
-	out = r->out_shape(&t->net, 0, in);
-	if (out.rank == 0)
-		return false;
-	t->net.shapes[1] = out;
-	if (r->check(&t->net, 0, false) != NULL)
-		return false;
-	np = r->n_params(&t->net, 0, in, out);
-	nw = r->work_floats(&t->net, 0, out, batch, true);
-	t->x = xcalloc(batch * nn_shape_size(in), sizeof(float));
-	t->params = xcalloc(np, sizeof(float));
-	t->grads = xcalloc(np, sizeof(float));
-	t->own = nw > 0 ? xcalloc(nw, sizeof(float)) : NULL;
-	t->out = xcalloc(batch * nn_shape_size(out), sizeof(float));
-	t->weights = xcalloc(batch * nn_shape_size(out), sizeof(float));
-	fill_uniform(rng, t->x, batch * nn_shape_size(in), -1.0, 1.0);
-	r->init(&t->net, 0, in, out, t->params, NULL, NN_INIT_XAVIER, rng);
-	/* every parameter off its initial value: biases away from zero */
-	for (size_t i = 0; i < np; i++)
-		t->params[i] += (float) (0.1 * (nn_rng_uniform(rng) - 0.5));
-	fill_uniform(rng, t->weights, batch * nn_shape_size(out), -1.0, 1.0);
-	t->work.max_batch = batch;
-	t->work.training = true;
-	t->L = (NNLayer) {
-		.net = &t->net,
-		.index = 0,
-		.in_shape = in,
-		.out_shape = out,
-		.in_size = nn_shape_size(in),
-		.out_size = nn_shape_size(out),
-		.params = t->params,
-		.grads = t->grads,
-		.stats = NULL,
-		.work = &t->work,
-		.own = t->own,
-		.in = t->x,
-		.out = t->out,
-		.batch = batch,
-	};
-	return true;
-}
-
-static void
-free_layer(Layer *t)
-{
-	free(t->x);
-	free(t->params);
-	free(t->grads);
-	free(t->own);
-	free(t->out);
-	free(t->weights);
-}
-
-static size_t
-n_params(const Layer *t)
-{
-	return t->r->n_params(&t->net, 0, t->L.in_shape, t->L.out_shape);
-}
-
-/* the loss, sum of weights * out, after an inference forward */
-static double
-layer_loss(Layer *t)
-{
-	double		s = 0.0;
-
-	t->r->forward(&t->L);
-	for (size_t i = 0; i < t->batch * t->L.out_size; i++)
-		s += (double) t->weights[i] * t->out[i];
-	return s;
-}
-
-static NNShape
-shape3(uint32_t c, uint32_t h, uint32_t w)
-{
-	NNShape		s = {3, {c, h, w}};
-
-	return s;
-}
 
 /* ------------------------------------------------------------ conv2d cases */
 
@@ -173,20 +63,6 @@ direct_conv(const Layer *t, const NNConv2dSettings *s, size_t n, size_t f,
 					t->x[((n * C + c) * H + (size_t) y) * W + (size_t) x];
 			}
 	return sum;
-}
-
-static double
-apply_act(uint8_t act, double z)
-{
-	switch (act)
-	{
-		case NN_ACT_TANH:
-			return tanh(z);
-		case NN_ACT_SIGMOID:
-			return 1.0 / (1.0 + exp(-z));
-		default:
-			return z;
-	}
 }
 
 static void
