@@ -548,29 +548,6 @@ Conv2dActivation(const NNNet *net, uint32_t l)
 	return nn_conv2d(net, l)->act;
 }
 
-/* one row runs the batch path: no one-row data */
-static size_t
-Conv2dRowFloats(const NNNet *net, uint32_t l, NNShape in, NNShape out)
-{
-	(void) net;
-	(void) l;
-	(void) in;
-	(void) out;
-	return 0;
-}
-
-static void
-Conv2dRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
-				 const float *params, float *dst)
-{
-	(void) net;
-	(void) l;
-	(void) in;
-	(void) out;
-	(void) params;
-	(void) dst;
-}
-
 void
 nn_conv2d_set(NNNet *net, uint32_t l, const NNConv2dSettings *s)
 {
@@ -595,6 +572,6 @@ const NNLayerRoutine nn_conv2d_layer = {
 	.update_stats = Conv2dUpdateStats,
 	.stats_valid = Conv2dStatsValid,
 	.activation = Conv2dActivation,
-	.row_floats = Conv2dRowFloats,
-	.row_prepare = Conv2dRowPrepare,
+	.row_floats = nn_layer_no_floats,
+	.row_prepare = nn_layer_no_row_prepare,
 };

@@ -523,29 +523,6 @@ DepthwiseActivation(const NNNet *net, uint32_t l)
 	return nn_depthwise(net, l)->act;
 }
 
-/* one row runs the batch path: no one-row data */
-static size_t
-DepthwiseRowFloats(const NNNet *net, uint32_t l, NNShape in, NNShape out)
-{
-	(void) net;
-	(void) l;
-	(void) in;
-	(void) out;
-	return 0;
-}
-
-static void
-DepthwiseRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
-					const float *params, float *dst)
-{
-	(void) net;
-	(void) l;
-	(void) in;
-	(void) out;
-	(void) params;
-	(void) dst;
-}
-
 void
 nn_depthwise_set(NNNet *net, uint32_t l, NNLayerKind kind,
 				 const NNDepthwiseSettings *s)
@@ -571,8 +548,8 @@ const NNLayerRoutine nn_depthwise_conv2d_layer = {
 	.update_stats = nn_layer_no_stats_update,
 	.stats_valid = nn_layer_no_stats_valid,
 	.activation = DepthwiseActivation,
-	.row_floats = DepthwiseRowFloats,
-	.row_prepare = DepthwiseRowPrepare,
+	.row_floats = nn_layer_no_floats,
+	.row_prepare = nn_layer_no_row_prepare,
 };
 
 const NNLayerRoutine nn_separable_conv2d_layer = {
@@ -591,6 +568,6 @@ const NNLayerRoutine nn_separable_conv2d_layer = {
 	.update_stats = nn_layer_no_stats_update,
 	.stats_valid = nn_layer_no_stats_valid,
 	.activation = DepthwiseActivation,
-	.row_floats = DepthwiseRowFloats,
-	.row_prepare = DepthwiseRowPrepare,
+	.row_floats = nn_layer_no_floats,
+	.row_prepare = nn_layer_no_row_prepare,
 };

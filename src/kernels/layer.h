@@ -163,6 +163,16 @@ bool		nn_layer_no_stats_valid(const NNNet *net, uint32_t l, NNShape out,
 									const float *stats);
 
 /*
+ * The row_floats and row_prepare entries of a kind whose one-row pass is
+ * its batch pass (convolutions, pooling): no one-row data; no_floats
+ * serves as the n_params entry of a kind without parameters too.
+ */
+size_t		nn_layer_no_floats(const NNNet *net, uint32_t l, NNShape in,
+							   NNShape out);
+void		nn_layer_no_row_prepare(const NNNet *net, uint32_t l, NNShape in,
+									NNShape out, const float *params, float *dst);
+
+/*
  * n seeded weights of a tensor with that fan-in and fan-out, for the
  * kinds' init entries: init as asked, or for NN_INIT_AUTO He after a
  * (leaky) ReLU act and Xavier otherwise (network.h, NNInit).

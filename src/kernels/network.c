@@ -73,6 +73,28 @@ nn_layer_no_stats_valid(const NNNet *net, uint32_t l, NNShape out, const float *
 	return true;
 }
 
+size_t
+nn_layer_no_floats(const NNNet *net, uint32_t l, NNShape in, NNShape out)
+{
+	(void) net;
+	(void) l;
+	(void) in;
+	(void) out;
+	return 0;
+}
+
+void
+nn_layer_no_row_prepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
+						const float *params, float *dst)
+{
+	(void) net;
+	(void) l;
+	(void) in;
+	(void) out;
+	(void) params;
+	(void) dst;
+}
+
 static inline const NNLayerRoutine *
 Kind(const NNNet *net, uint32_t l)
 {

@@ -341,16 +341,6 @@ GlobalBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 /* ------------------------------------------------------------ nothing to keep */
 
 static size_t
-PoolNothing(const NNNet *net, uint32_t l, NNShape in, NNShape out)
-{
-	(void) net;
-	(void) l;
-	(void) in;
-	(void) out;
-	return 0;
-}
-
-static size_t
 PoolStats(const NNNet *net, uint32_t l, NNShape out)
 {
 	(void) net;
@@ -404,18 +394,6 @@ PoolActivation(const NNNet *net, uint32_t l)
 	return NN_ACT_IDENTITY;
 }
 
-static void
-PoolRowPrepare(const NNNet *net, uint32_t l, NNShape in, NNShape out,
-			   const float *params, float *dst)
-{
-	(void) net;
-	(void) l;
-	(void) in;
-	(void) out;
-	(void) params;
-	(void) dst;
-}
-
 void
 nn_pool_set(NNNet *net, uint32_t l, NNLayerKind kind, const NNPoolSettings *s)
 {
@@ -435,7 +413,7 @@ const NNLayerRoutine nn_max_pool2d_layer = {
 	.name = "max_pool2d",
 	.check = PoolCheck,
 	.out_shape = PoolOutShape,
-	.n_params = PoolNothing,
+	.n_params = nn_layer_no_floats,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
 	.work_floats = PoolWorkFloats,
@@ -447,15 +425,15 @@ const NNLayerRoutine nn_max_pool2d_layer = {
 	.update_stats = nn_layer_no_stats_update,
 	.stats_valid = nn_layer_no_stats_valid,
 	.activation = PoolActivation,
-	.row_floats = PoolNothing,
-	.row_prepare = PoolRowPrepare,
+	.row_floats = nn_layer_no_floats,
+	.row_prepare = nn_layer_no_row_prepare,
 };
 
 const NNLayerRoutine nn_avg_pool2d_layer = {
 	.name = "avg_pool2d",
 	.check = PoolCheck,
 	.out_shape = PoolOutShape,
-	.n_params = PoolNothing,
+	.n_params = nn_layer_no_floats,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
 	.work_floats = PoolWorkFloats,
@@ -467,15 +445,15 @@ const NNLayerRoutine nn_avg_pool2d_layer = {
 	.update_stats = nn_layer_no_stats_update,
 	.stats_valid = nn_layer_no_stats_valid,
 	.activation = PoolActivation,
-	.row_floats = PoolNothing,
-	.row_prepare = PoolRowPrepare,
+	.row_floats = nn_layer_no_floats,
+	.row_prepare = nn_layer_no_row_prepare,
 };
 
 const NNLayerRoutine nn_global_avg_pool2d_layer = {
 	.name = "global_avg_pool2d",
 	.check = GlobalCheck,
 	.out_shape = GlobalOutShape,
-	.n_params = PoolNothing,
+	.n_params = nn_layer_no_floats,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
 	.work_floats = PoolWorkFloats,
@@ -487,6 +465,6 @@ const NNLayerRoutine nn_global_avg_pool2d_layer = {
 	.update_stats = nn_layer_no_stats_update,
 	.stats_valid = nn_layer_no_stats_valid,
 	.activation = PoolActivation,
-	.row_floats = PoolNothing,
-	.row_prepare = PoolRowPrepare,
+	.row_floats = nn_layer_no_floats,
+	.row_prepare = nn_layer_no_row_prepare,
 };

@@ -8,6 +8,8 @@
 #ifndef NN_LAYERTEST_H
 #define NN_LAYERTEST_H
 
+#include <stdio.h>
+
 #include "harness.h"
 #include "layer.h"
 
@@ -158,6 +160,9 @@ layer_gradients(Layer *t, bool training, double *an, double *nu)
 
 	layer_loss_in(t, training);
 	memcpy(d, t->weights, ny * sizeof(float));
+	/* stale values: backward must overwrite them */
+	for (size_t i = 0; i < nx; i++)
+		dx[i] = 5.0f;
 	if (!training)
 		t->L.grads = NULL;
 	t->r->backward(&t->L, d, NN_BACK_FROM_OUTPUT, dx, training, false);
@@ -187,6 +192,106 @@ layer_gradients(Layer *t, bool training, double *an, double *nu)
 	}
 	free(d);
 	free(dx);
+}
+
+/*
+ * After an inference forward: the training forward (no dropout) returns
+ * the layer's output, and it and the one-row forward give the same bytes.
+ */
+static inline void
+check_forward_modes(Layer *t, const char *what)
+{
+	size_t		ny = t->batch * t->L.out_size;
+	float	   *inference = xcalloc(ny, sizeof(float));
+
+	memcpy(inference, t->out, ny * sizeof(float));
+	CHECK(t->r->forward_train(&t->L, NULL) == t->out);
+	CHECK_MSG(memcmp(inference, t->out, ny * sizeof(float)) == 0,
+			  "%s: training forward differs from inference", what);
+	t->r->forward_row(&t->L, NULL);
+	CHECK_MSG(memcmp(inference, t->out, ny * sizeof(float)) == 0,
+			  "%s: one-row forward differs from inference", what);
+	free(inference);
+}
+
+/*
+ * An identity layer's input gradient from the pre-activation (the loss's
+ * way in) is the one from the output, dx (inference mode).
+ */
+static inline void
+check_from_preact(Layer *t, const double *dx_expected)
+{
+	size_t		nx = t->batch * t->L.in_size;
+	size_t		ny = t->batch * t->L.out_size;
+	float	   *d = xcalloc(ny, sizeof(float));
+	float	   *dx = xcalloc(nx, sizeof(float));
+	float	   *grads = t->L.grads;
+
+	t->r->forward(&t->L);
+	memcpy(d, t->weights, ny * sizeof(float));
+	t->L.grads = NULL;
+	t->r->backward(&t->L, d, NN_BACK_FROM_PREACT, dx, false, false);
+	t->L.grads = grads;
+	for (size_t i = 0; i < nx; i++)
+		CHECK(dx[i] == (float) dx_expected[i]);
+	free(d);
+	free(dx);
+}
+
+/*
+ * Every parameter tensor and the input against finite differences in
+ * training mode (tolerance rtol), save the tensor named skip (NULL: none),
+ * whose gradient must be 0; then the input gradient in inference mode: the
+ * training one to the bit for a layer without statistics, else against
+ * finite differences through the running statistics; and for an identity
+ * layer without statistics, the same from the pre-activation.
+ */
+static inline void
+check_layer_gradients(Layer *t, const char *what, double rtol, const char *skip)
+{
+	size_t		np = n_params(t);
+	size_t		nx = t->batch * t->L.in_size;
+	bool		stats = t->r->n_stats(&t->net, 0, t->L.out_shape) > 0;
+	double	   *an = xcalloc(np + nx, sizeof(double));
+	double	   *nu = xcalloc(np + nx, sizeof(double));
+	double	   *an_inf = xcalloc(np + nx, sizeof(double));
+	double	   *nu_inf = xcalloc(np + nx, sizeof(double));
+	NNTensor	ts[NN_LAYER_MAX_TENSORS];
+	uint32_t	nt = t->r->tensors(&t->net, 0, t->L.in_shape, t->L.out_shape, ts);
+	char		name[160];
+
+	/* stale gradients must be overwritten */
+	for (size_t i = 0; i < np; i++)
+		t->grads[i] = 5.0f;
+	layer_gradients(t, true, an, nu);
+	for (uint32_t i = 0; i < nt; i++)
+	{
+		snprintf(name, sizeof(name), "%s: dL/d%s", what, ts[i].name);
+		if (skip != NULL && strcmp(ts[i].name, skip) == 0)
+		{
+			for (size_t j = 0; j < ts[i].size; j++)
+				CHECK_CLOSE(an[ts[i].offset + j], 0.0, 1e-4, 0.0);
+			continue;
+		}
+		CHECK_GRAD(name, an + ts[i].offset, nu + ts[i].offset, ts[i].size,
+				   2e-3, rtol, 1e-3);
+	}
+	snprintf(name, sizeof(name), "%s: dL/dx", what);
+	CHECK_GRAD(name, an + np, nu + np, nx, 2e-3, rtol, 1e-3);
+
+	layer_gradients(t, false, an_inf, nu_inf);
+	snprintf(name, sizeof(name), "%s: dL/dx (inference)", what);
+	if (stats)
+		CHECK_GRAD(name, an_inf + np, nu_inf + np, nx, 2e-3, rtol, 1e-3);
+	else
+		CHECK_MSG(memcmp(an + np, an_inf + np, nx * sizeof(double)) == 0,
+				  "%s: inference input gradient differs", what);
+	if (!stats && t->r->activation(&t->net, 0) == NN_ACT_IDENTITY)
+		check_from_preact(t, an + np);
+	free(an);
+	free(nu);
+	free(an_inf);
+	free(nu_inf);
 }
 
 static inline NNShape

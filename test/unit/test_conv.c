@@ -75,7 +75,6 @@ test_conv_forward_direct(void)
 	{
 		const ConvCase *cc = &conv_cases[k];
 		Layer		t;
-		float	   *train_out;
 		size_t		F = cc->s.filters;
 		size_t		P;
 		double		worst = 0.0;
@@ -103,12 +102,7 @@ test_conv_forward_direct(void)
 				  cc->what, worst);
 
 		/* training mode lowers into its own block: the same bytes */
-		train_out = xcalloc(cc->batch * t.L.out_size, sizeof(float));
-		memcpy(train_out, t.out, cc->batch * t.L.out_size * sizeof(float));
-		CHECK(t.r->forward_train(&t.L, NULL) == t.out);
-		CHECK_MSG(memcmp(train_out, t.out, cc->batch * t.L.out_size * sizeof(float)) == 0,
-				  "%s: training forward differs from inference", cc->what);
-		free(train_out);
+		check_forward_modes(&t, cc->what);
 		free_layer(&t);
 	}
 }
@@ -166,83 +160,12 @@ test_conv_gradients(void)
 	{
 		const ConvCase *cc = &conv_cases[k];
 		Layer		t;
-		size_t		np,
-					nx,
-					ny;
-		double	   *an,
-				   *nu;
-		float	   *d,
-				   *dx,
-				   *dx_inf;
-		char		what[128];
 
 		nn_conv2d_set_piece_floats(cc->piece_floats);
 		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
 							  shape3(cc->c, cc->h, cc->w), cc->batch, &rng)))
 			continue;
-		np = n_params(&t);
-		nx = cc->batch * t.L.in_size;
-		ny = cc->batch * t.L.out_size;
-		an = xcalloc(np + nx, sizeof(double));
-		nu = xcalloc(np + nx, sizeof(double));
-		d = xcalloc(ny, sizeof(float));
-		dx = xcalloc(nx, sizeof(float));
-		dx_inf = xcalloc(nx, sizeof(float));
-
-		t.r->forward_train(&t.L, NULL);
-		memcpy(d, t.weights, ny * sizeof(float));
-		/* stale gradients must be overwritten */
-		fill_uniform(&rng, t.grads, np, 5.0, 6.0);
-		fill_uniform(&rng, dx, nx, 5.0, 6.0);
-		t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx, true, false);
-		for (size_t i = 0; i < np; i++)
-			an[i] = t.grads[i];
-		for (size_t i = 0; i < nx; i++)
-			an[np + i] = dx[i];
-
-		for (size_t i = 0; i < np + nx; i++)
-		{
-			float	   *v = i < np ? &t.params[i] : &t.x[i - np];
-			float		keep = *v;
-			double		up,
-						down;
-
-			*v = keep + FD_H;
-			up = layer_loss(&t);
-			*v = keep - FD_H;
-			down = layer_loss(&t);
-			*v = keep;
-			nu[i] = (up - down) / (2.0 * FD_H);
-		}
-		snprintf(what, sizeof(what), "%s: dL/dW", cc->what);
-		CHECK_GRAD(what, an, nu, np - cc->s.filters, 2e-3, 2e-3, 1e-3);
-		snprintf(what, sizeof(what), "%s: dL/db", cc->what);
-		CHECK_GRAD(what, an + np - cc->s.filters, nu + np - cc->s.filters,
-				   cc->s.filters, 2e-3, 2e-3, 1e-3);
-		snprintf(what, sizeof(what), "%s: dL/dx", cc->what);
-		CHECK_GRAD(what, an + np, nu + np, nx, 2e-3, 2e-3, 1e-3);
-
-		/* the input gradient alone, in inference mode, no parameter gradient */
-		t.r->forward(&t.L);
-		memcpy(d, t.weights, ny * sizeof(float));
-		t.L.grads = NULL;
-		fill_uniform(&rng, dx_inf, nx, 5.0, 6.0);
-		t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx_inf, false, false);
-		CHECK_MSG(memcmp(dx, dx_inf, nx * sizeof(float)) == 0,
-				  "%s: inference input gradient differs", cc->what);
-
-		/* identity: from the loss is the same as from the output */
-		if (cc->s.act == NN_ACT_IDENTITY)
-		{
-			memcpy(d, t.weights, ny * sizeof(float));
-			t.r->backward(&t.L, d, NN_BACK_FROM_PREACT, dx_inf, false, false);
-			CHECK(memcmp(dx, dx_inf, nx * sizeof(float)) == 0);
-		}
-		free(an);
-		free(nu);
-		free(d);
-		free(dx);
-		free(dx_inf);
+		check_layer_gradients(&t, cc->what, 2e-3, NULL);
 		free_layer(&t);
 	}
 }

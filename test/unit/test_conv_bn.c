@@ -133,47 +133,13 @@ test_bn_gradients(void)
 	{
 		const BnCase *bc = &bn_cases[k];
 		Layer		t;
-		NNTensor	ts[NN_LAYER_MAX_TENSORS];
-		uint32_t	nt;
-		size_t		np,
-					nx;
-		double	   *an,
-				   *nu;
-		char		what[128];
 
 		nn_conv2d_set_piece_floats(bc->piece_floats);
 		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &bc->s, sizeof(bc->s),
 							  shape3(bc->c, bc->h, bc->w), bc->batch, &rng)))
 			continue;
-		np = n_params(&t);
-		nx = bc->batch * t.L.in_size;
-		an = xcalloc(np + nx, sizeof(double));
-		nu = xcalloc(np + nx, sizeof(double));
-		fill_uniform(&rng, t.grads, np, 5.0, 6.0);
-		layer_gradients(&t, true, an, nu);
-		nt = t.r->tensors(&t.net, 0, t.L.in_shape, t.L.out_shape, ts);
-		CHECK_EQ_INT(nt, 4);
-		for (uint32_t i = 0; i < nt; i++)
-		{
-			snprintf(what, sizeof(what), "%s: dL/d%s (training)", bc->what, ts[i].name);
-			/* b cancels in the batch mean: its gradient is 0 */
-			if (strcmp(ts[i].name, "b") == 0)
-			{
-				for (size_t j = 0; j < ts[i].size; j++)
-					CHECK_CLOSE(an[ts[i].offset + j], 0.0, 1e-4, 0.0);
-				continue;
-			}
-			CHECK_GRAD(what, an + ts[i].offset, nu + ts[i].offset, ts[i].size,
-					   2e-3, 2e-2, 1e-3);
-		}
-		snprintf(what, sizeof(what), "%s: dL/dx (training)", bc->what);
-		CHECK_GRAD(what, an + np, nu + np, nx, 2e-3, 2e-2, 1e-3);
-
-		layer_gradients(&t, false, an, nu);
-		snprintf(what, sizeof(what), "%s: dL/dx (inference)", bc->what);
-		CHECK_GRAD(what, an + np, nu + np, nx, 2e-3, 2e-2, 1e-3);
-		free(an);
-		free(nu);
+		/* b cancels in the batch mean: its gradient is 0 */
+		check_layer_gradients(&t, bc->what, 2e-2, "b");
 		free_layer(&t);
 	}
 	nn_conv2d_set_piece_floats(0);

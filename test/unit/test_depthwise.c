@@ -111,7 +111,6 @@ test_forward_direct(void)
 	{
 		const DwCase *dc = &dw_cases[k];
 		Layer		t;
-		float	   *train_out;
 		size_t		F,
 					P;
 		double		worst = 0.0;
@@ -143,14 +142,7 @@ test_forward_direct(void)
 				  dc->what, worst);
 
 		/* training mode keeps its depthwise output elsewhere: the same bytes */
-		train_out = xcalloc(dc->batch * t.L.out_size, sizeof(float));
-		memcpy(train_out, t.out, dc->batch * t.L.out_size * sizeof(float));
-		CHECK(t.r->forward_train(&t.L, NULL) == t.out);
-		CHECK_MSG(memcmp(train_out, t.out, dc->batch * t.L.out_size * sizeof(float)) == 0,
-				  "%s: training forward differs from inference", dc->what);
-		t.r->forward_row(&t.L, NULL);
-		CHECK(memcmp(train_out, t.out, dc->batch * t.L.out_size * sizeof(float)) == 0);
-		free(train_out);
+		check_forward_modes(&t, dc->what);
 		free_layer(&t);
 	}
 }
@@ -170,61 +162,11 @@ test_gradients(void)
 	{
 		const DwCase *dc = &dw_cases[k];
 		Layer		t;
-		NNTensor	ts[NN_LAYER_MAX_TENSORS];
-		uint32_t	nt;
-		size_t		np,
-					nx,
-					ny;
-		double	   *an,
-				   *nu,
-				   *an_inf,
-				   *nu_inf;
-		char		what[128];
 
 		if (!CHECK(make_layer(&t, routine(dc), &dc->s, sizeof(dc->s),
 							  shape3(dc->c, dc->h, dc->w), dc->batch, &rng)))
 			continue;
-		np = n_params(&t);
-		nx = dc->batch * t.L.in_size;
-		ny = dc->batch * t.L.out_size;
-		an = xcalloc(np + nx, sizeof(double));
-		nu = xcalloc(np + nx, sizeof(double));
-		an_inf = xcalloc(np + nx, sizeof(double));
-		nu_inf = xcalloc(np + nx, sizeof(double));
-		/* stale gradients must be overwritten */
-		fill_uniform(&rng, t.grads, np, 5.0, 6.0);
-		layer_gradients(&t, true, an, nu);
-		nt = t.r->tensors(&t.net, 0, t.L.in_shape, t.L.out_shape, ts);
-		for (uint32_t i = 0; i < nt; i++)
-		{
-			snprintf(what, sizeof(what), "%s: dL/d%s", dc->what, ts[i].name);
-			CHECK_GRAD(what, an + ts[i].offset, nu + ts[i].offset, ts[i].size,
-					   2e-3, 2e-3, 1e-3);
-		}
-		snprintf(what, sizeof(what), "%s: dL/dx", dc->what);
-		CHECK_GRAD(what, an + np, nu + np, nx, 2e-3, 2e-3, 1e-3);
-
-		layer_gradients(&t, false, an_inf, nu_inf);
-		CHECK_MSG(memcmp(an + np, an_inf + np, nx * sizeof(double)) == 0,
-				  "%s: inference input gradient differs", dc->what);
-
-		if (dc->s.act == NN_ACT_IDENTITY)
-		{
-			float	   *d = xcalloc(ny, sizeof(float));
-			float	   *dx = xcalloc(nx, sizeof(float));
-
-			t.r->forward(&t.L);
-			memcpy(d, t.weights, ny * sizeof(float));
-			t.r->backward(&t.L, d, NN_BACK_FROM_PREACT, dx, false, false);
-			for (size_t i = 0; i < nx; i++)
-				CHECK(dx[i] == (float) an[np + i]);
-			free(d);
-			free(dx);
-		}
-		free(an);
-		free(nu);
-		free(an_inf);
-		free(nu_inf);
+		check_layer_gradients(&t, dc->what, 2e-3, NULL);
 		free_layer(&t);
 	}
 }
