@@ -161,7 +161,7 @@ separable_make(NNNet *net, uint32_t l, const void *arg)
 }
 
 /* filters, multiplier, kh, kw, sh, sw, pad t, l, b, r, act */
-static const NNDepthwiseSettings dw_mult2 = {0, 2, 3, 2, 2, 1, 1, 0, 1, 1, NN_ACT_TANH};
+static const NNDepthwiseSettings dw_mult2 = {0, 2, 3, 2, 2, 1, 1, 0, 2, 1, NN_ACT_TANH};
 static const NNDepthwiseSettings dw_1x1 = {0, 1, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID};
 static const NNDepthwiseSettings sep_same = {3, 1, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH};
 static const NNDepthwiseSettings sep_strided = {2, 1, 2, 3, 2, 2, 0, 1, 1, 1, NN_ACT_SIGMOID};
@@ -592,6 +592,107 @@ test_format_and_export(void)
 }
 
 /*
+ * The reader checks the settings of each kind through the layout: a model
+ * written with a setting out of range is refused, not used.
+ */
+static void
+break_conv_dropout(NNNet *net)
+{
+	nn_conv2d_mut(net, 0)->dropout = 1.0f;
+}
+
+static void
+break_conv_dropout_nan(NNNet *net)
+{
+	nn_conv2d_mut(net, 0)->dropout = NAN;
+}
+
+static void
+break_conv_bn(NNNet *net)
+{
+	nn_conv2d_mut(net, 0)->batch_norm = 2;
+}
+
+static void
+break_dw_multiplier(NNNet *net)
+{
+	nn_depthwise_mut(net, 0)->multiplier = 0;
+}
+
+static void
+break_sep_multiplier(NNNet *net)
+{
+	nn_depthwise_mut(net, 0)->multiplier = 2;
+}
+
+static void
+break_dw_act(NNNet *net)
+{
+	nn_depthwise_mut(net, 0)->act = NN_ACT_SOFTMAX;
+}
+
+static void
+break_dw_padding(NNNet *net)
+{
+	nn_depthwise_mut(net, 0)->pad_left = nn_depthwise(net, 0)->kernel_w;
+}
+
+static void
+test_reader_checks_settings(void)
+{
+	static const struct
+	{
+		const Sample *sample;
+		void		(*breaks) (NNNet *net);
+	}			cases[] = {
+		{&conv2d_samples[4], break_conv_dropout},
+		{&conv2d_samples[4], break_conv_dropout_nan},
+		{&conv2d_samples[4], break_conv_bn},
+		{&depthwise_samples[0], break_dw_multiplier},
+		{&depthwise_samples[0], break_dw_act},
+		{&depthwise_samples[0], break_dw_padding},
+		{&separable_samples[0], break_sep_multiplier},
+	};
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1404);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+	{
+		Net			n;
+		NNModel		m;
+		NNModel		back;
+		NNAllocator a = {TestAlloc, NULL};
+		char		err[200];
+		uint8_t    *buf;
+		size_t		len;
+
+		if (!net_make(&n, cases[k].sample, &rng))
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.net = n.net;
+		m.task = NN_TASK_REGRESSION;
+		m.target_name = "y";
+		m.options_json = "{}";
+		m.y_std = 1.0f;
+		len = nn_model_size(&m);
+		buf = xcalloc(len, 1);
+		nn_model_write(&m, buf);
+		/* the unbroken model reads back */
+		CHECK(nn_model_read(buf, len, &back, &a, err, sizeof(err)) == NN_MODEL_OK);
+		FreeAll();
+		cases[k].breaks(&m.net);
+		nn_model_write(&m, buf);
+		CHECK_MSG(nn_model_read(buf, len, &back, &a, err, sizeof(err)) != NN_MODEL_OK,
+				  "%s, case %zu: a broken setting read back", cases[k].sample->what, k);
+		FreeAll();
+		free(buf);
+		free(n.buf);
+		free(n.net.stats);
+		free(n.net.params);
+	}
+}
+
+/*
  * The driver asks each layer about its own statistics, at its own offset:
  * a negative running variance in the second of two batch-normalized
  * layers makes the network invalid, one in neither leaves it valid.
@@ -630,6 +731,7 @@ main(void)
 	RUN_TEST(test_tensors_and_work);
 	RUN_TEST(test_gradients_through_table);
 	RUN_TEST(test_format_and_export);
+	RUN_TEST(test_reader_checks_settings);
 	RUN_TEST(test_stats_valid_walk);
 	return harness_finish("test_layers");
 }
