@@ -2,7 +2,9 @@
  * im2col.c - a minibatch of NCHW images to the matrix of their patches and
  * back (im2col.h).  Both walk the lowered matrix row by row (one kernel
  * tap at a time), so that the writes of im2col and the reads of col2im
- * are sequential; the image side strides by stride_w.
+ * are sequential, one output row's run at a time: the columns where the
+ * tap falls on padding are found once per tap, and with stride 1 the rest
+ * of a run is a contiguous copy (im2col) or sum (col2im).
  */
 #include "im2col.h"
 
@@ -26,10 +28,81 @@ nn_conv_geom_finish(NNConvGeom *g)
 }
 
 /*
+ * The output columns ox of a row whose tap kj falls inside the image:
+ * ox * stride_w + kj - pad_left in [0, width), as [lo, hi) (empty when
+ * lo >= hi).
+ */
+static void
+InsideColumns(const NNConvGeom *g, size_t kj, size_t *lo, size_t *hi)
+{
+	size_t		first = g->pad_left > kj ?
+		(g->pad_left - kj + g->stride_w - 1) / g->stride_w : 0;
+	size_t		end = g->width + g->pad_left > kj ?
+		(g->width + g->pad_left - kj - 1) / g->stride_w + 1 : 0;
+
+	*lo = first;
+	*hi = end < g->out_w ? end : g->out_w;
+}
+
+/*
+ * One run of a tap's row of the lowered matrix: output columns [a, b) of
+ * one output row, whose image row is src (NULL: on padding).  In [lo, hi)
+ * the tap is inside the image; stride 1 makes that a contiguous copy.
+ */
+static inline void
+Run(const NNConvGeom *g, float *src, float *row, size_t a, size_t b,
+	size_t lo, size_t hi, ptrdiff_t shift, bool to_col)
+{
+	size_t		s = g->stride_w;
+
+	if (lo < a)
+		lo = a;
+	if (hi > b)
+		hi = b;
+	if (src == NULL || lo >= hi)
+	{
+		if (to_col)
+			for (size_t ox = a; ox < b; ox++)
+				row[ox - a] = 0.0f;
+		return;
+	}
+	/* runs are short (an output row): loops, not library calls */
+	if (to_col)
+	{
+		for (size_t ox = a; ox < lo; ox++)
+			row[ox - a] = 0.0f;
+		if (s == 1)
+		{
+			const float *from = src + (ptrdiff_t) lo + shift;
+			float	   *to = row + (lo - a);
+
+			for (size_t i = 0; i < hi - lo; i++)
+				to[i] = from[i];
+		}
+		else
+			for (size_t ox = lo; ox < hi; ox++)
+				row[ox - a] = src[(ptrdiff_t) (ox * s) + shift];
+		for (size_t ox = hi; ox < b; ox++)
+			row[ox - a] = 0.0f;
+	}
+	else if (s == 1)
+	{
+		float	   *dst = src + (ptrdiff_t) lo + shift;
+		const float *add = row + (lo - a);
+
+		for (size_t i = 0; i < hi - lo; i++)
+			dst[i] += add[i];
+	}
+	else
+		for (size_t ox = lo; ox < hi; ox++)
+			src[(ptrdiff_t) (ox * s) + shift] += row[ox - a];
+}
+
+/*
  * The one walk of both directions: for each tap k, the columns q0 ..
- * q0 + n - 1 in order, with the column's image and output row and column
- * stepped along (no division per entry).  to_col: copy the image into
- * col; otherwise add col into the image.
+ * q0 + n - 1 in order, a run of one output row at a time, with the
+ * image and output row stepped along (no division per entry).  to_col:
+ * copy the image into col; otherwise add col into the image.
  */
 static void
 Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
@@ -45,24 +118,27 @@ Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
 		size_t		c = k / area;
 		size_t		ki = k / g->kernel_w % g->kernel_h;
 		size_t		kj = k % g->kernel_w;
+		ptrdiff_t	shift = (ptrdiff_t) kj - (ptrdiff_t) g->pad_left;
 		float	   *row = col + k * n;
 		size_t		img = q0 / P;
 		size_t		oy = q0 % P / g->out_w;
 		size_t		ox = q0 % P % g->out_w;
+		size_t		lo,
+					hi;
 
-		for (size_t j = 0; j < n; j++)
+		InsideColumns(g, kj, &lo, &hi);
+		for (size_t j = 0; j < n;)
 		{
-			/* padded coordinates; unsigned, so padding wraps above the size */
+			size_t		run = g->out_w - ox < n - j ? g->out_w - ox : n - j;
+			/* the padded row; unsigned, so padding wraps above the height */
 			size_t		y = oy * g->stride_h + ki - g->pad_top;
-			size_t		x = ox * g->stride_w + kj - g->pad_left;
-			bool		inside = y < g->height && x < g->width;
-			size_t		at = (img * g->channels + c) * hw + y * g->width + x;
+			float	   *src = y < g->height ?
+				im + (img * g->channels + c) * hw + y * g->width : NULL;
 
-			if (to_col)
-				row[j] = inside ? im[at] : 0.0f;
-			else if (inside)
-				im[at] += row[j];
-			if (++ox == g->out_w)
+			Run(g, src, row + j, ox, ox + run, lo, hi, shift, to_col);
+			j += run;
+			ox += run;
+			if (ox == g->out_w)
 			{
 				ox = 0;
 				if (++oy == g->out_h)

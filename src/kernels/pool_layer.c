@@ -2,9 +2,10 @@
  * pool_layer.c - the max_pool2d and avg_pool2d layer kinds (layer.h):
  * a window slid over each channel of [channels, height, width] rows,
  * giving its largest value or its mean (pool_layer.h: the tie rule and
- * how padding counts).  No parameters, statistics or training buffers:
- * max pooling's backward pass finds each window's winner again from the
- * layer's input, by the same rule, instead of keeping indices.
+ * how padding counts).  No parameters or statistics.  A training forward
+ * pass of max pooling keeps each window's winner for the backward pass;
+ * the input gradient of a model in inference mode finds it again from
+ * the layer's input, by the same rule.
  */
 #include <string.h>
 
@@ -178,10 +179,97 @@ Pool(const NNLayer *L, bool max, const float *d, float *dx)
 	}
 }
 
+/*
+ * One output row of a 2x2 stride-2 window without padding, from input
+ * rows r0 and r1 (r0 at offset base of its plane): selects, not
+ * branches, which random data would mispredict half the time, in a loop
+ * the compiler can vectorize.  The same comparisons in the same order as
+ * ArgMax; idx, when not NULL, gets each winner's offset in the plane.
+ */
+static void
+Max2x2Row(const float *restrict r0, const float *restrict r1, size_t n,
+		  size_t base, size_t W, float *restrict out, float *restrict idx)
+{
+	for (size_t ox = 0; ox < n; ox++)
+	{
+		float		a = r0[2 * ox],
+					b = r0[2 * ox + 1],
+					c = r1[2 * ox],
+					d = r1[2 * ox + 1];
+		float		ab = b > a ? b : a;
+		float		cd = d > c ? d : c;
+
+		out[ox] = cd > ab ? cd : ab;
+	}
+	if (idx == NULL)
+		return;
+	/*
+	 * The first of the window, in row-major order, that equals its
+	 * maximum; offsets are below NN_MAX_WIDTH, so int and float are exact.
+	 */
+	for (int ox = 0; ox < (int) n; ox++)
+	{
+		float		m = out[ox];
+		int			e0 = r0[2 * ox] == m;
+		int			e1 = r0[2 * ox + 1] == m;
+		int			e2 = r1[2 * ox] == m;
+		int			at = e0 ? 0 : e1 ? 1 : e2 ? (int) W : (int) W + 1;
+
+		idx[ox] = (float) ((int) base + 2 * ox + at);
+	}
+}
+
+/*
+ * Max pooling forward; idx, when not NULL, receives each output's winner
+ * as its offset in the plane (exact in a float: planes hold at most
+ * NN_MAX_WIDTH values), so that the training backward pass need not find
+ * it again.  The 2x2 stride-2 window without padding, the common one, is
+ * spelled out: the same comparisons in the same order as ArgMax.
+ */
+static void
+MaxPlanes(const NNLayer *L, float *idx)
+{
+	NNConvGeom	g = LayerGeom(L);
+	size_t		planes = L->batch * L->in_shape.dims[0];
+	size_t		hw = g.height * g.width;
+	size_t		P = nn_conv_geom_positions(&g);
+	size_t		W = g.width;
+	bool		quick = g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 &&
+		g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0;
+
+	for (size_t c = 0; c < planes; c++)
+	{
+		const float *plane = L->in + c * hw;
+		float	   *out = L->out + c * P;
+
+		for (size_t oy = 0; oy < g.out_h; oy++)
+		{
+			float	   *row_idx = idx != NULL ? idx + c * P + oy * g.out_w : NULL;
+
+			if (quick)
+			{
+				Max2x2Row(plane + 2 * oy * W, plane + (2 * oy + 1) * W, g.out_w,
+						  2 * oy * W, W, out + oy * g.out_w, row_idx);
+				continue;
+			}
+			for (size_t ox = 0; ox < g.out_w; ox++)
+			{
+				size_t		at = ArgMax(&g, plane, oy, ox);
+
+				out[oy * g.out_w + ox] = plane[at];
+				if (row_idx != NULL)
+					row_idx[ox] = (float) at;
+			}
+		}
+		if (c % 64 == 63)
+			nn_check_interrupt();
+	}
+}
+
 static void
 MaxForward(const NNLayer *L)
 {
-	Pool(L, true, NULL, NULL);
+	MaxPlanes(L, NULL);
 }
 
 static void
@@ -204,11 +292,12 @@ AvgForwardRow(const NNLayer *L, const float *row_data)
 	AvgForward(L);
 }
 
+/* training keeps the winners in the layer's block (PoolWorkFloats) */
 static const float *
 MaxForwardTrain(const NNLayer *L, NNRng *rng)
 {
 	(void) rng;
-	MaxForward(L);
+	MaxPlanes(L, L->own);
 	return L->out;
 }
 
@@ -238,8 +327,20 @@ MaxBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			bool training, bool rng_used)
 {
 	(void) from;
-	(void) training;
 	(void) rng_used;
+	/* after a training forward pass, its winners; else found again */
+	if (training && dx != NULL)
+	{
+		size_t		planes = L->batch * L->in_shape.dims[0];
+		size_t		hw = L->in_shape.dims[1] * L->in_shape.dims[2];
+		size_t		P = L->out_shape.dims[1] * L->out_shape.dims[2];
+
+		memset(dx, 0, L->batch * L->in_size * sizeof(float));
+		for (size_t c = 0; c < planes; c++)
+			for (size_t o = c * P; o < (c + 1) * P; o++)
+				dx[c * hw + (size_t) L->own[o]] += d[o];
+		return;
+	}
 	PoolBackward(L, d, dx, true);
 }
 
@@ -285,9 +386,19 @@ PoolTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out, NNTensor *t)
 	return 0;
 }
 
+/* max pooling keeps each output's winner in training; nothing else */
 static size_t
-PoolWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
-			   bool training)
+MaxWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
+			  bool training)
+{
+	(void) net;
+	(void) l;
+	return training ? max_batch * nn_shape_size(out) : 0;
+}
+
+static size_t
+AvgWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
+			  bool training)
 {
 	(void) net;
 	(void) l;
@@ -346,7 +457,7 @@ const NNLayerRoutine nn_max_pool2d_layer = {
 	.n_params = PoolNothing,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
-	.work_floats = PoolWorkFloats,
+	.work_floats = MaxWorkFloats,
 	.init = PoolInit,
 	.forward = MaxForward,
 	.forward_row = MaxForwardRow,
@@ -366,7 +477,7 @@ const NNLayerRoutine nn_avg_pool2d_layer = {
 	.n_params = PoolNothing,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
-	.work_floats = PoolWorkFloats,
+	.work_floats = AvgWorkFloats,
 	.init = PoolInit,
 	.forward = AvgForward,
 	.forward_row = AvgForwardRow,
