@@ -27,6 +27,7 @@
 
 #include "conv2d_layer.h"
 #include "interrupt.h"
+#include "parallel.h"
 
 /* ------------------------------------------------------------ geometry */
 
@@ -231,47 +232,117 @@ Conv2dInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 
 /*
  * A piece: columns q0 .. q0 + n - 1 of the batch's lowered matrix, which
- * may span several images.  Its products use a filters x n matrix; these
- * two move it to and from the layer's rows (batch x filters x positions).
+ * may span several images.  Its products use a filters x n matrix (a
+ * "piece" below); these move it to and from the layer's rows (batch x
+ * filters x positions), each over the filters f0 .. f1 - 1, so that the
+ * filters can be split over threads (parallel.h): a part writes only its
+ * filters' values.
  */
-static void
-ScatterPiece(const float *piece, const float *b, size_t F, size_t P,
-			 size_t q0, size_t n, float *y)
+typedef struct Move
 {
-	for (size_t j = 0; j < n;)
-	{
-		size_t		q = q0 + j;
-		size_t		p = q % P;
-		size_t		run = P - p < n - j ? P - p : n - j;
-		float	   *img = y + q / P * F * P + p;
+	float	   *piece;
+	const float *b;				/* scatter: the biases */
+	float	   *rows;			/* the layer's rows (y or d) */
+	float	   *db;				/* gather: the bias gradient, or NULL */
+	size_t		F;
+	size_t		P;
+	size_t		q0;
+	size_t		n;
+} Move;
 
-		for (size_t f = 0; f < F; f++)
+/* rows[image, f, p] = piece[f, j] + b[f] for the piece's columns */
+static void
+ScatterFilters(void *arg, size_t f0, size_t f1)
+{
+	const Move *m = arg;
+
+	for (size_t j = 0; j < m->n;)
+	{
+		size_t		q = m->q0 + j;
+		size_t		p = q % m->P;
+		size_t		run = m->P - p < m->n - j ? m->P - p : m->n - j;
+		float	   *img = m->rows + q / m->P * m->F * m->P + p;
+
+		for (size_t f = f0; f < f1; f++)
 		{
-			const float *src = piece + f * n + j;
-			float	   *dst = img + f * P;
+			const float *src = m->piece + f * m->n + j;
+			float	   *dst = img + f * m->P;
 
 			for (size_t i = 0; i < run; i++)
-				dst[i] = src[i] + b[f];
+				dst[i] = src[i] + m->b[f];
 		}
 		j += run;
 	}
 }
 
+/* piece[f, j] = rows[image, f, p]; db[f] += the piece's sum of row f */
 static void
-GatherPiece(const float *d, size_t F, size_t P, size_t q0, size_t n,
-			float *piece)
+GatherFilters(void *arg, size_t f0, size_t f1)
 {
-	for (size_t j = 0; j < n;)
-	{
-		size_t		q = q0 + j;
-		size_t		p = q % P;
-		size_t		run = P - p < n - j ? P - p : n - j;
-		const float *img = d + q / P * F * P + p;
+	const Move *m = arg;
 
-		for (size_t f = 0; f < F; f++)
-			memcpy(piece + f * n + j, img + f * P, run * sizeof(float));
+	for (size_t j = 0; j < m->n;)
+	{
+		size_t		q = m->q0 + j;
+		size_t		p = q % m->P;
+		size_t		run = m->P - p < m->n - j ? m->P - p : m->n - j;
+		const float *img = m->rows + q / m->P * m->F * m->P + p;
+
+		for (size_t f = f0; f < f1; f++)
+			memcpy(m->piece + f * m->n + j, img + f * m->P, run * sizeof(float));
 		j += run;
 	}
+	if (m->db != NULL)
+		for (size_t f = f0; f < f1; f++)
+			for (size_t j = 0; j < m->n; j++)
+				m->db[f] += m->piece[f * m->n + j];
+}
+
+/* filters of at least this many values a thread (about 32K a part) */
+static size_t
+MinFilters(size_t n)
+{
+	return n >= 32768 ? 1 : (32768 + n - 1) / n;
+}
+
+static void
+MovePiece(NNRangeFn fn, Move *m)
+{
+	nn_parallel_for(m->F, MinFilters(m->n), fn, m);
+}
+
+/* the activation (not softmax: elementwise) over rows r0 .. r1 - 1 */
+typedef struct Rows
+{
+	const NNLayer *L;
+	bool		forward;		/* the activation of out, in place */
+	float	   *d;				/* or its derivative into d, unless NULL */
+	float	   *dx;				/* and an input gradient to zero, or NULL */
+} Rows;
+
+static void
+ActivateRows(void *arg, size_t r0, size_t r1)
+{
+	const Rows *r = arg;
+	const NNLayer *L = r->L;
+	NNActivation act = (NNActivation) nn_conv2d(L->net, L->index)->act;
+	size_t		at = r0 * L->out_size;
+
+	if (r->forward)
+		nn_activation_forward(act, L->out + at, r1 - r0, L->out_size);
+	else if (r->d != NULL)
+		nn_activation_backward(act, L->out + at, r->d + at, (r1 - r0) * L->out_size);
+	if (r->dx != NULL)
+		memset(r->dx + r0 * L->in_size, 0, (r1 - r0) * L->in_size * sizeof(float));
+}
+
+static void
+ForRows(const NNLayer *L, Rows *r)
+{
+	size_t		per = L->out_size + (r->dx != NULL ? L->in_size : 0);
+
+	nn_parallel_for(L->batch, per >= 32768 ? 1 : (32768 + per - 1) / per,
+					ActivateRows, r);
 }
 
 /*
@@ -326,15 +397,16 @@ Forward(const NNLayer *L, bool keep)
 		size_t		n = Q - q0 < piece ? Q - q0 : piece;
 		float	   *col = PieceCol(&c, q0, K);
 
+		Move		m = {c.y, w + F * K, L->out, NULL, F, P, q0, n};
+
 		nn_im2col(&g, L->in, q0, n, col);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 					(int) F, (int) n, (int) K, 1.0f, w, (int) K,
 					col, (int) n, 0.0f, c.y, (int) n);
-		ScatterPiece(c.y, w + F * K, F, P, q0, n, L->out);
+		MovePiece(ScatterFilters, &m);
 		nn_check_interrupt();
 	}
-	nn_activation_forward((NNActivation) nn_conv2d(L->net, L->index)->act,
-						  L->out, L->batch, L->out_size);
+	ForRows(L, &(Rows) {L, true, NULL, NULL});
 }
 
 static void
@@ -381,28 +453,21 @@ Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	float	   *db = training ? L->grads + F * K : NULL;
 
 	(void) rng_used;
-	if (from == NN_BACK_FROM_OUTPUT)
-		nn_activation_backward((NNActivation) nn_conv2d(L->net, L->index)->act,
-							   L->out, d, L->batch * L->out_size);
+	/* the activation's derivative, and dx zeroed for col2im's sums */
+	ForRows(L, &(Rows) {L, false, from == NN_BACK_FROM_OUTPUT ? d : NULL, dx});
 	if (dw != NULL)
 		memset(dw, 0, (F * K + F) * sizeof(float));
-	if (dx != NULL)
-		memset(dx, 0, L->batch * L->in_size * sizeof(float));
 
 	for (size_t q0 = 0; q0 < Q; q0 += piece)
 	{
 		size_t		n = Q - q0 < piece ? Q - q0 : piece;
+		Move		m = {c.y, NULL, d, db, F, P, q0, n};
 
-		GatherPiece(d, F, P, q0, n, c.y);
+		MovePiece(GatherFilters, &m);
 		if (dw != NULL)
-		{
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 						(int) F, (int) K, (int) n, 1.0f, c.y, (int) n,
 						PieceCol(&c, q0, K), (int) n, 1.0f, dw, (int) K);
-			for (size_t f = 0; f < F; f++)
-				for (size_t j = 0; j < n; j++)
-					db[f] += c.y[f * n + j];
-		}
 		if (dx != NULL)
 		{
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,

@@ -7,6 +7,7 @@
  * of a run is a contiguous copy (im2col) or sum (col2im).
  */
 #include "im2col.h"
+#include "parallel.h"
 
 bool
 nn_conv_geom_finish(NNConvGeom *g)
@@ -98,22 +99,40 @@ Run(const NNConvGeom *g, float *src, float *row, size_t a, size_t b,
 			src[(ptrdiff_t) (ox * s) + shift] += row[ox - a];
 }
 
+/* one walk: the lowered matrix's columns q0 .. q0 + n - 1 */
+typedef struct Walk
+{
+	const NNConvGeom *g;
+	float	   *im;
+	float	   *col;
+	size_t		q0;
+	size_t		n;
+	bool		to_col;			/* copy the image into col, or add col into it */
+} Walk;
+
 /*
- * The one walk of both directions: for each tap k, the columns q0 ..
- * q0 + n - 1 in order, a run of one output row at a time, with the
- * image and output row stepped along (no division per entry).  to_col:
- * copy the image into col; otherwise add col into the image.
+ * The walk over the taps of channels c0 .. c1 - 1: for each tap k, the
+ * columns in order, a run of one output row at a time, with the image
+ * and output row stepped along (no division per entry).  A channel's taps
+ * read and write only that channel of the images, so the channels can be
+ * split over threads, and each image value gets its sums in tap order
+ * whatever the split.
  */
 static void
-Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
-	 bool to_col)
+WalkChannels(void *arg, size_t c0, size_t c1)
 {
+	const Walk *w = arg;
+	const NNConvGeom *g = w->g;
+	float	   *im = w->im;
+	float	   *col = w->col;
+	size_t		q0 = w->q0;
+	size_t		n = w->n;
+	bool		to_col = w->to_col;
 	size_t		P = nn_conv_geom_positions(g);
 	size_t		hw = g->height * g->width;
-	size_t		K = nn_conv_geom_patch(g);
 	size_t		area = g->kernel_h * g->kernel_w;
 
-	for (size_t k = 0; k < K; k++)
+	for (size_t k = c0 * area; k < c1 * area; k++)
 	{
 		size_t		c = k / area;
 		size_t		ki = k / g->kernel_w % g->kernel_h;
@@ -151,14 +170,32 @@ Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
 	}
 }
 
+/* at least this many channels a thread: some 32K values of work each */
+static size_t
+MinChannels(const NNConvGeom *g, size_t n)
+{
+	size_t		per = g->kernel_h * g->kernel_w * n;
+
+	return per >= 32768 ? 1 : (32768 + per - 1) / per;
+}
+
+static void
+WalkAll(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
+		bool to_col)
+{
+	Walk		w = {g, im, col, q0, n, to_col};
+
+	nn_parallel_for(g->channels, MinChannels(g, n), WalkChannels, &w);
+}
+
 void
 nn_im2col(const NNConvGeom *g, const float *im, size_t q0, size_t n, float *col)
 {
-	Walk(g, (float *) im, col, q0, n, true);
+	WalkAll(g, (float *) im, col, q0, n, true);
 }
 
 void
 nn_col2im(const NNConvGeom *g, const float *col, size_t q0, size_t n, float *im)
 {
-	Walk(g, im, (float *) col, q0, n, false);
+	WalkAll(g, im, (float *) col, q0, n, false);
 }

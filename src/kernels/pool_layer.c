@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "interrupt.h"
+#include "parallel.h"
 #include "pool_layer.h"
 
 bool
@@ -125,19 +126,51 @@ WindowCount(const NNConvGeom *g, size_t oy, size_t ox, size_t *y0, size_t *y1,
 
 /* ------------------------------------------------------------ passes */
 
+/* a pass over the planes (image, channel) of the batch, split over threads */
+typedef struct Planes
+{
+	const NNLayer *L;
+	bool		max;
+	const float *d;				/* backward: the output gradient, else NULL */
+	float	   *dx;				/* backward: the input gradient, else NULL */
+	float	   *idx;			/* max forward in training: the winners */
+} Planes;
+
+/* planes of at least this many values a thread (about 32K values a part) */
+static size_t
+MinPlanes(const NNLayer *L)
+{
+	size_t		hw = L->in_shape.dims[1] * L->in_shape.dims[2];
+
+	return hw >= 32768 ? 1 : (32768 + hw - 1) / hw;
+}
+
+static void
+ForPlanes(const NNLayer *L, NNRangeFn fn, Planes *p)
+{
+	nn_parallel_for(L->batch * L->in_shape.dims[0], MinPlanes(L), fn, p);
+	nn_check_interrupt();
+}
+
 /*
- * Over every plane (image, channel) of the batch: forward into out, or
- * backward from d into dx (added; zeroed first by the caller).
+ * Planes c0 .. c1 - 1: forward into out, or backward from d into dx
+ * (zeroed here first: each plane's input gradient is its own).
  */
 static void
-Pool(const NNLayer *L, bool max, const float *d, float *dx)
+PoolPlanes(void *arg, size_t c0, size_t c1)
 {
+	const Planes *pl = arg;
+	const NNLayer *L = pl->L;
+	bool		max = pl->max;
+	const float *d = pl->d;
+	float	   *dx = pl->dx;
 	NNConvGeom	g = LayerGeom(L);
-	size_t		planes = L->batch * L->in_shape.dims[0];
 	size_t		hw = g.height * g.width;
 	size_t		P = nn_conv_geom_positions(&g);
 
-	for (size_t c = 0; c < planes; c++)
+	if (dx != NULL)
+		memset(dx + c0 * hw, 0, (c1 - c0) * hw * sizeof(float));
+	for (size_t c = c0; c < c1; c++)
 	{
 		const float *plane = L->in + c * hw;
 
@@ -174,8 +207,6 @@ Pool(const NNLayer *L, bool max, const float *d, float *dx)
 				if (dx == NULL)
 					L->out[o] = sum / (float) n;
 			}
-		if (c % 64 == 63)
-			nn_check_interrupt();
 	}
 }
 
@@ -227,17 +258,18 @@ Max2x2Row(const float *restrict r0, const float *restrict r1, size_t n,
  * spelled out: the same comparisons in the same order as ArgMax.
  */
 static void
-MaxPlanes(const NNLayer *L, float *idx)
+MaxPlanes(void *arg, size_t c0, size_t c1)
 {
+	const NNLayer *L = ((const Planes *) arg)->L;
+	float	   *idx = ((const Planes *) arg)->idx;
 	NNConvGeom	g = LayerGeom(L);
-	size_t		planes = L->batch * L->in_shape.dims[0];
 	size_t		hw = g.height * g.width;
 	size_t		P = nn_conv_geom_positions(&g);
 	size_t		W = g.width;
 	bool		quick = g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 &&
 		g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0;
 
-	for (size_t c = 0; c < planes; c++)
+	for (size_t c = c0; c < c1; c++)
 	{
 		const float *plane = L->in + c * hw;
 		float	   *out = L->out + c * P;
@@ -261,21 +293,23 @@ MaxPlanes(const NNLayer *L, float *idx)
 					row_idx[ox] = (float) at;
 			}
 		}
-		if (c % 64 == 63)
-			nn_check_interrupt();
 	}
 }
 
 static void
 MaxForward(const NNLayer *L)
 {
-	MaxPlanes(L, NULL);
+	Planes		p = {L, true, NULL, NULL, NULL};
+
+	ForPlanes(L, MaxPlanes, &p);
 }
 
 static void
 AvgForward(const NNLayer *L)
 {
-	Pool(L, false, NULL, NULL);
+	Planes		p = {L, false, NULL, NULL, NULL};
+
+	ForPlanes(L, PoolPlanes, &p);
 }
 
 static void
@@ -292,12 +326,14 @@ AvgForwardRow(const NNLayer *L, const float *row_data)
 	AvgForward(L);
 }
 
-/* training keeps the winners in the layer's block (PoolWorkFloats) */
+/* training keeps the winners in the layer's block (MaxWorkFloats) */
 static const float *
 MaxForwardTrain(const NNLayer *L, NNRng *rng)
 {
+	Planes		p = {L, true, NULL, NULL, L->own};
+
 	(void) rng;
-	MaxPlanes(L, L->own);
+	ForPlanes(L, MaxPlanes, &p);
 	return L->out;
 }
 
@@ -309,49 +345,49 @@ AvgForwardTrain(const NNLayer *L, NNRng *rng)
 	return L->out;
 }
 
-/*
- * dL/d(input) into dx, when asked; no parameters, and no activation, so d
- * is the same from the output or the loss.
- */
+/* planes c0 .. c1 - 1 of dx from the winners a training pass kept */
 static void
-PoolBackward(const NNLayer *L, const float *d, float *dx, bool max)
+MaxKeptPlanes(void *arg, size_t c0, size_t c1)
 {
-	if (dx == NULL)
-		return;
-	memset(dx, 0, L->batch * L->in_size * sizeof(float));
-	Pool(L, max, d, dx);
+	const Planes *pl = arg;
+	const NNLayer *L = pl->L;
+	size_t		hw = L->in_shape.dims[1] * L->in_shape.dims[2];
+	size_t		P = L->out_shape.dims[1] * L->out_shape.dims[2];
+
+	memset(pl->dx + c0 * hw, 0, (c1 - c0) * hw * sizeof(float));
+	for (size_t c = c0; c < c1; c++)
+		for (size_t o = c * P; o < (c + 1) * P; o++)
+			pl->dx[c * hw + (size_t) pl->idx[o]] += pl->d[o];
 }
 
+/*
+ * dL/d(input) into dx, when asked; no parameters, and no activation, so d
+ * is the same from the output or the loss.  Max pooling after a training
+ * forward pass uses its winners; otherwise they are found again.
+ */
 static void
 MaxBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			bool training, bool rng_used)
 {
+	Planes		p = {L, true, d, dx, L->own};
+
 	(void) from;
 	(void) rng_used;
-	/* after a training forward pass, its winners; else found again */
-	if (training && dx != NULL)
-	{
-		size_t		planes = L->batch * L->in_shape.dims[0];
-		size_t		hw = L->in_shape.dims[1] * L->in_shape.dims[2];
-		size_t		P = L->out_shape.dims[1] * L->out_shape.dims[2];
-
-		memset(dx, 0, L->batch * L->in_size * sizeof(float));
-		for (size_t c = 0; c < planes; c++)
-			for (size_t o = c * P; o < (c + 1) * P; o++)
-				dx[c * hw + (size_t) L->own[o]] += d[o];
-		return;
-	}
-	PoolBackward(L, d, dx, true);
+	if (dx != NULL)
+		ForPlanes(L, training ? MaxKeptPlanes : PoolPlanes, &p);
 }
 
 static void
 AvgBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			bool training, bool rng_used)
 {
+	Planes		p = {L, false, d, dx, NULL};
+
 	(void) from;
 	(void) training;
 	(void) rng_used;
-	PoolBackward(L, d, dx, false);
+	if (dx != NULL)
+		ForPlanes(L, PoolPlanes, &p);
 }
 
 /* ------------------------------------------------------------ nothing to keep */
