@@ -4,7 +4,7 @@
 # warnings), unit and sanitize (C unit tests and gradient checks, plain and
 # under ASan+UBSan), mutate (a sample of test/mutants.txt), fuzz (30 s of
 # libFuzzer), regress (pg_regress), toolkit (the acceptance table), progress,
-# onnx, catalog, upgrade (data carried through ALTER EXTENSION UPDATE),
+# onnx, onnx_runtime, catalog, upgrade (data carried through ALTER EXTENSION UPDATE),
 # preload, concurrency (15 s) and cancel (quick).
 # Every test case, mutant, pg_regress test and counted check counts in the
 # summary. A failed stage does not stop the later ones; the last line printed
@@ -149,6 +149,9 @@ else
     # nn_export_onnx's files: onnx.checker and a numpy evaluation against
     # nn_predict_proba/nn_predict (test/onnx/check.sh); each model a check
     run_counted onnx "$REPO/test/onnx/check.sh"
+    # the same files and convolutional ones in onnxruntime (npm's
+    # onnxruntime-node, installed on first use outside the repository)
+    run_counted onnx_runtime "$REPO/test/onnx/runtime.sh"
     # the model catalog across sessions and through pg_dump: each line a check
     run_counted catalog "$REPO/test/catalog.sh"
 fi

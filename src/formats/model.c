@@ -409,6 +409,15 @@ ReadModel(ModelReader *r, NNModel *model, const NNAllocator *alloc, char *err, s
 
 	if ((rc = ReadLayout(r, model, err, errlen)) != NN_MODEL_OK)
 		return rc;
+	/*
+	 * One encoding per model: version 3 only for what needs it (a layer
+	 * of another kind than dense, or a shaped input), so that the bytes
+	 * written back are the bytes read.
+	 */
+	if (r->version >= 3 && nn_model_format_version(model) < 3)
+		return Fail(err, errlen, NN_MODEL_CORRUPT,
+					"model is stored in format version %u but holds only what version 2 holds",
+					r->version);
 	if ((rc = ReadNames(r, model, alloc, err, errlen)) != NN_MODEL_OK)
 		return rc;
 	if ((rc = ReadTensors(r, model, alloc, err, errlen)) != NN_MODEL_OK)

@@ -14,12 +14,15 @@
 static bool
 NeedsVersion2(const NNModel *m);
 
-/* the oldest version that holds the features and every layer's kind */
+/*
+ * The oldest version that holds the features, the input's shape (version
+ * 3 for any but a flat vector) and every layer's kind.
+ */
 uint32_t
 nn_model_format_version(const NNModel *model)
 {
 	const NNNet *net = &model->net;
-	uint32_t	version = NeedsVersion2(model) ? 2 : 1;
+	uint32_t	version = net->shapes[0].rank != 1 ? 3 : (NeedsVersion2(model) ? 2 : 1);
 
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{

@@ -229,9 +229,21 @@ EmitOpset(Writer *w, const void *arg)
 
 /* one entry per layer kind; a new kind adds its file and its lines here */
 extern const NNOnnxLayer nn_onnx_dense;
+extern const NNOnnxLayer nn_onnx_conv2d;
+extern const NNOnnxLayer nn_onnx_max_pool2d;
+extern const NNOnnxLayer nn_onnx_avg_pool2d;
+extern const NNOnnxLayer nn_onnx_global_avg_pool2d;
+extern const NNOnnxLayer nn_onnx_depthwise_conv2d;
+extern const NNOnnxLayer nn_onnx_separable_conv2d;
 
 static const NNOnnxLayer *const layer_exports[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_onnx_dense,
+	[NN_LAYER_CONV2D] = &nn_onnx_conv2d,
+	[NN_LAYER_MAX_POOL2D] = &nn_onnx_max_pool2d,
+	[NN_LAYER_AVG_POOL2D] = &nn_onnx_avg_pool2d,
+	[NN_LAYER_GLOBAL_AVG_POOL2D] = &nn_onnx_global_avg_pool2d,
+	[NN_LAYER_DEPTHWISE_CONV2D] = &nn_onnx_depthwise_conv2d,
+	[NN_LAYER_SEPARABLE_CONV2D] = &nn_onnx_separable_conv2d,
 };
 
 const NNOnnxLayer *
@@ -257,6 +269,22 @@ WalkStandardize(GraphWalk *g, char *cur)
 }
 
 /*
+ * Rows of images ([channels, height, width], row-major as nn stores them)
+ * to the NCHW tensor the spatial operators take; cur becomes the result.
+ */
+static void
+WalkImageReshape(GraphWalk *g, char *cur)
+{
+	const NNShape *in = &g->m->net.shapes[0];
+	const int64_t dims[4] = {-1, in->dims[0], in->dims[1], in->dims[2]};
+	Tensor		shape = {"image_shape", DTYPE_INT64, 1, {4}, NULL, 0.0, dims};
+
+	OnnxAddTensor(g, &shape);
+	OnnxAddOp(g, "Reshape", cur, "image_shape", "images");
+	strcpy(cur, "images");
+}
+
+/*
  * A sigmoid classifier's probabilities [1 - p, p] (as nn_predict_proba)
  * and label p >= 0.5 (as nn_predict_class); a softmax classifier's label
  * is the first most probable class, as ArgMax picks it.
@@ -265,11 +293,11 @@ static void
 WalkClassifierOutputs(GraphWalk *g)
 {
 	Node		argmax = {"ArgMax", {"probabilities"}, 1, "label",
-	{{"axis", ATTR_TYPE_INT, 0.0f, 1}, {"keepdims", ATTR_TYPE_INT, 0.0f, 1}}, 2};
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL}, {"keepdims", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 2};
 	Node		concat = {"Concat", {"complement", "output"}, 2, "probabilities",
-	{{"axis", ATTR_TYPE_INT, 0.0f, 1}}, 1};
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 1};
 	Node		cast = {"Cast", {"positive"}, 1, "label",
-	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64}}, 1};
+	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64, NULL}}, 1};
 
 	if (g->m->net.loss.kind != NN_LOSS_BINARY_CROSS_ENTROPY)
 	{
@@ -292,10 +320,10 @@ static void
 WalkRegressorOutputs(GraphWalk *g)
 {
 	const NNModel *m = g->m;
-	Tensor		y_std = {"y_std", DTYPE_DOUBLE, 1, {1, 0}, NULL, m->y_std};
-	Tensor		y_mean = {"y_mean", DTYPE_DOUBLE, 1, {1, 0}, NULL, m->y_mean};
+	Tensor		y_std = {"y_std", DTYPE_DOUBLE, 1, {1}, NULL, m->y_std, NULL};
+	Tensor		y_mean = {"y_mean", DTYPE_DOUBLE, 1, {1}, NULL, m->y_mean, NULL};
 	Node		cast = {"Cast", {"output"}, 1, m->standardized ? "output_double" : "value",
-	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_DOUBLE}}, 1};
+	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_DOUBLE, NULL}}, 1};
 
 	OnnxAddNode(g, &cast);
 	if (!m->standardized)
@@ -322,6 +350,8 @@ WalkGraph(GraphWalk *g)
 
 	if (m->standardized)
 		WalkStandardize(g, cur);
+	if (m->net.shapes[0].rank == 3)
+		WalkImageReshape(g, cur);
 	for (uint32_t l = 0; l <= last; l++)
 		nn_onnx_layer(m->net.layers[l].kind)->walk(g, l, cur, l < last ? NULL :
 				  IsSoftmaxClassifier(m) ? "probabilities" : "output");

@@ -1,8 +1,9 @@
 /*
  * onnx_graph.c - the nodes and initializers of the ONNX graph, as the
- * export's walk (onnx.c) and each layer kind's export entry (onnx_dense.c)
- * add them: their protobuf messages, and the names of a layer's tensors
- * and stages.
+ * export's walk (onnx.c) and each layer kind's export entry (onnx_dense.c,
+ * onnx_conv.c) add them: their protobuf messages, the names of a layer's
+ * tensors and stages, and the stages several kinds end with (batch
+ * normalization, the activation).
  */
 #include <stdio.h>
 
@@ -16,8 +17,14 @@ EmitAttr(Writer *w, const void *arg)
 	PutString(w, ATTR_NAME, a->name);
 	if (a->type == ATTR_TYPE_FLOAT)
 		PutFloatField(w, ATTR_F, a->f);
-	else
+	else if (a->type == ATTR_TYPE_INT)
 		PutInt(w, ATTR_I, a->i);
+	else
+	{
+		/* repeated int64, unpacked as proto2 writes it */
+		for (int64_t k = 0; k < a->i; k++)
+			PutInt(w, ATTR_INTS, a->ints[k]);
+	}
 	PutInt(w, ATTR_TYPE, a->type);
 }
 
@@ -50,6 +57,8 @@ EmitTensor(Writer *w, const void *arg)
 	PutString(w, TENSOR_NAME, t->name);
 	if (t->data_type == DTYPE_FLOAT)
 		PutRawFloats(w, TENSOR_RAW_DATA, t->floats, count);
+	else if (t->data_type == DTYPE_INT64)
+		PutRawInt64s(w, TENSOR_RAW_DATA, t->ints, count);
 	else
 		PutRawDouble(w, TENSOR_RAW_DATA, t->scalar);
 }
@@ -73,7 +82,7 @@ OnnxAddTensor(GraphWalk *g, const Tensor *t)
 void
 OnnxAddFloats(GraphWalk *g, const char *name, const float *v, uint64_t n)
 {
-	Tensor		t = {name, DTYPE_FLOAT, 1, {n, 0}, v, 0.0};
+	Tensor		t = {name, DTYPE_FLOAT, 1, {n}, v, 0.0, NULL};
 
 	OnnxAddTensor(g, &t);
 }
@@ -99,4 +108,67 @@ OnnxStageName(char *buf, uint32_t layer, const char *stage, bool last, const cha
 		snprintf(buf, NAME_LEN, "%s", final);
 	else
 		OnnxLayerName(buf, layer, stage);
+}
+
+/* ------------------------------------------------------------ shared stages */
+
+void
+OnnxAddBatchNorm(GraphWalk *g, uint32_t l, uint32_t n, const float *gamma,
+				 const float *beta, char *cur, bool last, const char *final)
+{
+	const NNNet *net = &g->m->net;
+	const float *stats = net->stats + nn_net_stats_offset(net, l);
+	char		scale[NAME_LEN],
+				bias[NAME_LEN],
+				mean[NAME_LEN],
+				var[NAME_LEN],
+				next[NAME_LEN];
+	Node		node = {"BatchNormalization", {cur, scale, bias, mean, var}, 5, next,
+	{{"epsilon", ATTR_TYPE_FLOAT, NN_BN_EPSILON, 0, NULL}}, 1};
+
+	OnnxLayerName(scale, l, "bn_scale");
+	OnnxLayerName(bias, l, "bn_bias");
+	OnnxLayerName(mean, l, "bn_mean");
+	OnnxLayerName(var, l, "bn_variance");
+	OnnxStageName(next, l, "batch_norm", last, final);
+	OnnxAddFloats(g, scale, gamma, n);
+	OnnxAddFloats(g, bias, beta, n);
+	OnnxAddFloats(g, mean, stats, n);
+	OnnxAddFloats(g, var, stats + n, n);
+	OnnxAddNode(g, &node);
+	strcpy(cur, next);
+}
+
+void
+OnnxAddActivation(GraphWalk *g, uint32_t l, int act, char *cur, const char *final)
+{
+	char		next[NAME_LEN];
+	Node		n = {NULL, {cur}, 1, next, {{0}}, 0};
+
+	OnnxStageName(next, l, nn_activation_name((NNActivation) act), true, final);
+	switch (act)
+	{
+		case NN_ACT_SIGMOID:
+			n.op = "Sigmoid";
+			break;
+		case NN_ACT_TANH:
+			n.op = "Tanh";
+			break;
+		case NN_ACT_RELU:
+			n.op = "Relu";
+			break;
+		case NN_ACT_LEAKY_RELU:
+			n.op = "LeakyRelu";
+			n.attr[n.n_attr++] = (Attr) {"alpha", ATTR_TYPE_FLOAT, NN_LEAKY_SLOPE, 0, NULL};
+			break;
+		case NN_ACT_SOFTMAX:
+			n.op = "Softmax";
+			n.attr[n.n_attr++] = (Attr) {"axis", ATTR_TYPE_INT, 0.0f, 1, NULL};
+			break;
+		default:
+			/* identity: no node (the model reader allows nothing else) */
+			return;
+	}
+	OnnxAddNode(g, &n);
+	strcpy(cur, next);
 }

@@ -1,8 +1,10 @@
 /*
  * onnx_graph.h - the ONNX graph as the export's layer entries see it,
  * private to src/formats/: the nodes and initializers a walk adds, their
- * names, and the export table, one entry per layer kind (onnx.c holds the
- * table and the graph around the layers; onnx_dense.c the dense entry).
+ * names, the stages layers share (batch normalization, activations), and
+ * the export table, one entry per layer kind (onnx.c holds the table and
+ * the graph around the layers; onnx_dense.c the dense entry, onnx_conv.c
+ * the convolution and pooling entries).
  */
 #ifndef NN_ONNX_GRAPH_H
 #define NN_ONNX_GRAPH_H
@@ -10,17 +12,19 @@
 #include "model.h"
 #include "onnx_wire.h"
 
-/* tensor names: "layer63.bn_variance" is the longest */
+/* tensor names: "layer63.depthwise_weight" is the longest */
 #define NAME_LEN 40
 #define MAX_NODE_INPUTS 5
-#define MAX_NODE_ATTRS 3
+#define MAX_NODE_ATTRS 4
+#define MAX_TENSOR_DIMS 4
 
 typedef struct Attr
 {
 	const char *name;
-	int			type;			/* ATTR_TYPE_FLOAT or ATTR_TYPE_INT */
+	int			type;			/* ATTR_TYPE_FLOAT, ATTR_TYPE_INT or ATTR_TYPE_INTS */
 	float		f;
 	int64_t		i;
+	const int64_t *ints;		/* ATTR_TYPE_INTS: i values */
 } Attr;
 
 typedef struct Node
@@ -33,15 +37,19 @@ typedef struct Node
 	int			n_attr;
 } Node;
 
-/* an initializer: a float tensor of up to two dimensions, or one double */
+/*
+ * An initializer: a float tensor of up to four dimensions, one double, or
+ * an int64 vector (a shape)
+ */
 typedef struct Tensor
 {
 	const char *name;
-	int			data_type;		/* DTYPE_FLOAT or DTYPE_DOUBLE */
+	int			data_type;		/* DTYPE_FLOAT, DTYPE_DOUBLE or DTYPE_INT64 */
 	int			n_dims;
-	uint64_t	dims[2];
+	uint64_t	dims[MAX_TENSOR_DIMS];
 	const float *floats;		/* DTYPE_FLOAT: product of dims values */
 	double		scalar;			/* DTYPE_DOUBLE: dims {1} */
+	const int64_t *ints;		/* DTYPE_INT64: dims {n} */
 } Tensor;
 
 /* one walk over the graph writes either its nodes or its initializers */
@@ -70,6 +78,19 @@ void		OnnxLayerName(char *buf, uint32_t layer, const char *what);
  */
 void		OnnxStageName(char *buf, uint32_t layer, const char *stage, bool last,
 						  const char *final);
+
+/*
+ * Batch normalization of layer l's n channels (axis 1) with the running
+ * statistics at the layer's stats offset (n means, then n variances) and
+ * gamma, beta (n each); last: no activation follows.  cur names the input,
+ * then the output.
+ */
+void		OnnxAddBatchNorm(GraphWalk *g, uint32_t l, uint32_t n, const float *gamma,
+							 const float *beta, char *cur, bool last, const char *final);
+
+/* the node of activation act (NNActivation; identity: none), the layer's last stage */
+void		OnnxAddActivation(GraphWalk *g, uint32_t l, int act, char *cur,
+							  const char *final);
 
 /*
  * A layer kind's export entry: layer l's nodes and initializers, from the

@@ -50,9 +50,11 @@
 #define ATTR_NAME 1
 #define ATTR_F 2
 #define ATTR_I 3
+#define ATTR_INTS 8
 #define ATTR_TYPE 20
 #define ATTR_TYPE_FLOAT 1
 #define ATTR_TYPE_INT 2
+#define ATTR_TYPE_INTS 7
 /* TensorProto and its DataType values */
 #define TENSOR_DIMS 1
 #define TENSOR_DATA_TYPE 2
@@ -203,6 +205,19 @@ PutRawDouble(Writer *w, uint32_t field, double v)
 	PutVarint(w, sizeof(bits));
 	PutU32LE(w, (uint32_t) bits);
 	PutU32LE(w, (uint32_t) (bits >> 32));
+}
+
+/* raw_data: int64 little-endian */
+static inline void
+PutRawInt64s(Writer *w, uint32_t field, const int64_t *v, size_t n)
+{
+	PutKey(w, field, WIRE_LEN);
+	PutVarint(w, n * sizeof(int64_t));
+	for (size_t i = 0; i < n; i++)
+	{
+		PutU32LE(w, (uint32_t) (uint64_t) v[i]);
+		PutU32LE(w, (uint32_t) ((uint64_t) v[i] >> 32));
+	}
 }
 
 #endif

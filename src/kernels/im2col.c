@@ -2,9 +2,12 @@
  * im2col.c - a minibatch of NCHW images to the matrix of their patches and
  * back (im2col.h).  Both walk the lowered matrix row by row (one kernel
  * tap at a time), so that the writes of im2col and the reads of col2im
- * are sequential; the image side strides by stride_w.
+ * are sequential, one output row's run at a time: the columns where the
+ * tap falls on padding are found once per tap, and with stride 1 the rest
+ * of a run is a contiguous copy (im2col) or sum (col2im).
  */
 #include "im2col.h"
+#include "parallel.h"
 
 bool
 nn_conv_geom_finish(NNConvGeom *g)
@@ -26,43 +29,135 @@ nn_conv_geom_finish(NNConvGeom *g)
 }
 
 /*
- * The one walk of both directions: for each tap k, the columns q0 ..
- * q0 + n - 1 in order, with the column's image and output row and column
- * stepped along (no division per entry).  to_col: copy the image into
- * col; otherwise add col into the image.
+ * The output columns ox of a row whose tap kj falls inside the image:
+ * ox * stride_w + kj - pad_left in [0, width), as [lo, hi) (empty when
+ * lo >= hi).
  */
 static void
-Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
-	 bool to_col)
+InsideColumns(const NNConvGeom *g, size_t kj, size_t *lo, size_t *hi)
 {
+	size_t		first = g->pad_left > kj ?
+		(g->pad_left - kj + g->stride_w - 1) / g->stride_w : 0;
+	size_t		end = g->width + g->pad_left > kj ?
+		(g->width + g->pad_left - kj - 1) / g->stride_w + 1 : 0;
+
+	*lo = first;
+	*hi = end < g->out_w ? end : g->out_w;
+}
+
+/*
+ * One run of a tap's row of the lowered matrix: output columns [a, b) of
+ * one output row, whose image row is src (NULL: on padding).  In [lo, hi)
+ * the tap is inside the image; stride 1 makes that a contiguous copy.
+ */
+static inline void
+Run(const NNConvGeom *g, float *src, float *row, size_t a, size_t b,
+	size_t lo, size_t hi, ptrdiff_t shift, bool to_col)
+{
+	size_t		s = g->stride_w;
+
+	if (lo < a)
+		lo = a;
+	if (hi > b)
+		hi = b;
+	if (src == NULL || lo >= hi)
+	{
+		if (to_col)
+			for (size_t ox = a; ox < b; ox++)
+				row[ox - a] = 0.0f;
+		return;
+	}
+	/* runs are short (an output row): loops, not library calls */
+	if (to_col)
+	{
+		for (size_t ox = a; ox < lo; ox++)
+			row[ox - a] = 0.0f;
+		if (s == 1)
+		{
+			const float *from = src + (ptrdiff_t) lo + shift;
+			float	   *to = row + (lo - a);
+
+			for (size_t i = 0; i < hi - lo; i++)
+				to[i] = from[i];
+		}
+		else
+			for (size_t ox = lo; ox < hi; ox++)
+				row[ox - a] = src[(ptrdiff_t) (ox * s) + shift];
+		for (size_t ox = hi; ox < b; ox++)
+			row[ox - a] = 0.0f;
+	}
+	else if (s == 1)
+	{
+		float	   *dst = src + (ptrdiff_t) lo + shift;
+		const float *add = row + (lo - a);
+
+		for (size_t i = 0; i < hi - lo; i++)
+			dst[i] += add[i];
+	}
+	else
+		for (size_t ox = lo; ox < hi; ox++)
+			src[(ptrdiff_t) (ox * s) + shift] += row[ox - a];
+}
+
+/* one walk: the lowered matrix's columns q0 .. q0 + n - 1 */
+typedef struct Walk
+{
+	const NNConvGeom *g;
+	float	   *im;
+	float	   *col;
+	size_t		q0;
+	size_t		n;
+	bool		to_col;			/* copy the image into col, or add col into it */
+} Walk;
+
+/*
+ * The walk over the taps of channels c0 .. c1 - 1: for each tap k, the
+ * columns in order, a run of one output row at a time, with the image
+ * and output row stepped along (no division per entry).  A channel's taps
+ * read and write only that channel of the images, so the channels can be
+ * split over threads, and each image value gets its sums in tap order
+ * whatever the split.
+ */
+static void
+WalkChannels(void *arg, size_t c0, size_t c1)
+{
+	const Walk *w = arg;
+	const NNConvGeom *g = w->g;
+	float	   *im = w->im;
+	float	   *col = w->col;
+	size_t		q0 = w->q0;
+	size_t		n = w->n;
+	bool		to_col = w->to_col;
 	size_t		P = nn_conv_geom_positions(g);
 	size_t		hw = g->height * g->width;
-	size_t		K = nn_conv_geom_patch(g);
 	size_t		area = g->kernel_h * g->kernel_w;
 
-	for (size_t k = 0; k < K; k++)
+	for (size_t k = c0 * area; k < c1 * area; k++)
 	{
 		size_t		c = k / area;
 		size_t		ki = k / g->kernel_w % g->kernel_h;
 		size_t		kj = k % g->kernel_w;
+		ptrdiff_t	shift = (ptrdiff_t) kj - (ptrdiff_t) g->pad_left;
 		float	   *row = col + k * n;
 		size_t		img = q0 / P;
 		size_t		oy = q0 % P / g->out_w;
 		size_t		ox = q0 % P % g->out_w;
+		size_t		lo,
+					hi;
 
-		for (size_t j = 0; j < n; j++)
+		InsideColumns(g, kj, &lo, &hi);
+		for (size_t j = 0; j < n;)
 		{
-			/* padded coordinates; unsigned, so padding wraps above the size */
+			size_t		run = g->out_w - ox < n - j ? g->out_w - ox : n - j;
+			/* the padded row; unsigned, so padding wraps above the height */
 			size_t		y = oy * g->stride_h + ki - g->pad_top;
-			size_t		x = ox * g->stride_w + kj - g->pad_left;
-			bool		inside = y < g->height && x < g->width;
-			size_t		at = (img * g->channels + c) * hw + y * g->width + x;
+			float	   *src = y < g->height ?
+				im + (img * g->channels + c) * hw + y * g->width : NULL;
 
-			if (to_col)
-				row[j] = inside ? im[at] : 0.0f;
-			else if (inside)
-				im[at] += row[j];
-			if (++ox == g->out_w)
+			Run(g, src, row + j, ox, ox + run, lo, hi, shift, to_col);
+			j += run;
+			ox += run;
+			if (ox == g->out_w)
 			{
 				ox = 0;
 				if (++oy == g->out_h)
@@ -75,14 +170,32 @@ Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
 	}
 }
 
+/* at least this many channels a thread: some 32K values of work each */
+static size_t
+MinChannels(const NNConvGeom *g, size_t n)
+{
+	size_t		per = g->kernel_h * g->kernel_w * n;
+
+	return per >= 32768 ? 1 : (32768 + per - 1) / per;
+}
+
+static void
+WalkAll(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
+		bool to_col)
+{
+	Walk		w = {g, im, col, q0, n, to_col};
+
+	nn_parallel_for(g->channels, MinChannels(g, n), WalkChannels, &w);
+}
+
 void
 nn_im2col(const NNConvGeom *g, const float *im, size_t q0, size_t n, float *col)
 {
-	Walk(g, (float *) im, col, q0, n, true);
+	WalkAll(g, (float *) im, col, q0, n, true);
 }
 
 void
 nn_col2im(const NNConvGeom *g, const float *col, size_t q0, size_t n, float *im)
 {
-	Walk(g, im, (float *) col, q0, n, false);
+	WalkAll(g, im, (float *) col, q0, n, false);
 }

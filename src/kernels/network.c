@@ -163,8 +163,16 @@ LayoutShapes(NNNet *net)
 	for (uint32_t l = 0; l <= net->n_layers; l++)
 	{
 		if (l > 0)
+		{
+			const char *msg;
+
 			net->shapes[l] = Kind(net, l - 1)->out_shape(net, l - 1,
 														 net->shapes[l - 1]);
+			/* no output shape: the kind's own check says why */
+			if (net->shapes[l].rank == 0 &&
+				(msg = Kind(net, l - 1)->check(net, l - 1, l == net->n_layers)) != NULL)
+				return msg;
+		}
 		n = nn_shape_size(net->shapes[l]);
 		if (n < 1 || n > NN_MAX_WIDTH)
 			return "layer width out of range";

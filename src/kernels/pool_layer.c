@@ -3,13 +3,15 @@
  * kinds (layer.h): a window slid over each channel of [channels, height,
  * width] rows, giving its largest value or its mean (pool_layer.h: the
  * tie rule and how padding counts), or each channel's mean over the whole
- * plane.  No parameters, statistics or training buffers: max pooling's
- * backward pass finds each window's winner again from the layer's input,
- * by the same rule, instead of keeping indices.
+ * plane.  No parameters or statistics.  A training forward pass of max
+ * pooling keeps each window's winner for the backward pass; the input
+ * gradient of a model in inference mode finds it again from the layer's
+ * input, by the same rule.
  */
 #include <string.h>
 
 #include "interrupt.h"
+#include "parallel.h"
 #include "pool_layer.h"
 
 bool
@@ -125,19 +127,51 @@ WindowCount(const NNConvGeom *g, size_t oy, size_t ox, size_t *y0, size_t *y1,
 
 /* ------------------------------------------------------------ passes */
 
+/* a pass over the planes (image, channel) of the batch, split over threads */
+typedef struct Planes
+{
+	const NNLayer *L;
+	bool		max;
+	const float *d;				/* backward: the output gradient, else NULL */
+	float	   *dx;				/* backward: the input gradient, else NULL */
+	float	   *idx;			/* max forward in training: the winners */
+} Planes;
+
+/* planes of at least this many values a thread (about 32K values a part) */
+static size_t
+MinPlanes(const NNLayer *L)
+{
+	size_t		hw = L->in_shape.dims[1] * L->in_shape.dims[2];
+
+	return hw >= 32768 ? 1 : (32768 + hw - 1) / hw;
+}
+
+static void
+ForPlanes(const NNLayer *L, NNRangeFn fn, Planes *p)
+{
+	nn_parallel_for(L->batch * L->in_shape.dims[0], MinPlanes(L), fn, p);
+	nn_check_interrupt();
+}
+
 /*
- * Over every plane (image, channel) of the batch: forward into out, or
- * backward from d into dx (added; zeroed first by the caller).
+ * Planes c0 .. c1 - 1: forward into out, or backward from d into dx
+ * (zeroed here first: each plane's input gradient is its own).
  */
 static void
-Pool(const NNLayer *L, bool max, const float *d, float *dx)
+PoolPlanes(void *arg, size_t c0, size_t c1)
 {
+	const Planes *pl = arg;
+	const NNLayer *L = pl->L;
+	bool		max = pl->max;
+	const float *d = pl->d;
+	float	   *dx = pl->dx;
 	NNConvGeom	g = LayerGeom(L);
-	size_t		planes = L->batch * L->in_shape.dims[0];
 	size_t		hw = g.height * g.width;
 	size_t		P = nn_conv_geom_positions(&g);
 
-	for (size_t c = 0; c < planes; c++)
+	if (dx != NULL)
+		memset(dx + c0 * hw, 0, (c1 - c0) * hw * sizeof(float));
+	for (size_t c = c0; c < c1; c++)
 	{
 		const float *plane = L->in + c * hw;
 
@@ -174,21 +208,109 @@ Pool(const NNLayer *L, bool max, const float *d, float *dx)
 				if (dx == NULL)
 					L->out[o] = sum / (float) n;
 			}
-		if (c % 64 == 63)
-			nn_check_interrupt();
+	}
+}
+
+/*
+ * One output row of a 2x2 stride-2 window without padding, from input
+ * rows r0 and r1 (r0 at offset base of its plane): selects, not
+ * branches, which random data would mispredict half the time, in a loop
+ * the compiler can vectorize.  The same comparisons in the same order as
+ * ArgMax; idx, when not NULL, gets each winner's offset in the plane.
+ */
+static void
+Max2x2Row(const float *restrict r0, const float *restrict r1, size_t n,
+		  size_t base, size_t W, float *restrict out, float *restrict idx)
+{
+	for (size_t ox = 0; ox < n; ox++)
+	{
+		float		a = r0[2 * ox],
+					b = r0[2 * ox + 1],
+					c = r1[2 * ox],
+					d = r1[2 * ox + 1];
+		float		ab = b > a ? b : a;
+		float		cd = d > c ? d : c;
+
+		out[ox] = cd > ab ? cd : ab;
+	}
+	if (idx == NULL)
+		return;
+	/*
+	 * The first of the window, in row-major order, that equals its
+	 * maximum; offsets are below NN_MAX_WIDTH, so int and float are exact.
+	 */
+	for (int ox = 0; ox < (int) n; ox++)
+	{
+		float		m = out[ox];
+		int			e0 = r0[2 * ox] == m;
+		int			e1 = r0[2 * ox + 1] == m;
+		int			e2 = r1[2 * ox] == m;
+		int			at = e0 ? 0 : e1 ? 1 : e2 ? (int) W : (int) W + 1;
+
+		idx[ox] = (float) ((int) base + 2 * ox + at);
+	}
+}
+
+/*
+ * Max pooling forward; idx, when not NULL, receives each output's winner
+ * as its offset in the plane (exact in a float: planes hold at most
+ * NN_MAX_WIDTH values), so that the training backward pass need not find
+ * it again.  The 2x2 stride-2 window without padding, the common one, is
+ * spelled out: the same comparisons in the same order as ArgMax.
+ */
+static void
+MaxPlanes(void *arg, size_t c0, size_t c1)
+{
+	const NNLayer *L = ((const Planes *) arg)->L;
+	float	   *idx = ((const Planes *) arg)->idx;
+	NNConvGeom	g = LayerGeom(L);
+	size_t		hw = g.height * g.width;
+	size_t		P = nn_conv_geom_positions(&g);
+	size_t		W = g.width;
+	bool		quick = g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 &&
+		g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0;
+
+	for (size_t c = c0; c < c1; c++)
+	{
+		const float *plane = L->in + c * hw;
+		float	   *out = L->out + c * P;
+
+		for (size_t oy = 0; oy < g.out_h; oy++)
+		{
+			float	   *row_idx = idx != NULL ? idx + c * P + oy * g.out_w : NULL;
+
+			if (quick)
+			{
+				Max2x2Row(plane + 2 * oy * W, plane + (2 * oy + 1) * W, g.out_w,
+						  2 * oy * W, W, out + oy * g.out_w, row_idx);
+				continue;
+			}
+			for (size_t ox = 0; ox < g.out_w; ox++)
+			{
+				size_t		at = ArgMax(&g, plane, oy, ox);
+
+				out[oy * g.out_w + ox] = plane[at];
+				if (row_idx != NULL)
+					row_idx[ox] = (float) at;
+			}
+		}
 	}
 }
 
 static void
 MaxForward(const NNLayer *L)
 {
-	Pool(L, true, NULL, NULL);
+	Planes		p = {L, true, NULL, NULL, NULL};
+
+	ForPlanes(L, MaxPlanes, &p);
 }
 
 static void
 AvgForward(const NNLayer *L)
 {
-	Pool(L, false, NULL, NULL);
+	Planes		p = {L, false, NULL, NULL, NULL};
+
+	ForPlanes(L, PoolPlanes, &p);
 }
 
 static void
@@ -205,11 +327,14 @@ AvgForwardRow(const NNLayer *L, const float *row_data)
 	AvgForward(L);
 }
 
+/* training keeps the winners in the layer's block (MaxWorkFloats) */
 static const float *
 MaxForwardTrain(const NNLayer *L, NNRng *rng)
 {
+	Planes		p = {L, true, NULL, NULL, L->own};
+
 	(void) rng;
-	MaxForward(L);
+	ForPlanes(L, MaxPlanes, &p);
 	return L->out;
 }
 
@@ -221,37 +346,49 @@ AvgForwardTrain(const NNLayer *L, NNRng *rng)
 	return L->out;
 }
 
-/*
- * dL/d(input) into dx, when asked; no parameters, and no activation, so d
- * is the same from the output or the loss.
- */
+/* planes c0 .. c1 - 1 of dx from the winners a training pass kept */
 static void
-PoolBackward(const NNLayer *L, const float *d, float *dx, bool max)
+MaxKeptPlanes(void *arg, size_t c0, size_t c1)
 {
-	if (dx == NULL)
-		return;
-	memset(dx, 0, L->batch * L->in_size * sizeof(float));
-	Pool(L, max, d, dx);
+	const Planes *pl = arg;
+	const NNLayer *L = pl->L;
+	size_t		hw = L->in_shape.dims[1] * L->in_shape.dims[2];
+	size_t		P = L->out_shape.dims[1] * L->out_shape.dims[2];
+
+	memset(pl->dx + c0 * hw, 0, (c1 - c0) * hw * sizeof(float));
+	for (size_t c = c0; c < c1; c++)
+		for (size_t o = c * P; o < (c + 1) * P; o++)
+			pl->dx[c * hw + (size_t) pl->idx[o]] += pl->d[o];
 }
 
+/*
+ * dL/d(input) into dx, when asked; no parameters, and no activation, so d
+ * is the same from the output or the loss.  Max pooling after a training
+ * forward pass uses its winners; otherwise they are found again.
+ */
 static void
 MaxBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			bool training, bool rng_used)
 {
+	Planes		p = {L, true, d, dx, L->own};
+
 	(void) from;
-	(void) training;
 	(void) rng_used;
-	PoolBackward(L, d, dx, true);
+	if (dx != NULL)
+		ForPlanes(L, training ? MaxKeptPlanes : PoolPlanes, &p);
 }
 
 static void
 AvgBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			bool training, bool rng_used)
 {
+	Planes		p = {L, false, d, dx, NULL};
+
 	(void) from;
 	(void) training;
 	(void) rng_used;
-	PoolBackward(L, d, dx, false);
+	if (dx != NULL)
+		ForPlanes(L, PoolPlanes, &p);
 }
 
 /* ------------------------------------------------------------ global */
@@ -360,9 +497,20 @@ PoolTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out, NNTensor *t)
 	return 0;
 }
 
+/* max pooling keeps each output's winner in training; nothing else */
 static size_t
-PoolWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
-			   bool training)
+MaxWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
+			  bool training)
+{
+	(void) net;
+	(void) l;
+	return training ? max_batch * nn_shape_size(out) : 0;
+}
+
+/* average and global pooling keep nothing */
+static size_t
+NoWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
+			 bool training)
 {
 	(void) net;
 	(void) l;
@@ -416,7 +564,7 @@ const NNLayerRoutine nn_max_pool2d_layer = {
 	.n_params = nn_layer_no_floats,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
-	.work_floats = PoolWorkFloats,
+	.work_floats = MaxWorkFloats,
 	.init = PoolInit,
 	.forward = MaxForward,
 	.forward_row = MaxForwardRow,
@@ -436,7 +584,7 @@ const NNLayerRoutine nn_avg_pool2d_layer = {
 	.n_params = nn_layer_no_floats,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
-	.work_floats = PoolWorkFloats,
+	.work_floats = NoWorkFloats,
 	.init = PoolInit,
 	.forward = AvgForward,
 	.forward_row = AvgForwardRow,
@@ -456,7 +604,7 @@ const NNLayerRoutine nn_global_avg_pool2d_layer = {
 	.n_params = nn_layer_no_floats,
 	.n_stats = PoolStats,
 	.tensors = PoolTensors,
-	.work_floats = PoolWorkFloats,
+	.work_floats = NoWorkFloats,
 	.init = PoolInit,
 	.forward = GlobalForward,
 	.forward_row = GlobalForwardRow,

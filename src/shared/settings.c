@@ -14,6 +14,7 @@
 
 #include "kernels/dense.h"
 #include "kernels/interrupt.h"
+#include "kernels/parallel.h"
 #include "shared/shared.h"
 
 PG_MODULE_MAGIC;
@@ -116,6 +117,8 @@ SetBlasThreads(int wanted, int ceiling)
 {
 	nn_gemm_threads = Min(wanted, ceiling);
 	openblas_set_num_threads(nn_gemm_threads);
+	/* the kernels' own loops (lowering, pooling) use as many */
+	nn_set_kernel_threads(nn_gemm_threads);
 	if (nn_gemm_threads == 1 && blas_thread_shutdown_ != NULL)
 		blas_thread_shutdown_();
 }

@@ -16,24 +16,14 @@ set -euo pipefail
 # shellcheck source=test/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-nn_ensure_packages python3-onnx python3-numpy
-if [ -z "${PGHOST:-}" ]; then
-    nn_ensure_packages "${NN_BASE_PACKAGES[@]}"
-    [ -n "${NN_SKIP_BUILD:-}${NN_BUILD_DIR:-}" ] || nn_build_install >/dev/null
-    NN_PGPORT="${NN_PGPORT:-54345}" nn_cluster_start >/dev/null
-fi
-db="nn_onnx_check_$$"
+# shellcheck source=test/onnx/setup.sh
+source "$REPO/test/onnx/setup.sh"
+
+onnx_setup 54345 "nn_onnx_check_$$"
+db="$onnx_db"
 cases="$(mktemp)" latin1_case="$(mktemp)"
-cleanup() {
-    nn_psql -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-    nn_psql -c "DROP DATABASE IF EXISTS ${db}_latin1" >/dev/null 2>&1 || true
-    rm -f "$cases" "$latin1_case"
-    nn_cluster_stop
-}
-trap cleanup EXIT
-nn_psql -c "CREATE DATABASE $db"
-nn_create_extension "$db"
-nn_psql -d "$db" -v outfile="$cases" -f "$REPO/test/onnx/models.sql"
+onnx_tmp=("$cases" "$latin1_case")
+nn_psql -d "$db" -v outfile="$cases" -f "$REPO/test/onnx/cases.sql"
 # non-ASCII labels and names from a LATIN1 database
 nn_psql -c "CREATE DATABASE ${db}_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
 nn_create_extension "${db}_latin1"

@@ -1,7 +1,6 @@
--- Models for test/onnx/check.sh: one of each kind of network the ONNX
--- export must reproduce, and the rows to score them on.  Then one JSON line
--- per model: its ONNX bytes (hex), what nn_info says of it, and for each
--- test row the features with nn_predict and nn_predict_proba.
+-- Models for test/onnx/check.sh and runtime.sh: one of each kind of dense
+-- network the ONNX export must reproduce, in ox_models, and the rows to
+-- score them on, in ox_rows (cases.sql writes them out).
 
 -- four features on different scales, so standardization matters
 CREATE TABLE ox_data AS
@@ -61,20 +60,3 @@ INSERT INTO ox_models VALUES
     ('init_softmax', nn_init(4, '{5}', 3, '{"seed": 2, "batch_norm": true}')),
     ('init_sigmoid', nn_init(4, '{3}', 1, '{"seed": 2, "task": "classification"}')),
     ('init_regressor', nn_init(4, '{}', 1, '{"seed": 2}'));
-
-\pset format unaligned
-\pset tuples_only on
-\o :outfile
-SELECT json_build_object(
-    'name', name,
-    'extversion', (SELECT extversion FROM pg_extension WHERE extname = 'nn'),
-    'info', nn_info(m) - '{history, options}'::text[],
-    'onnx', encode(nn_export_onnx(m), 'hex'),
-    'rows', (SELECT json_agg(json_build_object(
-                 'x', x,
-                 'predict', nn_predict(m, x),
-                 'proba', CASE WHEN nn_info(m)->>'task' = 'classification'
-                               THEN nn_predict_proba(m, x) END) ORDER BY id)
-             FROM ox_rows))
-FROM ox_models ORDER BY name;
-\o

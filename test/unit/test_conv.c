@@ -305,8 +305,9 @@ test_conv_settings(void)
 	CHECK(nn_conv2d_geom(&net, 0, net.shapes[0], &g));
 	CHECK_EQ_INT(nn_conv2d_piece(&g, 64), 1);
 	net.shapes[1] = nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]);
+	/* training keeps the batch's patches (64 of one position each) */
 	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64, true),
-				 2 * (NN_CONV_PIECE_FLOATS / 9) * 9 + 2);
+				 64 * (NN_CONV_PIECE_FLOATS / 9) * 9 + (NN_CONV_PIECE_FLOATS / 9) * 9 + 2);
 	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64, false),
 				 (NN_CONV_PIECE_FLOATS / 9) * 9 + 2);
 	/* small images: a piece spans images, but never more than the batch */
@@ -456,7 +457,10 @@ test_pool_forward_and_gradients(void)
 			P = t.L.out_shape.dims[1] * t.L.out_shape.dims[2];
 			CHECK_EQ_INT(t.L.out_shape.dims[0], pc->c);
 			CHECK_EQ_INT(n_params(&t), 0);
-			CHECK_EQ_INT(t.r->work_floats(&t.net, 0, t.L.out_shape, pc->batch, true), 0);
+			/* max pooling keeps one winner per output in training */
+			CHECK_EQ_INT(t.r->work_floats(&t.net, 0, t.L.out_shape, pc->batch, true),
+						 m == 0 ? pc->batch * t.L.out_size : 0);
+			CHECK_EQ_INT(t.r->work_floats(&t.net, 0, t.L.out_shape, pc->batch, false), 0);
 			distinct_inputs(t.x, nx, &rng);
 
 			CHECK(t.r->forward_train(&t.L, NULL) == t.out);
@@ -491,6 +495,14 @@ test_pool_forward_and_gradients(void)
 			}
 			snprintf(what, sizeof(what), "%s %s: dL/dx", r->name, pc->what);
 			CHECK_GRAD(what, an, nu, nx, 1e-4, 1e-3, 1e-3);
+
+			/* inference mode finds the winners again: the same gradient */
+			memcpy(d, t.weights, ny * sizeof(float));
+			fill_uniform(&rng, dx, nx, 5.0, 6.0);
+			t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, dx, false, false);
+			for (size_t i = 0; i < nx; i++)
+				CHECK_MSG(dx[i] == (float) an[i], "%s %s: inference dL/dx[%zu] %g, training %g",
+						  r->name, pc->what, i, dx[i], an[i]);
 			free(an);
 			free(nu);
 			free(d);

@@ -124,8 +124,9 @@ static const NNPoolSettings pool_2x2 = {2, 2, 2, 2, 0, 0, 0, 0};
 static const NNPoolSettings pool_3x3_padded = {3, 3, 2, 2, 1, 1, 1, 1};
 
 static const Sample max_pool_samples[] = {
-	{"max_pool2d 2x2", max_pool_make, &pool_2x2, 0, 0, 0, 0, SHAPE3(2, 4, 5), 0},
-	{"max_pool2d 3x3 stride 2, padding", max_pool_make, &pool_3x3_padded, 0, 0, 0, 0, SHAPE3(2, 4, 5), 0},
+	/* max pooling keeps each output's winner: [2, 2, 2] and [2, 2, 3] a row */
+	{"max_pool2d 2x2", max_pool_make, &pool_2x2, 0, 0, 0, 0, SHAPE3(2, 4, 5), BATCH * 8},
+	{"max_pool2d 3x3 stride 2, padding", max_pool_make, &pool_3x3_padded, 0, 0, 0, 0, SHAPE3(2, 4, 5), BATCH * 12},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 

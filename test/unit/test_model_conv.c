@@ -1,0 +1,267 @@
+/*
+ * test_model_conv.c - format version 3 (src/formats/model.c, model_write.c,
+ * model_conv.c): the input shape and the kind tags, a convolutional
+ * model's round trip byte for byte, the writer's choice of version (3 only
+ * for a layer of another kind or a shaped input), and the reader's checks
+ * of every field of the new block, each damage refused for its own reason.
+ */
+#include "conv2d_layer.h"
+#include "harness.h"
+#include "pool_layer.h"
+#include "formats/model.h"
+#include "testnet.h"
+
+#define ARENA_MAX 256
+static void *arena[ARENA_MAX];
+static int	arena_used;
+
+static void *
+ArenaAlloc(void *ctx, size_t size)
+{
+	(void) ctx;
+	if (arena_used == ARENA_MAX)
+		abort();
+	return arena[arena_used++] = calloc(1, size);
+}
+
+static const NNAllocator arena_alloc = {ArenaAlloc, NULL};
+
+static void
+ArenaFree(void)
+{
+	while (arena_used > 0)
+		free(arena[--arena_used]);
+}
+
+static char *names[] = {"pixels"};
+static uint32_t widths[] = {30};
+static char *classes[] = {"a", "b"};
+
+/*
+ * [1, 6, 5] -> conv2d 3 filters 3x3 "same" relu [3, 6, 5] -> max_pool2d
+ * 2x2 [3, 3, 2] -> avg_pool2d 2x2 stride 1 [3, 2, 1] -> dense 2 softmax.
+ * conv: false makes the layers dense (2 softmax after 3 tanh) over the
+ * same shaped input.
+ */
+static void
+BuildModel(NNModel *m, bool conv)
+{
+	NNNet	   *net = &m->net;
+	NNConv2dSettings c = {3, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0, 0.0f};
+	NNPoolSettings max = {2, 2, 2, 2, 0, 0, 0, 0};
+	NNPoolSettings avg = {2, 2, 1, 1, 0, 0, 0, 0};
+	NNRng		rng;
+
+	memset(m, 0, sizeof(*m));
+	net->shapes[0] = (NNShape) {3, {1, 6, 5}};
+	if (conv)
+	{
+		net->n_layers = 4;
+		nn_conv2d_set(net, 0, &c);
+		nn_pool_set(net, 1, NN_LAYER_MAX_POOL2D, &max);
+		nn_pool_set(net, 2, NN_LAYER_AVG_POOL2D, &avg);
+	}
+	else
+	{
+		net->n_layers = 2;
+		nn_dense_set(net, 0, 3, NN_ACT_TANH, false, 0.0f);
+	}
+	nn_dense_set(net, net->n_layers - 1, 2, NN_ACT_SOFTMAX, false, 0.0f);
+	set_training(net, NN_LOSS_CROSS_ENTROPY);
+	net->opt.epsilon = 1e-8f;
+	CHECK(nn_net_layout(net) == NULL);
+	net->params = ArenaAlloc(NULL, net->n_params * sizeof(float));
+	net->stats = ArenaAlloc(NULL, 1);
+	net->opt_state = ArenaAlloc(NULL, 1);
+	nn_rng_seed(&rng, 15);
+	nn_net_init_params(net, NN_INIT_AUTO, &rng);
+	m->task = NN_TASK_CLASSIFICATION;
+	m->y_std = 1.0f;
+	m->n_classes = 2;
+	m->classes = classes;
+	m->n_features = 1;
+	m->feature_names = names;
+	m->feature_widths = widths;
+	m->target_name = "label";
+	m->options_json = "{}";
+}
+
+static uint8_t *
+Write(const NNModel *m, size_t *len)
+{
+	char		err[256];
+	uint8_t    *buf;
+
+	CHECK_MSG(nn_model_check(m, err, sizeof(err)) == NN_MODEL_OK, "check: %s", err);
+	*len = nn_model_size(m);
+	buf = ArenaAlloc(NULL, *len);
+	nn_model_write(m, buf);
+	return buf;
+}
+
+/* reading buf gives want, with why in the message */
+static void
+ReadGives(const uint8_t *buf, size_t len, NNModelError want, const char *why,
+		  const char *what)
+{
+	NNModel		back;
+	char		err[256] = "";
+	NNModelError rc = nn_model_read(buf, len, &back, &arena_alloc, err, sizeof(err));
+
+	CHECK_MSG(rc == want && strstr(err, why) != NULL,
+			  "%s: expected %d \"%s\", got %d \"%s\"", what, (int) want, why, (int) rc, err);
+}
+
+static uint32_t
+U32At(const uint8_t *b)
+{
+	return (uint32_t) b[0] | (uint32_t) b[1] << 8 | (uint32_t) b[2] << 16 | (uint32_t) b[3] << 24;
+}
+
+/* read back, every layer and shape equal, written again byte for byte */
+static void
+CheckRoundTrip(const NNModel *m, const char *what)
+{
+	NNModel		back;
+	char		err[256];
+	size_t		len,
+				len2;
+	uint8_t    *buf = Write(m, &len);
+	uint8_t    *again;
+
+	CHECK_EQ_INT(U32At(buf + 4), 3);
+	if (!CHECK_MSG(nn_model_read(buf, len, &back, &arena_alloc, err, sizeof(err)) == NN_MODEL_OK,
+				   "%s: %s", what, err))
+		return;
+	CHECK_EQ_INT(back.net.n_layers, m->net.n_layers);
+	for (uint32_t l = 0; l < m->net.n_layers; l++)
+		CHECK_MSG(back.net.layers[l].kind == m->net.layers[l].kind &&
+				  memcmp(&back.net.layers[l].settings, &m->net.layers[l].settings,
+						 sizeof(NNLayerSettings)) == 0,
+				  "%s: layer %u differs", what, l);
+	CHECK(memcmp(back.net.shapes, m->net.shapes, sizeof(m->net.shapes)) == 0);
+	CHECK(memcmp(back.net.params, m->net.params, m->net.n_params * sizeof(float)) == 0);
+	again = Write(&back, &len2);
+	CHECK_MSG(len2 == len && memcmp(again, buf, len) == 0, "%s: bytes differ", what);
+}
+
+static void
+test_conv_model_round_trip(void)
+{
+	NNModel		m;
+
+	BuildModel(&m, true);
+	CHECK_EQ_INT(nn_model_format_version(&m), 3);
+	CheckRoundTrip(&m, "conv");
+	ArenaFree();
+}
+
+/* a dense network over a shaped input keeps its shape: version 3 too */
+static void
+test_shaped_dense_model_needs_version_3(void)
+{
+	NNModel		m;
+
+	BuildModel(&m, false);
+	CHECK_EQ_INT(nn_model_format_version(&m), 3);
+	CheckRoundTrip(&m, "shaped dense");
+	/* and the same network over a flat input stays at version 1 */
+	m.net.shapes[0] = nn_shape_vector(30);
+	CHECK(nn_net_layout(&m.net) == NULL);
+	CHECK_EQ_INT(nn_model_format_version(&m), 1);
+	ArenaFree();
+}
+
+/*
+ * Offsets in the conv model: n_layers 16, rank 20, dims 24-35; layer 0's
+ * kind 36, filters 37-38, its window 39-46 (kernel h, w, stride h, w, pad
+ * top, left, bottom, right); layer 1's kind 47, window 48-55; layer 2's
+ * kind 56, window 57-64; layer 3's kind 65, units 66-69; records: conv
+ * activation 70, batch_norm 71, dropout 72-75; dense 76-81.
+ */
+static void
+test_reader_rejects_damaged_kinds(void)
+{
+	static const struct
+	{
+		size_t		at;
+		uint8_t		value;
+		NNModelError rc;
+		const char *why;
+	}			damage[] = {
+		{20, 0, NN_MODEL_CORRUPT, "rank 0"},
+		{20, 4, NN_MODEL_CORRUPT, "rank 4"},
+		{28, 0, NN_MODEL_LIMIT, "width out of range"},
+		{36, NN_LAYER_KIND_COUNT, NN_MODEL_CORRUPT, "unknown kind"},
+		{47, 200, NN_MODEL_CORRUPT, "layer 2 has an unknown kind 200"},
+		{37, 0, NN_MODEL_LIMIT, "kernel does not fit"},
+		{39, 9, NN_MODEL_LIMIT, "kernel does not fit"},
+		{41, 0, NN_MODEL_LIMIT, "kernel does not fit"},
+		{43, 3, NN_MODEL_LIMIT, "padding must be smaller"},
+		{70, NN_ACT_SOFTMAX, NN_MODEL_LIMIT, "activation"},
+		{70, NN_ACT_COUNT, NN_MODEL_LIMIT, "activation"},
+		{48, 0, NN_MODEL_LIMIT, "window does not fit"},
+		{52, 2, NN_MODEL_LIMIT, "padding must be smaller"},
+		{57, 9, NN_MODEL_LIMIT, "window does not fit"},
+	};
+	NNModel		m;
+	size_t		len;
+	uint8_t    *buf;
+
+	BuildModel(&m, true);
+	buf = Write(&m, &len);
+	/* the offsets above are right: the bytes hold what the comment says */
+	CHECK(U32At(buf + 20) == 3 && U32At(buf + 28) == 6 && buf[36] == NN_LAYER_CONV2D &&
+		  buf[37] == 3 && buf[39] == 3 && buf[47] == NN_LAYER_MAX_POOL2D &&
+		  buf[56] == NN_LAYER_AVG_POOL2D && buf[65] == NN_LAYER_DENSE &&
+		  U32At(buf + 66) == 2 && buf[70] == NN_ACT_RELU && buf[76] == NN_ACT_SOFTMAX);
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++)
+	{
+		uint8_t		keep = buf[damage[i].at];
+		char		what[32];
+
+		snprintf(what, sizeof(what), "byte %zu = %d", damage[i].at, damage[i].value);
+		buf[damage[i].at] = damage[i].value;
+		ReadGives(buf, len, damage[i].rc, damage[i].why, what);
+		buf[damage[i].at] = keep;
+	}
+	/* cut inside the kinds block */
+	ReadGives(buf, 40, NN_MODEL_CORRUPT, "truncated", "cut at 40");
+	ReadGives(buf, 22, NN_MODEL_CORRUPT, "truncated", "cut at 22");
+	ReadGives(buf, len, NN_MODEL_OK, "", "undamaged");
+	ArenaFree();
+}
+
+/*
+ * A version 3 encoding of what version 1 holds (a flat input, dense
+ * layers) is refused: a model has one encoding.  Made from the shaped
+ * dense model by making its rank-3 input a rank-1 one of the same size.
+ */
+static void
+test_reader_rejects_needless_version_3(void)
+{
+	NNModel		m;
+	size_t		len;
+	uint8_t    *buf;
+	uint8_t    *flat;
+
+	BuildModel(&m, false);
+	buf = Write(&m, &len);
+	flat = ArenaAlloc(NULL, len);
+	memcpy(flat, buf, 20);
+	memcpy(flat + 20, (const uint8_t[]) {1, 0, 0, 0, 30, 0, 0, 0}, 8);
+	memcpy(flat + 28, buf + 36, len - 36);
+	ReadGives(flat, len - 8, NN_MODEL_CORRUPT, "holds only what version 2 holds",
+			  "flat dense at version 3");
+	ArenaFree();
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_conv_model_round_trip);
+	RUN_TEST(test_shaped_dense_model_needs_version_3);
+	RUN_TEST(test_reader_rejects_damaged_kinds);
+	RUN_TEST(test_reader_rejects_needless_version_3);
+	return harness_finish("test_model_conv");
+}

@@ -1,0 +1,223 @@
+/*
+ * test_parallel.c - nn_parallel_for (parallel.h): every index runs exactly
+ * once whatever the thread count, parts are not split below their
+ * minimum, and the kernels that split their loops give the same bytes at
+ * 1, 2 and 3 threads (im2col, col2im, a conv2d and max-pooling training
+ * step through the driver).
+ */
+#include "conv2d_layer.h"
+#include "harness.h"
+#include "parallel.h"
+#include "pool_layer.h"
+#include "testnet.h"
+
+#define N_MARKS 1000
+
+static void
+Mark(void *arg, size_t begin, size_t end)
+{
+	int		   *seen = arg;
+
+	for (size_t i = begin; i < end; i++)
+		seen[i]++;
+}
+
+typedef struct Parts
+{
+	size_t		n;
+	size_t		smallest;
+} Parts;
+
+static void
+CountPart(void *arg, size_t begin, size_t end)
+{
+	Parts	   *p = arg;
+
+	/* parts run at once: only the caller's (the first) writes */
+	if (begin == 0)
+	{
+		p->n = 1;
+		p->smallest = end - begin;
+	}
+}
+
+static void
+test_every_index_once(void)
+{
+	static const int threads[] = {1, 2, 3, 7, 64, 100};
+	static const size_t sizes[] = {0, 1, 2, 5, 999, N_MARKS};
+	int			seen[N_MARKS];
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++)
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		{
+			nn_set_kernel_threads(threads[t]);
+			memset(seen, 0, sizeof(seen));
+			nn_parallel_for(sizes[s], 1, Mark, seen);
+			for (size_t i = 0; i < N_MARKS; i++)
+				CHECK_MSG(seen[i] == (i < sizes[s] ? 1 : 0),
+						  "%d threads, n %zu: index %zu ran %d times",
+						  threads[t], sizes[s], i, seen[i]);
+		}
+	nn_set_kernel_threads(0);
+	CHECK_EQ_INT(nn_kernel_threads(), 1);
+	nn_set_kernel_threads(1000);
+	CHECK_EQ_INT(nn_kernel_threads(), 64);
+	nn_set_kernel_threads(1);
+}
+
+/* 2 threads but 10 indexes of at least 6 each: one part, on the caller */
+static void
+test_min_part(void)
+{
+	Parts		p = {0, 0};
+
+	nn_set_kernel_threads(2);
+	nn_parallel_for(10, 6, CountPart, &p);
+	CHECK_EQ_INT(p.smallest, 10);
+	nn_parallel_for(12, 6, CountPart, &p);
+	CHECK_EQ_INT(p.smallest, 6);
+	nn_set_kernel_threads(1);
+}
+
+/*
+ * im2col and col2im of 16 channels, enough columns that the channels are
+ * split (MinChannels in im2col.c): the same bytes at 1, 2 and 3 threads.
+ */
+static void
+test_lowering_same_bytes(void)
+{
+	NNConvGeom	g = {.channels = 16, .height = 30, .width = 29, .kernel_h = 3,
+	.kernel_w = 2, .stride_h = 1, .stride_w = 2, .pad_top = 1, .pad_left = 1,
+	.pad_bottom = 1, .pad_right = 0};
+	size_t		batch = 2;
+	size_t		K,
+				Q,
+				nx;
+	float	   *x,
+			   *col[3],
+			   *back[3];
+	NNRng		rng;
+
+	CHECK(nn_conv_geom_finish(&g));
+	K = nn_conv_geom_patch(&g);
+	Q = batch * nn_conv_geom_positions(&g);
+	nx = batch * g.channels * g.height * g.width;
+	x = xcalloc(nx, sizeof(float));
+	nn_rng_seed(&rng, 1701);
+	fill_uniform(&rng, x, nx, -1.0, 1.0);
+	for (int t = 0; t < 3; t++)
+	{
+		nn_set_kernel_threads(t + 1);
+		col[t] = xcalloc(K * Q, sizeof(float));
+		back[t] = xcalloc(nx, sizeof(float));
+		nn_im2col(&g, x, 0, Q, col[t]);
+		nn_col2im(&g, col[t], 0, Q, back[t]);
+	}
+	for (int t = 1; t < 3; t++)
+	{
+		CHECK_MSG(memcmp(col[0], col[t], K * Q * sizeof(float)) == 0,
+				  "im2col differs at %d threads", t + 1);
+		CHECK_MSG(memcmp(back[0], back[t], nx * sizeof(float)) == 0,
+				  "col2im differs at %d threads", t + 1);
+	}
+	for (int t = 0; t < 3; t++)
+	{
+		free(col[t]);
+		free(back[t]);
+	}
+	free(x);
+	nn_set_kernel_threads(1);
+}
+
+/*
+ * A training step of conv2d (64 channels in, so that lowering splits) ->
+ * max_pool2d -> dense: parameters, and the outputs of an inference pass,
+ * the same bytes at 1 and 2 threads.
+ */
+static float *
+TrainedParams(int threads, size_t *np, float **out, size_t *nout)
+{
+	NNNet		net;
+	NNConv2dSettings c = {8, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0, 0.0f};
+	NNPoolSettings p = {2, 2, 2, 2, 0, 0, 0, 0};
+	NNWork		work;
+	NNRng		rng;
+	size_t		batch = 4;
+	size_t		nx;
+	float	   *x,
+			   *y,
+			   *buf;
+
+	nn_set_kernel_threads(threads);
+	memset(&net, 0, sizeof(net));
+	net.n_layers = 3;
+	net.shapes[0] = (NNShape) {3, {64, 8, 8}};
+	nn_conv2d_set(&net, 0, &c);
+	nn_pool_set(&net, 1, NN_LAYER_MAX_POOL2D, &p);
+	nn_dense_set(&net, 2, 3, NN_ACT_SOFTMAX, false, 0.0f);
+	set_training(&net, NN_LOSS_CROSS_ENTROPY);
+	if (!CHECK(nn_net_layout(&net) == NULL))
+		return NULL;
+	net.params = xcalloc(net.n_params, sizeof(float));
+	net.stats = xcalloc(1, sizeof(float));
+	net.opt_state = xcalloc(1, sizeof(float));
+	nn_rng_seed(&rng, 1702);
+	nn_net_init_params(&net, NN_INIT_AUTO, &rng);
+	nx = batch * nn_net_inputs(&net);
+	x = xcalloc(nx, sizeof(float));
+	y = xcalloc(batch, sizeof(float));
+	fill_uniform(&rng, x, nx, -1.0, 1.0);
+	for (size_t i = 0; i < batch; i++)
+		y[i] = (float) (i % 3);
+	buf = xcalloc(nn_work_floats(&net, batch, true), sizeof(float));
+	nn_work_bind(&work, &net, buf, batch, true);
+	for (int step = 0; step < 3; step++)
+		nn_net_train_batch(&net, &work, x, y, NULL, batch, &rng);
+	*nout = batch * 3;
+	*out = xcalloc(*nout, sizeof(float));
+	memcpy(*out, nn_net_forward(&net, &work, x, batch), *nout * sizeof(float));
+	*np = net.n_params;
+	free(buf);
+	free(x);
+	free(y);
+	free(net.stats);
+	free(net.opt_state);
+	nn_set_kernel_threads(1);
+	return net.params;
+}
+
+static void
+test_training_same_bytes(void)
+{
+	size_t		n1,
+				n2,
+				o1,
+				o2;
+	float	   *out1,
+			   *out2;
+	float	   *p1 = TrainedParams(1, &n1, &out1, &o1);
+	float	   *p2 = TrainedParams(2, &n2, &out2, &o2);
+
+	if (CHECK(p1 != NULL && p2 != NULL && n1 == n2 && o1 == o2))
+	{
+		CHECK_MSG(memcmp(p1, p2, n1 * sizeof(float)) == 0,
+				  "trained parameters differ at 2 threads");
+		CHECK_MSG(memcmp(out1, out2, o1 * sizeof(float)) == 0,
+				  "outputs differ at 2 threads");
+	}
+	free(p1);
+	free(p2);
+	free(out1);
+	free(out2);
+}
+
+int
+main(void)
+{
+	RUN_TEST(test_every_index_once);
+	RUN_TEST(test_min_part);
+	RUN_TEST(test_lowering_same_bytes);
+	RUN_TEST(test_training_same_bytes);
+	return harness_finish("test_parallel");
+}
