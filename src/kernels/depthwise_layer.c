@@ -14,7 +14,7 @@
  *     dx[...]   += k[i, j] dy[oy, ox]                           (input)
  *
  * where the tap's span of outputs is clipped to those that read inside
- * the input (padding reads zeros).
+ * the input (nn_conv_tap_span; padding reads zeros).
  *
  * A separable layer keeps its depthwise output D (batch x channels x
  * positions) in its training buffers for the pointwise weights' gradient;
@@ -211,21 +211,6 @@ DepthwiseInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 
 /* ------------------------------------------------------------ the walk */
 
-/*
- * The outputs o of an axis at which tap t reads inside the input, o
- * stride + t - pad in [0, limit): lo <= o < hi (empty when lo == hi).
- */
-static inline void
-TapSpan(size_t n_out, size_t stride, size_t pad, size_t tap, size_t limit,
-		size_t *lo, size_t *hi)
-{
-	size_t		first = tap >= pad ? 0 : (pad - tap + stride - 1) / stride;
-	size_t		end = limit + pad > tap ? (limit + pad - tap - 1) / stride + 1 : 0;
-
-	*hi = end < n_out ? end : n_out;
-	*lo = first < *hi ? first : *hi;
-}
-
 /* the passes of one (input plane, kernel, output plane) triple */
 typedef enum DwPass
 {
@@ -249,7 +234,7 @@ DwPlane(const NNConvGeom *g, DwPass pass, float *x, float *k, float *y)
 		size_t		y0,
 					y1;
 
-		TapSpan(g->out_h, g->stride_h, g->pad_top, i, g->height, &y0, &y1);
+		nn_conv_tap_span(g->out_h, g->stride_h, g->pad_top, i, g->height, &y0, &y1);
 		for (size_t j = 0; j < g->kernel_w; j++)
 		{
 			size_t		x0,
@@ -257,7 +242,7 @@ DwPlane(const NNConvGeom *g, DwPass pass, float *x, float *k, float *y)
 			float		kv = k[i * g->kernel_w + j];
 			double		acc = 0.0;
 
-			TapSpan(g->out_w, sw, g->pad_left, j, g->width, &x0, &x1);
+			nn_conv_tap_span(g->out_w, sw, g->pad_left, j, g->width, &x0, &x1);
 			for (size_t oy = y0; oy < y1; oy++)
 			{
 				/* the input row the tap reads; column ox sw + j - pl */

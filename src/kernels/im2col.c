@@ -28,21 +28,15 @@ nn_conv_geom_finish(NNConvGeom *g)
 	return true;
 }
 
-/*
- * The output columns ox of a row whose tap kj falls inside the image:
- * ox * stride_w + kj - pad_left in [0, width), as [lo, hi) (empty when
- * lo >= hi).
- */
-static void
-InsideColumns(const NNConvGeom *g, size_t kj, size_t *lo, size_t *hi)
+void
+nn_conv_tap_span(size_t n_out, size_t stride, size_t pad, size_t tap,
+				 size_t limit, size_t *lo, size_t *hi)
 {
-	size_t		first = g->pad_left > kj ?
-		(g->pad_left - kj + g->stride_w - 1) / g->stride_w : 0;
-	size_t		end = g->width + g->pad_left > kj ?
-		(g->width + g->pad_left - kj - 1) / g->stride_w + 1 : 0;
+	size_t		first = pad > tap ? (pad - tap + stride - 1) / stride : 0;
+	size_t		end = limit + pad > tap ? (limit + pad - tap - 1) / stride + 1 : 0;
 
 	*lo = first;
-	*hi = end < g->out_w ? end : g->out_w;
+	*hi = end < n_out ? end : n_out;
 }
 
 /*
@@ -145,7 +139,8 @@ WalkChannels(void *arg, size_t c0, size_t c1)
 		size_t		lo,
 					hi;
 
-		InsideColumns(g, kj, &lo, &hi);
+		/* the output columns whose tap kj falls inside the image */
+		nn_conv_tap_span(g->out_w, g->stride_w, g->pad_left, kj, g->width, &lo, &hi);
 		for (size_t j = 0; j < n;)
 		{
 			size_t		run = g->out_w - ox < n - j ? g->out_w - ox : n - j;

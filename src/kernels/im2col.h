@@ -57,6 +57,15 @@ nn_conv_geom_patch(const NNConvGeom *g)
 }
 
 /*
+ * The outputs o of one axis (n_out of them) at which kernel tap t reads
+ * inside the input, o x stride + t - pad in [0, limit), as [lo, hi)
+ * (empty when lo >= hi): for loops that skip the padding instead of
+ * testing each position (im2col.c, depthwise_layer.c).
+ */
+void		nn_conv_tap_span(size_t n_out, size_t stride, size_t pad, size_t tap,
+							 size_t limit, size_t *lo, size_t *hi);
+
+/*
  * Columns q0 .. q0 + n - 1 of the lowered matrix of the images im (a
  * batch of channels x height x width each, enough of them for the
  * columns) into col, K x n, row-major.
