@@ -68,8 +68,8 @@ InputShape(const NNOptions *opts, uint32 n_inputs)
 static void
 Window(const NNLayerOption *lo, int pos, NNShape in, NNConvGeom *g)
 {
-	const int  *win = lo->type == NN_LAYER_MAX_POOL2D || lo->type == NN_LAYER_AVG_POOL2D ?
-		lo->size : lo->kernel;
+	const char *name;
+	const int  *win = nn_layer_option_window(lo, &name);
 	uint8		pad[4] = {0};	/* top, left, bottom, right */
 
 	if (lo->padding.mode == NN_PADDING_SAME)
@@ -97,8 +97,8 @@ Window(const NNLayerOption *lo, int pos, NNShape in, NNConvGeom *g)
 	if (!nn_conv_geom_finish(g))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"layers\" element %d: a %dx%d window does not fit its input %s",
-						pos, win[0], win[1], ShapeText(in)),
+				 errmsg("option \"layers\" element %d: a %dx%d %s does not fit its input %s",
+						pos, win[0], win[1], name, ShapeText(in)),
 				 errdetail("With padding %u, %u, %u, %u (top, left, bottom, right) the input is %zux%zu; the output would have no positions.",
 						   pad[0], pad[1], pad[2], pad[3],
 						   g->height + g->pad_top + g->pad_bottom,
@@ -119,7 +119,7 @@ SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape 
 	if (in.rank != 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"layers\" element %d: a %s layer needs an input of shape [channels, height, width], not %s",
+				 errmsg("option \"layers\" element %d: a layer of type \"%s\" needs an input of shape [channels, height, width], not %s",
 						pos, type, ShapeText(in)),
 				 l == 0 ?
 				 errhint("Option \"input_shape\" gives the shape of the inputs.") :

@@ -362,9 +362,9 @@ SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
 		if (!(nn_layer_defs[i].types & (1 << l->type)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("key \"%s\" does not apply to a %s layer: option \"layers\" element %d",
+					 errmsg("key \"%s\" is not taken by a layer of type \"%s\": option \"layers\" element %d",
 							key, type, index),
-					 errhint("A %s layer takes: %s.", type, TypeKeys(l->type))));
+					 errhint("Layers of type \"%s\" take: %s.", type, TypeKeys(l->type))));
 		SetValue(&nn_layer_defs[i], psprintf("layers[%d].%s", index, key), v, (char *) l);
 		l->given |= 1 << i;
 		return;
@@ -372,7 +372,7 @@ SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown key \"%s\" in option \"layers\" element %d", key, index),
-			 errhint("A %s layer takes: %s.", type, TypeKeys(l->type))));
+			 errhint("Layers of type \"%s\" take: %s.", type, TypeKeys(l->type))));
 }
 
 /*
@@ -384,9 +384,8 @@ SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
 static void
 FinishLayer(NNLayerOption *l, int index)
 {
-	const int  *window = l->type == NN_LAYER_MAX_POOL2D || l->type == NN_LAYER_AVG_POOL2D ?
-		l->size : l->kernel;
-	const char *name = window == l->size ? "size" : "kernel";
+	const char *name;
+	const int  *window = nn_layer_option_window(l, &name);
 
 	/* a key no top-level key or default stands in for must be given */
 	for (int i = 0; i < nn_n_layer_defs; i++)
@@ -437,6 +436,15 @@ SetLayer(JsonbContainer *obj, NNLayerOption *l, int index)
 		}
 	}
 	FinishLayer(l, index);
+}
+
+const int *
+nn_layer_option_window(const NNLayerOption *l, const char **name)
+{
+	bool		pool = l->type == NN_LAYER_MAX_POOL2D || l->type == NN_LAYER_AVG_POOL2D;
+
+	*name = pool ? "pooling window" : "kernel";
+	return pool ? l->size : l->kernel;
 }
 
 /* Layer keys not given take the top-level options later (ResolveDefaults). */

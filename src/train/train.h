@@ -120,6 +120,8 @@ char	   *nn_options_record(const NNOptions *o, NNOptionsFor caller);
 void		nn_options_from_record(const char *record, NNOptions *out);
 const char *nn_schedule_name(NNSchedule s);
 const char *nn_impute_name(NNImpute i);
+/* a spatial layer's window: kernel (named "kernel") or size ("pooling window") */
+const int  *nn_layer_option_window(const NNLayerOption *l, const char **name);
 /* layers[].type's name of a layer kind (or NN_LAYER_OPTION_FLATTEN) */
 const char *nn_layer_type_name(int type);
 
