@@ -257,11 +257,7 @@ nn_info(PG_FUNCTION_ARGS)
 	nn_json_key(&st, "target");
 	nn_json_string(&st, m->target_name);
 	PushStringArray(&st, "features", m->feature_names, m->n_features);
-	nn_json_key(&st, "feature_widths");
-	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-	for (uint32 i = 0; i < m->n_features; i++)
-		nn_json_uint(&st, m->feature_widths[i]);
-	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	PushUints(&st, "feature_widths", m->feature_widths, m->n_features);
 	PushEncoding(&st, m);
 	PushStringArray(&st, "classes", m->classes, m->n_classes);
 	PushCounts(&st, m);
