@@ -120,6 +120,32 @@ FROM (SELECT nn_fit(i, px, (corner = 'top_left')::int::real ORDER BY id) AS f
                    "layers": [{"type": "conv2d", "filters": 2, "kernel": 3},
                               {"type": "max_pool2d", "size": 2}]}') AS i) n) t;
 
+-- and under a parallel plan: partial aggregates in workers, merged by the
+-- combine function
+CREATE TABLE cnn_par AS SELECT c.* FROM cnn_img c, generate_series(1, 4) e ORDER BY e, id;
+ALTER TABLE cnn_par SET (parallel_workers = 2);
+VACUUM ANALYZE cnn_par;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+CREATE TEMP VIEW cnn_par_fit AS
+SELECT nn_fit(nn_init(64, '{}', 2, '{"seed": 1, "input_shape": [1, 8, 8], "batch_size": 16,
+              "learning_rate": 0.01,
+              "layers": [{"type": "conv2d", "filters": 2, "kernel": 3},
+                         {"type": "max_pool2d", "size": 2}]}'),
+              px, (corner = 'top_left')::int::real) AS f
+FROM cnn_par;
+EXPLAIN (COSTS OFF) SELECT * FROM cnn_par_fit;
+SELECT nn_info(f)->'rows_trained' AS rows_trained,
+       (SELECT count(*) FILTER (WHERE nn_predict(f, px)::int = (corner = 'top_left')::int)
+        FROM cnn_img) >= 190 AS accurate
+FROM cnn_par_fit;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+
 -- standardize: a shaped input's mean and deviation are its channel's, over
 -- all positions and rows, stored for each input.  Channel 0 alternates 0
 -- and 10 along its 256 positions (mean 5, deviation 5), channel 1 1 and 3
