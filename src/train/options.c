@@ -34,8 +34,6 @@ static const FloatRange float_ranges[] = {
 	[OPT_UNIT] = {0, 1, true, false, "a number above 0 and at most 1"},
 };
 
-static char *GetString(const char *key, JsonbValue *v, const char *expected);
-
 static void pg_attribute_noreturn()
 BadValue(const char *key, const char *expected)
 {
@@ -122,46 +120,6 @@ ReadIntegers(JsonbValue *v, int n, int n_scalar, int64 min, int64 max, int *out)
 	return true;
 }
 
-/* OPT_PAIR: n (height and width) or [height, width] */
-static void
-GetPair(const char *key, JsonbValue *v, const OptionDef *def, int *out)
-{
-	if (!ReadIntegers(v, 2, 2, def->min, def->max, out))
-		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT
-							   " or an array [height, width] of them", def->min, def->max));
-}
-
-/* OPT_SHAPE: [channels, height, width] */
-static void
-GetShape(const char *key, JsonbValue *v, const OptionDef *def, int *out)
-{
-	if (!ReadIntegers(v, 3, 0, def->min, def->max, out))
-		BadValue(key, psprintf("an array [channels, height, width] of integers from "
-							   INT64_FORMAT " to " INT64_FORMAT, def->min, def->max));
-}
-
-/* OPT_PADDING: "valid", "same", n on every side or [top, left, bottom, right] */
-static void
-GetPadding(const char *key, JsonbValue *v, const OptionDef *def, NNPaddingOption *out)
-{
-	const char *expected = psprintf("'valid', 'same', an integer from " INT64_FORMAT " to "
-									INT64_FORMAT " or an array [top, left, bottom, right] of them",
-									def->min, def->max);
-
-	if (v->type == jbvString)
-	{
-		char	   *s = GetString(key, v, expected);
-
-		if (strcmp(s, "valid") != 0 && strcmp(s, "same") != 0)
-			BadValue(key, expected);
-		out->mode = strcmp(s, "same") == 0 ? NN_PADDING_SAME : NN_PADDING_VALID;
-		return;
-	}
-	if (!ReadIntegers(v, 4, 4, def->min, def->max, out->sides))
-		BadValue(key, expected);
-	out->mode = NN_PADDING_EXPLICIT;
-}
-
 static float
 GetFloat(const char *key, JsonbValue *v, OptionType type)
 {
@@ -226,6 +184,46 @@ GetText(const char *key, JsonbValue *v, const OptionDef *def)
 	if (chars < def->min || chars > def->max)
 		BadValue(key, def->expected);
 	return s;
+}
+
+/* OPT_PAIR: n (height and width) or [height, width] */
+static void
+GetPair(const char *key, JsonbValue *v, const OptionDef *def, int *out)
+{
+	if (!ReadIntegers(v, 2, 2, def->min, def->max, out))
+		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT
+							   " or an array [height, width] of them", def->min, def->max));
+}
+
+/* OPT_SHAPE: [channels, height, width] */
+static void
+GetShape(const char *key, JsonbValue *v, const OptionDef *def, int *out)
+{
+	if (!ReadIntegers(v, 3, 0, def->min, def->max, out))
+		BadValue(key, psprintf("an array [channels, height, width] of integers from "
+							   INT64_FORMAT " to " INT64_FORMAT, def->min, def->max));
+}
+
+/* OPT_PADDING: "valid", "same", n on every side or [top, left, bottom, right] */
+static void
+GetPadding(const char *key, JsonbValue *v, const OptionDef *def, NNPaddingOption *out)
+{
+	const char *expected = psprintf("'valid', 'same', an integer from " INT64_FORMAT " to "
+									INT64_FORMAT " or an array [top, left, bottom, right] of them",
+									def->min, def->max);
+
+	if (v->type == jbvString)
+	{
+		char	   *s = GetString(key, v, expected);
+
+		if (strcmp(s, "valid") != 0 && strcmp(s, "same") != 0)
+			BadValue(key, expected);
+		out->mode = strcmp(s, "same") == 0 ? NN_PADDING_SAME : NN_PADDING_VALID;
+		return;
+	}
+	if (!ReadIntegers(v, 4, 4, def->min, def->max, out->sides))
+		BadValue(key, expected);
+	out->mode = NN_PADDING_EXPLICIT;
 }
 
 /* bytes of a value of the types a layer key can share with a top-level key */
