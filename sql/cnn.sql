@@ -49,6 +49,7 @@ SELECT jsonb_pretty(nn_info(m)->'options'->'layers') FROM cnn_models WHERE name 
 -- (value, class, probabilities), whole-row, window, batch, by catalog name,
 -- and nn_evaluate counts the same correct rows
 SELECT nn_register('cnn_conv', m) FROM cnn_models WHERE name = 'conv';
+CREATE TEMP VIEW cnn_paths AS
 WITH k AS (SELECT name, m, ARRAY(SELECT jsonb_array_elements_text(nn_info(m)->'classes')) AS labels,
                   nn_predict_batch(m, ARRAY(SELECT px FROM cnn_img ORDER BY id)) AS batch,
                   (nn_evaluate(m, 'cnn_img')->>'accuracy')::float8 AS accuracy
@@ -67,7 +68,8 @@ SELECT name, count(*) AS rows,
                         AND cls = row_cls AND cls = win_cls AND cls = coalesce(named_cls, cls)) AS agree,
        count(*) FILTER (WHERE cls = corner) = round(min(accuracy) * 200) AS evaluate_agrees,
        max(greatest(abs(proba[1] - row_proba[1]), abs(proba[2] - row_proba[2]))) < 1e-6 AS same_proba
-FROM s GROUP BY name ORDER BY name;
+FROM s GROUP BY name;
+SELECT * FROM cnn_paths ORDER BY name;
 
 -- the catalog name scores as the bytes in a batch too
 SELECT nn_predict_batch('cnn_conv', ARRAY(SELECT px FROM cnn_img WHERE id <= 4 ORDER BY id)) =
