@@ -246,3 +246,27 @@ SELECT q FROM cnn_errors ORDER BY n \gexec
 \getenv abs_srcdir PG_ABS_SRCDIR
 \i :abs_srcdir/test/error_of.sql
 SELECT e.code, count(*) FROM cnn_errors, pg_temp.error_of(q) e GROUP BY e.code;
+
+-- depthwise_conv2d, separable_conv2d and global_avg_pool2d in one trained
+-- network, after a batch-normalized conv2d with dropout: it learns, nn_info
+-- describes every kind, every scoring path agrees, nn_continue goes on
+INSERT INTO cnn_models
+SELECT 'separable', nn_train('cnn_img', 'corner', '{px}', '{}',
+    '{"seed": 4, "epochs": 8, "learning_rate": 0.01, "input_shape": [1, 8, 8],
+      "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same",
+                  "batch_norm": true, "dropout": 0.1},
+                 {"type": "depthwise_conv2d", "kernel": 3, "depth_multiplier": 2, "stride": 2,
+                  "padding": "same"},
+                 {"type": "separable_conv2d", "filters": 6, "kernel": [2, 3], "padding": 1},
+                 {"type": "global_avg_pool2d"}, {"units": 4}]}');
+SELECT (nn_evaluate(m, 'cnn_img')->>'accuracy')::float8 >= 0.95 AS accurate,
+       nn_info(m)->'parameters' AS parameters,
+       (SELECT sum((l->>'parameters')::int) FROM jsonb_array_elements(nn_info(m)->'layers') l)
+       AS layer_sum
+FROM cnn_models WHERE name = 'separable';
+SELECT l.ord, l.layer
+FROM cnn_models, jsonb_array_elements(nn_info(m)->'layers') WITH ORDINALITY l(layer, ord)
+WHERE name = 'separable' ORDER BY l.ord;
+SELECT * FROM cnn_paths WHERE name = 'separable';
+SELECT nn_info(nn_continue(m, 'cnn_img', '{"epochs": 1}'))->'epochs' AS epochs
+FROM cnn_models WHERE name = 'separable';
