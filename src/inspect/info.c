@@ -10,7 +10,10 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "kernels/conv2d_layer.h"
 #include "kernels/dense_layer.h"
+#include "kernels/depthwise_layer.h"
+#include "kernels/pool_layer.h"
 #include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_info);
@@ -26,29 +29,123 @@ PushStringArray(JsonbParseState **st, const char *key, char **items, uint32 n)
 }
 
 static void
+PushUints(JsonbParseState **st, const char *key, const uint32 *v, int n)
+{
+	nn_json_key(st, key);
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < n; i++)
+		nn_json_uint(st, v[i]);
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
+}
+
+/* a window's size, stride and padding (top, left, bottom, right) */
+static void
+PushWindow(JsonbParseState **st, const char *name, const uint8 *win, const uint8 *stride,
+		   const uint8 *pad)
+{
+	uint32		w[2] = {win[0], win[1]};
+	uint32		s[2] = {stride[0], stride[1]};
+	uint32		p[4] = {pad[0], pad[1], pad[2], pad[3]};
+
+	PushUints(st, name, w, 2);
+	PushUints(st, "stride", s, 2);
+	PushUints(st, "padding", p, 4);
+}
+
+static void
+PushActivation(JsonbParseState **st, int act, bool batch_norm, float dropout)
+{
+	nn_json_key(st, "activation");
+	nn_json_string(st, nn_activation_name(act));
+	if (batch_norm)
+	{
+		nn_json_key(st, "batch_norm");
+		nn_json_bool(st, true);
+	}
+	if (dropout > 0)
+	{
+		nn_json_key(st, "dropout");
+		nn_json_float(st, dropout);
+	}
+}
+
+/* layer l's settings, as its kind keeps them */
+static void
+PushSettings(JsonbParseState **st, const NNNet *net, uint32 l)
+{
+	switch ((NNLayerKind) net->layers[l].kind)
+	{
+		case NN_LAYER_DENSE:
+			{
+				const NNDenseSettings *d = nn_dense(net, l);
+
+				nn_json_key(st, "units");
+				nn_json_uint(st, d->units);
+				PushActivation(st, d->act, d->batch_norm, d->dropout);
+				break;
+			}
+		case NN_LAYER_CONV2D:
+			{
+				const NNConv2dSettings *c = nn_conv2d(net, l);
+
+				nn_json_key(st, "filters");
+				nn_json_uint(st, c->filters);
+				PushWindow(st, "kernel", &c->kernel_h, &c->stride_h, &c->pad_top);
+				PushActivation(st, c->act, c->batch_norm, c->dropout);
+				break;
+			}
+		case NN_LAYER_MAX_POOL2D:
+		case NN_LAYER_AVG_POOL2D:
+			{
+				const NNPoolSettings *p = nn_pool(net, l);
+
+				PushWindow(st, "size", &p->size_h, &p->stride_h, &p->pad_top);
+				break;
+			}
+		case NN_LAYER_GLOBAL_AVG_POOL2D:
+			break;
+		case NN_LAYER_DEPTHWISE_CONV2D:
+		case NN_LAYER_SEPARABLE_CONV2D:
+			{
+				const NNDepthwiseSettings *d = nn_depthwise(net, l);
+
+				if (net->layers[l].kind == NN_LAYER_SEPARABLE_CONV2D)
+				{
+					nn_json_key(st, "filters");
+					nn_json_uint(st, d->filters);
+				}
+				else
+				{
+					nn_json_key(st, "depth_multiplier");
+					nn_json_uint(st, d->multiplier);
+				}
+				PushWindow(st, "kernel", &d->kernel_h, &d->stride_h, &d->pad_top);
+				PushActivation(st, d->act, false, 0);
+				break;
+			}
+		default:
+			elog(ERROR, "layer kind %d has no description", net->layers[l].kind);
+	}
+}
+
+/*
+ * Each layer, the output included: its type, its settings, the shape of
+ * its output and its parameter count (they sum to "parameters").
+ */
+static void
 PushLayers(JsonbParseState **st, const NNNet *net)
 {
 	nn_json_key(st, "layers");
 	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (uint32 l = 0; l < net->n_layers; l++)
 	{
-		const NNDenseSettings *d = nn_dense(net, l);
-
 		pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-		nn_json_key(st, "units");
-		nn_json_uint(st, d->units);
-		nn_json_key(st, "activation");
-		nn_json_string(st, nn_activation_name(d->act));
-		if (d->batch_norm)
-		{
-			nn_json_key(st, "batch_norm");
-			nn_json_bool(st, true);
-		}
-		if (d->dropout > 0)
-		{
-			nn_json_key(st, "dropout");
-			nn_json_float(st, d->dropout);
-		}
+		nn_json_key(st, "type");
+		nn_json_string(st, nn_layer_type_name(net->layers[l].kind));
+		PushSettings(st, net, l);
+		PushUints(st, "output_shape", net->shapes[l + 1].dims, net->shapes[l + 1].rank);
+		nn_json_key(st, "parameters");
+		nn_json_uint(st, nn_net_weight_offset(net, l + 1) - nn_net_weight_offset(net, l));
 		pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(st, WJB_END_ARRAY, NULL);
@@ -148,6 +245,8 @@ nn_info(PG_FUNCTION_ARGS)
 	nn_json_string(&st, m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
 	nn_json_key(&st, "inputs");
 	nn_json_uint(&st, nn_model_inputs(m));
+	if (m->net.shapes[0].rank == 3)
+		PushUints(&st, "input_shape", m->net.shapes[0].dims, 3);
 	PushLayers(&st, &m->net);
 	nn_json_key(&st, "loss");
 	nn_json_string(&st, nn_loss_name(m->net.loss.kind));
@@ -158,11 +257,7 @@ nn_info(PG_FUNCTION_ARGS)
 	nn_json_key(&st, "target");
 	nn_json_string(&st, m->target_name);
 	PushStringArray(&st, "features", m->feature_names, m->n_features);
-	nn_json_key(&st, "feature_widths");
-	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-	for (uint32 i = 0; i < m->n_features; i++)
-		nn_json_uint(&st, m->feature_widths[i]);
-	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	PushUints(&st, "feature_widths", m->feature_widths, m->n_features);
 	PushEncoding(&st, m);
 	PushStringArray(&st, "classes", m->classes, m->n_classes);
 	PushCounts(&st, m);

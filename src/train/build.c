@@ -5,7 +5,10 @@
  */
 #include "postgres.h"
 
+#include "kernels/conv2d_layer.h"
 #include "kernels/dense_layer.h"
+#include "kernels/depthwise_layer.h"
+#include "kernels/pool_layer.h"
 #include "train/train.h"
 
 /* the initialization and shuffle streams are kept apart by this salt */
@@ -21,37 +24,198 @@ DefaultClassLabels(uint32 n)
 	return labels;
 }
 
-/* Hidden layers from options.layers, or from hidden and the top-level keys. */
+/* a shape as "[8]" or "[1, 28, 28]", for errors */
+static char *
+ShapeText(NNShape shape)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (uint32 i = 0; i < shape.rank; i++)
+		appendStringInfo(&buf, "%s%u", i > 0 ? ", " : "", shape.dims[i]);
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+/*
+ * The shape of one input row: [channels, height, width] from option
+ * input_shape, whose product must be the number of inputs, else a vector.
+ */
+static NNShape
+InputShape(const NNOptions *opts, uint32 n_inputs)
+{
+	const int  *d = opts->input_shape;
+	int64		product = (int64) d[0] * d[1] * d[2];
+	NNShape		shape = {3, {d[0], d[1], d[2]}};
+
+	if (d[0] == 0)
+		return nn_shape_vector(n_inputs);
+	if (product != n_inputs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"input_shape\" %s holds " INT64_FORMAT " inputs, but there are %u",
+						ShapeText(shape), product, n_inputs),
+				 errdetail("The inputs are the feature columns after categorical encoding (nn_init: n_inputs), read in channel, height, width order.")));
+	return shape;
+}
+
+/*
+ * The window of a spatial layer (listed at position pos) over its input:
+ * padding resolved, the output size computed; an error naming the shapes
+ * when the window does not fit.
+ */
+static void
+Window(const NNLayerOption *lo, int pos, NNShape in, NNConvGeom *g)
+{
+	const char *name;
+	const int  *win = nn_layer_option_window(lo, &name);
+	uint8		pad[4] = {0};	/* top, left, bottom, right */
+
+	if (lo->padding.mode == NN_PADDING_SAME)
+	{
+		nn_conv2d_same_padding(in.dims[1], win[0], lo->stride[0], &pad[0], &pad[2]);
+		nn_conv2d_same_padding(in.dims[2], win[1], lo->stride[1], &pad[1], &pad[3]);
+	}
+	else if (lo->padding.mode == NN_PADDING_EXPLICIT)
+		for (int i = 0; i < 4; i++)
+			pad[i] = (uint8) lo->padding.sides[i];
+	*g = (NNConvGeom)
+	{
+		.channels = in.dims[0],
+		.height = in.dims[1],
+		.width = in.dims[2],
+		.kernel_h = win[0],
+		.kernel_w = win[1],
+		.stride_h = lo->stride[0],
+		.stride_w = lo->stride[1],
+		.pad_top = pad[0],
+		.pad_left = pad[1],
+		.pad_bottom = pad[2],
+		.pad_right = pad[3],
+	};
+	if (!nn_conv_geom_finish(g))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"layers\" element %d: a %dx%d %s does not fit its input %s",
+						pos, win[0], win[1], name, ShapeText(in)),
+				 errdetail("With padding %u, %u, %u, %u (top, left, bottom, right) the input is %zux%zu; the output would have no positions.",
+						   pad[0], pad[1], pad[2], pad[3],
+						   g->height + g->pad_top + g->pad_bottom,
+						   g->width + g->pad_left + g->pad_right)));
+}
+
+/*
+ * Make layer l the spatial layer listed at position pos over an input of
+ * shape in (which must be an image); returns its output shape.
+ */
+static NNShape
+SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape in)
+{
+	const char *type = nn_layer_type_name(lo->type);
+	NNConvGeom	g = {0};
+	uint32		channels = in.dims[0];
+
+	if (in.rank != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"layers\" element %d: a layer of type \"%s\" needs an input of shape [channels, height, width], not %s",
+						pos, type, ShapeText(in)),
+				 l == 0 ?
+				 errhint("Option \"input_shape\" gives the shape of the inputs.") :
+				 errhint("Spatial layers come before the first dense layer.")));
+	if (lo->type != NN_LAYER_GLOBAL_AVG_POOL2D)
+		Window(lo, pos, in, &g);
+	switch (lo->type)
+	{
+		case NN_LAYER_CONV2D:
+			{
+				NNConv2dSettings s = {lo->filters, g.kernel_h, g.kernel_w, g.stride_h,
+					g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right,
+				lo->activation, lo->batch_norm, lo->dropout};
+
+				nn_conv2d_set(net, l, &s);
+				channels = lo->filters;
+				break;
+			}
+		case NN_LAYER_MAX_POOL2D:
+		case NN_LAYER_AVG_POOL2D:
+			{
+				NNPoolSettings s = {g.kernel_h, g.kernel_w, g.stride_h, g.stride_w,
+				g.pad_top, g.pad_left, g.pad_bottom, g.pad_right};
+
+				nn_pool_set(net, l, (NNLayerKind) lo->type, &s);
+				break;
+			}
+		case NN_LAYER_GLOBAL_AVG_POOL2D:
+			nn_global_pool_set(net, l);
+			g.out_h = g.out_w = 1;
+			break;
+		case NN_LAYER_DEPTHWISE_CONV2D:
+		case NN_LAYER_SEPARABLE_CONV2D:
+			{
+				bool		separable = lo->type == NN_LAYER_SEPARABLE_CONV2D;
+				NNDepthwiseSettings s = {separable ? lo->filters : 0,
+					separable ? 1 : lo->depth_multiplier, g.kernel_h, g.kernel_w,
+					g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.pad_bottom,
+				g.pad_right, lo->activation};
+
+				nn_depthwise_set(net, l, (NNLayerKind) lo->type, &s);
+				channels = separable ? lo->filters : channels * lo->depth_multiplier;
+				break;
+			}
+		default:
+			elog(ERROR, "layer type %d is not spatial", lo->type);
+	}
+	return (NNShape) {3, {channels, g.out_h, g.out_w}};
+}
+
+/*
+ * The layers from options.layers (flatten makes none: a dense layer reads
+ * a shaped input as one vector), or dense ones from hidden and the
+ * top-level keys; then the output layer.  Every shape is checked here,
+ * with errors that name it, before the network is laid out.
+ */
 static void
 SetLayers(NNNet *net, uint32 n_inputs, const int32 *hidden, int n_hidden, uint32 n_outputs,
 		  const NNOptions *opts)
 {
 	const char *msg;
 	int			n = opts->n_layers >= 0 ? opts->n_layers : n_hidden;
+	uint32		l = 0;
+	NNShape		shape;
 
 	if (n + 1 > NN_MAX_LAYERS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many hidden layers: %d", n),
 				 errdetail("At most %d are allowed.", NN_MAX_LAYERS - 1)));
-	net->n_layers = n + 1;
-	net->shapes[0] = nn_shape_vector(n_inputs);
+	net->shapes[0] = shape = InputShape(opts, n_inputs);
 	for (int i = 0; i < n; i++)
 	{
-		const NNLayerOption *l = opts->n_layers >= 0 ? &opts->layers[i] : NULL;
-		int			units = l != NULL ? l->units : hidden[i];
+		const NNLayerOption *lo = opts->n_layers >= 0 ? &opts->layers[i] : NULL;
+		int			units = lo != NULL ? lo->units : hidden[i];
 
+		if (lo != NULL && lo->type == NN_LAYER_OPTION_FLATTEN)
+			continue;
+		if (lo != NULL && lo->type != NN_LAYER_DENSE)
+		{
+			shape = SetSpatialLayer(net, l++, lo, i, shape);
+			continue;
+		}
 		if (units < 1 || units > NN_MAX_WIDTH)
 			ereport(ERROR,
 					(errcode(units < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("hidden layer width %d is out of range", units),
 					 errdetail("Widths must be from 1 to %d.", NN_MAX_WIDTH)));
-		nn_dense_set(net, i, units, l != NULL ? l->activation : opts->activation,
-					 l != NULL ? l->batch_norm : opts->batch_norm,
-					 l != NULL ? l->dropout : opts->dropout);
+		nn_dense_set(net, l++, units, lo != NULL ? lo->activation : opts->activation,
+					 lo != NULL ? lo->batch_norm : opts->batch_norm,
+					 lo != NULL ? lo->dropout : opts->dropout);
+		shape = nn_shape_vector(units);
 	}
 	/* the output layer's activation follows the loss (nn_model_build) */
-	nn_dense_set(net, n, n_outputs, NN_ACT_IDENTITY, false, 0.0f);
+	nn_dense_set(net, l, n_outputs, NN_ACT_IDENTITY, false, 0.0f);
+	net->n_layers = l + 1;
 	if ((msg = nn_net_layout(net)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -21,6 +21,9 @@ typedef enum OptionType
 	OPT_BOOL,					/* bool */
 	OPT_CHOICE,					/* int: one of a list of names */
 	OPT_TEXT,					/* char *: of min to max characters (max 0: any) */
+	OPT_PAIR,					/* int[2]: n (both) or [h, w], each in [min, max] */
+	OPT_PADDING,				/* NNPaddingOption: "valid", "same", n or [t, l, b, r] */
+	OPT_SHAPE,					/* int[3]: [channels, height, width], each in [min, max] */
 	OPT_LAYERS,					/* n_layers and layers, each through layer_defs */
 	OPT_CLASS_WEIGHT			/* 'balanced' or an object label -> weight */
 } OptionType;
@@ -55,6 +58,8 @@ typedef struct OptionDef
 	const OptionChoices *choices;	/* OPT_CHOICE */
 	const char *expected;		/* OPT_TEXT: what an error says it expected */
 	OptionRecord record;
+	/* a layer key: bits (1 << type) of the layer types that take it */
+	int			types;
 } OptionDef;
 
 /* option_table.c: every key, in the order of hints and of the record */
@@ -63,6 +68,9 @@ extern const int nn_n_option_defs;
 /* the keys of one element of options.layers, in the order of the record */
 extern const OptionDef nn_layer_defs[];
 extern const int nn_n_layer_defs;
+
+/* layers[].type: the names, in NNLayerKind order, flatten last */
+extern const OptionChoices nn_layer_types;
 
 /* the value of a choice's names[i] */
 int			nn_option_choice_value(const OptionChoices *c, int i);

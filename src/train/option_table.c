@@ -33,6 +33,10 @@ static const char *const init_names[] = {"he", "xavier", "uniform"};
 static const char *const task_names[] = {"classification", "regression"};
 static const char *const schedule_names[] = {"constant", "step", "exponential", "cosine"};
 static const char *const impute_names[] = {"skip", "error", "mean", "zero"};
+/* in NNLayerKind order; flatten makes no layer of its own */
+static const char *const layer_type_names[] =
+{"dense", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "depthwise_conv2d",
+"separable_conv2d", "flatten"};
 
 StaticAssertDecl(NN_TASK_CLASSIFICATION == 0 && NN_TASK_REGRESSION == 1,
 				 "task_names are in the order of NNTask");
@@ -40,6 +44,11 @@ StaticAssertDecl(lengthof(schedule_names) == NN_SCHEDULE_COSINE + 1,
 				 "schedule_names are in the order of NNSchedule");
 StaticAssertDecl(lengthof(impute_names) == NN_IMPUTE_COUNT,
 				 "impute_names are in the order of NNImpute");
+StaticAssertDecl(NN_LAYER_CONV2D == 1 && NN_LAYER_MAX_POOL2D == 2 && NN_LAYER_AVG_POOL2D == 3 &&
+				 NN_LAYER_GLOBAL_AVG_POOL2D == 4 && NN_LAYER_DEPTHWISE_CONV2D == 5 &&
+				 NN_LAYER_SEPARABLE_CONV2D == 6 &&
+				 lengthof(layer_type_names) == NN_LAYER_OPTION_FLATTEN + 1,
+				 "layer_type_names are in the order of NNLayerKind, flatten last");
 
 #define CHOICES(names, from_name) {names, lengthof(names), from_name}
 static const OptionChoices optimizers = CHOICES(optimizer_names, nn_optimizer_from_name);
@@ -49,6 +58,7 @@ static const OptionChoices inits = CHOICES(init_names, nn_init_from_name);
 static const OptionChoices tasks = CHOICES(task_names, NULL);
 static const OptionChoices schedules = CHOICES(schedule_names, NULL);
 static const OptionChoices imputes = CHOICES(impute_names, NULL);
+const OptionChoices nn_layer_types = CHOICES(layer_type_names, NULL);
 
 /*
  * In key order: the hints list the keys so, and the record (whose text is
@@ -78,6 +88,9 @@ const OptionDef nn_option_defs[] = {
 	.record = RECORD_UNLESS_DEFAULT},
 	/* NN_INIT_AUTO: chosen per layer from the activation */
 	{"init", OPT_CHOICE, OPTION(init), ANY_CALLER, NN_INIT_AUTO, 0, 0, &inits,
+	.record = RECORD_UNLESS_DEFAULT},
+	/* all 0: not given, the inputs are a vector */
+	{"input_shape", OPT_SHAPE, OPTION(input_shape), ANY_CALLER, 0, 1, NN_MAX_WIDTH,
 	.record = RECORD_UNLESS_DEFAULT},
 	{"l1", OPT_NONNEGATIVE, OPTION(reg.l1), ANY_CALLER, 0},
 	{"l2", OPT_NONNEGATIVE, OPTION(reg.l2), ANY_CALLER, 0},
@@ -114,19 +127,46 @@ const OptionDef nn_option_defs[] = {
 const int	nn_n_option_defs = lengthof(nn_option_defs);
 
 /*
- * One element of options.layers.  A key left out takes the top-level key of
- * the same name; one without such a key (units) must be given.
+ * One element of options.layers, in the order of the record.  A key left
+ * out takes the top-level key of the same name, else its default (def); a
+ * key whose default is NaN must be given.  types: the layer types that
+ * take the key.  A dense layer's record holds units, activation, dropout
+ * and batch_norm alone, as before layer types were: the type is recorded
+ * only when it is not dense.
  */
+#define TYPE(t) (1 << (t))
+#define DENSE TYPE(NN_LAYER_DENSE)
+#define CONV TYPE(NN_LAYER_CONV2D)
+#define POOL (TYPE(NN_LAYER_MAX_POOL2D) | TYPE(NN_LAYER_AVG_POOL2D))
+#define DEPTHWISE TYPE(NN_LAYER_DEPTHWISE_CONV2D)
+#define SEPARABLE TYPE(NN_LAYER_SEPARABLE_CONV2D)
+#define WINDOWED (CONV | DEPTHWISE | SEPARABLE)
+#define ALL_TYPES (TYPE(NN_LAYER_OPTION_FLATTEN + 1) - 1)
+#define MAX_WINDOW 255			/* kernels, strides, padding: one byte each */
+
 const OptionDef nn_layer_defs[] = {
-	{"units", OPT_INT, LAYER(units), 0, 0, 1, NN_MAX_WIDTH},
-	{"activation", OPT_CHOICE, LAYER(activation), 0, 0, 0, 0, &activations},
-	{"dropout", OPT_FRACTION, LAYER(dropout)},
-	{"batch_norm", OPT_BOOL, LAYER(batch_norm)},
+	{"type", OPT_CHOICE, LAYER(type), 0, NN_LAYER_DENSE, 0, 0, &nn_layer_types,
+	.types = ALL_TYPES},
+	{"units", OPT_INT, LAYER(units), 0, NAN, 1, NN_MAX_WIDTH, .types = DENSE},
+	{"activation", OPT_CHOICE, LAYER(activation), 0, 0, 0, 0, &activations,
+	.types = DENSE | WINDOWED},
+	{"dropout", OPT_FRACTION, LAYER(dropout), .types = DENSE | CONV},
+	{"batch_norm", OPT_BOOL, LAYER(batch_norm), .types = DENSE | CONV},
+	{"filters", OPT_INT, LAYER(filters), 0, NAN, 1, UINT16_MAX, .types = CONV | SEPARABLE},
+	{"kernel", OPT_PAIR, LAYER(kernel), 0, NAN, 1, MAX_WINDOW, .types = WINDOWED},
+	{"size", OPT_PAIR, LAYER(size), 0, NAN, 1, MAX_WINDOW, .types = POOL},
+	/* 0: 1 for a convolution, the window's size for pooling */
+	{"stride", OPT_PAIR, LAYER(stride), 0, 0, 1, MAX_WINDOW, .types = WINDOWED | POOL},
+	{"padding", OPT_PADDING, LAYER(padding), 0, NN_PADDING_VALID, 0, MAX_WINDOW - 1,
+	.types = WINDOWED | POOL},
+	{"depth_multiplier", OPT_INT, LAYER(depth_multiplier), 0, 1, 1, MAX_WINDOW,
+	.types = DEPTHWISE},
 };
 const int	nn_n_layer_defs = lengthof(nn_layer_defs);
 
-StaticAssertDecl(lengthof(nn_layer_defs) <= 8 * sizeof(((NNLayerOption *) 0)->given),
-				 "NNLayerOption.given has a bit per layer key");
+StaticAssertDecl(lengthof(nn_layer_defs) <= 8 * sizeof(((NNLayerOption *) 0)->given) &&
+				 NN_LAYER_OPTION_FLATTEN < 8 * sizeof(((OptionDef *) 0)->types),
+				 "NNLayerOption.given has a bit per layer key, OptionDef.types per type");
 
 int
 nn_option_choice_value(const OptionChoices *c, int i)
@@ -162,4 +202,10 @@ const char *
 nn_impute_name(NNImpute i)
 {
 	return nn_option_choice_name(&imputes, i);
+}
+
+const char *
+nn_layer_type_name(int type)
+{
+	return nn_option_choice_name(&nn_layer_types, type);
 }

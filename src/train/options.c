@@ -56,22 +56,68 @@ KeyList(const OptionDef *defs, int n, int callers)
 	return buf.data;
 }
 
-static int64
-GetInteger(const char *key, JsonbValue *v, int64 min, int64 max)
+/* v as an integer in [min, max]; false when it is not one */
+static bool
+ReadInteger(JsonbValue *v, int64 min, int64 max, int64 *out)
 {
 	char	   *text;
 	char	   *end;
 	long long	val;
-	const char *expected = psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max);
 
 	if (v->type != jbvNumeric)
-		BadValue(key, expected);
+		return false;
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 	errno = 0;
 	val = strtoll(text, &end, 10);
 	if (*end != '\0' || errno != 0 || val < min || val > max)
-		BadValue(key, expected);
-	return (int64) val;
+		return false;
+	*out = (int64) val;
+	return true;
+}
+
+static int64
+GetInteger(const char *key, JsonbValue *v, int64 min, int64 max)
+{
+	int64		val;
+
+	if (!ReadInteger(v, min, max, &val))
+		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max));
+	return val;
+}
+
+/*
+ * v as an array of n integers in [min, max] into out, or (n_scalar > 0) as
+ * one integer for all n_scalar of them; false when it is neither.
+ */
+static bool
+ReadIntegers(JsonbValue *v, int n, int n_scalar, int64 min, int64 max, int *out)
+{
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			i = 0;
+	int64		val;
+
+	if (n_scalar > 0 && v->type == jbvNumeric)
+	{
+		if (!ReadInteger(v, min, max, &val))
+			return false;
+		for (i = 0; i < n_scalar; i++)
+			out[i] = (int) val;
+		return true;
+	}
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerSize(v->val.binary.data) != n)
+		return false;
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		if (tok == WJB_ELEM)
+		{
+			if (!ReadInteger(&e, min, max, &val))
+				return false;
+			out[i++] = (int) val;
+		}
+	return true;
 }
 
 static float
@@ -140,6 +186,46 @@ GetText(const char *key, JsonbValue *v, const OptionDef *def)
 	return s;
 }
 
+/* OPT_PAIR: n (height and width) or [height, width] */
+static void
+GetPair(const char *key, JsonbValue *v, const OptionDef *def, int *out)
+{
+	if (!ReadIntegers(v, 2, 2, def->min, def->max, out))
+		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT
+							   " or an array [height, width] of them", def->min, def->max));
+}
+
+/* OPT_SHAPE: [channels, height, width] */
+static void
+GetShape(const char *key, JsonbValue *v, const OptionDef *def, int *out)
+{
+	if (!ReadIntegers(v, 3, 0, def->min, def->max, out))
+		BadValue(key, psprintf("an array [channels, height, width] of integers from "
+							   INT64_FORMAT " to " INT64_FORMAT, def->min, def->max));
+}
+
+/* OPT_PADDING: "valid", "same", n on every side or [top, left, bottom, right] */
+static void
+GetPadding(const char *key, JsonbValue *v, const OptionDef *def, NNPaddingOption *out)
+{
+	const char *expected = psprintf("'valid', 'same', an integer from " INT64_FORMAT " to "
+									INT64_FORMAT " or an array [top, left, bottom, right] of them",
+									def->min, def->max);
+
+	if (v->type == jbvString)
+	{
+		char	   *s = GetString(key, v, expected);
+
+		if (strcmp(s, "valid") != 0 && strcmp(s, "same") != 0)
+			BadValue(key, expected);
+		out->mode = strcmp(s, "same") == 0 ? NN_PADDING_SAME : NN_PADDING_VALID;
+		return;
+	}
+	if (!ReadIntegers(v, 4, 4, def->min, def->max, out->sides))
+		BadValue(key, expected);
+	out->mode = NN_PADDING_EXPLICIT;
+}
+
 /* bytes of a value of the types a layer key can share with a top-level key */
 static size_t
 ValueSize(OptionType type)
@@ -193,6 +279,15 @@ SetValue(const OptionDef *def, const char *key, JsonbValue *v, char *base)
 		case OPT_TEXT:
 			*(char **) field = GetText(key, v, def);
 			break;
+		case OPT_PAIR:
+			GetPair(key, v, def, (int *) field);
+			break;
+		case OPT_SHAPE:
+			GetShape(key, v, def, (int *) field);
+			break;
+		case OPT_PADDING:
+			GetPadding(key, v, def, (NNPaddingOption *) field);
+			break;
 		case OPT_LAYERS:
 			SetLayers(key, v, (NNOptions *) base);
 			break;
@@ -240,13 +335,34 @@ SetClassWeight(const char *key, JsonbValue *v, NNOptions *o)
 
 /* ---------- options.layers ---------- */
 
+/* the keys a layer of that type takes, as "a, b, c" */
+static char *
+TypeKeys(int type)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < nn_n_layer_defs; i++)
+		if (nn_layer_defs[i].types & (1 << type))
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", nn_layer_defs[i].key);
+	return buf.data;
+}
+
 static void
 SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
 {
+	const char *type = nn_layer_type_name(l->type);
+
 	for (int i = 0; i < nn_n_layer_defs; i++)
 	{
 		if (strcmp(key, nn_layer_defs[i].key) != 0)
 			continue;
+		if (!(nn_layer_defs[i].types & (1 << l->type)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key \"%s\" is not taken by a layer of type \"%s\": option \"layers\" element %d",
+							key, type, index),
+					 errhint("Layers of type \"%s\" take: %s.", type, TypeKeys(l->type))));
 		SetValue(&nn_layer_defs[i], psprintf("layers[%d].%s", index, key), v, (char *) l);
 		l->given |= 1 << i;
 		return;
@@ -254,7 +370,79 @@ SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown key \"%s\" in option \"layers\" element %d", key, index),
-			 errhint("Layer keys are: %s.", KeyList(nn_layer_defs, nn_n_layer_defs, 0))));
+			 errhint("Layers of type \"%s\" take: %s.", type, TypeKeys(l->type))));
+}
+
+/*
+ * What one layer's keys imply together: the keys it must have, the
+ * defaults of those it may leave out (stride: 1, or pooling's window) and
+ * explicit padding smaller than the window, so that every window sees
+ * some input.
+ */
+static void
+FinishLayer(NNLayerOption *l, int index)
+{
+	const char *name;
+	const int  *window = nn_layer_option_window(l, &name);
+
+	/* a key no top-level key or default stands in for must be given */
+	for (int i = 0; i < nn_n_layer_defs; i++)
+		if ((nn_layer_defs[i].types & (1 << l->type)) && !(l->given & (1 << i)) &&
+			isnan(nn_layer_defs[i].def))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"layers\" element %d has no \"%s\"", index,
+							nn_layer_defs[i].key)));
+	if (l->stride[0] == 0)
+	{
+		l->stride[0] = window == l->size ? l->size[0] : 1;
+		l->stride[1] = window == l->size ? l->size[1] : 1;
+	}
+	if (l->padding.mode == NN_PADDING_EXPLICIT &&
+		(l->padding.sides[0] >= window[0] || l->padding.sides[2] >= window[0] ||
+		 l->padding.sides[1] >= window[1] || l->padding.sides[3] >= window[1]))
+		BadValue(psprintf("layers[%d].padding", index),
+				 psprintf("padding smaller than the %s, %dx%d, on every side",
+						  name, window[0], window[1]));
+}
+
+/*
+ * One element: its type first (jsonb orders keys by length, not as
+ * written), then each key checked against what that type takes.
+ */
+static void
+SetLayer(JsonbContainer *obj, NNLayerOption *l, int index)
+{
+	JsonbIteratorToken tok;
+	JsonbIterator *it;
+	JsonbValue	f;
+	char	   *k = NULL;
+
+	for (int i = 0; i < nn_n_layer_defs; i++)
+		if ((nn_layer_defs[i].type == OPT_INT || nn_layer_defs[i].type == OPT_CHOICE) &&
+			!isnan(nn_layer_defs[i].def))
+			*(int *) ((char *) l + nn_layer_defs[i].offset) = (int) nn_layer_defs[i].def;
+	for (int pass = 0; pass < 2; pass++)
+	{
+		it = JsonbIteratorInit(obj);
+		while ((tok = JsonbIteratorNext(&it, &f, true)) != WJB_DONE)
+		{
+			if (tok == WJB_KEY)
+				k = pnstrdup(f.val.string.val, f.val.string.len);
+			else if (tok == WJB_VALUE && (strcmp(k, "type") == 0) == (pass == 0))
+				SetLayerKey(k, &f, l, index);
+		}
+	}
+	FinishLayer(l, index);
+}
+
+const int *
+nn_layer_option_window(const NNLayerOption *l, const char **name)
+{
+	bool		pool = l->type == NN_LAYER_MAX_POOL2D || l->type == NN_LAYER_AVG_POOL2D;
+
+	*name = pool ? "pooling window" : "kernel";
+	return pool ? l->size : l->kernel;
 }
 
 /* Layer keys not given take the top-level options later (ResolveDefaults). */
@@ -280,29 +468,11 @@ SetLayers(const char *key, JsonbValue *v, NNOptions *o)
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 	{
-		JsonbIterator *lit;
-		JsonbValue	f;
-		char	   *k = NULL;
-
 		if (tok != WJB_ELEM)
 			continue;
 		if (e.type != jbvBinary || !JsonContainerIsObject(e.val.binary.data))
 			BadValue(key, expected);
-		lit = JsonbIteratorInit(e.val.binary.data);
-		while ((tok = JsonbIteratorNext(&lit, &f, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-				k = pnstrdup(f.val.string.val, f.val.string.len);
-			else if (tok == WJB_VALUE)
-				SetLayerKey(k, &f, &o->layers[n], n);
-		}
-		/* a key no top-level key stands in for must be given */
-		for (int i = 0; i < nn_n_layer_defs; i++)
-			if (!(o->layers[n].given & (1 << i)) && nn_option_find(nn_layer_defs[i].key) == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"layers\" element %d has no \"%s\"", n,
-								nn_layer_defs[i].key)));
+		SetLayer(e.val.binary.data, &o->layers[n], n);
 		n++;
 	}
 }
@@ -366,7 +536,10 @@ SetDefaults(NNOptions *o)
 				break;
 			case OPT_TEXT:
 			case OPT_CLASS_WEIGHT:
-				break;			/* NULL, none */
+			case OPT_SHAPE:
+			case OPT_PAIR:
+			case OPT_PADDING:
+				break;			/* NULL, none, all 0 */
 		}
 	}
 }

@@ -145,6 +145,40 @@ ScaleOf(double sum_sq, int64 n)
 	return sd > 1e-12 && isfinite((float) sd) ? (float) sd : 1.0f;
 }
 
+/*
+ * The model's x_mean and x_std from each input's mean and sum of squared
+ * deviations over n rows.  A shaped input ([channels, height, width]) is
+ * standardized per channel: the channel's mean and deviation over all its
+ * positions and rows (the inputs' moments pooled), stored once for each of
+ * its positions, so that scoring applies them per input as for any model.
+ * A vector's inputs are groups of one, left as they are.
+ */
+static void
+SetInputScale(NNModel *m, const double *mean, const double *sq, int64 n, int n_in)
+{
+	NNShape		in = m->net.shapes[0];
+	int			group = in.rank == 3 ? (int) (in.dims[1] * in.dims[2]) : 1;
+
+	m->x_mean = palloc(n_in * sizeof(float));
+	m->x_std = palloc(n_in * sizeof(float));
+	for (int c0 = 0; c0 < n_in; c0 += group)
+	{
+		double		mc = 0,
+					m2 = 0;
+
+		for (int i = c0; i < c0 + group; i++)
+			mc += mean[i];
+		mc /= group;
+		for (int i = c0; i < c0 + group; i++)
+			m2 += sq[i] + n * (mean[i] - mc) * (mean[i] - mc);
+		for (int i = c0; i < c0 + group; i++)
+		{
+			m->x_mean[i] = (float) mc;
+			m->x_std[i] = ScaleOf(m2, n * group);
+		}
+	}
+}
+
 /* the streamed StreamedFill's counterpart, over the training rows in memory */
 static void
 SetFill(NNModel *m, const NNRows *d, const Split *s)
@@ -181,8 +215,6 @@ SetStandardization(NNModel *m, const NNRows *d, const Split *s)
 	double		ys = 0,
 				yq = 0;
 
-	m->x_mean = palloc(n_in * sizeof(float));
-	m->x_std = palloc(n_in * sizeof(float));
 	for (int64 i = 0; i < s->n_train; i++)
 	{
 		const float *row = d->x + (size_t) s->train[i] * n_in;
@@ -203,11 +235,7 @@ SetStandardization(NNModel *m, const NNRows *d, const Split *s)
 			sq[c] += (row[c] - sum[c]) * (row[c] - sum[c]);
 		yq += dy * dy;
 	}
-	for (int c = 0; c < n_in; c++)
-	{
-		m->x_mean[c] = (float) sum[c];
-		m->x_std[c] = ScaleOf(sq[c], s->n_train);
-	}
+	SetInputScale(m, sum, sq, s->n_train, n_in);
 	m->y_mean = m->task == NN_TASK_REGRESSION ? (float) ys : 0.0f;
 	m->y_std = m->task == NN_TASK_REGRESSION ? ScaleOf(yq, s->n_train) : 1.0f;
 	m->standardized = true;
@@ -261,13 +289,7 @@ StatsSink(NNRows *d, void *arg)
 static void
 StreamedStandardization(NNModel *m, const Stream *st, int n_in)
 {
-	m->x_mean = palloc(n_in * sizeof(float));
-	m->x_std = palloc(n_in * sizeof(float));
-	for (int c = 0; c < n_in; c++)
-	{
-		m->x_mean[c] = (float) st->mean[c];
-		m->x_std[c] = ScaleOf(st->m2[c], st->n_train);
-	}
+	SetInputScale(m, st->mean, st->m2, st->n_train, n_in);
 	m->y_mean = m->task == NN_TASK_REGRESSION ? (float) st->y_mean : 0.0f;
 	m->y_std = m->task == NN_TASK_REGRESSION ? ScaleOf(st->y_m2, st->n_train) : 1.0f;
 	m->standardized = true;

@@ -37,6 +37,29 @@ Float(StringInfo s, float v)
 	appendStringInfoString(s, buf);
 }
 
+/* n integers as a JSON array */
+static void
+Integers(StringInfo s, const int *v, int n)
+{
+	appendStringInfoChar(s, '[');
+	for (int i = 0; i < n; i++)
+		appendStringInfo(s, "%s%d", i > 0 ? "," : "", v[i]);
+	appendStringInfoChar(s, ']');
+}
+
+/*
+ * Whether layer l's record carries layer key k: the keys its type takes,
+ * the type itself only when it is not dense (a dense layer's record is as
+ * it was before layers had types).
+ */
+static bool
+LayerRecords(const NNLayerOption *l, int k)
+{
+	if (!(nn_layer_defs[k].types & (1 << l->type)))
+		return false;
+	return nn_layer_defs[k].offset != offsetof(NNLayerOption, type) || l->type != NN_LAYER_DENSE;
+}
+
 static void
 Value(StringInfo s, const OptionDef *def, const char *base)
 {
@@ -72,6 +95,22 @@ Value(StringInfo s, const OptionDef *def, const char *base)
 		case OPT_TEXT:
 			escape_json(s, *(char *const *) field);
 			break;
+		case OPT_PAIR:
+			Integers(s, (const int *) field, 2);
+			break;
+		case OPT_SHAPE:
+			Integers(s, (const int *) field, 3);
+			break;
+		case OPT_PADDING:
+			{
+				const NNPaddingOption *p = (const NNPaddingOption *) field;
+
+				if (p->mode == NN_PADDING_EXPLICIT)
+					Integers(s, p->sides, 4);
+				else
+					escape_json(s, p->mode == NN_PADDING_SAME ? "same" : "valid");
+				break;
+			}
 		case OPT_LAYERS:
 			appendStringInfoChar(s, '[');
 			for (int i = 0; i < o->n_layers; i++)
@@ -79,6 +118,8 @@ Value(StringInfo s, const OptionDef *def, const char *base)
 				appendStringInfoString(s, i > 0 ? ",{" : "{");
 				for (int k = 0; k < nn_n_layer_defs; k++)
 				{
+					if (!LayerRecords(&o->layers[i], k))
+						continue;
 					Key(s, nn_layer_defs[k].key);
 					Value(s, &nn_layer_defs[k], (const char *) &o->layers[i]);
 				}
@@ -127,6 +168,11 @@ AtDefault(const OptionDef *def, const NNOptions *o)
 			return *(char *const *) field == NULL;
 		case OPT_CLASS_WEIGHT:
 			return !o->class_weight_balanced && o->n_class_weights == 0;
+		case OPT_SHAPE:
+			return ((const int *) field)[0] == 0;
+		case OPT_PAIR:
+		case OPT_PADDING:
+			return false;		/* layer keys: recorded by their layer's type */
 	}
 	return false;
 }

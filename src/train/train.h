@@ -25,14 +25,46 @@ typedef enum NNSchedule
 	NN_SCHEDULE_COSINE
 } NNSchedule;
 
-/* one element of options.layers; keys not given take the top-level option */
+/*
+ * The value of layers[].type: the layer kinds of the layer table
+ * (NNLayerKind, same numbers), and flatten, which makes no layer (a dense
+ * layer reads a shaped input as one vector).
+ */
+#define NN_LAYER_OPTION_FLATTEN NN_LAYER_KIND_COUNT
+
+/* padding of a spatial layer: a rule, or explicit sides */
+typedef enum NNPaddingMode
+{
+	NN_PADDING_VALID,
+	NN_PADDING_SAME,
+	NN_PADDING_EXPLICIT
+} NNPaddingMode;
+
+typedef struct NNPaddingOption
+{
+	int			mode;			/* NNPaddingMode */
+	int			sides[4];		/* NN_PADDING_EXPLICIT: top, left, bottom, right */
+} NNPaddingOption;
+
+/*
+ * One element of options.layers.  Keys not given take the top-level option
+ * of their name (activation, dropout, batch_norm) or their default; which
+ * keys a layer takes depends on its type (option_table.c).
+ */
 typedef struct NNLayerOption
 {
-	int			units;
+	int			type;			/* NNLayerKind or NN_LAYER_OPTION_FLATTEN */
+	int			units;			/* dense */
 	int			activation;
 	float		dropout;
 	bool		batch_norm;
-	uint8		given;			/* a bit per key of the layer table, when given */
+	int			filters;		/* conv2d, separable_conv2d */
+	int			kernel[2];		/* height, width */
+	int			stride[2];		/* 0 until resolved: 1, or pooling's size */
+	NNPaddingOption padding;
+	int			depth_multiplier;	/* depthwise_conv2d */
+	int			size[2];		/* pooling window */
+	uint32		given;			/* a bit per key of the layer table, when given */
 } NNLayerOption;
 
 /* choices (optimizer, activation, ...) are ints, as the option table stores them */
@@ -54,6 +86,7 @@ typedef struct NNOptions
 	float		dropout;
 	bool		batch_norm;
 	int			n_layers;		/* -1: no options.layers */
+	int			input_shape[3]; /* channels, height, width; all 0: not given */
 	NNLayerOption *layers;
 	int			lr_schedule;	/* NNSchedule */
 	int			step_size;
@@ -87,6 +120,10 @@ char	   *nn_options_record(const NNOptions *o, NNOptionsFor caller);
 void		nn_options_from_record(const char *record, NNOptions *out);
 const char *nn_schedule_name(NNSchedule s);
 const char *nn_impute_name(NNImpute i);
+/* a spatial layer's window: kernel (named "kernel") or size ("pooling window") */
+const int  *nn_layer_option_window(const NNLayerOption *l, const char **name);
+/* layers[].type's name of a layer kind (or NN_LAYER_OPTION_FLATTEN) */
+const char *nn_layer_type_name(int type);
 
 /* ---------- build.c: an untrained model ---------- */
 
