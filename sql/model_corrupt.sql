@@ -40,7 +40,8 @@ SELECT 'one trailing byte', m || '\x00'::bytea FROM good UNION ALL
 SELECT 'trailing bytes', m || m FROM good UNION ALL
 SELECT 'bad magic', overlay(m PLACING 'XXXX'::bytea FROM 1 FOR 4) FROM good UNION ALL
 SELECT 'lower-case magic', overlay(m PLACING 'nnmd'::bytea FROM 1 FOR 4) FROM good UNION ALL
-SELECT 'version 3', set_byte(m, 4, 3) FROM good UNION ALL
+SELECT 'version 1 read as 3', set_byte(m, 4, 3) FROM good UNION ALL
+SELECT 'version 4', set_byte(m, 4, 4) FROM good UNION ALL
 SELECT 'version 1 read as 2', set_byte(m, 4, 2) FROM good UNION ALL
 SELECT 'version 0', set_byte(m, 4, 0) FROM good UNION ALL
 SELECT 'version 2^32-1', overlay(m PLACING '\xffffffff'::bytea FROM 5 FOR 4) FROM good UNION ALL
@@ -113,7 +114,7 @@ SELECT nn_predict(m, ARRAY[0, 1]::real[]) FROM bad WHERE name = 'random bytes';
 SELECT nn_predict_class(m, ARRAY[0, 1]::real[]) FROM bad WHERE name = 'truncated by 1';
 SELECT nn_predict_proba(m, ARRAY[0, 1]::real[]) FROM bad WHERE name = 'one trailing byte';
 SELECT nn_info(m) FROM bad WHERE name = 'bad magic';
-SELECT nn_info(m) FROM bad WHERE name = 'version 3';
+SELECT nn_info(m) FROM bad WHERE name = 'version 4';
 SELECT nn_fit(m, ARRAY[a, b], y) FROM bad, cm_data WHERE name = 'truncated by half' GROUP BY m;
 SELECT nn_fit((SELECT m FROM bad WHERE name = 'task 7'), ARRAY[a, b], y) FROM cm_data;
 -- nn_fit reads the model of its first row: a damaged one later is not read

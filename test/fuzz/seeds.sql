@@ -113,6 +113,31 @@ SELECT 'v2_zero', nn_train('cat', 'a', '{arr}', '{2}', '{"epochs": 1, "impute": 
 SELECT 'v2_error', nn_train('SELECT * FROM cat WHERE a IS NOT NULL AND arr[2] IS NOT NULL', 'y',
                             '{color,a}', '{2}', '{"epochs": 1, "impute": "error"}');
 
+-- format 3: shaped inputs and every spatial kind (tiny 2-channel 6x5 images)
+CREATE TEMP TABLE img AS
+SELECT i, ARRAY(SELECT ((i * 7 + j * 3) % 11 / 10.0)::real FROM generate_series(1, 60) j) AS px,
+       (i % 3)::text AS label
+FROM generate_series(1, 24) i;
+INSERT INTO seeds
+SELECT 'v3_conv_pools', nn_train('img', 'label', '{px}', '{}',
+    '{"epochs": 1, "batch_size": 8, "input_shape": [2, 6, 5], "layers": [
+       {"type": "conv2d", "filters": 3, "kernel": [3, 2], "padding": "same", "activation": "relu"},
+       {"type": "max_pool2d", "size": 2},
+       {"type": "avg_pool2d", "size": [2, 1], "stride": 1, "padding": [1, 0, 0, 0]},
+       {"type": "dense", "units": 3}]}') UNION ALL
+SELECT 'v3_conv_bn_dropout', nn_train('img', 'label', '{px}', '{}',
+    '{"epochs": 2, "batch_size": 8, "input_shape": [2, 6, 5], "optimizer": "momentum", "layers": [
+       {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 1,
+        "batch_norm": true, "dropout": 0.25, "activation": "tanh"},
+       {"type": "global_avg_pool2d"}]}') UNION ALL
+SELECT 'v3_depthwise_separable', nn_train('img', 'label', '{px}', '{}',
+    '{"epochs": 1, "batch_size": 8, "input_shape": [2, 6, 5], "layers": [
+       {"type": "depthwise_conv2d", "kernel": 3, "depth_multiplier": 2, "padding": "same", "activation": "leaky_relu"},
+       {"type": "separable_conv2d", "filters": 3, "kernel": [1, 3], "stride": [1, 2]},
+       {"type": "flatten"}, {"type": "dense", "units": 2, "activation": "sigmoid"}]}') UNION ALL
+SELECT 'v3_shaped_dense', nn_train('img', 'label', '{px}', '{4}',
+    '{"epochs": 1, "input_shape": [2, 6, 5]}');
+
 \pset tuples_only on
 \pset format unaligned
 SELECT name || '|' || encode(model, 'hex') FROM seeds ORDER BY name;

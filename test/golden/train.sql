@@ -109,3 +109,27 @@ INSERT INTO golden_inputs
 SELECT 'v2_categorical_mean', o, x::real[]
 FROM (VALUES (1, '{0,0,1,0,0}'), (2, '{1,0,0,1.5,-0.5}'), (3, '{0,1,0,NULL,0.25}'),
              (4, '{0,0,0,-2,1}'), (5, '{0,0,1,NULL,NULL}')) v(o, x);
+
+-- format version 3 (convolutional networks): a network over 1x6x6
+-- images, standardized per channel: conv2d with batch normalization,
+-- max pooling, a depthwise-separable convolution, global average pooling.
+-- Inputs are the 36 pixels of an image, row by row.
+CREATE TABLE g_img AS
+SELECT i AS id,
+       ARRAY(SELECT (CASE WHEN (i % 2 = 0 AND r < 3 AND c < 3) OR (i % 2 = 1 AND r >= 3 AND c >= 3)
+                          THEN 0.8 ELSE 0.1 END + ((i * 7 + r * 5 + c * 3) % 10) / 40.0)::real
+             FROM generate_series(0, 5) r, generate_series(0, 5) c) AS px,
+       CASE WHEN i % 2 = 0 THEN 'top_left' ELSE 'bottom_right' END AS label
+FROM generate_series(1, 120) i;
+INSERT INTO golden
+SELECT 'v3_cnn', nn_train('g_img', 'label', '{px}', '{}',
+    '{"epochs": 6, "seed": 15, "batch_size": 16, "input_shape": [1, 6, 6], "layers": [
+       {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same", "batch_norm": true},
+       {"type": "max_pool2d", "size": 2},
+       {"type": "separable_conv2d", "filters": 4, "kernel": 2, "activation": "tanh"},
+       {"type": "global_avg_pool2d"}]}');
+INSERT INTO golden_inputs
+SELECT 'v3_cnn', o, x
+FROM (SELECT row_number() OVER (ORDER BY id) AS o, px AS x FROM g_img WHERE id <= 4) t
+UNION ALL
+SELECT 'v3_cnn', 5, array_fill(0.5::real, ARRAY[36]);

@@ -22,3 +22,24 @@ FROM (VALUES
     ('cnn_trained_softmax', 'side', '{}'::jsonb),
     ('cnn_trained_regression', 'y', '{}')
 ) AS t(name, target, opts);
+
+-- the other spatial kinds, batch normalization and per-channel scaling
+INSERT INTO ox_models
+SELECT name, nn_train('ox_img', 'side', ARRAY['pixels'], '{}',
+                      '{"epochs": 3, "seed": 4, "input_shape": [1, 8, 8]}'::jsonb || opts)
+FROM (VALUES
+    ('cnn_trained_bn_global', '{"layers": [
+        {"type": "conv2d", "filters": 3, "kernel": [3, 2], "stride": [1, 2], "padding": "same",
+         "batch_norm": true, "dropout": 0.2, "activation": "tanh"},
+        {"type": "global_avg_pool2d"}]}'::jsonb),
+    ('cnn_trained_depthwise', '{"standardize": false, "layers": [
+        {"type": "depthwise_conv2d", "kernel": 3, "depth_multiplier": 2, "padding": 1,
+         "activation": "relu"},
+        {"type": "max_pool2d", "size": 3, "stride": 2, "padding": "same"},
+        {"type": "dense", "units": 5}]}'),
+    ('cnn_trained_separable', '{"layers": [
+        {"type": "conv2d", "filters": 2, "kernel": 1},
+        {"type": "separable_conv2d", "filters": 4, "kernel": 3, "stride": 2,
+         "activation": "sigmoid"},
+        {"type": "flatten"}, {"type": "dense", "units": 4, "activation": "leaky_relu"}]}')
+) AS t(name, opts);
