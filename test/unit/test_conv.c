@@ -542,6 +542,33 @@ test_pool_ties_and_padding(void)
 		CHECK(dx[1] == 0.0f && dx[2] == 0.0f && dx[7] == 0.0f);
 		free_layer(&t);
 	}
+	/*
+	 * The same rule in training, where the 2x2 stride-2 path keeps the
+	 * winners: windows {4 4 / 1 2}, {0 5 / 5 5}, {1 2 / 6 6} of a 2x6
+	 * plane, ties first across, then down, then both.
+	 */
+	if (CHECK(make_layer(&t, &nn_max_pool2d_layer, &two, sizeof(two),
+						 shape3(1, 2, 6), 1, &rng)))
+	{
+		static const float ties[12] = {4, 4, 0, 5, 1, 2, 1, 2, 5, 5, 6, 6};
+		float		d3[3] = {1.0f, 10.0f, 100.0f};
+		float		dx12[12];
+
+		memcpy(t.x, ties, sizeof(ties));
+		for (int mode = 0; mode < 2; mode++)
+		{
+			if (mode == 0)
+				t.r->forward_train(&t.L, NULL);
+			else
+				t.r->forward(&t.L);
+			CHECK(t.out[0] == 4.0f && t.out[1] == 5.0f && t.out[2] == 6.0f);
+			t.r->backward(&t.L, d3, NN_BACK_FROM_OUTPUT, dx12, mode == 0, false);
+			for (int i = 0; i < 12; i++)
+				CHECK_MSG(dx12[i] == (i == 0 ? 1.0f : i == 3 ? 10.0f : i == 10 ? 100.0f : 0.0f),
+						  "%s: dx[%d] = %g", mode == 0 ? "training" : "inference", i, dx12[i]);
+		}
+		free_layer(&t);
+	}
 	/* padded top and left: the first window holds x[0][0] alone */
 	if (CHECK(make_layer(&t, &nn_max_pool2d_layer, &padded, sizeof(padded),
 						 shape3(1, 3, 3), 1, &rng)))

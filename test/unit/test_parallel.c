@@ -212,6 +212,65 @@ test_training_same_bytes(void)
 	free(out2);
 }
 
+/*
+ * The input gradient through max and average pooling, planes split over
+ * threads (2048 planes of 8x8: MinPlanes in pool_layer.c lets 2 parts
+ * run): the same bytes at 1 and 2 threads.
+ */
+static void
+InputGradient(int threads, NNLayerKind kind, float *grad)
+{
+	NNNet		net;
+	NNPoolSettings p = {3, 3, 2, 2, 1, 1, 1, 1};
+	NNWork		work;
+	NNRng		rng;
+	NNGradSeed	seed = {NN_SEED_OUTPUT, 1, NULL, NULL};
+	size_t		batch = 32;
+	float	   *x,
+			   *buf;
+
+	nn_set_kernel_threads(threads);
+	memset(&net, 0, sizeof(net));
+	net.n_layers = 2;
+	net.shapes[0] = (NNShape) {3, {64, 8, 8}};
+	nn_pool_set(&net, 0, kind, &p);
+	nn_dense_set(&net, 1, 2, NN_ACT_SOFTMAX, false, 0.0f);
+	set_training(&net, NN_LOSS_CROSS_ENTROPY);
+	if (!CHECK(nn_net_layout(&net) == NULL))
+		return;
+	net.params = xcalloc(net.n_params, sizeof(float));
+	nn_rng_seed(&rng, 1703);
+	nn_net_init_params(&net, NN_INIT_AUTO, &rng);
+	x = xcalloc(batch * 4096, sizeof(float));
+	fill_uniform(&rng, x, batch * 4096, -1.0, 1.0);
+	buf = xcalloc(nn_work_floats(&net, batch, true), sizeof(float));
+	nn_work_bind(&work, &net, buf, batch, true);
+	CHECK(nn_net_input_gradient(&net, &work, x, batch, &seed, NULL, NULL, grad) != NULL);
+	free(buf);
+	free(x);
+	free(net.params);
+	nn_set_kernel_threads(1);
+}
+
+static void
+test_pool_input_gradient_same_bytes(void)
+{
+	float	   *g1 = xcalloc(32 * 4096, sizeof(float));
+	float	   *g2 = xcalloc(32 * 4096, sizeof(float));
+
+	for (int k = 0; k < 2; k++)
+	{
+		NNLayerKind kind = k == 0 ? NN_LAYER_MAX_POOL2D : NN_LAYER_AVG_POOL2D;
+
+		InputGradient(1, kind, g1);
+		InputGradient(2, kind, g2);
+		CHECK_MSG(memcmp(g1, g2, 32 * 4096 * sizeof(float)) == 0,
+				  "%s: input gradient differs at 2 threads", k == 0 ? "max" : "avg");
+	}
+	free(g1);
+	free(g2);
+}
+
 int
 main(void)
 {
@@ -219,5 +278,6 @@ main(void)
 	RUN_TEST(test_min_part);
 	RUN_TEST(test_lowering_same_bytes);
 	RUN_TEST(test_training_same_bytes);
+	RUN_TEST(test_pool_input_gradient_same_bytes);
 	return harness_finish("test_parallel");
 }
