@@ -39,6 +39,7 @@ CNN_SEP_LAYERS='[{"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same
 
 CNN_SEEDS=${NN_BENCH_SEEDS:-1}
 CNN_THREADS=${NN_BENCH_CNN_THREADS:-2}
+case "$CNN_THREADS" in 1|2) ;; *) echo "NN_BENCH_CNN_THREADS is 1 or 2, not '$CNN_THREADS'" >&2; exit 2 ;; esac
 if [ "${QUICK:-0}" = 1 ]; then CNN_EPOCHS=1; CNN_ROWS=10000; CNN_OTHER_EPOCHS=1
 else CNN_EPOCHS=10; CNN_ROWS=60000; CNN_OTHER_EPOCHS=2; fi
 
@@ -56,7 +57,7 @@ cnn_first_error() {
 # cnn_nn NET SEED OTHER_EPOCHS: nn's run of NET (cnn or separable) from
 # SEED; appends a "cnn_nn" record (or one with "error").
 cnn_nn() {
-    local net=$1 seed=$2 other=$3 layers=$CNN_LAYERS tag="cnn_${1}_s$2" step acc1 accn info
+    local net=$1 seed=$2 other=$3 layers=$CNN_LAYERS tag="cnn_${1}_s$2" step acc1 accn info rec
     [ "$net" = separable ] && layers=$CNN_SEP_LAYERS
     local opts
     opts=$(cnn_options "$layers" 1 "$seed")
@@ -84,9 +85,11 @@ cnn_nn() {
             "SELECT length(nn_train(:'src', 'label', '{pixels}', options => :'opts'::jsonb));" \
             "net=$net" "seed=$seed" "threads=$((3 - CNN_THREADS))" || { cnn_nn_failed "$net" "$seed" "$step"; return 1; }
     fi
-    record "$("$PY" "$BENCH/cnn_report.py" combine "$RES" "$tag" \
+    rec=$("$PY" "$BENCH/cnn_report.py" combine "$RES" "$tag" \
         net="$net" seed="$seed" rows="$CNN_ROWS" epochs="$CNN_EPOCHS" threads="$CNN_THREADS" \
-        accuracy_epoch1="$acc1" accuracy_final="$accn" layers="$layers" info="$info")"
+        accuracy_epoch1="$acc1" accuracy_final="$accn" layers="$layers" info="$info") ||
+        { cnn_nn_failed "$net" "$seed" "$step" "cnn_report.py combine failed"; return 1; }
+    record "$rec"
     "$PY" "$BENCH/cnn_report.py" summary "$RES"
 }
 
