@@ -43,10 +43,11 @@ case "$CNN_THREADS" in 1|2) ;; *) echo "NN_BENCH_CNN_THREADS is 1 or 2, not '$CN
 if [ "${QUICK:-0}" = 1 ]; then CNN_EPOCHS=1; CNN_ROWS=10000; CNN_OTHER_EPOCHS=1
 else CNN_EPOCHS=10; CNN_ROWS=60000; CNN_OTHER_EPOCHS=2; fi
 
-# cnn_options LAYERS EPOCHS SEED: nn_train's options for the benchmark's CNN
+# cnn_options LAYERS EPOCHS SEED: nn_train's options for the benchmark's CNN,
+# on one line (the main job prints them)
 cnn_options() {
     printf '{"input_shape": [1, 28, 28], "layers": %s, "optimizer": "adam", "learning_rate": 0.001, "batch_size": 128, "epochs": %s, "seed": %s, "standardize": false, "verbose": true}' \
-        "$1" "$2" "$3"
+        "${1//$'\n'/}" "$2" "$3"
 }
 
 # cnn_first_error TAG: the first ERROR line of a timed_train log, for the report
