@@ -2,12 +2,21 @@
 # Command 1, the main job: load Fashion-MNIST into a throwaway cluster, train
 # an nn model in the database, score it on the test set, print timings.
 # Env overrides: NN_HIDDEN (default '{64}'), NN_OPTIONS (default '{"seed": 1}'),
-# NN_PGPORT (default 54329).
+# NN_PGPORT (default 54329).  NN_CNN=1 trains and scores the convolutional
+# network of the benchmark instead (test/bench/cnn.sh: conv2d 32 - max_pool2d
+# 2 - conv2d 64 - max_pool2d 2 - dense 128 with dropout 0.3; input [1, 28, 28],
+# pixels as they are, Adam 0.001, batch 128, 10 epochs, seed 1, a NOTICE per
+# epoch); NN_OPTIONS, when set, still replaces its options.
 set -euo pipefail
 # shellcheck source=test/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NN_HIDDEN=${NN_HIDDEN:-'{64}'}
+if [ "${NN_CNN:-0}" = 1 ]; then
+    # shellcheck source=test/bench/cnn.sh
+    source "$REPO/test/bench/cnn.sh"
+    NN_OPTIONS=${NN_OPTIONS:-$(cnn_options "$CNN_LAYERS" 10 1)}
+fi
 NN_OPTIONS=${NN_OPTIONS:-'{"seed": 1}'}
 
 nn_ensure_packages "${NN_BASE_PACKAGES[@]}" python3 dataset-fashion-mnist
@@ -67,7 +76,7 @@ t_window=$(secs "$t0" "$(now)")
 history=$(nn_psql -Atc "SELECT nn_info(model)->'history' FROM fm_model")
 
 cat <<EOF
-hidden:           $NN_HIDDEN
+hidden:           $NN_HIDDEN$([ "${NN_CNN:-0}" = 1 ] && echo ' (ignored: options.layers)')
 options:          $NN_OPTIONS
 rows loaded:      train $n_train, test $n_test (${t_load}s)
 training seconds: $t_train

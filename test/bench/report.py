@@ -15,7 +15,9 @@
       the storage layout to train from (best_layout: the fastest read, the
       lowest backend peak among layouts within noise of it)
   report.py report RESULTS.jsonl
-      the markdown report
+      the markdown report (its CNN section from cnn_report.py)
+  report.py report-cnn RESULTS.jsonl
+      its opening and CNN section alone (run_bench.sh with NN_BENCH_CNN=only)
 
 Per-epoch seconds of nn: psql prints each verbose NOTICE ("epoch k/n:
 train_loss X, elapsed S s, eta E s") the moment the server sends it, and the
@@ -183,18 +185,12 @@ def scoring_rounds(R):
                     f". Median window/PyTorch: {statistics.median(ratios):.2f}.")
 
 
-def report(path):
-    R = load(path)
+def header(R, L):
+    """The report's opening lines: when, where, which versions"""
     env = last(R, "env") or {}
     sk = last(R, "sklearn") or {}
     tc = last(R, "torch") or {}
-    main = last(R, "train", "main") or {}
-    score = last(R, "score") or {}
-    floor = last(R, "floor", "main") or {}
-    loadrec = last(R, "load") or {}
-    L = []
     w = L.append
-
     w("# nn benchmark: generated results")
     w("")
     w(f"- date: {env.get('date', '?')}")
@@ -219,6 +215,24 @@ def report(path):
     w(f"- run: {env.get('notes', '')}; {end.get('total_s', '?')} s in all; load average at the end "
       f"{end.get('loadavg', '?')} (anything else running on the machine skews every number)")
     w("")
+
+
+def report(path, cnn_only=False):
+    import cnn_report   # (it imports this module's helpers)
+
+    R = load(path)
+    sk = last(R, "sklearn") or {}
+    tc = last(R, "torch") or {}
+    main = last(R, "train", "main") or {}
+    score = last(R, "score") or {}
+    floor = last(R, "floor", "main") or {}
+    loadrec = last(R, "load") or {}
+    L = []
+    w = L.append
+    header(R, L)
+    if cnn_only:
+        L.extend(cnn_report.section(R))
+        return "\n".join(L) + "\n"
 
     # ---- the table
     nn_epoch = main.get("median_epoch_s")
@@ -390,6 +404,7 @@ def report(path):
         w(table(rows, ["rows", "hidden", "epochs timed", "s/epoch", "GFLOP/epoch", "s per GFLOP",
                        "us per row", "sgemm floor s (best)", "floor / nn"]))
         w("")
+    L.extend(cnn_report.section(R))
     return "\n".join(L) + "\n"
 
 
@@ -421,6 +436,8 @@ def main():
         print(best_layout(load(a[1])))
     elif a[0] == "report":
         sys.stdout.write(report(a[1]))
+    elif a[0] == "report-cnn":
+        sys.stdout.write(report(a[1], cnn_only=True))
     else:
         sys.exit(__doc__)
 

@@ -29,6 +29,11 @@
 #     shapes;
 #  5. scaling: nn's seconds per epoch for 10k / 30k / 60k rows and for one
 #     hidden layer of 64 / 256 / 1024 units, against GEMM FLOPs;
+#  2d. the CNN of issue 15 and its depthwise-separable variant, nn_train and
+#     PyTorch (cnn_peers.py) back to back: accuracy after epoch 1 and 10,
+#     seconds per epoch at 1 and 2 threads, parameters, the backend's peak
+#     memory beside 2 x the data plus the convolution workspace (cnn.sh
+#     explains how; cnn_report.py writes its section of the report);
 #  6. prints the markdown report and writes it to test/bench/RESULTS.generated.md
 #     (test/bench/RESULTS.md is the edited, committed write-up).
 # Raw logs and results.jsonl are kept in the directory printed at the end.
@@ -37,7 +42,15 @@
 # inherits them (test/lib.sh passes them to postgres), and so do the peers
 # and the floor, so every contestant runs the same OpenBLAS kernel; the
 # report names the kernel OpenBLAS picked. Knobs:
-#   NN_BENCH_QUICK=1     fewer repetitions and no scaling/variant floors (a smoke run)
+#   NN_BENCH_QUICK=1     fewer repetitions and no scaling/variant floors (a smoke
+#                        run); the CNN part trains 1 epoch on 10,000 rows
+#   NN_BENCH_CNN=1|0|only  the CNN part (2d): run it (default), skip it, or run
+#                        only it (load the data, the CNN part, its report)
+#   NN_BENCH_SEEDS="1 2 3"   the seeds of the CNN runs (default "1"; the
+#                        separable variant and the other thread count: seed 1)
+#   NN_BENCH_CNN_THREADS=2|1  the thread count of the CNN's full runs, on both
+#                        sides (default 2); the other count is timed on 2
+#                        epochs (1 in a quick run)
 #   TORCH_THREADS=auto|1|2   PyTorch intra-op threads (default auto: the faster of 1 and 2)
 #   NN_PGPORT            the throwaway cluster's port (default 54329)
 #   NN_BENCH_OUT         directory for logs (default: a new /tmp/nn-bench.XXXXXX)
@@ -53,6 +66,8 @@ source "$BENCH/../lib.sh"
 
 PY=/usr/bin/python3   # Debian's interpreter: it sees python3-sklearn / -torch / -numpy
 QUICK=${NN_BENCH_QUICK:-0}
+CNN=${NN_BENCH_CNN:-1}
+case "$CNN" in 0|1|only) ;; *) echo "NN_BENCH_CNN is 1, 0 or only, not '$CNN'" >&2; exit 2 ;; esac
 OUT=${NN_BENCH_OUT:-$(mktemp -d -t nn-bench.XXXXXX)}
 mkdir -p "$OUT"
 RES="$OUT/results.jsonl"
@@ -71,6 +86,19 @@ stamp() { local line; while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTI
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 json_list() { local IFS=,; printf '[%s]' "$*"; }
 kv() { "$PY" "$BENCH/report.py" kv "$@"; }   # kv k=v ...: one JSON object (values parsed as JSON if they are)
+# write_report report|report-cnn: the markdown report (report.py's command) to
+# NN_BENCH_REPORT and the terminal
+write_report() {
+    say "report"
+    record "$(kv kind=end loadavg="$(cut -d' ' -f1-3 /proc/loadavg)" total_s="$(( $(date +%s) - T_SCRIPT ))")"
+    local report=${NN_BENCH_REPORT:-$BENCH/RESULTS.generated.md}
+    "$PY" "$BENCH/report.py" "$1" "$RES" >"$report"
+    cat "$report"
+    echo "written: $report; logs and results.jsonl: $OUT"
+    echo "total: $(( $(date +%s) - T_SCRIPT )) s"
+}
+# shellcheck source=test/bench/cnn.sh
+source "$BENCH/cnn.sh"
 
 POLL_PID=""
 bench_cleanup() {
@@ -95,6 +123,7 @@ openblas_core=$(printf '%s' "$core_info" | sed -n 's/.*"core": "\([^"]*\)".*/\1/
 openblas_threads=$(printf '%s' "$core_info" | sed -n 's/.*"threads": \([0-9]*\).*/\1/p')
 notes="full run: $LAYOUT_RUNS runs per storage layout, scoring median of $SCORE_REPS, floor median of $FLOOR_REPS, scaling 3 epochs per point"
 [ "$QUICK" = 1 ] && notes="QUICK run (NN_BENCH_QUICK=1): 1 run per layout, 1 scoring run, floor median of 2, no scaling: numbers are rough"
+[ "$CNN" = only ] && notes="the CNN part alone (NN_BENCH_CNN=only)$([ "$QUICK" = 1 ] && echo ", QUICK: 1 epoch on 10,000 rows")"
 record "$("$PY" - "$blas_env" "$openblas_core" "$openblas_threads" "$notes" <<'PYEOF'
 import json, os, subprocess, sys
 def sh(c):
@@ -167,26 +196,27 @@ SQL
 }
 
 # ---- timed training runs
-# train_run TAG SOURCE HIDDEN OPTIONS STORE [KEY=VALUE...]: nn_train in a
-# fresh session named nn_bench_TAG; STORE=1 keeps the model in table models.
-# Appends a "train" record (per-epoch seconds, read time, memory) to $RES.
-train_run() {
-    local tag=$1 src=$2 hidden=$3 opts=$4 store=$5; shift 5
-    local log="$OUT/train_$tag" call sql
-    call="nn_train(:'src', 'label', '{pixels}', :'hidden'::int[], :'opts'::jsonb)"
-    if [ "$store" = 1 ]; then
-        sql="DROP TABLE IF EXISTS models; CREATE TABLE models AS SELECT $call AS model; ANALYZE models;"
-    else
-        sql="SELECT length($call);"
-    fi
+# timed_train TAG SRC OPTS SQL [KEY=VALUE...]: SQL (a training statement
+# that may use the psql variables :'src' and :'opts') in a fresh session
+# named nn_bench_TAG, after $TIMED_SETUP (SQL, untimed) when set.  Appends a
+# "train" record (per-epoch seconds from the verbose NOTICEs, read time,
+# backend memory) to $RES; on an error prints it, leaves the log in
+# $OUT/train_TAG.err and returns 1.
+timed_train() {
+    local tag=$1 src=$2 opts=$3 sql=$4; shift 4
+    local log="$OUT/train_$tag"
     rm -f "$log.mem"
     mem_poll "nn_bench_$tag" "$log.mem" &
     POLL_PID=$!
     # stdout to a file, stderr (the NOTICEs and \warn marks) stamped on arrival
-    if ! printf '%s\n' '\warn BENCH_START' "$sql" '\warn BENCH_END' \
+    if ! printf '%s\n' "${TIMED_SETUP:-}" '\warn BENCH_START' "$sql" '\warn BENCH_END' \
             "SELECT 'vmhwm_kb=' || substring(pg_read_file('/proc/self/status') from 'VmHWM:\\s*(\\d+)');" |
-        PGAPPNAME="nn_bench_$tag" nn_psql -At -v src="$src" -v hidden="$hidden" -v opts="$opts" \
+        PGAPPNAME="nn_bench_$tag" nn_psql -At -v src="$src" -v opts="$opts" \
             2>&1 >"$log.out" | stamp >"$log.err"; then
+        # (the poller may still be looking for a session that has ended)
+        kill "$POLL_PID" 2>/dev/null || true
+        wait "$POLL_PID" 2>/dev/null || true
+        POLL_PID=""
         echo "nn_train ($tag) failed:" >&2; cat "$log.err" "$log.out" >&2; return 1
     fi
     wait "$POLL_PID" || true
@@ -194,10 +224,24 @@ train_run() {
     local hwm anon=""
     hwm=$(sed -n 's/^vmhwm_kb=//p' "$log.out")
     [ -s "$log.mem" ] && read -r anon _ <"$log.mem"
-    "$PY" "$BENCH/report.py" parse-train "$tag" "$log.err" "source=$src" "hidden=$hidden" "$@" \
+    "$PY" "$BENCH/report.py" parse-train "$tag" "$log.err" "source=$src" "$@" \
         "vmhwm_mb=$(awk -v k="${hwm:-0}" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')" \
-        "anon_peak_mb=$(awk -v k="${anon:-0}" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')" >>"$RES"
+        "anon_peak_mb=$(awk -v k="${anon:-0}" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')" >>"$RES" || return 1
     "$PY" "$BENCH/report.py" summary "$RES"
+}
+
+# train_run TAG SOURCE HIDDEN OPTIONS STORE [KEY=VALUE...]: nn_train, timed
+# (timed_train); STORE=1 keeps the model in table models.
+train_run() {
+    local tag=$1 src=$2 hidden=$3 opts=$4 store=$5; shift 5
+    local call="nn_train(:'src', 'label', '{pixels}', '$hidden'::int[], :'opts'::jsonb)"
+    if [ "$store" = 1 ]; then
+        timed_train "$tag" "$src" "$opts" \
+            "DROP TABLE IF EXISTS models; CREATE TABLE models AS SELECT $call AS model; ANALYZE models;" \
+            "hidden=$hidden" "$@"
+    else
+        timed_train "$tag" "$src" "$opts" "SELECT length($call);" "hidden=$hidden" "$@"
+    fi
 }
 
 # mem_poll APPNAME OUTFILE: find the backend of that session, sample its
@@ -220,6 +264,16 @@ mem_poll() {
     done
     exit 0
 }
+
+# ---------------------------------------------------------------- 2d alone
+if [ "$CNN" = only ]; then
+    TRAIN=fm_train
+    cnn_bench
+    nn_cluster_stop
+    trap - EXIT
+    write_report report-cnn
+    exit 0
+fi
 
 say "column storage layouts: nn_train read time (hidden {16}, 1 epoch, best of $LAYOUT_RUNS)"
 LAYOUTS=(plain external main extended)
@@ -441,6 +495,9 @@ if [ "$QUICK" != 1 ] && [ "$has_window" = t ]; then
     done
 fi
 
+# ---------------------------------------------------------------- 2d. CNN
+[ "$CNN" = 1 ] && cnn_bench
+
 nn_cluster_stop
 trap - EXIT
 
@@ -467,10 +524,4 @@ if [ "$QUICK" != 1 ]; then
 fi
 
 # ---------------------------------------------------------------- 6. report
-say "report"
-record "$(kv kind=end loadavg="$(cut -d' ' -f1-3 /proc/loadavg)" total_s="$(( $(date +%s) - T_SCRIPT ))")"
-REPORT=${NN_BENCH_REPORT:-$BENCH/RESULTS.generated.md}
-"$PY" "$BENCH/report.py" report "$RES" >"$REPORT"
-cat "$REPORT"
-echo "written: $REPORT; logs and results.jsonl: $OUT"
-echo "total: $(( $(date +%s) - T_SCRIPT )) s"
+write_report report
