@@ -362,7 +362,7 @@ GatherFilters(void *arg, size_t f0, size_t f1)
 static size_t
 MinFilters(size_t n)
 {
-	return n >= 32768 ? 1 : (32768 + n - 1) / n;
+	return nn_parallel_min_part(n);
 }
 
 static void
@@ -401,7 +401,7 @@ ForRows(const NNLayer *L, Rows *r)
 {
 	size_t		per = L->out_size + (r->dx != NULL ? L->in_size : 0);
 
-	nn_parallel_for(L->batch, per >= 32768 ? 1 : (32768 + per - 1) / per,
+	nn_parallel_for(L->batch, nn_parallel_min_part(per),
 					ActivateRows, r);
 }
 

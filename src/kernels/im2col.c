@@ -171,7 +171,7 @@ MinChannels(const NNConvGeom *g, size_t n)
 {
 	size_t		per = g->kernel_h * g->kernel_w * n;
 
-	return per >= 32768 ? 1 : (32768 + per - 1) / per;
+	return nn_parallel_min_part(per);
 }
 
 static void

@@ -37,6 +37,22 @@ nn_kernel_threads(void)
 	return kernel_threads;
 }
 
+static size_t min_work = NN_PARALLEL_MIN_WORK;
+
+void
+nn_set_parallel_min_work(size_t values)
+{
+	min_work = values > 0 && values < NN_PARALLEL_MIN_WORK ? values : NN_PARALLEL_MIN_WORK;
+}
+
+size_t
+nn_parallel_min_part(size_t per)
+{
+	if (per == 0)
+		per = 1;
+	return per >= min_work ? 1 : (min_work + per - 1) / per;
+}
+
 typedef struct Part
 {
 	NNRangeFn	fn;

@@ -29,4 +29,19 @@ int			nn_kernel_threads(void);
  */
 void		nn_parallel_for(size_t n, size_t min_part, NNRangeFn fn, void *arg);
 
+/*
+ * The fewest values of work worth a thread of their own: starting and
+ * joining one costs some tens of microseconds, which a part must repay.
+ */
+#define NN_PARALLEL_MIN_WORK (256 * 1024)
+
+/* the min_part for indexes of per values of work each */
+size_t		nn_parallel_min_part(size_t per);
+
+/*
+ * For the unit tests only: a smaller minimum (0: the default), so that
+ * small cases are split too.
+ */
+void		nn_set_parallel_min_work(size_t values);
+
 #endif

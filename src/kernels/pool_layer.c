@@ -143,7 +143,7 @@ MinPlanes(const NNLayer *L)
 {
 	size_t		hw = L->in_shape.dims[1] * L->in_shape.dims[2];
 
-	return hw >= 32768 ? 1 : (32768 + hw - 1) / hw;
+	return nn_parallel_min_part(hw);
 }
 
 static void

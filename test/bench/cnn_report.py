@@ -18,8 +18,9 @@ The convolution workspace is the issue's formula for nn's conv2d layers
 (src/kernels/conv2d_layer.c lowers the batch a piece at a time): for each
 conv2d layer, patch = input channels x kernel height x kernel width, piece =
 min(batch x output positions, 262144 / patch) columns, and its training
-buffers hold piece x (2 x patch + filters) floats; the total is the sum over
-the layers.  A separable layer's workspace is not part of the formula.
+buffers hold the batch's patches (batch x output positions x patch floats,
+kept for the weight gradient) and piece x (patch + filters) floats; the
+total is the sum over the layers.  A separable layer's workspace is not part of the formula.
 """
 import json
 import statistics
@@ -58,7 +59,10 @@ def workspace(layers, batch=128, shape=INPUT_SHAPE):
             if kind == "conv2d":
                 patch = c * kh * kw
                 piece = min(batch * oh * ow, PIECE_FLOATS // patch if patch <= PIECE_FLOATS else 1)
-                out.append((i, patch, piece, piece * (2 * patch + L["filters"])))
+                # the batch's patches kept for the weight gradient, then a
+                # piece of outputs and one of the patches' gradient
+                out.append((i, patch, piece,
+                            batch * oh * ow * patch + piece * (patch + L["filters"])))
             c = L.get("filters", c)
             h, w = oh, ow
         elif kind == "dense":

@@ -123,7 +123,7 @@ openblas_core=$(printf '%s' "$core_info" | sed -n 's/.*"core": "\([^"]*\)".*/\1/
 openblas_threads=$(printf '%s' "$core_info" | sed -n 's/.*"threads": \([0-9]*\).*/\1/p')
 notes="full run: $LAYOUT_RUNS runs per storage layout, scoring median of $SCORE_REPS, floor median of $FLOOR_REPS, scaling 3 epochs per point"
 [ "$QUICK" = 1 ] && notes="QUICK run (NN_BENCH_QUICK=1): 1 run per layout, 1 scoring run, floor median of 2, no scaling: numbers are rough"
-[ "$CNN" = only ] && notes="the CNN part alone (NN_BENCH_CNN=only)$([ "$QUICK" = 1 ] && echo ", QUICK: 1 epoch on 10,000 rows")"
+[ "$CNN" = only ] && notes="the CNN part alone (NN_BENCH_CNN=only)$(if [ "$QUICK" = 1 ]; then echo ", QUICK: 1 epoch on 10,000 rows"; fi)"
 record "$("$PY" - "$blas_env" "$openblas_core" "$openblas_threads" "$notes" <<'PYEOF'
 import json, os, subprocess, sys
 def sh(c):
