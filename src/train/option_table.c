@@ -36,7 +36,7 @@ static const char *const impute_names[] = {"skip", "error", "mean", "zero"};
 /* in NNLayerKind order; flatten makes no layer of its own */
 static const char *const layer_type_names[] =
 {"dense", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "depthwise_conv2d",
-"separable_conv2d", "flatten"};
+"separable_conv2d", "rnn", "lstm", "gru", "flatten"};
 
 StaticAssertDecl(NN_TASK_CLASSIFICATION == 0 && NN_TASK_REGRESSION == 1,
 				 "task_names are in the order of NNTask");
@@ -46,7 +46,8 @@ StaticAssertDecl(lengthof(impute_names) == NN_IMPUTE_COUNT,
 				 "impute_names are in the order of NNImpute");
 StaticAssertDecl(NN_LAYER_CONV2D == 1 && NN_LAYER_MAX_POOL2D == 2 && NN_LAYER_AVG_POOL2D == 3 &&
 				 NN_LAYER_GLOBAL_AVG_POOL2D == 4 && NN_LAYER_DEPTHWISE_CONV2D == 5 &&
-				 NN_LAYER_SEPARABLE_CONV2D == 6 &&
+				 NN_LAYER_SEPARABLE_CONV2D == 6 && NN_LAYER_RNN == 7 &&
+				 NN_LAYER_LSTM == 8 && NN_LAYER_GRU == 9 &&
 				 lengthof(layer_type_names) == NN_LAYER_OPTION_FLATTEN + 1,
 				 "layer_type_names are in the order of NNLayerKind, flatten last");
 
