@@ -277,7 +277,7 @@ WalkImageReshape(GraphWalk *g, char *cur)
 {
 	const NNShape *in = &g->m->net.shapes[0];
 	const int64_t dims[4] = {-1, in->dims[0], in->dims[1], in->dims[2]};
-	Tensor		shape = {"image_shape", DTYPE_INT64, 1, {4}, NULL, 0.0, dims};
+	Tensor		shape = {"image_shape", DTYPE_INT64, 1, {4}, NULL, 0.0, dims, NULL, NULL};
 
 	OnnxAddTensor(g, &shape);
 	OnnxAddOp(g, "Reshape", cur, "image_shape", "images");
@@ -293,11 +293,12 @@ static void
 WalkClassifierOutputs(GraphWalk *g)
 {
 	Node		argmax = {"ArgMax", {"probabilities"}, 1, "label",
-	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL}, {"keepdims", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 2};
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL},
+	{"keepdims", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 2, 0};
 	Node		concat = {"Concat", {"complement", "output"}, 2, "probabilities",
-	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 1};
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 1, 0};
 	Node		cast = {"Cast", {"positive"}, 1, "label",
-	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64, NULL}}, 1};
+	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64, NULL, NULL}}, 1, 0};
 
 	if (g->m->net.loss.kind != NN_LOSS_BINARY_CROSS_ENTROPY)
 	{
@@ -320,10 +321,10 @@ static void
 WalkRegressorOutputs(GraphWalk *g)
 {
 	const NNModel *m = g->m;
-	Tensor		y_std = {"y_std", DTYPE_DOUBLE, 1, {1}, NULL, m->y_std, NULL};
-	Tensor		y_mean = {"y_mean", DTYPE_DOUBLE, 1, {1}, NULL, m->y_mean, NULL};
+	Tensor		y_std = {"y_std", DTYPE_DOUBLE, 1, {1}, NULL, m->y_std, NULL, NULL, NULL};
+	Tensor		y_mean = {"y_mean", DTYPE_DOUBLE, 1, {1}, NULL, m->y_mean, NULL, NULL, NULL};
 	Node		cast = {"Cast", {"output"}, 1, m->standardized ? "output_double" : "value",
-	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_DOUBLE, NULL}}, 1};
+	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_DOUBLE, NULL, NULL}}, 1, 0};
 
 	OnnxAddNode(g, &cast);
 	if (!m->standardized)

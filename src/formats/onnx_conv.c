@@ -42,9 +42,9 @@ SetWindow(Window *win, unsigned kh, unsigned kw, unsigned sh, unsigned sw,
 static void
 AddWindowAttrs(Node *n, const Window *win)
 {
-	n->attr[0] = (Attr) {"kernel_shape", ATTR_TYPE_INTS, 0.0f, 2, win->kernel};
-	n->attr[1] = (Attr) {"pads", ATTR_TYPE_INTS, 0.0f, 4, win->pads};
-	n->attr[2] = (Attr) {"strides", ATTR_TYPE_INTS, 0.0f, 2, win->strides};
+	n->attr[0] = (Attr) {"kernel_shape", ATTR_TYPE_INTS, 0.0f, 2, win->kernel, NULL};
+	n->attr[1] = (Attr) {"pads", ATTR_TYPE_INTS, 0.0f, 4, win->pads, NULL};
+	n->attr[2] = (Attr) {"strides", ATTR_TYPE_INTS, 0.0f, 2, win->strides, NULL};
 	n->n_attr = 3;
 }
 
@@ -53,7 +53,7 @@ static void
 AddWeight4(GraphWalk *g, char *name, uint32_t l, const char *what, const float *v,
 		   uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
 {
-	Tensor		t = {name, DTYPE_FLOAT, 4, {d0, d1, d2, d3}, v, 0.0, NULL};
+	Tensor		t = {name, DTYPE_FLOAT, 4, {d0, d1, d2, d3}, v, 0.0, NULL, NULL, NULL};
 
 	OnnxLayerName(name, l, what);
 	OnnxAddTensor(g, &t);
@@ -72,7 +72,7 @@ AddConv(GraphWalk *g, uint32_t l, const char *stage, const Window *win, int64_t 
 	char		weight[NAME_LEN],
 				bias[NAME_LEN],
 				next[NAME_LEN];
-	Node		n = {"Conv", {cur, weight, bias}, b != NULL ? 3 : 2, next, {{0}}, 0};
+	Node		n = {"Conv", {cur, weight, bias}, b != NULL ? 3 : 2, next, {{0}}, 0, 0};
 
 	AddWeight4(g, weight, l, wname, w, dims[0], dims[1], dims[2], dims[3]);
 	if (b != NULL)
@@ -83,7 +83,7 @@ AddConv(GraphWalk *g, uint32_t l, const char *stage, const Window *win, int64_t 
 	OnnxStageName(next, l, stage, last, final);
 	AddWindowAttrs(&n, win);
 	if (group != 1)
-		n.attr[n.n_attr++] = (Attr) {"group", ATTR_TYPE_INT, 0.0f, group, NULL};
+		n.attr[n.n_attr++] = (Attr) {"group", ATTR_TYPE_INT, 0.0f, group, NULL, NULL};
 	OnnxAddNode(g, &n);
 	strcpy(cur, next);
 }
@@ -122,7 +122,7 @@ WalkPool(GraphWalk *g, uint32_t l, char *cur, const char *final, const char *op,
 {
 	const NNPoolSettings *s = nn_pool(&g->m->net, l);
 	char		next[NAME_LEN];
-	Node		n = {op, {cur}, 1, next, {{0}}, 0};
+	Node		n = {op, {cur}, 1, next, {{0}}, 0, 0};
 	Window		win;
 
 	SetWindow(&win, s->size_h, s->size_w, s->stride_h, s->stride_w,
@@ -130,7 +130,7 @@ WalkPool(GraphWalk *g, uint32_t l, char *cur, const char *final, const char *op,
 	AddWindowAttrs(&n, &win);
 	/* AveragePool's default, written out: nn never counts padding */
 	if (strcmp(op, "AveragePool") == 0)
-		n.attr[n.n_attr++] = (Attr) {"count_include_pad", ATTR_TYPE_INT, 0.0f, 0, NULL};
+		n.attr[n.n_attr++] = (Attr) {"count_include_pad", ATTR_TYPE_INT, 0.0f, 0, NULL, NULL};
 	OnnxStageName(next, l, stage, true, final);
 	OnnxAddNode(g, &n);
 	strcpy(cur, next);
