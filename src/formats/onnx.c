@@ -3,7 +3,8 @@
  * protobuf wire format.
  *
  * The wire format is onnx_wire.h; each layer kind's nodes come from its
- * export entry (onnx_graph.h; dense: onnx_dense.c).
+ * export entry (onnx_graph.h; dense: onnx_dense.c; spatial kinds:
+ * onnx_conv.c; recurrent kinds: onnx_recurrent.c).
  *
  * Protobuf in brief: a message is a sequence of fields, each a key varint
  * (field number << 3 | wire type) and a value: wire type 0 a varint; 2 a
@@ -235,6 +236,9 @@ extern const NNOnnxLayer nn_onnx_avg_pool2d;
 extern const NNOnnxLayer nn_onnx_global_avg_pool2d;
 extern const NNOnnxLayer nn_onnx_depthwise_conv2d;
 extern const NNOnnxLayer nn_onnx_separable_conv2d;
+extern const NNOnnxLayer nn_onnx_rnn;
+extern const NNOnnxLayer nn_onnx_lstm;
+extern const NNOnnxLayer nn_onnx_gru;
 
 static const NNOnnxLayer *const layer_exports[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_onnx_dense,
@@ -244,6 +248,9 @@ static const NNOnnxLayer *const layer_exports[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_GLOBAL_AVG_POOL2D] = &nn_onnx_global_avg_pool2d,
 	[NN_LAYER_DEPTHWISE_CONV2D] = &nn_onnx_depthwise_conv2d,
 	[NN_LAYER_SEPARABLE_CONV2D] = &nn_onnx_separable_conv2d,
+	[NN_LAYER_RNN] = &nn_onnx_rnn,
+	[NN_LAYER_LSTM] = &nn_onnx_lstm,
+	[NN_LAYER_GRU] = &nn_onnx_gru,
 };
 
 const NNOnnxLayer *
