@@ -272,10 +272,121 @@ test_layer_initializers(void)
 		}
 }
 
+/* ------------------------------------------------------------ in a network */
+
+/*
+ * [STEPS, FEATURES] rows, standardized -> lstm 3 with return_sequences ->
+ * gru 2 bidirectional -> dense 4 -> softmax 3; with sequences, the gru
+ * returns every step too, flattened step-major for the dense layer
+ */
+static uint8_t *
+stacked_export(NNModel *m, bool sequences, size_t *len)
+{
+	static char *classes[] = {"a", "b", "c"};
+	static float mean[STEPS * FEATURES],
+				sd[STEPS * FEATURES];
+	NNRecurrentSettings lstm = {3, 1, 0, 0.0f};
+	NNRecurrentSettings gru = {2, (uint8_t) sequences, 1, 0.5f};
+	NNNet	   *net = &m->net;
+	NNRng		rng;
+	const char *msg;
+	char		err[200];
+
+	memset(m, 0, sizeof(*m));
+	net->n_layers = 4;
+	net->shapes[0] = (NNShape) {2, {STEPS, FEATURES}};
+	nn_recurrent_set(net, 0, NN_LAYER_LSTM, &lstm);
+	nn_recurrent_set(net, 1, NN_LAYER_GRU, &gru);
+	nn_dense_set(net, 2, 4, NN_ACT_RELU, false, 0.0f);
+	nn_dense_set(net, 3, 3, NN_ACT_SOFTMAX, false, 0.0f);
+	set_training(net, NN_LOSS_CROSS_ENTROPY);
+	msg = nn_net_layout(net);
+	CHECK_MSG(msg == NULL, "layout: %s", msg);
+	net->params = xcalloc(net->n_params, sizeof(float));
+	nn_rng_seed(&rng, 16);
+	nn_net_init_params(net, NN_INIT_AUTO, &rng);
+	for (int i = 0; i < STEPS * FEATURES; i++)
+		mean[i] = 0.5f, sd[i] = 2.0f;
+	m->task = NN_TASK_CLASSIFICATION;
+	m->target_name = "y";
+	m->options_json = "{}";
+	m->n_classes = 3;
+	m->classes = classes;
+	m->standardized = true;
+	m->x_mean = mean;
+	m->x_std = sd;
+	m->y_std = 1.0f;
+	CHECK_MSG(nn_model_check(m, err, sizeof(err)) == NN_MODEL_OK, "model: %s", err);
+	return export(m, len);
+}
+
+/*
+ * The second recurrent layer takes the first one's time-major output as it
+ * is ([steps, N, 1 x 3]); the dense layer gets rows, the last step's or
+ * every step's, flattened; the tensors of layer 1 come after layer 0's
+ */
+static void
+test_stacked(void)
+{
+	for (int seq = 0; seq <= 1; seq++)
+	{
+		NNModel		m;
+		size_t		len;
+		uint8_t    *buf = stacked_export(&m, seq == 1, &len);
+		char		ops[300],
+					names[200];
+		int64_t		v[8];
+		uint64_t	dims[6];
+		PbField		node;
+
+		graph_ops(buf, len, ops, sizeof(ops));
+		CHECK_MSG(strcmp(ops, "Sub Div Reshape Transpose LSTM Transpose Reshape GRU "
+						 "Transpose Flatten Gemm Relu Gemm Softmax ArgMax") == 0,
+				  "ops \"%s\"", ops);
+		CHECK(graph_member(buf, len, 1, 2, "layer0.sequences", &node));
+		node_names(&node, 1, names, sizeof(names));
+		CHECK_MSG(strcmp(names, "standardized layer0.sequence_shape") == 0, "\"%s\"", names);
+		/* Y [steps, 1, N, 3] -> [steps, N, 1, 3] -> [steps, N, 3] */
+		CHECK(graph_member(buf, len, 1, 2, "layer0.step_units", &node) &&
+			  node_ints(&node, "perm", v, 8) == 4 && v[0] == 0 && v[1] == 2 && v[2] == 1 &&
+			  v[3] == 3);
+		CHECK(tensor_int64s(buf, len, "layer0.output_shape", v, 8) == 3 && v[0] == STEPS &&
+			  v[1] == -1 && v[2] == 3);
+		if (CHECK(graph_member(buf, len, 1, 3, seq ? "layer1.gru" : "layer1.gru_h", &node)))
+		{
+			node_names(&node, 1, names, sizeof(names));
+			CHECK_MSG(strcmp(names, "layer0.sequence_out layer1.weight "
+							 "layer1.recurrent_weight layer1.bias") == 0, "\"%s\"", names);
+		}
+		CHECK(tensor_int64s(buf, len, "layer1.sequence_shape", v, 8) == -1);
+		CHECK(tensor_dims(buf, len, "layer1.weight", dims, 6) == 3 && dims[0] == 2 &&
+			  dims[1] == 6 && dims[2] == 3);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		CHECK(tensor_floats_at(buf, len, "layer1.weight", m.net.params,
+							   nn_net_weight_offset(&m.net, 1), 2 * 6 * 3));
+#endif
+		/* the dense layer: [N, 2 x 2] or [N, steps x 2 x 2], step-major */
+		if (CHECK(graph_member(buf, len, 1, 2, "layer1.batch_major", &node)))
+		{
+			int			n = node_ints(&node, "perm", v, 8);
+
+			CHECK(seq ? n == 4 && v[0] == 2 && v[1] == 0 && v[2] == 1 && v[3] == 3 :
+				  n == 3 && v[0] == 1 && v[1] == 0 && v[2] == 2);
+		}
+		CHECK(graph_member(buf, len, 1, 2, "layer1.flatten", &node) &&
+			  node_int(&node, "axis") == 1);
+		CHECK(tensor_dims(buf, len, "layer2.weight", dims, 6) == 2 && dims[0] == 4 &&
+			  dims[1] == (seq ? STEPS * 4u : 4u));
+		free(buf);
+		free(m.net.params);
+	}
+}
+
 int
 main(void)
 {
 	RUN_TEST(test_layer_nodes);
 	RUN_TEST(test_layer_initializers);
+	RUN_TEST(test_stacked);
 	return harness_finish("test_onnx_recurrent");
 }
