@@ -126,6 +126,26 @@ tensor_floats(const uint8_t *buf, size_t len, const char *name, float *v, size_t
 	return true;
 }
 
+/* layer l's output back to rows: [N, steps, D, H] or [N, D, H], flattened */
+static void
+check_to_rows(const uint8_t *buf, size_t len, uint32_t l, bool sequences)
+{
+	char		name[40];
+	int64_t		v[8];
+	PbField		node;
+
+	snprintf(name, sizeof(name), "layer%u.batch_major", (unsigned) l);
+	if (CHECK(graph_member(buf, len, 1, 2, name, &node)))
+	{
+		int			n = node_ints(&node, "perm", v, 8);
+
+		CHECK_MSG(sequences ? n == 4 && v[0] == 2 && v[1] == 0 && v[2] == 1 && v[3] == 3 :
+				  n == 3 && v[0] == 1 && v[1] == 0 && v[2] == 2, "%s: perm", name);
+	}
+	snprintf(name, sizeof(name), "layer%u.flatten", (unsigned) l);
+	CHECK(graph_member(buf, len, 1, 2, name, &node) && node_int(&node, "axis") == 1);
+}
+
 /* ------------------------------------------------------------ one layer */
 
 typedef struct Case
@@ -204,16 +224,7 @@ test_layer_nodes(void)
 				CHECK_EQ_INT(node_int(&node, "linear_before_reset"),
 							 k->kind == NN_LAYER_GRU ? 1 : -1);
 
-				/* back to rows: [N, steps, D, H] or [N, D, H], flattened */
-				if (CHECK(graph_member(buf, len, 1, 2, "layer0.batch_major", &node)))
-				{
-					int			n = node_ints(&node, "perm", v, 8);
-
-					CHECK(seq ? n == 4 && v[0] == 2 && v[1] == 0 && v[2] == 1 && v[3] == 3 :
-						  n == 3 && v[0] == 1 && v[1] == 0 && v[2] == 2);
-				}
-				CHECK(graph_member(buf, len, 1, 2, "layer0.flatten", &node) &&
-					  node_int(&node, "axis") == 1);
+				check_to_rows(buf, len, 0, seq == 1);
 				free(buf);
 			}
 }
@@ -366,15 +377,7 @@ test_stacked(void)
 							   nn_net_weight_offset(&m.net, 1), 2 * 6 * 3));
 #endif
 		/* the dense layer: [N, 2 x 2] or [N, steps x 2 x 2], step-major */
-		if (CHECK(graph_member(buf, len, 1, 2, "layer1.batch_major", &node)))
-		{
-			int			n = node_ints(&node, "perm", v, 8);
-
-			CHECK(seq ? n == 4 && v[0] == 2 && v[1] == 0 && v[2] == 1 && v[3] == 3 :
-				  n == 3 && v[0] == 1 && v[1] == 0 && v[2] == 2);
-		}
-		CHECK(graph_member(buf, len, 1, 2, "layer1.flatten", &node) &&
-			  node_int(&node, "axis") == 1);
+		check_to_rows(buf, len, 1, seq == 1);
 		CHECK(tensor_dims(buf, len, "layer2.weight", dims, 6) == 2 && dims[0] == 4 &&
 			  dims[1] == (seq ? STEPS * 4u : 4u));
 		free(buf);
