@@ -13,10 +13,6 @@
 #include "modeltest.h"
 #include "testnet.h"
 
-static char *names[] = {"seq"};
-static uint32_t widths[] = {15};
-static char *classes[] = {"a", "b"};
-
 /*
  * [5, 3] -> lstm 4 units, every step, bidirectional, dropout 0.25 [5, 8]
  * -> rnn 2 units, every step [5, 2] -> gru 3 units, the last step [3] ->
@@ -30,7 +26,6 @@ BuildModel(NNModel *m, bool recurrent)
 	NNRecurrentSettings lstm = {4, 1, 1, 0.25f};
 	NNRecurrentSettings rnn = {2, 1, 0, 0.0f};
 	NNRecurrentSettings gru = {3, 0, 0, 0.0f};
-	NNRng		rng;
 
 	memset(m, 0, sizeof(*m));
 	net->shapes[0] = (NNShape) {2, {5, 3}};
@@ -47,23 +42,7 @@ BuildModel(NNModel *m, bool recurrent)
 		nn_dense_set(net, 0, 3, NN_ACT_TANH, false, 0.0f);
 	}
 	nn_dense_set(net, net->n_layers - 1, 2, NN_ACT_SOFTMAX, false, 0.0f);
-	set_training(net, NN_LOSS_CROSS_ENTROPY);
-	net->opt.epsilon = 1e-8f;
-	CHECK(nn_net_layout(net) == NULL);
-	net->params = ArenaAlloc(NULL, net->n_params * sizeof(float));
-	net->stats = ArenaAlloc(NULL, 1);
-	net->opt_state = ArenaAlloc(NULL, 1);
-	nn_rng_seed(&rng, 16);
-	nn_net_init_params(net, NN_INIT_AUTO, &rng);
-	m->task = NN_TASK_CLASSIFICATION;
-	m->y_std = 1.0f;
-	m->n_classes = 2;
-	m->classes = classes;
-	m->n_features = 1;
-	m->feature_names = names;
-	m->feature_widths = widths;
-	m->target_name = "label";
-	m->options_json = "{}";
+	FinishModel(m, 16);
 }
 
 static void
@@ -89,11 +68,7 @@ test_sequence_dense_model_needs_version_3(void)
 	NNModel		m;
 
 	BuildModel(&m, false);
-	CHECK_EQ_INT(nn_model_format_version(&m), 3);
-	CheckRoundTrip(&m, "sequence dense");
-	m.net.shapes[0] = nn_shape_vector(15);
-	CHECK(nn_net_layout(&m.net) == NULL);
-	CHECK_EQ_INT(nn_model_format_version(&m), 1);
+	CheckShapedDense(&m, "sequence dense");
 	ArenaFree();
 }
 
@@ -108,13 +83,7 @@ test_sequence_dense_model_needs_version_3(void)
 static void
 test_reader_rejects_damaged_recurrent_blocks(void)
 {
-	static const struct
-	{
-		size_t		at;
-		uint8_t		value;
-		NNModelError rc;
-		const char *why;
-	}			damage[] = {
+	static const Damage damage[] = {
 		{24, 0, NN_MODEL_LIMIT, "layer width out of range"},
 		{28, 0, NN_MODEL_LIMIT, "layer width out of range"},
 		{32, NN_LAYER_KIND_COUNT, NN_MODEL_CORRUPT, "layer 1 has an unknown kind"},
@@ -152,16 +121,7 @@ test_reader_rejects_damaged_recurrent_blocks(void)
 		  buf[41] == 0 && buf[42] == NN_LAYER_GRU && buf[43] == 3 && buf[45] == 0 &&
 		  buf[47] == NN_LAYER_DENSE && U32At(buf + 48) == 2 &&
 		  U32At(buf + 52) == 0x3e800000 && U32At(buf + 56) == 0 && buf[64] == NN_ACT_SOFTMAX);
-	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++)
-	{
-		uint8_t		keep = buf[damage[i].at];
-		char		what[32];
-
-		snprintf(what, sizeof(what), "byte %zu = %d", damage[i].at, damage[i].value);
-		buf[damage[i].at] = damage[i].value;
-		ReadGives(buf, len, damage[i].rc, damage[i].why, what);
-		buf[damage[i].at] = keep;
-	}
+	CheckDamages(buf, len, damage, sizeof(damage) / sizeof(damage[0]));
 	/* cut inside the recurrent blocks */
 	ReadGives(buf, 35, NN_MODEL_CORRUPT, "truncated", "cut at 35");
 	ReadGives(buf, 58, NN_MODEL_CORRUPT, "truncated", "cut at 58");
@@ -177,17 +137,16 @@ static void
 test_reader_rejects_recurrent_over_vector(void)
 {
 	NNModel		m;
-	size_t		len;
+	size_t		len,
+				flat_len;
 	uint8_t    *buf;
 	uint8_t    *flat;
 
 	BuildModel(&m, true);
 	buf = Write(&m, &len);
-	flat = ArenaAlloc(NULL, len);
-	memcpy(flat, buf, 20);
-	memcpy(flat + 20, (const uint8_t[]) {1, 0, 0, 0, 15, 0, 0, 0}, 8);
-	memcpy(flat + 28, buf + 32, len - 32);
-	ReadGives(flat, len - 4, NN_MODEL_LIMIT, "needs input of shape [steps, features]",
+	flat = FlattenInput(buf, len, 2, &flat_len);
+	CHECK(flat_len == len - 4 && U32At(flat + 24) == 15 && flat[28] == NN_LAYER_LSTM);
+	ReadGives(flat, flat_len, NN_MODEL_LIMIT, "needs input of shape [steps, features]",
 			  "lstm over a vector");
 	ArenaFree();
 }
