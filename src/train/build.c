@@ -131,6 +131,8 @@ SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape 
 						pos, type, ShapeText(in)),
 				 l == 0 ?
 				 errhint("Option \"input_shape\" gives the shape of the inputs.") :
+				 in.rank == 2 ?
+				 errhint("Spatial layers come before recurrent and dense layers.") :
 				 errhint("Spatial layers come before the first dense layer.")));
 	if (lo->type != NN_LAYER_GLOBAL_AVG_POOL2D)
 		Window(lo, pos, in, &g);
