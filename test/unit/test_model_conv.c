@@ -47,9 +47,9 @@ static void
 BuildModel(NNModel *m, bool conv)
 {
 	NNNet	   *net = &m->net;
-	NNConv2dSettings c = {3, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0, 0.0f};
-	NNPoolSettings max = {2, 2, 2, 2, 0, 0, 0, 0};
-	NNPoolSettings avg = {2, 2, 1, 1, 0, 0, 0, 0};
+	NNConv2dSettings c = {3, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_RELU, 0, 0.0f};
+	NNPoolSettings max = {{2, 2, 2, 2, 0, 0, 0, 0}};
+	NNPoolSettings avg = {{2, 2, 1, 1, 0, 0, 0, 0}};
 	NNRng		rng;
 
 	memset(m, 0, sizeof(*m));
