@@ -31,11 +31,13 @@ typedef struct Window
 	int64_t		strides[2];
 } Window;
 
+/* the attributes' values of a layer's window (ONNX pads: begins, then ends) */
 static void
-SetWindow(Window *win, unsigned kh, unsigned kw, unsigned sh, unsigned sw,
-		  unsigned top, unsigned left, unsigned bottom, unsigned right)
+SetWindow(Window *win, const NNWindow *w)
 {
-	*win = (Window) {{kh, kw}, {top, left, bottom, right}, {sh, sw}};
+	*win = (Window) {{w->kernel_h, w->kernel_w},
+	{w->pad_top, w->pad_left, w->pad_bottom, w->pad_right},
+	{w->stride_h, w->stride_w}};
 }
 
 /* kernel_shape, pads and strides: the node's first three attributes */
@@ -97,14 +99,14 @@ WalkConv2d(GraphWalk *g, uint32_t l, char *cur, const char *final)
 	const NNConv2dSettings *s = nn_conv2d(net, l);
 	const float *p = net->params + nn_net_weight_offset(net, l);
 	uint64_t	f = s->filters;
-	uint64_t	dims[4] = {f, net->shapes[l].dims[0], s->kernel_h, s->kernel_w};
+	uint64_t	dims[4] = {f, net->shapes[l].dims[0], s->window.kernel_h,
+	s->window.kernel_w};
 	uint64_t	nw = dims[0] * dims[1] * dims[2] * dims[3];
 	bool		bn = s->batch_norm != 0;
 	bool		has_act = s->act != NN_ACT_IDENTITY;
 	Window		win;
 
-	SetWindow(&win, s->kernel_h, s->kernel_w, s->stride_h, s->stride_w,
-			  s->pad_top, s->pad_left, s->pad_bottom, s->pad_right);
+	SetWindow(&win, &s->window);
 	AddConv(g, l, "conv", &win, 1, p, dims, p + nw, "weight", "bias", cur,
 			!bn && !has_act, final);
 	/* W, b, then gamma and beta per filter */
@@ -125,8 +127,7 @@ WalkPool(GraphWalk *g, uint32_t l, char *cur, const char *final, const char *op,
 	Node		n = {op, {cur}, 1, next, {{0}}, 0, 0};
 	Window		win;
 
-	SetWindow(&win, s->size_h, s->size_w, s->stride_h, s->stride_w,
-			  s->pad_top, s->pad_left, s->pad_bottom, s->pad_right);
+	SetWindow(&win, &s->window);
 	AddWindowAttrs(&n, &win);
 	/* AveragePool's default, written out: nn never counts padding */
 	if (strcmp(op, "AveragePool") == 0)
@@ -174,13 +175,12 @@ WalkDepthwiseKind(GraphWalk *g, uint32_t l, char *cur, const char *final, bool s
 	const float *p = net->params + nn_net_weight_offset(net, l);
 	uint64_t	c = net->shapes[l].dims[0];
 	uint64_t	m = separable ? 1 : s->multiplier;
-	uint64_t	depth_dims[4] = {c * m, 1, s->kernel_h, s->kernel_w};
-	const float *after = p + c * m * s->kernel_h * s->kernel_w;
+	uint64_t	depth_dims[4] = {c * m, 1, s->window.kernel_h, s->window.kernel_w};
+	const float *after = p + c * m * nn_window_area(&s->window);
 	bool		last = s->act == NN_ACT_IDENTITY;
 	Window		win;
 
-	SetWindow(&win, s->kernel_h, s->kernel_w, s->stride_h, s->stride_w,
-			  s->pad_top, s->pad_left, s->pad_bottom, s->pad_right);
+	SetWindow(&win, &s->window);
 	if (!separable)
 		AddConv(g, l, "depthwise", &win, (int64_t) c, p, depth_dims, after,
 				"weight", "bias", cur, last, final);
@@ -189,7 +189,7 @@ WalkDepthwiseKind(GraphWalk *g, uint32_t l, char *cur, const char *final, bool s
 		uint64_t	point_dims[4] = {s->filters, c, 1, 1};
 		Window		one;
 
-		SetWindow(&one, 1, 1, 1, 1, 0, 0, 0, 0);
+		SetWindow(&one, &(NNWindow) {1, 1, 1, 1, 0, 0, 0, 0});
 		AddConv(g, l, "depthwise", &win, (int64_t) c, p, depth_dims, NULL,
 				"depthwise_weight", NULL, cur, false, final);
 		AddConv(g, l, "pointwise", &one, 1, after, point_dims, after + s->filters * c,

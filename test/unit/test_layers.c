@@ -98,11 +98,11 @@ avg_pool_make(NNNet *net, uint32_t l, const void *arg)
 #define SHAPE3(c, h, w) {3, {c, h, w}}
 
 /* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn */
-static const NNConv2dSettings conv_padded = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 0, 0.0f};
-static const NNConv2dSettings conv_1x1 = {2, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.0f};
-static const NNConv2dSettings conv_bn = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 1, 0.0f};
-static const NNConv2dSettings conv_dropout = {2, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.3f};
-static const NNConv2dSettings conv_bn_dropout = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 1, 0.25f};
+static const NNConv2dSettings conv_padded = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 0, 0.0f};
+static const NNConv2dSettings conv_1x1 = {2, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_SIGMOID, 0, 0.0f};
+static const NNConv2dSettings conv_bn = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 1, 0.0f};
+static const NNConv2dSettings conv_dropout = {2, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_SIGMOID, 0, 0.3f};
+static const NNConv2dSettings conv_bn_dropout = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 1, 0.25f};
 
 /*
  * [2, 5, 4] -> [3, 5, 2]: patches of 12, 30 positions a batch, one piece:
@@ -121,8 +121,8 @@ static const Sample conv2d_samples[] = {
 };
 
 /* size h, w, stride h, w, pad t, l, b, r */
-static const NNPoolSettings pool_2x2 = {2, 2, 2, 2, 0, 0, 0, 0};
-static const NNPoolSettings pool_3x3_padded = {3, 3, 2, 2, 1, 1, 1, 1};
+static const NNPoolSettings pool_2x2 = {{2, 2, 2, 2, 0, 0, 0, 0}};
+static const NNPoolSettings pool_3x3_padded = {{3, 3, 2, 2, 1, 1, 1, 1}};
 
 static const Sample max_pool_samples[] = {
 	/* max pooling keeps each output's winner: [2, 2, 2] and [2, 2, 3] a row */
@@ -163,10 +163,10 @@ separable_make(NNNet *net, uint32_t l, const void *arg)
 }
 
 /* filters, multiplier, kh, kw, sh, sw, pad t, l, b, r, act */
-static const NNDepthwiseSettings dw_mult2 = {0, 2, 3, 2, 2, 1, 1, 0, 2, 1, NN_ACT_TANH};
-static const NNDepthwiseSettings dw_1x1 = {0, 1, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID};
-static const NNDepthwiseSettings sep_same = {3, 1, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH};
-static const NNDepthwiseSettings sep_strided = {2, 1, 2, 3, 2, 2, 0, 1, 1, 1, NN_ACT_SIGMOID};
+static const NNDepthwiseSettings dw_mult2 = {0, 2, {3, 2, 2, 1, 1, 0, 2, 1}, NN_ACT_TANH};
+static const NNDepthwiseSettings dw_1x1 = {0, 1, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_SIGMOID};
+static const NNDepthwiseSettings sep_same = {3, 1, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH};
+static const NNDepthwiseSettings sep_strided = {2, 1, {2, 3, 2, 2, 0, 1, 1, 1}, NN_ACT_SIGMOID};
 
 /* direct loops: no buffers */
 static const Sample depthwise_samples[] = {
@@ -699,7 +699,7 @@ break_dw_act(NNNet *net)
 static void
 break_dw_padding(NNNet *net)
 {
-	nn_depthwise_mut(net, 0)->pad_left = nn_depthwise(net, 0)->kernel_w;
+	nn_depthwise_mut(net, 0)->window.pad_left = nn_depthwise(net, 0)->window.kernel_w;
 }
 
 static void

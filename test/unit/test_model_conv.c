@@ -22,9 +22,9 @@ static void
 BuildModel(NNModel *m, bool conv)
 {
 	NNNet	   *net = &m->net;
-	NNConv2dSettings c = {3, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0, 0.0f};
-	NNPoolSettings max = {2, 2, 2, 2, 0, 0, 0, 0};
-	NNPoolSettings avg = {2, 2, 1, 1, 0, 0, 0, 0};
+	NNConv2dSettings c = {3, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_RELU, 0, 0.0f};
+	NNPoolSettings max = {{2, 2, 2, 2, 0, 0, 0, 0}};
+	NNPoolSettings avg = {{2, 2, 1, 1, 0, 0, 0, 0}};
 
 	memset(m, 0, sizeof(*m));
 	net->shapes[0] = (NNShape) {3, {1, 6, 5}};

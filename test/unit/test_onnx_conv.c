@@ -16,10 +16,10 @@
 /* ------------------------------------------------------------ a CNN */
 
 /* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn, dropout */
-static const NNConv2dSettings cnn_conv = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_RELU, 0, 0.0f};
+static const NNConv2dSettings cnn_conv = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_RELU, 0, 0.0f};
 /* size h, w, stride h, w, pad t, l, b, r */
-static const NNPoolSettings cnn_max = {2, 2, 2, 2, 0, 0, 0, 0};
-static const NNPoolSettings cnn_avg = {3, 3, 2, 2, 1, 1, 1, 1};
+static const NNPoolSettings cnn_max = {{2, 2, 2, 2, 0, 0, 0, 0}};
+static const NNPoolSettings cnn_avg = {{3, 3, 2, 2, 1, 1, 1, 1}};
 
 #define CNN_F 3					/* conv filters */
 #define CNN_NW (CNN_F * 2 * 3 * 2)	/* conv weights */
@@ -227,8 +227,8 @@ static void
 test_depthwise_separable(void)
 {
 	/* filters, multiplier, kh, kw, sh, sw, pad t, l, b, r, act */
-	static const NNDepthwiseSettings depthwise = {0, 3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_RELU};
-	static const NNDepthwiseSettings separable = {4, 1, 3, 3, 2, 2, 1, 1, 1, 1, NN_ACT_IDENTITY};
+	static const NNDepthwiseSettings depthwise = {0, 3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_RELU};
+	static const NNDepthwiseSettings separable = {4, 1, {3, 3, 2, 2, 1, 1, 1, 1}, NN_ACT_IDENTITY};
 	/* the kinds are walked on their own (onnx_decode.h, kind_graph) */
 	const NNShape dw_in = {3, {2, 5, 4}};
 	KindWalk	k;
