@@ -73,26 +73,10 @@ FROM (SELECT nn_init(12, '{}', 2, '{"dropout": 0.25, "input_shape": [6, 2],
 -- (value, class, probabilities), whole-row, window, batch, by catalog name,
 -- and nn_evaluate counts the same correct rows
 SELECT nn_register('rnn_lstm', m) FROM rnn_models WHERE name = 'lstm';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/test/scoring_paths.sql
 CREATE TEMP VIEW rnn_paths AS
-WITH k AS (SELECT name, m, ARRAY(SELECT jsonb_array_elements_text(nn_info(m)->'classes')) AS labels,
-                  nn_predict_batch(m, ARRAY(SELECT seq FROM rnn_seq ORDER BY id)) AS batch,
-                  (nn_evaluate(m, 'rnn_seq')->>'accuracy')::float8 AS accuracy
-           FROM rnn_models),
-s AS (SELECT k.name, t.dir, k.labels, k.accuracy, k.batch[t.id] AS batch_idx,
-             nn_predict_class(m, t.seq) AS cls, nn_predict(m, t.seq) AS idx,
-             nn_predict_proba(m, t.seq) AS proba,
-             nn_predict_class_row(m, t) AS row_cls,
-             nn_predict_proba_row(m, t) AS row_proba,
-             nn_predict_class_window(m, t.seq) OVER (PARTITION BY k.name) AS win_cls,
-             CASE WHEN k.name = 'lstm' THEN nn_predict_class('rnn_lstm', t.seq) END AS named_cls
-      FROM rnn_seq t, k)
-SELECT name, count(*) AS rows,
-       count(*) FILTER (WHERE cls = labels[idx::int + 1] AND cls = labels[batch_idx::int + 1]
-                        AND cls = labels[CASE WHEN proba[1] >= proba[2] THEN 1 ELSE 2 END]
-                        AND cls = row_cls AND cls = win_cls AND cls = coalesce(named_cls, cls)) AS agree,
-       count(*) FILTER (WHERE cls = dir) = round(min(accuracy) * 200) AS evaluate_agrees,
-       max(greatest(abs(proba[1] - row_proba[1]), abs(proba[2] - row_proba[2]))) < 1e-6 AS same_proba
-FROM s GROUP BY name;
+SELECT * FROM pg_temp.scoring_paths('rnn_models', 'rnn_seq', 'seq', 'dir', 'id', 'lstm', 'rnn_lstm');
 SELECT * FROM rnn_paths ORDER BY name;
 
 -- the catalog name scores as the bytes in a batch too
@@ -260,6 +244,5 @@ INSERT INTO rnn_errors (q) VALUES
     ($$SELECT nn_train('rnn_seq', 'dir', '{seq}', '{}', '{"input_shape": [6, 2], "layers": [{"type": "lstm", "units": 2, "return_sequences": true}, {"type": "max_pool2d", "size": 2}]}')$$),
     ($$SELECT nn_init(12, '{}', 2, '{"layers": [{"type": "rnn", "units": 2}]}')$$);
 SELECT q FROM rnn_errors ORDER BY n \gexec
-\getenv abs_srcdir PG_ABS_SRCDIR
 \i :abs_srcdir/test/error_of.sql
 SELECT e.code, count(*) FROM rnn_errors, pg_temp.error_of(q) e GROUP BY e.code;

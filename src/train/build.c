@@ -188,8 +188,7 @@ SetRecurrentLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, int pr
 		return lo->return_sequences ? (NNShape) {2, {in.dims[0], width}} :
 			nn_shape_vector(width);
 	}
-	if (before != NULL && (before->type == NN_LAYER_RNN || before->type == NN_LAYER_LSTM ||
-						   before->type == NN_LAYER_GRU))
+	if (before != NULL && nn_recurrent_gates((NNLayerKind) before->type) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"layers\" element %d: a layer of type \"%s\" needs a sequence, but element %d (\"%s\") outputs only its last step",
