@@ -582,9 +582,10 @@ BackDirection(const NNLayer *L, const RecBufs *b, const RecDims *m, size_t d,
 
 /*
  * dL/d(output) d (after the dropout mask, when training used one) to the
- * parameter gradients (training) and the input gradient (dx).  Without
- * training, the pass recomputes the forward's states first: an inference
- * forward keeps two steps, and this gives the same values.
+ * parameter gradients (training) and the input gradient (dx).  It reads
+ * the states of the last forward pass, every step's: a backward pass has
+ * a training workspace (nn_work_fits), whose block makes even an inference
+ * forward keep them all (OwnBufs).  It overwrites them (P becomes dG).
  */
 static void
 RecurrentBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
@@ -604,8 +605,6 @@ RecurrentBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			 true, L->own, &b);
 	if (!training && dx == NULL)
 		return;
-	if (!training)
-		Run(L, &b);
 	if (training && rng_used && s->dropout > 0.0f)
 		for (size_t i = 0; i < N * L->out_size; i++)
 			d[i] *= b.mask[i];

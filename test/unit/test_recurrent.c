@@ -521,27 +521,32 @@ test_recurrent_same_bytes_threads(void)
 static void
 test_recurrent_one_row(void)
 {
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 6; k++)
 	{
 		NNNet		net;
-		NNRecurrentSettings s = {6, 0, 1, 0.0f};
-		NNWork		work;
+		/* bidirectional, without and with return_sequences */
+		NNRecurrentSettings s = {6, (uint8_t) (k / 3), 1, 0.0f};
+		NNWork		work,
+					twork;
 		NNRng		rng;
 		size_t		batch = 5;
 		size_t		nx = batch * 7 * 3;
+		size_t		width = k / 3 ? 7 * 12 : 12;
 		float	   *x = xcalloc(nx, sizeof(float));
 		float	   *buf,
+				   *tbuf,
 				   *batch_h;
-		const float *out;
+		const char *name = kinds[k % 3]->name;
 
 		memset(&net, 0, sizeof(net));
 		net.n_layers = 2;
 		net.shapes[0] = shape2(7, 3);
-		nn_recurrent_set(&net, 0, (NNLayerKind) (NN_LAYER_RNN + k), &s);
+		nn_recurrent_set(&net, 0, (NNLayerKind) (NN_LAYER_RNN + k % 3), &s);
 		nn_dense_set(&net, 1, 2, NN_ACT_IDENTITY, false, 0.0f);
 		set_training(&net, NN_LOSS_MSE);
 		if (!CHECK(nn_net_layout(&net) == NULL))
 			continue;
+		CHECK_EQ_INT(nn_shape_size(net.shapes[1]), width);
 		net.params = xcalloc(net.n_params, sizeof(float));
 		nn_rng_seed(&rng, 1606);
 		nn_net_init_params(&net, NN_INIT_AUTO, &rng);
@@ -549,31 +554,78 @@ test_recurrent_one_row(void)
 		/* an inference workspace: the one scoring uses */
 		buf = xcalloc(nn_work_floats(&net, batch, false), sizeof(float));
 		nn_work_bind(&work, &net, buf, batch, false);
-		out = nn_net_forward(&net, &work, x, batch);
-		CHECK(out != NULL);
-		batch_h = xcalloc(batch * 12, sizeof(float));
-		memcpy(batch_h, work.acts[1], batch * 12 * sizeof(float));
-		{
-			float	   *tbuf = xcalloc(nn_work_floats(&net, batch, true), sizeof(float));
-			NNWork		twork;
-
-			nn_work_bind(&twork, &net, tbuf, batch, true);
-			nn_net_forward(&net, &twork, x, batch);
-			CHECK_MSG(memcmp(twork.acts[1], batch_h, batch * 12 * sizeof(float)) == 0,
-					  "%s: training workspace differs", kinds[k]->name);
-			free(tbuf);
-		}
+		CHECK(nn_net_forward(&net, &work, x, batch) != NULL);
+		batch_h = xcalloc(batch * width, sizeof(float));
+		memcpy(batch_h, work.acts[1], batch * width * sizeof(float));
+		tbuf = xcalloc(nn_work_floats(&net, batch, true), sizeof(float));
+		nn_work_bind(&twork, &net, tbuf, batch, true);
+		nn_net_forward(&net, &twork, x, batch);
+		CHECK_MSG(memcmp(twork.acts[1], batch_h, batch * width * sizeof(float)) == 0,
+				  "%s: training workspace differs", name);
 		for (size_t r = 0; r < batch; r++)
 		{
 			nn_net_forward_row(&net, &work, x + r * 21, NULL);
-			CHECK_MSG(memcmp(work.acts[1], batch_h + r * 12, 12 * sizeof(float)) == 0,
-					  "%s: row %zu alone differs from the batch", kinds[k]->name, r);
+			CHECK_MSG(memcmp(work.acts[1], batch_h + r * width,
+							 width * sizeof(float)) == 0,
+					  "%s: row %zu alone differs from the batch", name, r);
 		}
 		free(batch_h);
+		free(tbuf);
 		free(buf);
 		free(x);
 		free(net.params);
 	}
+}
+
+/*
+ * A layer of 4 x 130 gates: the bias gradient's column sums run in blocks
+ * of 512 columns (recurrent_layer.c, ColumnSums).  Only b against finite
+ * differences: R's 67600 values would take long.
+ */
+static void
+test_recurrent_wide_bias(void)
+{
+	NNRecurrentSettings s = {130, 0, 0, 0.0f};
+	NNRng		rng;
+	Layer		t;
+	size_t		np,
+				ny,
+				nb = 4 * 130;
+	double	   *an,
+			   *nu;
+	float	   *d;
+
+	nn_rng_seed(&rng, 1608);
+	if (!CHECK(make_layer(&t, &nn_lstm_layer, &s, sizeof(s), shape2(3, 2), 2, &rng)))
+		return;
+	np = n_params(&t);
+	ny = t.batch * t.L.out_size;
+	an = xcalloc(nb, sizeof(double));
+	nu = xcalloc(nb, sizeof(double));
+	d = xcalloc(ny, sizeof(float));
+	layer_loss_in(&t, true);
+	memcpy(d, t.weights, ny * sizeof(float));
+	t.r->backward(&t.L, d, NN_BACK_FROM_OUTPUT, NULL, true, false);
+	for (size_t i = 0; i < nb; i++)
+	{
+		float	   *v = &t.params[np - nb + i];
+		float		keep = *v;
+		double		up,
+					down;
+
+		an[i] = t.grads[np - nb + i];
+		*v = keep + FD_H;
+		up = layer_loss_in(&t, true);
+		*v = keep - FD_H;
+		down = layer_loss_in(&t, true);
+		*v = keep;
+		nu[i] = (up - down) / (2.0 * FD_H);
+	}
+	CHECK_GRAD("lstm H=130: dL/db", an, nu, nb, 2e-3, 2e-3, 1e-3);
+	free(an);
+	free(nu);
+	free(d);
+	free_layer(&t);
 }
 
 /* ------------------------------------------------------------ init */
@@ -809,6 +861,7 @@ main(void)
 	RUN_TEST(test_stacked_gradients);
 	RUN_TEST(test_recurrent_same_bytes_threads);
 	RUN_TEST(test_recurrent_one_row);
+	RUN_TEST(test_recurrent_wide_bias);
 	RUN_TEST(test_recurrent_init);
 	RUN_TEST(test_recurrent_settings);
 	RUN_TEST(test_fastmath);
