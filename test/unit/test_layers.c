@@ -187,31 +187,30 @@ static const Sample separable_samples[] = {
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
-static void
-rnn_make(NNNet *net, uint32_t l, const void *arg)
+/* a recurrent sample's kind and settings */
+typedef struct RecSample
 {
-	nn_recurrent_set(net, l, NN_LAYER_RNN, arg);
-}
+	NNLayerKind kind;
+	NNRecurrentSettings s;
+} RecSample;
 
 static void
-lstm_make(NNNet *net, uint32_t l, const void *arg)
+recurrent_make(NNNet *net, uint32_t l, const void *arg)
 {
-	nn_recurrent_set(net, l, NN_LAYER_LSTM, arg);
-}
+	const RecSample *r = arg;
 
-static void
-gru_make(NNNet *net, uint32_t l, const void *arg)
-{
-	nn_recurrent_set(net, l, NN_LAYER_GRU, arg);
+	nn_recurrent_set(net, l, r->kind, &r->s);
 }
 
 #define SHAPE2(steps, features) {2, {steps, features}}
 
 /* units, return_sequences, bidirectional, dropout */
-static const NNRecurrentSettings rec_last = {UNITS, 0, 0, 0.0f};
-static const NNRecurrentSettings rec_seq_bi = {UNITS, 1, 1, 0.0f};
-static const NNRecurrentSettings rec_seq_dropout = {UNITS, 1, 0, 0.2f};
-static const NNRecurrentSettings rec_last_bi = {UNITS, 0, 1, 0.0f};
+static const RecSample rnn_last = {NN_LAYER_RNN, {UNITS, 0, 0, 0.0f}};
+static const RecSample rnn_seq_bi = {NN_LAYER_RNN, {UNITS, 1, 1, 0.0f}};
+static const RecSample lstm_seq_dropout = {NN_LAYER_LSTM, {UNITS, 1, 0, 0.2f}};
+static const RecSample lstm_last_bi = {NN_LAYER_LSTM, {UNITS, 0, 1, 0.0f}};
+static const RecSample gru_last_bi = {NN_LAYER_GRU, {UNITS, 0, 1, 0.0f}};
+static const RecSample gru_seq_dropout = {NN_LAYER_GRU, {UNITS, 1, 0, 0.2f}};
 
 /*
  * W, R, b with W and R the weights.  Training buffers (recurrent_layer.c),
@@ -222,25 +221,25 @@ static const NNRecurrentSettings rec_last_bi = {UNITS, 0, 1, 0.0f};
  */
 static const Sample rnn_samples[] = {
 	/* 60 + 60 + 15 */
-	{"rnn 4 steps x 3", rnn_make, &rec_last, 3, 2, 0, 0, SHAPE2(4, 3), 135},
+	{"rnn 4 steps x 3", recurrent_make, &rnn_last, 3, 2, 0, 0, SHAPE2(4, 3), 135},
 	/* 90 + 15 */
-	{"rnn bidirectional, sequences", rnn_make, &rec_seq_bi, 3, 2, 0, 0, SHAPE2(3, 2), 105},
+	{"rnn bidirectional, sequences", recurrent_make, &rnn_seq_bi, 3, 2, 0, 0, SHAPE2(3, 2), 105},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
 static const Sample lstm_samples[] = {
 	/* 180 + 45 + 45 + 15 + 15 + 90 */
-	{"lstm sequences, dropout", lstm_make, &rec_seq_dropout, 3, 2, 0, 0, SHAPE2(3, 2), 390},
+	{"lstm sequences, dropout", recurrent_make, &lstm_seq_dropout, 3, 2, 0, 0, SHAPE2(3, 2), 390},
 	/* 480 + 120 + 120 + 120 + 15 + 15 */
-	{"lstm bidirectional", lstm_make, &rec_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 870},
+	{"lstm bidirectional", recurrent_make, &lstm_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 870},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
 static const Sample gru_samples[] = {
 	/* 360 + 120 + 120 + 45 + 15 */
-	{"gru bidirectional", gru_make, &rec_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 660},
+	{"gru bidirectional", recurrent_make, &gru_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 660},
 	/* 45 + 15 + 45 + 15 + 2 x 15 */
-	{"gru 1 step, sequences, dropout", gru_make, &rec_seq_dropout, 3, 2, 0, 0, SHAPE2(1, 4), 150},
+	{"gru 1 step, sequences, dropout", recurrent_make, &gru_seq_dropout, 3, 2, 0, 0, SHAPE2(1, 4), 150},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
