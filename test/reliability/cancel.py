@@ -191,6 +191,19 @@ for name in ("synchronize_seqscans", "statement_timeout", "nn.train_memory",
 # ------------------------------------------------------------------ (a) timeouts
 print("\n(a) statement_timeout = 1s")
 READ = {"fm_train": t_load60, "fm_5k": t_load5}
+# the CNN (28x28 images) and an LSTM over 28 steps of 28 pixels
+CNN = ('{"epochs": 1000, "batch_size": 128, "input_shape": [1, 28, 28], "layers": ['
+       '{"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same"}, '
+       '{"type": "max_pool2d", "size": 2}, '
+       '{"type": "conv2d", "filters": 64, "kernel": 3, "padding": "same"}, '
+       '{"type": "max_pool2d", "size": 2}, {"type": "dense", "units": 128}]}')
+LSTM = ('{"epochs": 1000, "batch_size": 128, "input_shape": [28, 28], '
+        '"layers": [{"type": "lstm", "units": 128}]}')
+BIGRU = ('{"epochs": 1000, "batch_size": 1024, "input_shape": [28, 28], '
+         '"layers": [{"type": "gru", "units": 256, "bidirectional": true}]}')
+for name, options in (("CNN b128", CNN), ("LSTM(128) b128", LSTM)):
+    run_with_timeout("timeout", f"fm_5k {name}", train("fm_5k", "{}", options), 1.0,
+                     read_s=t_load5)
 for source in ("fm_train", "fm_5k"):
     for hidden in ("{1024,1024}", "{4096}"):
         for batch in (1024, 32):
@@ -253,6 +266,14 @@ workloads = [
      "SELECT length(nn_fit(nn_init(784, '{4096}', 10, '{\"batch_size\": 1024}'), "
      "pixels, label)) FROM fm_train", (0.3, 5.0), ("SET max_parallel_workers_per_gather = 0",),
      None, "nn_fit"),
+    # convolution- and recurrence-heavy epochs: the kernels check for
+    # interrupts per block of patches and per step
+    ("fm_5k CNN b128", train("fm_5k", "{}", CNN), (t_load5 + 0.2, t_load5 + 4.0), (), t_load5,
+     "training"),
+    ("fm_5k LSTM(128) b128", train("fm_5k", "{}", LSTM), (t_load5 + 0.2, t_load5 + 4.0), (),
+     t_load5, "training"),
+    ("fm_5k bidirectional GRU(256) b1024", train("fm_5k", "{}", BIGRU),
+     (t_load5 + 0.2, t_load5 + 4.0), (), t_load5, "training"),
     ("nn_predict_batch, 60,000 rows",
      "SELECT cardinality(nn_predict_batch(m.m, a.a)) FROM score_model m, fm_array a",
      (0.1, 4.0), (), None, "scoring"),
@@ -261,7 +282,8 @@ workloads = [
      None, "scoring"),
 ]
 QUICK_WORKLOADS = ("slow source", "fm_5k {4096} b1024", "fm_train streamed (32MB)",
-                   "nn_fit {4096}, serial", "nn_predict_batch, 60,000 rows")
+                   "nn_fit {4096}, serial", "nn_predict_batch, 60,000 rows",
+                   "fm_5k CNN b128", "fm_5k LSTM(128) b128", "fm_5k bidirectional GRU(256) b1024")
 for name, sql, (lo, hi), setup, read_s, phase in workloads:
     if QUICK and name not in QUICK_WORKLOADS:
         continue

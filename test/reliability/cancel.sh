@@ -10,12 +10,13 @@
 #   (a) statement_timeout = 1s on large trainings (60,000 and 5,000 rows of
 #       784 inputs, hidden {1024,1024} and {4096}, batch_size 1024 and 32),
 #       on a slow source (pg_sleep per row), on validation and on rows
-#       streamed beyond nn.train_memory; plus timeouts that land after the
-#       rows are read;
+#       streamed beyond nn.train_memory, on a CNN and an LSTM; plus
+#       timeouts that land after the rows are read;
 #   (b) pg_cancel_backend from a second session after random delays, while
 #       reading rows (a table, a slow query, 4 M narrow rows), training,
 #       validating, streaming, running the nn_fit aggregate (parallel and
-#       serial) and scoring (nn_predict_batch on a 60,000-row array, and
+#       serial), convolutional and recurrent (LSTM, bidirectional GRU)
+#       trainings, and scoring (nn_predict_batch on a 60,000-row array, and
 #       nn_predict per row);
 #   (c) after every probe: SELECT 1, settings restored, a small nn_train;
 #   (d) 100 trainings cancelled in one session: memory contexts, VmRSS and
