@@ -187,5 +187,8 @@ extern const NNLayerRoutine nn_avg_pool2d_layer;
 extern const NNLayerRoutine nn_global_avg_pool2d_layer;
 extern const NNLayerRoutine nn_depthwise_conv2d_layer;
 extern const NNLayerRoutine nn_separable_conv2d_layer;
+extern const NNLayerRoutine nn_rnn_layer;
+extern const NNLayerRoutine nn_lstm_layer;
+extern const NNLayerRoutine nn_gru_layer;
 
 #endif

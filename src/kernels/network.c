@@ -48,6 +48,9 @@ static const NNLayerRoutine *const layer_kinds[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_GLOBAL_AVG_POOL2D] = &nn_global_avg_pool2d_layer,
 	[NN_LAYER_DEPTHWISE_CONV2D] = &nn_depthwise_conv2d_layer,
 	[NN_LAYER_SEPARABLE_CONV2D] = &nn_separable_conv2d_layer,
+	[NN_LAYER_RNN] = &nn_rnn_layer,
+	[NN_LAYER_LSTM] = &nn_lstm_layer,
+	[NN_LAYER_GRU] = &nn_gru_layer,
 };
 
 const NNLayerRoutine *
