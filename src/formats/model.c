@@ -385,6 +385,9 @@ extern const NNLayerFormat nn_avg_pool2d_format;
 extern const NNLayerFormat nn_global_avg_pool2d_format;
 extern const NNLayerFormat nn_depthwise_conv2d_format;
 extern const NNLayerFormat nn_separable_conv2d_format;
+extern const NNLayerFormat nn_rnn_format;
+extern const NNLayerFormat nn_lstm_format;
+extern const NNLayerFormat nn_gru_format;
 
 static const NNLayerFormat *const layer_formats[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_dense_format,
@@ -394,6 +397,9 @@ static const NNLayerFormat *const layer_formats[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_GLOBAL_AVG_POOL2D] = &nn_global_avg_pool2d_format,
 	[NN_LAYER_DEPTHWISE_CONV2D] = &nn_depthwise_conv2d_format,
 	[NN_LAYER_SEPARABLE_CONV2D] = &nn_separable_conv2d_format,
+	[NN_LAYER_RNN] = &nn_rnn_format,
+	[NN_LAYER_LSTM] = &nn_lstm_format,
+	[NN_LAYER_GRU] = &nn_gru_format,
 };
 
 const NNLayerFormat *

@@ -14,6 +14,7 @@
 #include "kernels/dense_layer.h"
 #include "kernels/depthwise_layer.h"
 #include "kernels/pool_layer.h"
+#include "kernels/recurrent_layer.h"
 #include "train/train.h"
 
 PG_FUNCTION_INFO_V1(nn_info);
@@ -121,6 +122,25 @@ PushSettings(JsonbParseState **st, const NNNet *net, uint32 l)
 				}
 				PushWindow(st, "kernel", &d->kernel_h, &d->stride_h, &d->pad_top);
 				PushActivation(st, d->act, false, 0);
+				break;
+			}
+		case NN_LAYER_RNN:
+		case NN_LAYER_LSTM:
+		case NN_LAYER_GRU:
+			{
+				const NNRecurrentSettings *r = nn_recurrent(net, l);
+
+				nn_json_key(st, "units");
+				nn_json_uint(st, r->units);
+				nn_json_key(st, "return_sequences");
+				nn_json_bool(st, r->return_sequences);
+				nn_json_key(st, "bidirectional");
+				nn_json_bool(st, r->bidirectional);
+				if (r->dropout > 0)
+				{
+					nn_json_key(st, "dropout");
+					nn_json_float(st, r->dropout);
+				}
 				break;
 			}
 		default:
@@ -245,8 +265,8 @@ nn_info(PG_FUNCTION_ARGS)
 	nn_json_string(&st, m->task == NN_TASK_CLASSIFICATION ? "classification" : "regression");
 	nn_json_key(&st, "inputs");
 	nn_json_uint(&st, nn_model_inputs(m));
-	if (m->net.shapes[0].rank == 3)
-		PushUints(&st, "input_shape", m->net.shapes[0].dims, 3);
+	if (m->net.shapes[0].rank > 1)
+		PushUints(&st, "input_shape", m->net.shapes[0].dims, m->net.shapes[0].rank);
 	PushLayers(&st, &m->net);
 	nn_json_key(&st, "loss");
 	nn_json_string(&st, nn_loss_name(m->net.loss.kind));

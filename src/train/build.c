@@ -9,6 +9,7 @@
 #include "kernels/dense_layer.h"
 #include "kernels/depthwise_layer.h"
 #include "kernels/pool_layer.h"
+#include "kernels/recurrent_layer.h"
 #include "train/train.h"
 
 /* the initialization and shuffle streams are kept apart by this salt */
@@ -39,24 +40,31 @@ ShapeText(NNShape shape)
 }
 
 /*
- * The shape of one input row: [channels, height, width] from option
- * input_shape, whose product must be the number of inputs, else a vector.
+ * The shape of one input row: [steps, features] or [channels, height,
+ * width] from option input_shape, whose product must be the number of
+ * inputs, else a vector.
  */
 static NNShape
 InputShape(const NNOptions *opts, uint32 n_inputs)
 {
-	const int  *d = opts->input_shape;
-	int64		product = (int64) d[0] * d[1] * d[2];
-	NNShape		shape = {3, {d[0], d[1], d[2]}};
+	const NNShapeOption *o = &opts->input_shape;
+	int64		product = 1;
+	NNShape		shape = {o->rank};
 
-	if (d[0] == 0)
+	if (o->rank == 0)
 		return nn_shape_vector(n_inputs);
+	for (int i = 0; i < o->rank; i++)
+	{
+		shape.dims[i] = o->dims[i];
+		product *= o->dims[i];
+	}
 	if (product != n_inputs)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"input_shape\" %s holds " INT64_FORMAT " inputs, but there are %u",
 						ShapeText(shape), product, n_inputs),
-				 errdetail("The inputs are the feature columns after categorical encoding (nn_init: n_inputs), read in channel, height, width order.")));
+				 errdetail("The inputs are the feature columns after categorical encoding (nn_init: n_inputs), read in %s order.",
+						   o->rank == 2 ? "step, feature" : "channel, height, width")));
 	return shape;
 }
 
@@ -171,6 +179,43 @@ SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape 
 }
 
 /*
+ * Make layer l the recurrent layer listed at position pos over an input
+ * of shape in (which must be a sequence, [steps, features]); returns its
+ * output shape: every step's output with return_sequences, else the last
+ * step's.  prev: the position of the layer before it, -1 for none.
+ */
+static NNShape
+SetRecurrentLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, int prev,
+				  const NNOptions *opts, NNShape in)
+{
+	const char *type = nn_layer_type_name(lo->type);
+	NNRecurrentSettings s = {lo->units, lo->return_sequences, lo->bidirectional, lo->dropout};
+	uint32		width = (uint32) lo->units * (lo->bidirectional ? 2 : 1);
+	const NNLayerOption *before = prev >= 0 ? &opts->layers[prev] : NULL;
+
+	if (in.rank == 2)
+	{
+		nn_recurrent_set(net, l, (NNLayerKind) lo->type, &s);
+		return lo->return_sequences ? (NNShape) {2, {in.dims[0], width}} :
+			nn_shape_vector(width);
+	}
+	if (before != NULL && (before->type == NN_LAYER_RNN || before->type == NN_LAYER_LSTM ||
+						   before->type == NN_LAYER_GRU))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"layers\" element %d: a layer of type \"%s\" needs a sequence, but element %d (\"%s\") outputs only its last step",
+						pos, type, prev, nn_layer_type_name(before->type)),
+				 errhint("Set \"return_sequences\": true on element %d.", prev)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"layers\" element %d: a layer of type \"%s\" needs an input of shape [steps, features], not %s",
+					pos, type, ShapeText(in)),
+			 l == 0 ?
+			 errhint("Option \"input_shape\" gives the shape of the inputs: [steps, features].") :
+			 errhint("Recurrent layers come before the first dense layer.")));
+}
+
+/*
  * The layers from options.layers (flatten makes none: a dense layer reads
  * a shaped input as one vector), or dense ones from hidden and the
  * top-level keys; then the output layer.  Every shape is checked here,
@@ -184,6 +229,7 @@ SetLayers(NNNet *net, uint32 n_inputs, const int32 *hidden, int n_hidden, uint32
 	int			n = opts->n_layers >= 0 ? opts->n_layers : n_hidden;
 	uint32		l = 0;
 	NNShape		shape;
+	int			prev = -1;		/* the position of the last layer made */
 
 	if (n + 1 > NN_MAX_LAYERS)
 		ereport(ERROR,
@@ -198,6 +244,13 @@ SetLayers(NNNet *net, uint32 n_inputs, const int32 *hidden, int n_hidden, uint32
 
 		if (lo != NULL && lo->type == NN_LAYER_OPTION_FLATTEN)
 			continue;
+		if (lo != NULL && nn_recurrent_gates((NNLayerKind) lo->type) > 0)
+		{
+			shape = SetRecurrentLayer(net, l++, lo, i, prev, opts, shape);
+			prev = i;
+			continue;
+		}
+		prev = i;
 		if (lo != NULL && lo->type != NN_LAYER_DENSE)
 		{
 			shape = SetSpatialLayer(net, l++, lo, i, shape);

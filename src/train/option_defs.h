@@ -23,7 +23,8 @@ typedef enum OptionType
 	OPT_TEXT,					/* char *: of min to max characters (max 0: any) */
 	OPT_PAIR,					/* int[2]: n (both) or [h, w], each in [min, max] */
 	OPT_PADDING,				/* NNPaddingOption: "valid", "same", n or [t, l, b, r] */
-	OPT_SHAPE,					/* int[3]: [channels, height, width], each in [min, max] */
+	OPT_SHAPE,					/* NNShapeOption: [steps, features] or [channels,
+								 * height, width], each in [min, max] */
 	OPT_LAYERS,					/* n_layers and layers, each through layer_defs */
 	OPT_CLASS_WEIGHT			/* 'balanced' or an object label -> weight */
 } OptionType;

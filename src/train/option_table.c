@@ -10,6 +10,7 @@
 
 #include <math.h>
 
+#include "kernels/recurrent_layer.h"
 #include "train/option_defs.h"
 
 #define MAX_EPOCHS 1000000
@@ -90,7 +91,7 @@ const OptionDef nn_option_defs[] = {
 	/* NN_INIT_AUTO: chosen per layer from the activation */
 	{"init", OPT_CHOICE, OPTION(init), ANY_CALLER, NN_INIT_AUTO, 0, 0, &inits,
 	.record = RECORD_UNLESS_DEFAULT},
-	/* all 0: not given, the inputs are a vector */
+	/* rank 0: not given, the inputs are a vector */
 	{"input_shape", OPT_SHAPE, OPTION(input_shape), ANY_CALLER, 0, 1, NN_MAX_WIDTH,
 	.record = RECORD_UNLESS_DEFAULT},
 	{"l1", OPT_NONNEGATIVE, OPTION(reg.l1), ANY_CALLER, 0},
@@ -142,6 +143,7 @@ const int	nn_n_option_defs = lengthof(nn_option_defs);
 #define DEPTHWISE TYPE(NN_LAYER_DEPTHWISE_CONV2D)
 #define SEPARABLE TYPE(NN_LAYER_SEPARABLE_CONV2D)
 #define WINDOWED (CONV | DEPTHWISE | SEPARABLE)
+#define RECURRENT (TYPE(NN_LAYER_RNN) | TYPE(NN_LAYER_LSTM) | TYPE(NN_LAYER_GRU))
 #define ALL_TYPES (TYPE(NN_LAYER_OPTION_FLATTEN + 1) - 1)
 #define MAX_WINDOW 255			/* kernels, strides, padding: one byte each */
 
@@ -149,9 +151,11 @@ const OptionDef nn_layer_defs[] = {
 	{"type", OPT_CHOICE, LAYER(type), 0, NN_LAYER_DENSE, 0, 0, &nn_layer_types,
 	.types = ALL_TYPES},
 	{"units", OPT_INT, LAYER(units), 0, NAN, 1, NN_MAX_WIDTH, .types = DENSE},
+	/* a key may have one line per range: a recurrent layer's units are fewer */
+	{"units", OPT_INT, LAYER(units), 0, NAN, 1, NN_MAX_RECURRENT_UNITS, .types = RECURRENT},
 	{"activation", OPT_CHOICE, LAYER(activation), 0, 0, 0, 0, &activations,
 	.types = DENSE | WINDOWED},
-	{"dropout", OPT_FRACTION, LAYER(dropout), .types = DENSE | CONV},
+	{"dropout", OPT_FRACTION, LAYER(dropout), .types = DENSE | CONV | RECURRENT},
 	{"batch_norm", OPT_BOOL, LAYER(batch_norm), .types = DENSE | CONV},
 	{"filters", OPT_INT, LAYER(filters), 0, NAN, 1, UINT16_MAX, .types = CONV | SEPARABLE},
 	{"kernel", OPT_PAIR, LAYER(kernel), 0, NAN, 1, MAX_WINDOW, .types = WINDOWED},
@@ -162,6 +166,8 @@ const OptionDef nn_layer_defs[] = {
 	.types = WINDOWED | POOL},
 	{"depth_multiplier", OPT_INT, LAYER(depth_multiplier), 0, 1, 1, MAX_WINDOW,
 	.types = DEPTHWISE},
+	{"return_sequences", OPT_BOOL, LAYER(return_sequences), 0, false, .types = RECURRENT},
+	{"bidirectional", OPT_BOOL, LAYER(bidirectional), 0, false, .types = RECURRENT},
 };
 const int	nn_n_layer_defs = lengthof(nn_layer_defs);
 

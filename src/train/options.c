@@ -43,7 +43,10 @@ BadValue(const char *key, const char *expected)
 			 errdetail("Expected %s.", expected)));
 }
 
-/* the keys of defs that callers take (0: all of them), as "a, b, c" */
+/*
+ * the keys of defs that callers take (0: all of them), as "a, b, c"; a key
+ * with a line per range (a layer's units) is listed once
+ */
 static char *
 KeyList(const OptionDef *defs, int n, int callers)
 {
@@ -51,7 +54,8 @@ KeyList(const OptionDef *defs, int n, int callers)
 
 	initStringInfo(&buf);
 	for (int i = 0; i < n; i++)
-		if (callers == 0 || (defs[i].callers & callers))
+		if ((callers == 0 || (defs[i].callers & callers)) &&
+			(i == 0 || strcmp(defs[i].key, defs[i - 1].key) != 0))
 			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", defs[i].key);
 	return buf.data;
 }
@@ -195,13 +199,17 @@ GetPair(const char *key, JsonbValue *v, const OptionDef *def, int *out)
 							   " or an array [height, width] of them", def->min, def->max));
 }
 
-/* OPT_SHAPE: [channels, height, width] */
+/* OPT_SHAPE: [steps, features] or [channels, height, width] */
 static void
-GetShape(const char *key, JsonbValue *v, const OptionDef *def, int *out)
+GetShape(const char *key, JsonbValue *v, const OptionDef *def, NNShapeOption *out)
 {
-	if (!ReadIntegers(v, 3, 0, def->min, def->max, out))
-		BadValue(key, psprintf("an array [channels, height, width] of integers from "
+	int			rank = v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) ?
+		(int) JsonContainerSize(v->val.binary.data) : 0;
+
+	if ((rank != 2 && rank != 3) || !ReadIntegers(v, rank, 0, def->min, def->max, out->dims))
+		BadValue(key, psprintf("an array [steps, features] or [channels, height, width] of integers from "
 							   INT64_FORMAT " to " INT64_FORMAT, def->min, def->max));
+	out->rank = rank;
 }
 
 /* OPT_PADDING: "valid", "same", n on every side or [top, left, bottom, right] */
@@ -283,7 +291,7 @@ SetValue(const OptionDef *def, const char *key, JsonbValue *v, char *base)
 			GetPair(key, v, def, (int *) field);
 			break;
 		case OPT_SHAPE:
-			GetShape(key, v, def, (int *) field);
+			GetShape(key, v, def, (NNShapeOption *) field);
 			break;
 		case OPT_PADDING:
 			GetPadding(key, v, def, (NNPaddingOption *) field);
@@ -348,25 +356,30 @@ TypeKeys(int type)
 	return buf.data;
 }
 
+/* the line of key that a layer of its type takes (a key may have one per range) */
 static void
 SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
 {
 	const char *type = nn_layer_type_name(l->type);
+	bool		known = false;
 
 	for (int i = 0; i < nn_n_layer_defs; i++)
 	{
 		if (strcmp(key, nn_layer_defs[i].key) != 0)
 			continue;
+		known = true;
 		if (!(nn_layer_defs[i].types & (1 << l->type)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("key \"%s\" is not taken by a layer of type \"%s\": option \"layers\" element %d",
-							key, type, index),
-					 errhint("Layers of type \"%s\" take: %s.", type, TypeKeys(l->type))));
+			continue;
 		SetValue(&nn_layer_defs[i], psprintf("layers[%d].%s", index, key), v, (char *) l);
 		l->given |= 1 << i;
 		return;
 	}
+	if (known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key \"%s\" is not taken by a layer of type \"%s\": option \"layers\" element %d",
+						key, type, index),
+				 errhint("Layers of type \"%s\" take: %s.", type, TypeKeys(l->type))));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown key \"%s\" in option \"layers\" element %d", key, index),

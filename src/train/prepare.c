@@ -147,34 +147,41 @@ ScaleOf(double sum_sq, int64 n)
 
 /*
  * The model's x_mean and x_std from each input's mean and sum of squared
- * deviations over n rows.  A shaped input ([channels, height, width]) is
- * standardized per channel: the channel's mean and deviation over all its
- * positions and rows (the inputs' moments pooled), stored once for each of
- * its positions, so that scoring applies them per input as for any model.
- * A vector's inputs are groups of one, left as they are.
+ * deviations over n rows.  A shaped input is standardized per channel
+ * ([channels, height, width]: the channel's positions) or per feature
+ * ([steps, features]: the feature at every step): one mean and deviation
+ * over the group's inputs and all rows (their moments pooled), stored once
+ * for each input of the group, so that scoring applies them per input as
+ * for any model.  A vector's inputs are groups of one, left as they are.
+ *
+ * Group g's inputs are g * outer + j * inner for j < size: a channel's are
+ * contiguous (inner 1), a feature's one step apart (inner = features).
  */
 static void
 SetInputScale(NNModel *m, const double *mean, const double *sq, int64 n, int n_in)
 {
 	NNShape		in = m->net.shapes[0];
-	int			group = in.rank == 3 ? (int) (in.dims[1] * in.dims[2]) : 1;
+	int			groups = in.rank == 3 || in.rank == 2 ? (int) in.dims[in.rank == 3 ? 0 : 1] : n_in;
+	int			size = n_in / groups;
+	int			outer = in.rank == 2 ? 1 : size;
+	int			inner = in.rank == 2 ? groups : 1;
 
 	m->x_mean = palloc(n_in * sizeof(float));
 	m->x_std = palloc(n_in * sizeof(float));
-	for (int c0 = 0; c0 < n_in; c0 += group)
+	for (int g = 0; g < groups; g++)
 	{
 		double		mc = 0,
 					m2 = 0;
 
-		for (int i = c0; i < c0 + group; i++)
+		for (int j = 0, i = g * outer; j < size; j++, i += inner)
 			mc += mean[i];
-		mc /= group;
-		for (int i = c0; i < c0 + group; i++)
+		mc /= size;
+		for (int j = 0, i = g * outer; j < size; j++, i += inner)
 			m2 += sq[i] + n * (mean[i] - mc) * (mean[i] - mc);
-		for (int i = c0; i < c0 + group; i++)
+		for (int j = 0, i = g * outer; j < size; j++, i += inner)
 		{
 			m->x_mean[i] = (float) mc;
-			m->x_std[i] = ScaleOf(m2, n * group);
+			m->x_std[i] = ScaleOf(m2, n * size);
 		}
 	}
 }

@@ -99,7 +99,8 @@ Value(StringInfo s, const OptionDef *def, const char *base)
 			Integers(s, (const int *) field, 2);
 			break;
 		case OPT_SHAPE:
-			Integers(s, (const int *) field, 3);
+			Integers(s, ((const NNShapeOption *) field)->dims,
+					 ((const NNShapeOption *) field)->rank);
 			break;
 		case OPT_PADDING:
 			{
@@ -169,7 +170,7 @@ AtDefault(const OptionDef *def, const NNOptions *o)
 		case OPT_CLASS_WEIGHT:
 			return !o->class_weight_balanced && o->n_class_weights == 0;
 		case OPT_SHAPE:
-			return ((const int *) field)[0] == 0;
+			return ((const NNShapeOption *) field)->rank == 0;
 		case OPT_PAIR:
 		case OPT_PADDING:
 			return false;		/* layer keys: recorded by their layer's type */

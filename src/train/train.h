@@ -54,7 +54,7 @@ typedef struct NNPaddingOption
 typedef struct NNLayerOption
 {
 	int			type;			/* NNLayerKind or NN_LAYER_OPTION_FLATTEN */
-	int			units;			/* dense */
+	int			units;			/* dense, rnn, lstm, gru */
 	int			activation;
 	float		dropout;
 	bool		batch_norm;
@@ -64,8 +64,17 @@ typedef struct NNLayerOption
 	NNPaddingOption padding;
 	int			depth_multiplier;	/* depthwise_conv2d */
 	int			size[2];		/* pooling window */
+	bool		return_sequences;	/* rnn, lstm, gru: every step's output */
+	bool		bidirectional;	/* rnn, lstm, gru: a backward direction too */
 	uint32		given;			/* a bit per key of the layer table, when given */
 } NNLayerOption;
+
+/* options.input_shape: [steps, features] or [channels, height, width] */
+typedef struct NNShapeOption
+{
+	int			rank;			/* 0: not given, the inputs are a vector */
+	int			dims[3];
+} NNShapeOption;
 
 /* choices (optimizer, activation, ...) are ints, as the option table stores them */
 typedef struct NNOptions
@@ -86,7 +95,7 @@ typedef struct NNOptions
 	float		dropout;
 	bool		batch_norm;
 	int			n_layers;		/* -1: no options.layers */
-	int			input_shape[3]; /* channels, height, width; all 0: not given */
+	NNShapeOption input_shape;
 	NNLayerOption *layers;
 	int			lr_schedule;	/* NNSchedule */
 	int			step_size;

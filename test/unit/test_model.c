@@ -7,30 +7,8 @@
  */
 #include "harness.h"
 #include "formats/model.h"
+#include "modeltest.h"
 #include "testnet.h"
-
-/* every allocation of a test, freed at its end (ASan checks for leaks) */
-#define ARENA_MAX 4096
-static void *arena[ARENA_MAX];
-static int	arena_used;
-
-static void *
-ArenaAlloc(void *ctx, size_t size)
-{
-	(void) ctx;
-	if (arena_used == ARENA_MAX)
-		abort();
-	return arena[arena_used++] = calloc(1, size);
-}
-
-static const NNAllocator arena_alloc = {ArenaAlloc, NULL};
-
-static void
-ArenaFree(void)
-{
-	while (arena_used > 0)
-		free(arena[--arena_used]);
-}
 
 static char *colors[] = {"blue", "green", "red"};
 static char *names[] = {"color", "size"};
@@ -85,21 +63,6 @@ BuildModel(NNModel *m, bool categorical, NNImpute impute)
 	{
 		m->fill = ArenaAlloc(NULL, 4 * sizeof(float));
 		m->fill[3] = impute == NN_IMPUTE_MEAN ? 2.5f : 0.0f;
-	}
-}
-
-static uint8_t *
-Write(const NNModel *m, size_t *len)
-{
-	char		err[256];
-
-	CHECK_MSG(nn_model_check(m, err, sizeof(err)) == NN_MODEL_OK, "check: %s", err);
-	*len = nn_model_size(m);
-	{
-		uint8_t    *buf = ArenaAlloc(NULL, *len);
-
-		nn_model_write(m, buf);
-		return buf;
 	}
 }
 

@@ -9,29 +9,8 @@
 #include "harness.h"
 #include "pool_layer.h"
 #include "formats/model.h"
+#include "modeltest.h"
 #include "testnet.h"
-
-#define ARENA_MAX 256
-static void *arena[ARENA_MAX];
-static int	arena_used;
-
-static void *
-ArenaAlloc(void *ctx, size_t size)
-{
-	(void) ctx;
-	if (arena_used == ARENA_MAX)
-		abort();
-	return arena[arena_used++] = calloc(1, size);
-}
-
-static const NNAllocator arena_alloc = {ArenaAlloc, NULL};
-
-static void
-ArenaFree(void)
-{
-	while (arena_used > 0)
-		free(arena[--arena_used]);
-}
 
 static char *names[] = {"pixels"};
 static uint32_t widths[] = {30};
@@ -84,65 +63,6 @@ BuildModel(NNModel *m, bool conv)
 	m->feature_widths = widths;
 	m->target_name = "label";
 	m->options_json = "{}";
-}
-
-static uint8_t *
-Write(const NNModel *m, size_t *len)
-{
-	char		err[256];
-	uint8_t    *buf;
-
-	CHECK_MSG(nn_model_check(m, err, sizeof(err)) == NN_MODEL_OK, "check: %s", err);
-	*len = nn_model_size(m);
-	buf = ArenaAlloc(NULL, *len);
-	nn_model_write(m, buf);
-	return buf;
-}
-
-/* reading buf gives want, with why in the message */
-static void
-ReadGives(const uint8_t *buf, size_t len, NNModelError want, const char *why,
-		  const char *what)
-{
-	NNModel		back;
-	char		err[256] = "";
-	NNModelError rc = nn_model_read(buf, len, &back, &arena_alloc, err, sizeof(err));
-
-	CHECK_MSG(rc == want && strstr(err, why) != NULL,
-			  "%s: expected %d \"%s\", got %d \"%s\"", what, (int) want, why, (int) rc, err);
-}
-
-static uint32_t
-U32At(const uint8_t *b)
-{
-	return (uint32_t) b[0] | (uint32_t) b[1] << 8 | (uint32_t) b[2] << 16 | (uint32_t) b[3] << 24;
-}
-
-/* read back, every layer and shape equal, written again byte for byte */
-static void
-CheckRoundTrip(const NNModel *m, const char *what)
-{
-	NNModel		back;
-	char		err[256];
-	size_t		len,
-				len2;
-	uint8_t    *buf = Write(m, &len);
-	uint8_t    *again;
-
-	CHECK_EQ_INT(U32At(buf + 4), 3);
-	if (!CHECK_MSG(nn_model_read(buf, len, &back, &arena_alloc, err, sizeof(err)) == NN_MODEL_OK,
-				   "%s: %s", what, err))
-		return;
-	CHECK_EQ_INT(back.net.n_layers, m->net.n_layers);
-	for (uint32_t l = 0; l < m->net.n_layers; l++)
-		CHECK_MSG(back.net.layers[l].kind == m->net.layers[l].kind &&
-				  memcmp(&back.net.layers[l].settings, &m->net.layers[l].settings,
-						 sizeof(NNLayerSettings)) == 0,
-				  "%s: layer %u differs", what, l);
-	CHECK(memcmp(back.net.shapes, m->net.shapes, sizeof(m->net.shapes)) == 0);
-	CHECK(memcmp(back.net.params, m->net.params, m->net.n_params * sizeof(float)) == 0);
-	again = Write(&back, &len2);
-	CHECK_MSG(len2 == len && memcmp(again, buf, len) == 0, "%s: bytes differ", what);
 }
 
 static void
