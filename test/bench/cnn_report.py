@@ -235,14 +235,24 @@ def targets(R):
         bound = 2 * nn["data_mb"] + nn.get("workspace_floats", 0) * 4 / 1e6
         target(f"{net}: backend peak <= 2 x data + convolution workspace (MB)", fmt(nn["vmhwm_mb"], 0),
                f"<= {bound:.0f}", nn["vmhwm_mb"] <= bound)
-    return ["### Targets of issue 15 (measured, not asserted)", "", table(rows, ["target", "measured", "goal", ""]),
-            ""]
+    return target_lines(15, rows)
+
+
+def target_lines(issue, rows):
+    """the markdown table of an issue's targets: [target, measured, goal, met/missed/n/a] rows"""
+    return [f"### Targets of issue {issue} (measured, not asserted)", "",
+            table(rows, ["target", "measured", "goal", ""]), ""]
+
+
+def family_records(R, family):
+    """nn's records and PyTorch's of one family of networks (cnn, rnn)"""
+    return ([r for r in R if r.get("kind") == f"{family}_nn"],
+            [r for r in R if r.get("peer") == f"torch_{family}"])
 
 
 def section(R):
     """The report's CNN section (markdown lines), or [] without CNN records"""
-    nns = [r for r in R if r.get("kind") == "cnn_nn"]
-    tcs = [r for r in R if r.get("peer") == "torch_cnn"]
+    nns, tcs = family_records(R, "cnn")
     if not nns and not tcs:
         return []
     L = []

@@ -21,7 +21,8 @@
 # default "1"; the GRU runs seed 1), NN_BENCH_RNN_THREADS (default 1: on
 # this machine PyTorch's LSTM is several times slower on 2 threads),
 # NN_BENCH_RNN_EPOCHS (default 10; 1 in a quick run, which also trains on
-# 10,000 rows only).
+# 10,000 rows only), NN_BENCH_RNN_OTHER_EPOCHS (the epochs timed on the other
+# thread count, default 2, 1 in a quick run; 0: none).
 
 RNN_UNITS=128
 RNN_SEEDS=${NN_BENCH_RNN_SEEDS:-1}
@@ -30,7 +31,9 @@ case "$RNN_THREADS" in 1|2) ;; *) echo "NN_BENCH_RNN_THREADS is 1 or 2, not '$RN
 if [ "${QUICK:-0}" = 1 ]; then RNN_EPOCHS=1; RNN_ROWS=10000; RNN_OTHER_EPOCHS=1
 else RNN_EPOCHS=10; RNN_ROWS=60000; RNN_OTHER_EPOCHS=2; fi
 RNN_EPOCHS=${NN_BENCH_RNN_EPOCHS:-$RNN_EPOCHS}
+RNN_OTHER_EPOCHS=${NN_BENCH_RNN_OTHER_EPOCHS:-$RNN_OTHER_EPOCHS}
 case "$RNN_EPOCHS" in [1-9]|[1-9][0-9]) ;; *) echo "NN_BENCH_RNN_EPOCHS is 1 to 99, not '$RNN_EPOCHS'" >&2; exit 2 ;; esac
+case "$RNN_OTHER_EPOCHS" in [0-9]) ;; *) echo "NN_BENCH_RNN_OTHER_EPOCHS is 0 to 9, not '$RNN_OTHER_EPOCHS'" >&2; exit 2 ;; esac
 
 # rnn_layers NET: the one recurrent layer of lstm or gru
 rnn_layers() { printf '[{"type": "%s", "units": %s}]' "$1" "$RNN_UNITS"; }

@@ -7,22 +7,27 @@ by cnn_report.py combine) and "torch_rnn" for PyTorch (rnn_peers.py).  rnn.sh
 explains how the numbers are taken.
 
 Memory: the backend's peak beside 2 x the training data as float32 plus
-what backpropagation through time keeps for one minibatch: every step's
-gate values and cell state, batch x steps x (gates + 2) x units floats (an
-estimate of the kernel's own buffers: the LSTM has 4 gates, the GRU 3).
+what backpropagation through time keeps for one minibatch, by the formula
+of src/kernels/recurrent_layer.c: per row, every step's gates (G H floats),
+hidden state (H) and, for the LSTM, cell state and its tanh (2 H), for the
+GRU its recurrent candidate part (H); plus dL/dh (H) and the LSTM's dL/dc
+(H) or the GRU's recurrent product (3 H).  LSTM(128) over 28 steps: 25,344
+floats a row.
 """
-from cnn_report import find, net_table, run_lines, seed_lines
-from report import fmt, num, table
+from cnn_report import family_records, find, net_table, run_lines, seed_lines, target_lines
+from report import fmt, num
 
 STEPS = 28
 BATCH = 128
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+STATES = {"rnn": 1, "lstm": 3, "gru": 2}    # per step, in units: h, and c, tanh c / R_h h + b_rh
+CARRIED = {"rnn": 1, "lstm": 2, "gru": 4}   # per row, in units: dL/dh, and dL/dc / the recurrent product
 NETS = {"lstm": "LSTM(128), its last step's output - softmax",
         "gru": "GRU(128), its last step's output - softmax"}
 
 
 def bptt_floats(net, units=128, batch=BATCH, steps=STEPS):
-    return batch * steps * (GATES[net] + 2) * units
+    return batch * (steps * (GATES[net] + STATES[net]) + CARRIED[net]) * units
 
 
 def targets(R):
@@ -41,14 +46,12 @@ def targets(R):
                      "n/a" if not (s and t) else ("met" if s <= t else "missed")])
     if not rows:
         return []
-    return ["### Targets of issue 16 (measured, not asserted)", "", table(rows, ["target", "measured", "goal", ""]),
-            ""]
+    return target_lines(16, rows)
 
 
 def section(R):
     """The report's recurrent section (markdown lines), or [] without its records"""
-    nns = [r for r in R if r.get("kind") == "rnn_nn"]
-    tcs = [r for r in R if r.get("peer") == "torch_rnn"]
+    nns, tcs = family_records(R, "rnn")
     if not nns and not tcs:
         return []
     L = []

@@ -56,7 +56,8 @@
 #   NN_BENCH_RNN_EPOCHS=N  the recurrent runs' epochs (default 10, 1 in a quick run)
 #   NN_BENCH_RNN_SEEDS="1 2 3"  the LSTM's seeds (default "1"; the GRU: seed 1)
 #   NN_BENCH_RNN_THREADS=1|2  the thread count of the recurrent full runs
-#                        (default 1); the other count is timed on 2 epochs
+#                        (default 1); the other count is timed on
+#                        NN_BENCH_RNN_OTHER_EPOCHS epochs (default 2)
 #   NN_BENCH_SEEDS="1 2 3"   the seeds of the CNN runs (default "1"; the
 #                        separable variant and the other thread count: seed 1)
 #   NN_BENCH_CNN_THREADS=2|1  the thread count of the CNN's full runs, on both
