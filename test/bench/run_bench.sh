@@ -149,6 +149,7 @@ if [ "$ONLY" = 1 ]; then
     if [ "$CNN" = only ]; then notes="$notes the CNN part, $CNN_EPOCHS epoch(s);"; fi
     if [ "$RNN" = only ]; then notes="$notes the recurrent part, $RNN_EPOCHS epoch(s);"; fi
     if [ "$QUICK" = 1 ]; then notes="$notes QUICK: 10,000 rows"; fi
+    notes=${notes%;}
 fi
 record "$("$PY" - "$blas_env" "$openblas_core" "$openblas_threads" "$notes" <<'PYEOF'
 import json, os, subprocess, sys
