@@ -49,26 +49,10 @@ SELECT jsonb_pretty(nn_info(m)->'options'->'layers') FROM cnn_models WHERE name 
 -- (value, class, probabilities), whole-row, window, batch, by catalog name,
 -- and nn_evaluate counts the same correct rows
 SELECT nn_register('cnn_conv', m) FROM cnn_models WHERE name = 'conv';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\i :abs_srcdir/test/scoring_paths.sql
 CREATE TEMP VIEW cnn_paths AS
-WITH k AS (SELECT name, m, ARRAY(SELECT jsonb_array_elements_text(nn_info(m)->'classes')) AS labels,
-                  nn_predict_batch(m, ARRAY(SELECT px FROM cnn_img ORDER BY id)) AS batch,
-                  (nn_evaluate(m, 'cnn_img')->>'accuracy')::float8 AS accuracy
-           FROM cnn_models),
-s AS (SELECT k.name, t.corner, k.labels, k.accuracy, k.batch[t.id] AS batch_idx,
-             nn_predict_class(m, t.px) AS cls, nn_predict(m, t.px) AS idx,
-             nn_predict_proba(m, t.px) AS proba,
-             nn_predict_class_row(m, t) AS row_cls,
-             nn_predict_proba_row(m, t) AS row_proba,
-             nn_predict_class_window(m, t.px) OVER (PARTITION BY k.name) AS win_cls,
-             CASE WHEN k.name = 'conv' THEN nn_predict_class('cnn_conv', t.px) END AS named_cls
-      FROM cnn_img t, k)
-SELECT name, count(*) AS rows,
-       count(*) FILTER (WHERE cls = labels[idx::int + 1] AND cls = labels[batch_idx::int + 1]
-                        AND cls = labels[CASE WHEN proba[1] >= proba[2] THEN 1 ELSE 2 END]
-                        AND cls = row_cls AND cls = win_cls AND cls = coalesce(named_cls, cls)) AS agree,
-       count(*) FILTER (WHERE cls = corner) = round(min(accuracy) * 200) AS evaluate_agrees,
-       max(greatest(abs(proba[1] - row_proba[1]), abs(proba[2] - row_proba[2]))) < 1e-6 AS same_proba
-FROM s GROUP BY name;
+SELECT * FROM pg_temp.scoring_paths('cnn_models', 'cnn_img', 'px', 'corner', 'id', 'conv', 'cnn_conv');
 SELECT * FROM cnn_paths ORDER BY name;
 
 -- the catalog name scores as the bytes in a batch too
@@ -243,7 +227,6 @@ INSERT INTO cnn_errors (q) VALUES
     ($$SELECT nn_train('cnn_img', 'corner', '{px}', '{}', '{"input_shape": [1, 8, 8], "layers": [{"type": "max_pool2d", "size": 2}, {"type": "separable_conv2d", "filters": 2, "kernel": 5}]}')$$),
     ($$SELECT nn_init(64, '{}', 2, '{"layers": [{"type": "avg_pool2d", "size": 2}]}')$$);
 SELECT q FROM cnn_errors ORDER BY n \gexec
-\getenv abs_srcdir PG_ABS_SRCDIR
 \i :abs_srcdir/test/error_of.sql
 SELECT e.code, count(*) FROM cnn_errors, pg_temp.error_of(q) e GROUP BY e.code;
 

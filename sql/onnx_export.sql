@@ -22,7 +22,15 @@ INSERT INTO oe_models VALUES
     ('regression', nn_train('oe_data', 'y', ARRAY['x1'], '{}', '{"epochs": 2, "seed": 1}')),
     ('regression_raw', nn_train('oe_data', 'y', ARRAY['x1'], '{}',
                                 '{"epochs": 2, "seed": 1, "standardize": false}')),
-    ('init', nn_init(3, '{5}', 2, '{"seed": 1}'));
+    ('init', nn_init(3, '{5}', 2, '{"seed": 1}')),
+    -- x1, x2 read as a sequence of two steps of one feature
+    ('lstm_gru', nn_train('oe_data', 'label', ARRAY['x1', 'x2'], '{}',
+                          '{"epochs": 2, "seed": 1, "input_shape": [2, 1],
+                            "layers": [{"type": "lstm", "units": 3, "return_sequences": true},
+                                       {"type": "gru", "units": 2, "bidirectional": true}]}')),
+    ('rnn', nn_train('oe_data', 'y', ARRAY['x1', 'x2'], '{}',
+                     '{"epochs": 2, "seed": 1, "input_shape": [2, 1],
+                       "layers": [{"type": "rnn", "units": 2, "return_sequences": true}]}'));
 
 -- The file is a protobuf ModelProto: field 1 (ir_version) = 7 first, so
 -- it starts with the bytes 08 07.  Its length depends only on the network's
@@ -45,7 +53,9 @@ FROM oe_models WHERE name = 'softmax';
 SELECT name,
        array_to_string(ARRAY(SELECT op FROM unnest(ARRAY['Sub', 'Div', 'Gemm', 'BatchNormalization', 'Relu',
                                                          'Softmax', 'Sigmoid', 'Concat', 'ArgMax',
-                                                         'GreaterOrEqual', 'Cast', 'Mul', 'Add']) op
+                                                         'GreaterOrEqual', 'Cast', 'Mul', 'Add',
+                                                         'Reshape', 'Transpose', 'RNN', 'LSTM',
+                                                         'GRU', 'Flatten']) op
                              WHERE position(convert_to(op, 'UTF8') IN nn_export_onnx(m)) > 0), ' ') AS ops,
        array_to_string(ARRAY(SELECT o FROM unnest(ARRAY['probabilities', 'label', 'value']) o
                              WHERE position(convert_to(o, 'UTF8') IN nn_export_onnx(m)) > 0), ' ') AS outputs

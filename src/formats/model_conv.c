@@ -29,35 +29,45 @@
 #include "model_bytes.h"
 #include "model_layers.h"
 
+/* ------------------------------------------------------------ windows */
+
+/* a window's eight bytes, in NNWindow's order */
+static void
+WriteWindow(ModelWriter *w, const NNWindow *win)
+{
+	const uint8_t bytes[8] = {win->kernel_h, win->kernel_w, win->stride_h,
+	win->stride_w, win->pad_top, win->pad_left, win->pad_bottom, win->pad_right};
+
+	Put(w, bytes, sizeof(bytes));
+}
+
+static NNWindow
+ReadWindow(ModelReader *r)
+{
+	uint8_t		b[8];
+
+	Take(r, b, sizeof(b));
+	return (NNWindow) {b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]};
+}
+
 /* ------------------------------------------------------------ conv2d */
 
 static void
 Conv2dWriteShape(ModelWriter *w, const NNNet *net, uint32_t l)
 {
 	const NNConv2dSettings *s = nn_conv2d(net, l);
-	const uint8_t window[8] = {s->kernel_h, s->kernel_w, s->stride_h, s->stride_w,
-	s->pad_top, s->pad_left, s->pad_bottom, s->pad_right};
 
 	PutU16(w, s->filters);
-	Put(w, window, sizeof(window));
+	WriteWindow(w, &s->window);
 }
 
 static void
 Conv2dReadShape(ModelReader *r, NNNet *net, uint32_t l)
 {
 	NNConv2dSettings *s = nn_conv2d_mut(net, l);
-	uint8_t		window[8];
 
 	s->filters = ReadU16(r);
-	Take(r, window, sizeof(window));
-	s->kernel_h = window[0];
-	s->kernel_w = window[1];
-	s->stride_h = window[2];
-	s->stride_w = window[3];
-	s->pad_top = window[4];
-	s->pad_left = window[5];
-	s->pad_bottom = window[6];
-	s->pad_right = window[7];
+	s->window = ReadWindow(r);
 }
 
 static void
@@ -94,22 +104,14 @@ const NNLayerFormat nn_conv2d_format = {
 static void
 PoolWriteShape(ModelWriter *w, const NNNet *net, uint32_t l)
 {
-	const NNPoolSettings *s = nn_pool(net, l);
-	const uint8_t window[8] = {s->size_h, s->size_w, s->stride_h, s->stride_w,
-	s->pad_top, s->pad_left, s->pad_bottom, s->pad_right};
-
-	Put(w, window, sizeof(window));
+	WriteWindow(w, &nn_pool(net, l)->window);
 }
 
 static void
 PoolReadShape(ModelReader *r, NNNet *net, uint32_t l)
 {
-	NNPoolSettings s;
-	uint8_t		window[8];
+	NNPoolSettings s = {ReadWindow(r)};
 
-	Take(r, window, sizeof(window));
-	s = (NNPoolSettings) {window[0], window[1], window[2], window[3],
-	window[4], window[5], window[6], window[7]};
 	nn_pool_set(net, l, (NNLayerKind) net->layers[l].kind, &s);
 }
 
@@ -180,31 +182,20 @@ static void
 DepthwiseWriteShape(ModelWriter *w, const NNNet *net, uint32_t l)
 {
 	const NNDepthwiseSettings *s = nn_depthwise(net, l);
-	const uint8_t window[9] = {s->multiplier, s->kernel_h, s->kernel_w,
-		s->stride_h, s->stride_w, s->pad_top, s->pad_left, s->pad_bottom,
-	s->pad_right};
 
 	PutU16(w, s->filters);
-	Put(w, window, sizeof(window));
+	PutU8(w, s->multiplier);
+	WriteWindow(w, &s->window);
 }
 
 static void
 DepthwiseReadShape(ModelReader *r, NNNet *net, uint32_t l)
 {
 	NNDepthwiseSettings s = {0};
-	uint8_t		window[9];
 
 	s.filters = ReadU16(r);
-	Take(r, window, sizeof(window));
-	s.multiplier = window[0];
-	s.kernel_h = window[1];
-	s.kernel_w = window[2];
-	s.stride_h = window[3];
-	s.stride_w = window[4];
-	s.pad_top = window[5];
-	s.pad_left = window[6];
-	s.pad_bottom = window[7];
-	s.pad_right = window[8];
+	s.multiplier = ReadU8(r);
+	s.window = ReadWindow(r);
 	nn_depthwise_set(net, l, (NNLayerKind) net->layers[l].kind, &s);
 }
 

@@ -3,7 +3,8 @@
  * protobuf wire format.
  *
  * The wire format is onnx_wire.h; each layer kind's nodes come from its
- * export entry (onnx_graph.h; dense: onnx_dense.c).
+ * export entry (onnx_graph.h; dense: onnx_dense.c; spatial kinds:
+ * onnx_conv.c; recurrent kinds: onnx_recurrent.c).
  *
  * Protobuf in brief: a message is a sequence of fields, each a key varint
  * (field number << 3 | wire type) and a value: wire type 0 a varint; 2 a
@@ -235,6 +236,9 @@ extern const NNOnnxLayer nn_onnx_avg_pool2d;
 extern const NNOnnxLayer nn_onnx_global_avg_pool2d;
 extern const NNOnnxLayer nn_onnx_depthwise_conv2d;
 extern const NNOnnxLayer nn_onnx_separable_conv2d;
+extern const NNOnnxLayer nn_onnx_rnn;
+extern const NNOnnxLayer nn_onnx_lstm;
+extern const NNOnnxLayer nn_onnx_gru;
 
 static const NNOnnxLayer *const layer_exports[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_DENSE] = &nn_onnx_dense,
@@ -244,6 +248,9 @@ static const NNOnnxLayer *const layer_exports[NN_LAYER_KIND_COUNT] = {
 	[NN_LAYER_GLOBAL_AVG_POOL2D] = &nn_onnx_global_avg_pool2d,
 	[NN_LAYER_DEPTHWISE_CONV2D] = &nn_onnx_depthwise_conv2d,
 	[NN_LAYER_SEPARABLE_CONV2D] = &nn_onnx_separable_conv2d,
+	[NN_LAYER_RNN] = &nn_onnx_rnn,
+	[NN_LAYER_LSTM] = &nn_onnx_lstm,
+	[NN_LAYER_GRU] = &nn_onnx_gru,
 };
 
 const NNOnnxLayer *
@@ -277,7 +284,7 @@ WalkImageReshape(GraphWalk *g, char *cur)
 {
 	const NNShape *in = &g->m->net.shapes[0];
 	const int64_t dims[4] = {-1, in->dims[0], in->dims[1], in->dims[2]};
-	Tensor		shape = {"image_shape", DTYPE_INT64, 1, {4}, NULL, 0.0, dims};
+	Tensor		shape = {"image_shape", DTYPE_INT64, 1, {4}, NULL, 0.0, dims, NULL, NULL};
 
 	OnnxAddTensor(g, &shape);
 	OnnxAddOp(g, "Reshape", cur, "image_shape", "images");
@@ -293,11 +300,12 @@ static void
 WalkClassifierOutputs(GraphWalk *g)
 {
 	Node		argmax = {"ArgMax", {"probabilities"}, 1, "label",
-	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL}, {"keepdims", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 2};
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL},
+	{"keepdims", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 2, 0};
 	Node		concat = {"Concat", {"complement", "output"}, 2, "probabilities",
-	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 1};
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 1, 0};
 	Node		cast = {"Cast", {"positive"}, 1, "label",
-	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64, NULL}}, 1};
+	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64, NULL, NULL}}, 1, 0};
 
 	if (g->m->net.loss.kind != NN_LOSS_BINARY_CROSS_ENTROPY)
 	{
@@ -320,10 +328,10 @@ static void
 WalkRegressorOutputs(GraphWalk *g)
 {
 	const NNModel *m = g->m;
-	Tensor		y_std = {"y_std", DTYPE_DOUBLE, 1, {1}, NULL, m->y_std, NULL};
-	Tensor		y_mean = {"y_mean", DTYPE_DOUBLE, 1, {1}, NULL, m->y_mean, NULL};
+	Tensor		y_std = {"y_std", DTYPE_DOUBLE, 1, {1}, NULL, m->y_std, NULL, NULL, NULL};
+	Tensor		y_mean = {"y_mean", DTYPE_DOUBLE, 1, {1}, NULL, m->y_mean, NULL, NULL, NULL};
 	Node		cast = {"Cast", {"output"}, 1, m->standardized ? "output_double" : "value",
-	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_DOUBLE, NULL}}, 1};
+	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_DOUBLE, NULL, NULL}}, 1, 0};
 
 	OnnxAddNode(g, &cast);
 	if (!m->standardized)

@@ -31,20 +31,22 @@ typedef struct Window
 	int64_t		strides[2];
 } Window;
 
+/* the attributes' values of a layer's window (ONNX pads: begins, then ends) */
 static void
-SetWindow(Window *win, unsigned kh, unsigned kw, unsigned sh, unsigned sw,
-		  unsigned top, unsigned left, unsigned bottom, unsigned right)
+SetWindow(Window *win, const NNWindow *w)
 {
-	*win = (Window) {{kh, kw}, {top, left, bottom, right}, {sh, sw}};
+	*win = (Window) {{w->kernel_h, w->kernel_w},
+	{w->pad_top, w->pad_left, w->pad_bottom, w->pad_right},
+	{w->stride_h, w->stride_w}};
 }
 
 /* kernel_shape, pads and strides: the node's first three attributes */
 static void
 AddWindowAttrs(Node *n, const Window *win)
 {
-	n->attr[0] = (Attr) {"kernel_shape", ATTR_TYPE_INTS, 0.0f, 2, win->kernel};
-	n->attr[1] = (Attr) {"pads", ATTR_TYPE_INTS, 0.0f, 4, win->pads};
-	n->attr[2] = (Attr) {"strides", ATTR_TYPE_INTS, 0.0f, 2, win->strides};
+	n->attr[0] = (Attr) {"kernel_shape", ATTR_TYPE_INTS, 0.0f, 2, win->kernel, NULL};
+	n->attr[1] = (Attr) {"pads", ATTR_TYPE_INTS, 0.0f, 4, win->pads, NULL};
+	n->attr[2] = (Attr) {"strides", ATTR_TYPE_INTS, 0.0f, 2, win->strides, NULL};
 	n->n_attr = 3;
 }
 
@@ -53,7 +55,7 @@ static void
 AddWeight4(GraphWalk *g, char *name, uint32_t l, const char *what, const float *v,
 		   uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
 {
-	Tensor		t = {name, DTYPE_FLOAT, 4, {d0, d1, d2, d3}, v, 0.0, NULL};
+	Tensor		t = {name, DTYPE_FLOAT, 4, {d0, d1, d2, d3}, v, 0.0, NULL, NULL, NULL};
 
 	OnnxLayerName(name, l, what);
 	OnnxAddTensor(g, &t);
@@ -72,7 +74,7 @@ AddConv(GraphWalk *g, uint32_t l, const char *stage, const Window *win, int64_t 
 	char		weight[NAME_LEN],
 				bias[NAME_LEN],
 				next[NAME_LEN];
-	Node		n = {"Conv", {cur, weight, bias}, b != NULL ? 3 : 2, next, {{0}}, 0};
+	Node		n = {"Conv", {cur, weight, bias}, b != NULL ? 3 : 2, next, {{0}}, 0, 0};
 
 	AddWeight4(g, weight, l, wname, w, dims[0], dims[1], dims[2], dims[3]);
 	if (b != NULL)
@@ -83,7 +85,7 @@ AddConv(GraphWalk *g, uint32_t l, const char *stage, const Window *win, int64_t 
 	OnnxStageName(next, l, stage, last, final);
 	AddWindowAttrs(&n, win);
 	if (group != 1)
-		n.attr[n.n_attr++] = (Attr) {"group", ATTR_TYPE_INT, 0.0f, group, NULL};
+		n.attr[n.n_attr++] = (Attr) {"group", ATTR_TYPE_INT, 0.0f, group, NULL, NULL};
 	OnnxAddNode(g, &n);
 	strcpy(cur, next);
 }
@@ -97,14 +99,14 @@ WalkConv2d(GraphWalk *g, uint32_t l, char *cur, const char *final)
 	const NNConv2dSettings *s = nn_conv2d(net, l);
 	const float *p = net->params + nn_net_weight_offset(net, l);
 	uint64_t	f = s->filters;
-	uint64_t	dims[4] = {f, net->shapes[l].dims[0], s->kernel_h, s->kernel_w};
+	uint64_t	dims[4] = {f, net->shapes[l].dims[0], s->window.kernel_h,
+	s->window.kernel_w};
 	uint64_t	nw = dims[0] * dims[1] * dims[2] * dims[3];
 	bool		bn = s->batch_norm != 0;
 	bool		has_act = s->act != NN_ACT_IDENTITY;
 	Window		win;
 
-	SetWindow(&win, s->kernel_h, s->kernel_w, s->stride_h, s->stride_w,
-			  s->pad_top, s->pad_left, s->pad_bottom, s->pad_right);
+	SetWindow(&win, &s->window);
 	AddConv(g, l, "conv", &win, 1, p, dims, p + nw, "weight", "bias", cur,
 			!bn && !has_act, final);
 	/* W, b, then gamma and beta per filter */
@@ -122,15 +124,14 @@ WalkPool(GraphWalk *g, uint32_t l, char *cur, const char *final, const char *op,
 {
 	const NNPoolSettings *s = nn_pool(&g->m->net, l);
 	char		next[NAME_LEN];
-	Node		n = {op, {cur}, 1, next, {{0}}, 0};
+	Node		n = {op, {cur}, 1, next, {{0}}, 0, 0};
 	Window		win;
 
-	SetWindow(&win, s->size_h, s->size_w, s->stride_h, s->stride_w,
-			  s->pad_top, s->pad_left, s->pad_bottom, s->pad_right);
+	SetWindow(&win, &s->window);
 	AddWindowAttrs(&n, &win);
 	/* AveragePool's default, written out: nn never counts padding */
 	if (strcmp(op, "AveragePool") == 0)
-		n.attr[n.n_attr++] = (Attr) {"count_include_pad", ATTR_TYPE_INT, 0.0f, 0, NULL};
+		n.attr[n.n_attr++] = (Attr) {"count_include_pad", ATTR_TYPE_INT, 0.0f, 0, NULL, NULL};
 	OnnxStageName(next, l, stage, true, final);
 	OnnxAddNode(g, &n);
 	strcpy(cur, next);
@@ -174,13 +175,12 @@ WalkDepthwiseKind(GraphWalk *g, uint32_t l, char *cur, const char *final, bool s
 	const float *p = net->params + nn_net_weight_offset(net, l);
 	uint64_t	c = net->shapes[l].dims[0];
 	uint64_t	m = separable ? 1 : s->multiplier;
-	uint64_t	depth_dims[4] = {c * m, 1, s->kernel_h, s->kernel_w};
-	const float *after = p + c * m * s->kernel_h * s->kernel_w;
+	uint64_t	depth_dims[4] = {c * m, 1, s->window.kernel_h, s->window.kernel_w};
+	const float *after = p + c * m * nn_window_area(&s->window);
 	bool		last = s->act == NN_ACT_IDENTITY;
 	Window		win;
 
-	SetWindow(&win, s->kernel_h, s->kernel_w, s->stride_h, s->stride_w,
-			  s->pad_top, s->pad_left, s->pad_bottom, s->pad_right);
+	SetWindow(&win, &s->window);
 	if (!separable)
 		AddConv(g, l, "depthwise", &win, (int64_t) c, p, depth_dims, after,
 				"weight", "bias", cur, last, final);
@@ -189,7 +189,7 @@ WalkDepthwiseKind(GraphWalk *g, uint32_t l, char *cur, const char *final, bool s
 		uint64_t	point_dims[4] = {s->filters, c, 1, 1};
 		Window		one;
 
-		SetWindow(&one, 1, 1, 1, 1, 0, 0, 0, 0);
+		SetWindow(&one, &(NNWindow) {1, 1, 1, 1, 0, 0, 0, 0});
 		AddConv(g, l, "depthwise", &win, (int64_t) c, p, depth_dims, NULL,
 				"depthwise_weight", NULL, cur, false, final);
 		AddConv(g, l, "pointwise", &one, 1, after, point_dims, after + s->filters * c,

@@ -30,11 +30,11 @@ WalkDense(GraphWalk *g, uint32_t l, char *cur, const char *final)
 				flat[NAME_LEN],
 				next[NAME_LEN];
 	Tensor		tw = {weight, DTYPE_FLOAT, 2, {out, in},
-	net->params + nn_net_weight_offset(net, l), 0.0, NULL};
+	net->params + nn_net_weight_offset(net, l), 0.0, NULL, NULL, NULL};
 	Node		flatten = {"Flatten", {cur}, 1, flat,
-	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 1};
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 1, 0};
 	Node		gemm = {"Gemm", {cur, weight, bias}, 3, next,
-	{{"transB", ATTR_TYPE_INT, 0.0f, 1, NULL}}, 1};
+	{{"transB", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 1, 0};
 
 	if (net->shapes[l].rank == 3)
 	{

@@ -1,9 +1,9 @@
 /*
  * onnx_graph.c - the nodes and initializers of the ONNX graph, as the
  * export's walk (onnx.c) and each layer kind's export entry (onnx_dense.c,
- * onnx_conv.c) add them: their protobuf messages, the names of a layer's
- * tensors and stages, and the stages several kinds end with (batch
- * normalization, the activation).
+ * onnx_conv.c, onnx_recurrent.c) add them: their protobuf messages, the
+ * names of a layer's tensors and stages, and the stages several kinds end
+ * with (batch normalization, the activation).
  */
 #include <stdio.h>
 
@@ -19,6 +19,13 @@ EmitAttr(Writer *w, const void *arg)
 		PutFloatField(w, ATTR_F, a->f);
 	else if (a->type == ATTR_TYPE_INT)
 		PutInt(w, ATTR_I, a->i);
+	else if (a->type == ATTR_TYPE_STRING)
+		PutString(w, ATTR_S, a->strings[0]);
+	else if (a->type == ATTR_TYPE_STRINGS)
+	{
+		for (int64_t k = 0; k < a->i; k++)
+			PutString(w, ATTR_STRINGS, a->strings[k]);
+	}
 	else
 	{
 		/* repeated int64, unpacked as proto2 writes it */
@@ -35,6 +42,8 @@ EmitNode(Writer *w, const void *arg)
 
 	for (int i = 0; i < n->n_in; i++)
 		PutString(w, NODE_INPUT, n->in[i]);
+	for (int i = 0; i < n->out_index; i++)
+		PutString(w, NODE_OUTPUT, "");
 	PutString(w, NODE_OUTPUT, n->out);
 	PutString(w, NODE_NAME, n->out);
 	PutString(w, NODE_OP_TYPE, n->op);
@@ -55,7 +64,9 @@ EmitTensor(Writer *w, const void *arg)
 	}
 	PutInt(w, TENSOR_DATA_TYPE, t->data_type);
 	PutString(w, TENSOR_NAME, t->name);
-	if (t->data_type == DTYPE_FLOAT)
+	if (t->data_type == DTYPE_FLOAT && t->floats == NULL)
+		PutMessage(w, TENSOR_RAW_DATA, t->raw, t->raw_arg);
+	else if (t->data_type == DTYPE_FLOAT)
 		PutRawFloats(w, TENSOR_RAW_DATA, t->floats, count);
 	else if (t->data_type == DTYPE_INT64)
 		PutRawInt64s(w, TENSOR_RAW_DATA, t->ints, count);
@@ -82,7 +93,7 @@ OnnxAddTensor(GraphWalk *g, const Tensor *t)
 void
 OnnxAddFloats(GraphWalk *g, const char *name, const float *v, uint64_t n)
 {
-	Tensor		t = {name, DTYPE_FLOAT, 1, {n}, v, 0.0, NULL};
+	Tensor		t = {name, DTYPE_FLOAT, 1, {n}, v, 0.0, NULL, NULL, NULL};
 
 	OnnxAddTensor(g, &t);
 }
@@ -90,7 +101,7 @@ OnnxAddFloats(GraphWalk *g, const char *name, const float *v, uint64_t n)
 void
 OnnxAddOp(GraphWalk *g, const char *op, const char *a, const char *b, const char *out)
 {
-	Node		n = {op, {a, b}, b != NULL ? 2 : 1, out, {{0}}, 0};
+	Node		n = {op, {a, b}, b != NULL ? 2 : 1, out, {{0}}, 0, 0};
 
 	OnnxAddNode(g, &n);
 }
@@ -124,7 +135,7 @@ OnnxAddBatchNorm(GraphWalk *g, uint32_t l, uint32_t n, const float *gamma,
 				var[NAME_LEN],
 				next[NAME_LEN];
 	Node		node = {"BatchNormalization", {cur, scale, bias, mean, var}, 5, next,
-	{{"epsilon", ATTR_TYPE_FLOAT, NN_BN_EPSILON, 0, NULL}}, 1};
+	{{"epsilon", ATTR_TYPE_FLOAT, NN_BN_EPSILON, 0, NULL, NULL}}, 1, 0};
 
 	OnnxLayerName(scale, l, "bn_scale");
 	OnnxLayerName(bias, l, "bn_bias");
@@ -143,7 +154,7 @@ void
 OnnxAddActivation(GraphWalk *g, uint32_t l, int act, char *cur, const char *final)
 {
 	char		next[NAME_LEN];
-	Node		n = {NULL, {cur}, 1, next, {{0}}, 0};
+	Node		n = {NULL, {cur}, 1, next, {{0}}, 0, 0};
 
 	OnnxStageName(next, l, nn_activation_name((NNActivation) act), true, final);
 	switch (act)
@@ -159,11 +170,12 @@ OnnxAddActivation(GraphWalk *g, uint32_t l, int act, char *cur, const char *fina
 			break;
 		case NN_ACT_LEAKY_RELU:
 			n.op = "LeakyRelu";
-			n.attr[n.n_attr++] = (Attr) {"alpha", ATTR_TYPE_FLOAT, NN_LEAKY_SLOPE, 0, NULL};
+			n.attr[n.n_attr++] = (Attr) {"alpha", ATTR_TYPE_FLOAT, NN_LEAKY_SLOPE, 0, NULL,
+			NULL};
 			break;
 		case NN_ACT_SOFTMAX:
 			n.op = "Softmax";
-			n.attr[n.n_attr++] = (Attr) {"axis", ATTR_TYPE_INT, 0.0f, 1, NULL};
+			n.attr[n.n_attr++] = (Attr) {"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL};
 			break;
 		default:
 			/* identity: no node (the model reader allows nothing else) */

@@ -4,7 +4,8 @@
  * names, the stages layers share (batch normalization, activations), and
  * the export table, one entry per layer kind (onnx.c holds the table and
  * the graph around the layers; onnx_dense.c the dense entry, onnx_conv.c
- * the convolution and pooling entries).
+ * the convolution and pooling entries, onnx_recurrent.c the recurrent
+ * ones).
  */
 #ifndef NN_ONNX_GRAPH_H
 #define NN_ONNX_GRAPH_H
@@ -21,10 +22,11 @@
 typedef struct Attr
 {
 	const char *name;
-	int			type;			/* ATTR_TYPE_FLOAT, ATTR_TYPE_INT or ATTR_TYPE_INTS */
+	int			type;			/* ATTR_TYPE_FLOAT, _INT, _INTS, _STRING or _STRINGS */
 	float		f;
-	int64_t		i;
+	int64_t		i;				/* _INT: the value; _INTS, _STRINGS: their count */
 	const int64_t *ints;		/* ATTR_TYPE_INTS: i values */
+	const char *const *strings; /* _STRING: strings[0]; _STRINGS: i values */
 } Attr;
 
 typedef struct Node
@@ -35,6 +37,11 @@ typedef struct Node
 	const char *out;			/* also the node's name */
 	Attr		attr[MAX_NODE_ATTRS];
 	int			n_attr;
+	/*
+	 * out's position among the node's outputs: those before it are left
+	 * out (named ""), as ONNX allows for optional outputs
+	 */
+	int			out_index;
 } Node;
 
 /*
@@ -50,6 +57,13 @@ typedef struct Tensor
 	const float *floats;		/* DTYPE_FLOAT: product of dims values */
 	double		scalar;			/* DTYPE_DOUBLE: dims {1} */
 	const int64_t *ints;		/* DTYPE_INT64: dims {n} */
+	/*
+	 * DTYPE_FLOAT with floats NULL: writes the raw data (product of dims
+	 * float32 values, PutFloatsLE), for a tensor that is not one slice of
+	 * the parameters
+	 */
+	EmitFn		raw;
+	const void *raw_arg;
 } Tensor;
 
 /* one walk over the graph writes either its nodes or its initializers */

@@ -50,11 +50,15 @@
 #define ATTR_NAME 1
 #define ATTR_F 2
 #define ATTR_I 3
+#define ATTR_S 4
 #define ATTR_INTS 8
+#define ATTR_STRINGS 9
 #define ATTR_TYPE 20
 #define ATTR_TYPE_FLOAT 1
 #define ATTR_TYPE_INT 2
+#define ATTR_TYPE_STRING 3
 #define ATTR_TYPE_INTS 7
+#define ATTR_TYPE_STRINGS 8
 /* TensorProto and its DataType values */
 #define TENSOR_DIMS 1
 #define TENSOR_DATA_TYPE 2
@@ -176,12 +180,10 @@ PutMessage(Writer *w, uint32_t field, EmitFn emit, const void *arg)
 	emit(w, arg);
 }
 
-/* raw_data: float32 little-endian */
+/* n floats as float32 little-endian, no key */
 static inline void
-PutRawFloats(Writer *w, uint32_t field, const float *v, size_t n)
+PutFloatsLE(Writer *w, const float *v, size_t n)
 {
-	PutKey(w, field, WIRE_LEN);
-	PutVarint(w, n * sizeof(float));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	Put(w, v, n * sizeof(float));
 #else
@@ -193,6 +195,15 @@ PutRawFloats(Writer *w, uint32_t field, const float *v, size_t n)
 		PutU32LE(w, bits);
 	}
 #endif
+}
+
+/* raw_data: float32 little-endian */
+static inline void
+PutRawFloats(Writer *w, uint32_t field, const float *v, size_t n)
+{
+	PutKey(w, field, WIRE_LEN);
+	PutVarint(w, n * sizeof(float));
+	PutFloatsLE(w, v, n);
 }
 
 static inline void

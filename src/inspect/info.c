@@ -41,12 +41,11 @@ PushUints(JsonbParseState **st, const char *key, const uint32 *v, int n)
 
 /* a window's size, stride and padding (top, left, bottom, right) */
 static void
-PushWindow(JsonbParseState **st, const char *name, const uint8 *win, const uint8 *stride,
-		   const uint8 *pad)
+PushWindow(JsonbParseState **st, const char *name, const NNWindow *win)
 {
-	uint32		w[2] = {win[0], win[1]};
-	uint32		s[2] = {stride[0], stride[1]};
-	uint32		p[4] = {pad[0], pad[1], pad[2], pad[3]};
+	uint32		w[2] = {win->kernel_h, win->kernel_w};
+	uint32		s[2] = {win->stride_h, win->stride_w};
+	uint32		p[4] = {win->pad_top, win->pad_left, win->pad_bottom, win->pad_right};
 
 	PushUints(st, name, w, 2);
 	PushUints(st, "stride", s, 2);
@@ -91,7 +90,7 @@ PushSettings(JsonbParseState **st, const NNNet *net, uint32 l)
 
 				nn_json_key(st, "filters");
 				nn_json_uint(st, c->filters);
-				PushWindow(st, "kernel", &c->kernel_h, &c->stride_h, &c->pad_top);
+				PushWindow(st, "kernel", &c->window);
 				PushActivation(st, c->act, c->batch_norm, c->dropout);
 				break;
 			}
@@ -100,7 +99,7 @@ PushSettings(JsonbParseState **st, const NNNet *net, uint32 l)
 			{
 				const NNPoolSettings *p = nn_pool(net, l);
 
-				PushWindow(st, "size", &p->size_h, &p->stride_h, &p->pad_top);
+				PushWindow(st, "size", &p->window);
 				break;
 			}
 		case NN_LAYER_GLOBAL_AVG_POOL2D:
@@ -120,7 +119,7 @@ PushSettings(JsonbParseState **st, const NNNet *net, uint32 l)
 					nn_json_key(st, "depth_multiplier");
 					nn_json_uint(st, d->multiplier);
 				}
-				PushWindow(st, "kernel", &d->kernel_h, &d->stride_h, &d->pad_top);
+				PushWindow(st, "kernel", &d->window);
 				PushActivation(st, d->act, false, 0);
 				break;
 			}

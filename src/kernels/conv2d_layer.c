@@ -43,22 +43,8 @@ nn_conv2d_geom(const NNNet *net, uint32_t l, NNShape in, NNConvGeom *g)
 {
 	const NNConv2dSettings *s = nn_conv2d(net, l);
 
-	if (in.rank != 3)
-		return false;
-	*g = (NNConvGeom) {
-		.channels = in.dims[0],
-		.height = in.dims[1],
-		.width = in.dims[2],
-		.kernel_h = s->kernel_h,
-		.kernel_w = s->kernel_w,
-		.stride_h = s->stride_h,
-		.stride_w = s->stride_w,
-		.pad_top = s->pad_top,
-		.pad_left = s->pad_left,
-		.pad_bottom = s->pad_bottom,
-		.pad_right = s->pad_right,
-	};
-	return nn_conv_geom_finish(g);
+	return in.rank == 3 &&
+		nn_window_geom(&s->window, in.dims[0], in.dims[1], in.dims[2], g);
 }
 
 void
@@ -134,8 +120,7 @@ Conv2dCheck(const NNNet *net, uint32_t l, bool last)
 	if (s->filters == 0 || !nn_conv2d_geom(net, l, net->shapes[l], &g))
 		return "conv2d kernel does not fit its input";
 	/* a window wholly on padding would see nothing */
-	if (s->pad_top >= s->kernel_h || s->pad_bottom >= s->kernel_h ||
-		s->pad_left >= s->kernel_w || s->pad_right >= s->kernel_w)
+	if (!nn_window_padding_fits(&s->window))
 		return "conv2d padding must be smaller than the kernel";
 	if (nn_conv_geom_patch(&g) > NN_CONV_PIECE_FLOATS)
 		return "conv2d patch (channels x kernel) too large";
@@ -148,8 +133,8 @@ Conv2dCheck(const NNNet *net, uint32_t l, bool last)
 static size_t
 WeightFloats(const NNNet *net, uint32_t l, NNShape in, NNShape out)
 {
-	return (size_t) out.dims[0] * in.dims[0] * nn_conv2d(net, l)->kernel_h *
-		nn_conv2d(net, l)->kernel_w;
+	return (size_t) out.dims[0] * in.dims[0] *
+		nn_window_area(&nn_conv2d(net, l)->window);
 }
 
 /* W, b and, when batch-normalized, gamma and beta */
@@ -277,7 +262,7 @@ Conv2dInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 		   float *w, float *stats, NNInit init, NNRng *rng)
 {
 	const NNConv2dSettings *s = nn_conv2d(net, l);
-	size_t		area = (size_t) s->kernel_h * s->kernel_w;
+	size_t		area = nn_window_area(&s->window);
 	size_t		fan_in = in.dims[0] * area;
 	size_t		fan_out = out.dims[0] * area;
 	size_t		nw = fan_in * out.dims[0];

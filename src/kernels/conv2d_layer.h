@@ -28,14 +28,7 @@
 typedef struct NNConv2dSettings
 {
 	uint16_t	filters;		/* output channels */
-	uint8_t		kernel_h;
-	uint8_t		kernel_w;
-	uint8_t		stride_h;
-	uint8_t		stride_w;
-	uint8_t		pad_top;
-	uint8_t		pad_left;
-	uint8_t		pad_bottom;
-	uint8_t		pad_right;
+	NNWindow	window;			/* the kernel's */
 	uint8_t		act;			/* NNActivation after the layer; not softmax */
 	uint8_t		batch_norm;		/* 1: normalize each filter before act */
 	float		dropout;		/* inverted dropout rate in [0, 1) after act */

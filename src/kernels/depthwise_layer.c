@@ -34,22 +34,8 @@ nn_depthwise_geom(const NNNet *net, uint32_t l, NNShape in, NNConvGeom *g)
 {
 	const NNDepthwiseSettings *s = nn_depthwise(net, l);
 
-	if (in.rank != 3)
-		return false;
-	*g = (NNConvGeom) {
-		.channels = in.dims[0],
-		.height = in.dims[1],
-		.width = in.dims[2],
-		.kernel_h = s->kernel_h,
-		.kernel_w = s->kernel_w,
-		.stride_h = s->stride_h,
-		.stride_w = s->stride_w,
-		.pad_top = s->pad_top,
-		.pad_left = s->pad_left,
-		.pad_bottom = s->pad_bottom,
-		.pad_right = s->pad_right,
-	};
-	return in.dims[0] >= 1 && nn_conv_geom_finish(g);
+	return in.rank == 3 && in.dims[0] >= 1 &&
+		nn_window_geom(&s->window, in.dims[0], in.dims[1], in.dims[2], g);
 }
 
 static bool
@@ -112,8 +98,7 @@ DepthwiseCheck(const NNNet *net, uint32_t l, bool last)
 	if (!nn_depthwise_geom(net, l, net->shapes[l], &g))
 		return "depthwise kernel does not fit its input";
 	/* a window wholly on padding would see nothing */
-	if (s->pad_top >= s->kernel_h || s->pad_bottom >= s->kernel_h ||
-		s->pad_left >= s->kernel_w || s->pad_right >= s->kernel_w)
+	if (!nn_window_padding_fits(&s->window))
 		return "depthwise padding must be smaller than the kernel";
 	return NULL;
 }
@@ -123,7 +108,7 @@ DepthwiseCheck(const NNNet *net, uint32_t l, bool last)
 static size_t
 Area(const NNNet *net, uint32_t l)
 {
-	return (size_t) nn_depthwise(net, l)->kernel_h * nn_depthwise(net, l)->kernel_w;
+	return nn_window_area(&nn_depthwise(net, l)->window);
 }
 
 /*

@@ -28,14 +28,7 @@ typedef struct NNDepthwiseSettings
 {
 	uint16_t	filters;		/* separable: pointwise outputs; depthwise: 0 */
 	uint8_t		multiplier;		/* depthwise: outputs per channel; separable: 1 */
-	uint8_t		kernel_h;
-	uint8_t		kernel_w;
-	uint8_t		stride_h;
-	uint8_t		stride_w;
-	uint8_t		pad_top;
-	uint8_t		pad_left;
-	uint8_t		pad_bottom;
-	uint8_t		pad_right;
+	NNWindow	window;			/* the kernel's */
 	uint8_t		act;			/* NNActivation after the layer; not softmax */
 } __attribute__((__may_alias__)) NNDepthwiseSettings;
 

@@ -28,6 +28,33 @@ nn_conv_geom_finish(NNConvGeom *g)
 	return true;
 }
 
+bool
+nn_window_geom(const NNWindow *w, size_t channels, size_t height,
+			   size_t width, NNConvGeom *g)
+{
+	*g = (NNConvGeom) {
+		.channels = channels,
+		.height = height,
+		.width = width,
+		.kernel_h = w->kernel_h,
+		.kernel_w = w->kernel_w,
+		.stride_h = w->stride_h,
+		.stride_w = w->stride_w,
+		.pad_top = w->pad_top,
+		.pad_left = w->pad_left,
+		.pad_bottom = w->pad_bottom,
+		.pad_right = w->pad_right,
+	};
+	return nn_conv_geom_finish(g);
+}
+
+bool
+nn_window_padding_fits(const NNWindow *w)
+{
+	return w->pad_top < w->kernel_h && w->pad_bottom < w->kernel_h &&
+		w->pad_left < w->kernel_w && w->pad_right < w->kernel_w;
+}
+
 void
 nn_conv_tap_span(size_t n_out, size_t stride, size_t pad, size_t tap,
 				 size_t limit, size_t *lo, size_t *hi)

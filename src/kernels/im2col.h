@@ -16,6 +16,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A window's settings as the spatial kinds keep them (conv2d's kernel,
+ * pooling's size, depthwise's kernel): the same eight bytes in each
+ * kind's settings, the model format and the export.  Padding is explicit
+ * per side.
+ */
+typedef struct NNWindow
+{
+	uint8_t		kernel_h;
+	uint8_t		kernel_w;
+	uint8_t		stride_h;
+	uint8_t		stride_w;
+	uint8_t		pad_top;
+	uint8_t		pad_left;
+	uint8_t		pad_bottom;
+	uint8_t		pad_right;
+} NNWindow;
 
 /* a sliding window over images: a convolution's or a pooling's */
 typedef struct NNConvGeom
@@ -41,6 +60,26 @@ typedef struct NNConvGeom
  * size or stride is 0 or the padded input is smaller than the kernel.
  */
 bool		nn_conv_geom_finish(NNConvGeom *g);
+
+/*
+ * The geometry of window w over images of channels x height x width,
+ * finished; false when it does not fit (nn_conv_geom_finish).
+ */
+bool		nn_window_geom(const NNWindow *w, size_t channels, size_t height,
+						   size_t width, NNConvGeom *g);
+
+/*
+ * Every side's padding is smaller than the window, so no window lies
+ * wholly on padding and sees nothing.
+ */
+bool		nn_window_padding_fits(const NNWindow *w);
+
+/* taps of the window, kernel_h x kernel_w */
+static inline size_t
+nn_window_area(const NNWindow *w)
+{
+	return (size_t) w->kernel_h * w->kernel_w;
+}
 
 /* positions of one image's output, out_h x out_w */
 static inline size_t

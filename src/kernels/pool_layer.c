@@ -19,23 +19,9 @@ nn_pool_geom(const NNNet *net, uint32_t l, NNShape in, NNConvGeom *g)
 {
 	const NNPoolSettings *s = nn_pool(net, l);
 
-	if (in.rank != 3)
-		return false;
 	/* one channel at a time: the channels ride along as images */
-	*g = (NNConvGeom) {
-		.channels = 1,
-		.height = in.dims[1],
-		.width = in.dims[2],
-		.kernel_h = s->size_h,
-		.kernel_w = s->size_w,
-		.stride_h = s->stride_h,
-		.stride_w = s->stride_w,
-		.pad_top = s->pad_top,
-		.pad_left = s->pad_left,
-		.pad_bottom = s->pad_bottom,
-		.pad_right = s->pad_right,
-	};
-	return in.dims[0] >= 1 && nn_conv_geom_finish(g);
+	return in.rank == 3 && in.dims[0] >= 1 &&
+		nn_window_geom(&s->window, 1, in.dims[1], in.dims[2], g);
 }
 
 static NNConvGeom
@@ -72,8 +58,7 @@ PoolCheck(const NNNet *net, uint32_t l, bool last)
 		return "a pooling layer cannot be the output layer";
 	if (!nn_pool_geom(net, l, net->shapes[l], &g))
 		return "pooling window does not fit its input";
-	if (s->pad_top >= s->size_h || s->pad_bottom >= s->size_h ||
-		s->pad_left >= s->size_w || s->pad_right >= s->size_w)
+	if (!nn_window_padding_fits(&s->window))
 		return "pooling padding must be smaller than the window";
 	return NULL;
 }

@@ -25,14 +25,7 @@
  */
 typedef struct NNPoolSettings
 {
-	uint8_t		size_h;
-	uint8_t		size_w;
-	uint8_t		stride_h;
-	uint8_t		stride_w;
-	uint8_t		pad_top;
-	uint8_t		pad_left;
-	uint8_t		pad_bottom;
-	uint8_t		pad_right;
+	NNWindow	window;			/* kernel_h and kernel_w: the size */
 } __attribute__((__may_alias__)) NNPoolSettings;
 
 _Static_assert(sizeof(NNPoolSettings) <= NN_LAYER_SETTINGS_BYTES,

@@ -140,6 +140,39 @@ nn_rnn_step_backward(const NNRecStep *s)
 	}
 }
 
+/*
+ * One row of the LSTM's backward pass.  The gate blocks and buffers are
+ * restrict parameters: with a dozen arrays, gcc would otherwise need more
+ * run-time overlap tests than it makes, and not vectorize the loop.
+ */
+static void
+LstmBackRow(size_t H, float *restrict ig, float *restrict og,
+			float *restrict fg, float *restrict gg, const float *restrict dh,
+			float *restrict dc, const float *restrict tc, const float *cp)
+{
+	for (size_t j = 0; j < H; j++)
+	{
+		float		i = ig[j],
+					o = og[j],
+					f = fg[j],
+					g = gg[j];
+		float		t = tc[j];
+		float		dct = dc[j] + dh[j] * o * (1.0f - t * t);
+
+		ig[j] = dct * g * (i * (1.0f - i));
+		og[j] = dh[j] * t * (o * (1.0f - o));
+		/* times c_prev below: a test in this loop would stop gcc */
+		fg[j] = dct * (f * (1.0f - f));
+		gg[j] = dct * i * (1.0f - g * g);
+		dc[j] = dct * f;
+	}
+	if (cp != NULL)
+		for (size_t j = 0; j < H; j++)
+			fg[j] *= cp[j];
+	else
+		memset(fg, 0, H * sizeof(float));
+}
+
 void
 nn_lstm_step_backward(const NNRecStep *s)
 {
@@ -147,37 +180,46 @@ nn_lstm_step_backward(const NNRecStep *s)
 
 	for (size_t n = 0; n < s->rows; n++)
 	{
-		/* the gate blocks apart (restrict), so that gcc vectorizes the loop */
-		float	   *restrict ig = s->gates + n * s->gates_ld;
-		float	   *restrict og = ig + H;
-		float	   *restrict fg = ig + 2 * H;
-		float	   *restrict gg = ig + 3 * H;
-		float	   *restrict dh = RowDh(s, n);
-		float	   *restrict dc = s->dc + n * H;
-		const float *restrict tc = s->tc + n * s->c_ld;
-		const float *cp = s->c_prev != NULL ? s->c_prev + n * s->c_ld : NULL;
+		float	   *a = s->gates + n * s->gates_ld;
+		float	   *dh = RowDh(s, n);
 
+		LstmBackRow(H, a, a + H, a + 2 * H, a + 3 * H, dh, s->dc + n * H,
+					s->tc + n * s->c_ld,
+					s->c_prev != NULL ? s->c_prev + n * s->c_ld : NULL);
+	}
+}
+
+/*
+ * One row of the GRU's backward pass (restrict: as LstmBackRow).  d is
+ * the row of the recurrent product's gradient (dz, dr, dn r); hp the
+ * previous hidden state, or NULL.
+ */
+static void
+GruBackRow(size_t H, float *restrict zg, float *restrict rg,
+		   float *restrict ng, float *restrict dz, float *restrict dr,
+		   float *restrict dn, float *restrict hr, float *restrict dh,
+		   const float *hp)
+{
+	/* dz needs h_prev - n: n's negation first, h_prev added after */
+	for (size_t j = 0; j < H; j++)
+		dz[j] = -ng[j];
+	if (hp != NULL)
 		for (size_t j = 0; j < H; j++)
-		{
-			float		i = ig[j],
-						o = og[j],
-						f = fg[j],
-						g = gg[j];
-			float		t = tc[j];
-			float		dct = dc[j] + dh[j] * o * (1.0f - t * t);
+			dz[j] += hp[j];
+	for (size_t j = 0; j < H; j++)
+	{
+		float		z = zg[j],
+					r = rg[j],
+					g = ng[j];
+		float		dnp = dh[j] * (1.0f - z) * (1.0f - g * g);
+		float		drp = dnp * hr[j] * (r * (1.0f - r));
+		float		dzp = dh[j] * dz[j] * (z * (1.0f - z));
 
-			ig[j] = dct * g * (i * (1.0f - i));
-			og[j] = dh[j] * t * (o * (1.0f - o));
-			/* times c_prev below: a test in this loop would stop gcc */
-			fg[j] = dct * (f * (1.0f - f));
-			gg[j] = dct * i * (1.0f - g * g);
-			dc[j] = dct * f;
-		}
-		if (cp != NULL)
-			for (size_t j = 0; j < H; j++)
-				fg[j] *= cp[j];
-		else
-			memset(fg, 0, H * sizeof(float));
+		zg[j] = dz[j] = dzp;
+		rg[j] = dr[j] = drp;
+		ng[j] = dnp;
+		dn[j] = hr[j] = dnp * r;
+		dh[j] = dh[j] * z;
 	}
 }
 
@@ -188,36 +230,11 @@ nn_gru_step_backward(const NNRecStep *s)
 
 	for (size_t n = 0; n < s->rows; n++)
 	{
-		float	   *restrict zg = s->gates + n * s->gates_ld;
-		float	   *restrict rg = zg + H;
-		float	   *restrict ng = zg + 2 * H;
-		float	   *restrict dz = s->rec + n * 3 * H;
-		float	   *restrict dr = dz + H;
-		float	   *restrict dn = dz + 2 * H;
-		float	   *restrict hr = s->c + n * s->c_ld;
-		float	   *restrict dh = RowDh(s, n);
-		const float *hp = s->h_prev != NULL ? s->h_prev + n * s->h_ld : NULL;
+		float	   *a = s->gates + n * s->gates_ld;
+		float	   *d = s->rec + n * 3 * H;
 
-		/* dz needs h_prev - n: n's negation first, h_prev added after */
-		for (size_t j = 0; j < H; j++)
-			dz[j] = -ng[j];
-		if (hp != NULL)
-			for (size_t j = 0; j < H; j++)
-				dz[j] += hp[j];
-		for (size_t j = 0; j < H; j++)
-		{
-			float		z = zg[j],
-						r = rg[j],
-						g = ng[j];
-			float		dnp = dh[j] * (1.0f - z) * (1.0f - g * g);
-			float		drp = dnp * hr[j] * (r * (1.0f - r));
-			float		dzp = dh[j] * dz[j] * (z * (1.0f - z));
-
-			zg[j] = dz[j] = dzp;
-			rg[j] = dr[j] = drp;
-			ng[j] = dnp;
-			dn[j] = hr[j] = dnp * r;
-			dh[j] = dh[j] * z;
-		}
+		GruBackRow(H, a, a + H, a + 2 * H, d, d + H, d + 2 * H,
+				   s->c + n * s->c_ld, RowDh(s, n),
+				   s->h_prev != NULL ? s->h_prev + n * s->h_ld : NULL);
 	}
 }

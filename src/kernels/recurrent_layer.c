@@ -21,17 +21,22 @@
  * (and the LSTM's dL/dc) to the previous step through dh_prev = dG_t R;
  * dR += dG_t^T h_prev per step, in that fixed order.  Then dW = dG^T X,
  * db the column sums of dG (row order), and dx = dG W, one product each.
- * Every sum runs in an order fixed by the shapes alone, so the gradients
- * do not depend on the number of threads (OpenBLAS splits a product by
- * its outputs, not by its inner dimension).
+ * Every sum runs in an order fixed by the shapes alone, and the cell
+ * passes split no work over threads: the bytes do not depend on the
+ * kernels' thread count.  OpenBLAS at one thread count gives the same
+ * bytes run after run; another count may round differently (it does here,
+ * as for dense models: README, nn.blas_threads).
  *
- * Training keeps, per row (the README quotes it; D directions):
- *   P: T D G H floats (the gates, then their gradients), the hidden
- *   states T D H (none of its own with return_sequences: the output is
- *   they), lstm: the cell states and their tanh, 2 T D H; gru: R_h h +
- *   b_rh, T D H; dropout: 2 x the output; plus per batch row, H (dL/dh)
- *   and lstm H (dL/dc), gru 3H (the recurrent product).  LSTM(128) over
- *   28 steps: 28 (512 + 128 + 256) + 256 = 25344 floats, 99 KB a row.
+ * Training keeps, per row of the minibatch (the README quotes it):
+ *   rnn:  T D (H + H)          P (the gates) and the hidden states
+ *   lstm: T D (4H + H + 2H)    P, the hidden states, the cell states and
+ *                              their tanh
+ *   gru:  T D (3H + H + H)     P, the hidden states, R_h h + b_rh
+ * less T D H with return_sequences (the output holds the hidden states),
+ * plus twice the output's floats with dropout (mask, dropped output), and
+ * dL/dh (H) and the LSTM's dL/dc (H) or the GRU's recurrent product (3H).
+ * LSTM(128) over 28 steps: 28 x 896 + 256 = 25344 floats, 99 KB a row,
+ * 13 MB for a batch of 128.
  * Inference keeps P, two steps of hidden and cell states, and the gru's
  * recurrent product.
  */
@@ -582,9 +587,10 @@ BackDirection(const NNLayer *L, const RecBufs *b, const RecDims *m, size_t d,
 
 /*
  * dL/d(output) d (after the dropout mask, when training used one) to the
- * parameter gradients (training) and the input gradient (dx).  Without
- * training, the pass recomputes the forward's states first: an inference
- * forward keeps two steps, and this gives the same values.
+ * parameter gradients (training) and the input gradient (dx).  It reads
+ * the states of the last forward pass, every step's: a backward pass has
+ * a training workspace (nn_work_fits), whose block makes even an inference
+ * forward keep them all (OwnBufs).  It overwrites them (P becomes dG).
  */
 static void
 RecurrentBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
@@ -604,8 +610,6 @@ RecurrentBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			 true, L->own, &b);
 	if (!training && dx == NULL)
 		return;
-	if (!training)
-		Run(L, &b);
 	if (training && rng_used && s->dropout > 0.0f)
 		for (size_t i = 0; i < N * L->out_size; i++)
 			d[i] *= b.mask[i];

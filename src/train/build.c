@@ -73,12 +73,13 @@ InputShape(const NNOptions *opts, uint32 n_inputs)
  * padding resolved, the output size computed; an error naming the shapes
  * when the window does not fit.
  */
-static void
+static NNWindow
 Window(const NNLayerOption *lo, int pos, NNShape in, NNConvGeom *g)
 {
 	const char *name;
 	const int  *win = nn_layer_option_window(lo, &name);
 	uint8		pad[4] = {0};	/* top, left, bottom, right */
+	NNWindow	w;
 
 	if (lo->padding.mode == NN_PADDING_SAME)
 	{
@@ -88,21 +89,9 @@ Window(const NNLayerOption *lo, int pos, NNShape in, NNConvGeom *g)
 	else if (lo->padding.mode == NN_PADDING_EXPLICIT)
 		for (int i = 0; i < 4; i++)
 			pad[i] = (uint8) lo->padding.sides[i];
-	*g = (NNConvGeom)
-	{
-		.channels = in.dims[0],
-		.height = in.dims[1],
-		.width = in.dims[2],
-		.kernel_h = win[0],
-		.kernel_w = win[1],
-		.stride_h = lo->stride[0],
-		.stride_w = lo->stride[1],
-		.pad_top = pad[0],
-		.pad_left = pad[1],
-		.pad_bottom = pad[2],
-		.pad_right = pad[3],
-	};
-	if (!nn_conv_geom_finish(g))
+	w = (NNWindow) {win[0], win[1], lo->stride[0], lo->stride[1],
+	pad[0], pad[1], pad[2], pad[3]};
+	if (!nn_window_geom(&w, in.dims[0], in.dims[1], in.dims[2], g))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"layers\" element %d: a %dx%d %s does not fit its input %s",
@@ -111,6 +100,7 @@ Window(const NNLayerOption *lo, int pos, NNShape in, NNConvGeom *g)
 						   pad[0], pad[1], pad[2], pad[3],
 						   g->height + g->pad_top + g->pad_bottom,
 						   g->width + g->pad_left + g->pad_right)));
+	return w;
 }
 
 /*
@@ -122,6 +112,7 @@ SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape 
 {
 	const char *type = nn_layer_type_name(lo->type);
 	NNConvGeom	g = {0};
+	NNWindow	w = {0};
 	uint32		channels = in.dims[0];
 
 	if (in.rank != 3)
@@ -131,16 +122,17 @@ SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape 
 						pos, type, ShapeText(in)),
 				 l == 0 ?
 				 errhint("Option \"input_shape\" gives the shape of the inputs.") :
+				 in.rank == 2 ?
+				 errhint("Spatial layers come before recurrent and dense layers.") :
 				 errhint("Spatial layers come before the first dense layer.")));
 	if (lo->type != NN_LAYER_GLOBAL_AVG_POOL2D)
-		Window(lo, pos, in, &g);
+		w = Window(lo, pos, in, &g);
 	switch (lo->type)
 	{
 		case NN_LAYER_CONV2D:
 			{
-				NNConv2dSettings s = {lo->filters, g.kernel_h, g.kernel_w, g.stride_h,
-					g.stride_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right,
-				lo->activation, lo->batch_norm, lo->dropout};
+				NNConv2dSettings s = {lo->filters, w, lo->activation, lo->batch_norm,
+				lo->dropout};
 
 				nn_conv2d_set(net, l, &s);
 				channels = lo->filters;
@@ -149,8 +141,7 @@ SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape 
 		case NN_LAYER_MAX_POOL2D:
 		case NN_LAYER_AVG_POOL2D:
 			{
-				NNPoolSettings s = {g.kernel_h, g.kernel_w, g.stride_h, g.stride_w,
-				g.pad_top, g.pad_left, g.pad_bottom, g.pad_right};
+				NNPoolSettings s = {w};
 
 				nn_pool_set(net, l, (NNLayerKind) lo->type, &s);
 				break;
@@ -164,9 +155,7 @@ SetSpatialLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, NNShape 
 			{
 				bool		separable = lo->type == NN_LAYER_SEPARABLE_CONV2D;
 				NNDepthwiseSettings s = {separable ? lo->filters : 0,
-					separable ? 1 : lo->depth_multiplier, g.kernel_h, g.kernel_w,
-					g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.pad_bottom,
-				g.pad_right, lo->activation};
+				separable ? 1 : lo->depth_multiplier, w, lo->activation};
 
 				nn_depthwise_set(net, l, (NNLayerKind) lo->type, &s);
 				channels = separable ? lo->filters : channels * lo->depth_multiplier;
@@ -199,8 +188,7 @@ SetRecurrentLayer(NNNet *net, uint32 l, const NNLayerOption *lo, int pos, int pr
 		return lo->return_sequences ? (NNShape) {2, {in.dims[0], width}} :
 			nn_shape_vector(width);
 	}
-	if (before != NULL && (before->type == NN_LAYER_RNN || before->type == NN_LAYER_LSTM ||
-						   before->type == NN_LAYER_GRU))
+	if (before != NULL && nn_recurrent_gates((NNLayerKind) before->type) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"layers\" element %d: a layer of type \"%s\" needs a sequence, but element %d (\"%s\") outputs only its last step",

@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "kernels/recurrent_layer.h"
 #include "train/train.h"
 
 /* version of the serialized partial state, checked by deserial */
@@ -49,7 +50,8 @@ AllocHuge(MemoryContext cxt, size_t count, size_t size)
 
 /*
  * A minibatch's activations and gradients grow with batch_size times the
- * layer widths; check them against nn.train_memory before allocating.
+ * layer widths (a recurrent layer's times its steps); check them against
+ * nn.train_memory before allocating.
  */
 static void
 CheckWorkspace(const NNNet *net, size_t batch)
@@ -57,9 +59,14 @@ CheckWorkspace(const NNNet *net, size_t batch)
 	double		floats = (double) nn_work_floats(net, batch, true) +
 		(double) batch * (nn_net_inputs(net) + 2);
 	NNBudget	b = nn_train_budget();
+	bool		recurrent = false;
 
+	/* backpropagation through time keeps every step: the steps count too */
+	for (uint32 l = 0; l < net->n_layers; l++)
+		recurrent |= nn_recurrent_gates((NNLayerKind) net->layers[l].kind) > 0;
 	nn_budget_check(&b, floats * sizeof(float),
 					psprintf("training a minibatch of %zu rows", batch),
+					recurrent ? "Lower batch_size, the units or the steps of the sequences" :
 					"Lower batch_size or the layer widths");
 }
 

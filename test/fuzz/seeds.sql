@@ -138,6 +138,20 @@ SELECT 'v3_depthwise_separable', nn_train('img', 'label', '{px}', '{}',
 SELECT 'v3_shaped_dense', nn_train('img', 'label', '{px}', '{4}',
     '{"epochs": 1, "input_shape": [2, 6, 5]}');
 
+-- format 3: the recurrent kinds over [steps, features] (the same 60 values
+-- as 10 steps of 6 features)
+INSERT INTO seeds
+SELECT 'v3_rnn', nn_train('img', 'label', '{px}', '{}',
+    '{"epochs": 1, "batch_size": 8, "input_shape": [10, 6], "layers": [
+       {"type": "rnn", "units": 3, "dropout": 0.2}]}') UNION ALL
+SELECT 'v3_lstm_stacked', nn_train('img', 'label', '{px}', '{}',
+    '{"epochs": 1, "batch_size": 8, "input_shape": [10, 6], "clip_norm": 1, "layers": [
+       {"type": "lstm", "units": 3, "return_sequences": true, "bidirectional": true},
+       {"type": "lstm", "units": 2}, {"type": "dense", "units": 2}]}') UNION ALL
+SELECT 'v3_gru_sequences', nn_train('img', 'label', '{px}', '{}',
+    '{"epochs": 1, "batch_size": 8, "input_shape": [10, 6], "optimizer": "rmsprop", "layers": [
+       {"type": "gru", "units": 2, "return_sequences": true, "bidirectional": true}]}');
+
 \pset tuples_only on
 \pset format unaligned
 SELECT name || '|' || encode(model, 'hex') FROM seeds ORDER BY name;

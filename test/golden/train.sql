@@ -133,3 +133,27 @@ SELECT 'v3_cnn', o, x
 FROM (SELECT row_number() OVER (ORDER BY id) AS o, px AS x FROM g_img WHERE id <= 4) t
 UNION ALL
 SELECT 'v3_cnn', 5, array_fill(0.5::real, ARRAY[36]);
+
+-- format version 3 (recurrent networks): 5 steps of 3 features, read
+-- step-major and standardized per feature; a bidirectional LSTM returning
+-- every step into a GRU, with dropout, then a dense layer.  The label: does
+-- feature 0 peak in the first steps or the last ones.
+CREATE TABLE g_seq AS
+SELECT i AS id,
+       ARRAY(SELECT (CASE f WHEN 0 THEN CASE WHEN (i % 2 = 0) = (s < 2) THEN 1.0 ELSE 0.2 END
+                            WHEN 1 THEN s / 4.0 ELSE 0 END + ((i * 7 + s * 5 + f * 3) % 10) / 40.0)::real
+             FROM generate_series(0, 4) s, generate_series(0, 2) f ORDER BY s, f) AS x,
+       CASE WHEN i % 2 = 0 THEN 'early' ELSE 'late' END AS label
+FROM generate_series(1, 120) i;
+INSERT INTO golden
+SELECT 'v3_lstm', nn_train('g_seq', 'label', '{x}', '{}',
+    '{"epochs": 6, "seed": 16, "batch_size": 16, "learning_rate": 0.01, "input_shape": [5, 3],
+      "layers": [
+       {"type": "lstm", "units": 4, "return_sequences": true, "bidirectional": true},
+       {"type": "gru", "units": 3, "dropout": 0.1},
+       {"units": 4, "activation": "tanh"}]}');
+INSERT INTO golden_inputs
+SELECT 'v3_lstm', o, x
+FROM (SELECT row_number() OVER (ORDER BY id) AS o, x FROM g_seq WHERE id <= 4) t
+UNION ALL
+SELECT 'v3_lstm', 5, array_fill(0.5::real, ARRAY[15]);

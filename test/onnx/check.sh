@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Check nn_export_onnx end to end: train models of every kind
-# (test/onnx/models.sql), export each, and have test/onnx/check_onnx.py run
-# onnx.checker (full check) on the files and evaluate them with a numpy
-# interpreter of the ONNX operators, against nn_predict_proba/nn_predict.
+# Check nn_export_onnx end to end: train models of every dense kind
+# (test/onnx/models.sql) and recurrent ones (rnn_train.sql), export each, and
+# have test/onnx/check_onnx.py run onnx.checker (full check) on the files and
+# evaluate them with a numpy interpreter of the ONNX operators, against
+# nn_predict_proba/nn_predict.
 #
 #   test/onnx/check.sh                  build, install, throwaway cluster
 #   NN_SKIP_BUILD=1 test/onnx/check.sh  use the installed extension
@@ -23,6 +24,7 @@ onnx_setup 54345 "nn_onnx_check_$$"
 db="$onnx_db"
 cases="$(mktemp)" latin1_case="$(mktemp)"
 onnx_tmp=("$cases" "$latin1_case")
+nn_psql -d "$db" -f "$REPO/test/onnx/rnn_train.sql"
 nn_psql -d "$db" -v outfile="$cases" -f "$REPO/test/onnx/cases.sql"
 # non-ASCII labels and names from a LATIN1 database
 nn_psql -c "CREATE DATABASE ${db}_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"

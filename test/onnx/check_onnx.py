@@ -66,6 +66,60 @@ def _gemm(a, b, c, at):
     return alpha * (a @ b) + beta * c
 
 
+def _reshape(x, shape):
+    # 0 copies the input's dimension (opset 13, no allowzero); -1 is inferred
+    dims = [x.shape[i] if d == 0 else int(d) for i, d in enumerate(shape)]
+    return x.reshape(dims)
+
+
+def _flatten(x, axis):
+    return x.reshape(int(np.prod(x.shape[:axis], dtype=np.int64)), -1)
+
+
+def _recurrent(op, x, w, r, b, a):
+    """RNN, LSTM and GRU (version 7), as nn exports them (tanh, default
+    activations, no clip or peepholes; forward or bidirectional), per the ONNX
+    operator specifications: X [steps, N, F], W [D, G x H, F], R [D, G x H,
+    H], B [D, 2 G x H] (Wb, Rb); returns Y [steps, D, N, H], Y_h [D, N, H] (and
+    LSTM's Y_c)."""
+    if op == "RNN":
+        assert all(v == b"Tanh" for v in a.get("activations", [b"Tanh"])), a
+    else:
+        assert "activations" not in a, a
+    assert a.get("clip") is None and not a.get("input_forget", 0), a
+    # GRU: the reset gate applied after the recurrent product, as nn does
+    assert op != "GRU" or a.get("linear_before_reset") == 1, a
+    hidden = a["hidden_size"]
+    steps, batch = x.shape[0], x.shape[1]
+    dirs = {b"forward": 1, b"bidirectional": 2}[a.get("direction", b"forward")]
+    assert w.shape[0] == dirs
+    y = np.zeros((steps, dirs, batch, hidden), dtype=np.float32)
+    y_h = np.zeros((dirs, batch, hidden), dtype=np.float32)
+    y_c = np.zeros((dirs, batch, hidden), dtype=np.float32)
+    for d in range(dirs):
+        reverse = d == 1
+        wb, rb = np.split(b[d], 2)
+        h = np.zeros((batch, hidden), dtype=np.float32)
+        c = np.zeros((batch, hidden), dtype=np.float32)
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            xw = x[t] @ w[d].T + wb
+            hr = h @ r[d].T + rb
+            if op == "RNN":
+                h = np.tanh(xw + hr)
+            elif op == "LSTM":  # gates i, o, f, c
+                i, o, f, g = np.split(xw + hr, 4, axis=1)
+                c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+                h = _sigmoid(o) * np.tanh(c)
+            else:  # GRU, gates z, r, h
+                xz, xr, xh = np.split(xw, 3, axis=1)
+                hz, hr_, hh = np.split(hr, 3, axis=1)
+                z, reset = _sigmoid(xz + hz), _sigmoid(xr + hr_)
+                h = (1 - z) * np.tanh(xh + reset * hh) + z * h
+            y[t, d] = h
+        y_h[d], y_c[d] = h, c
+    return (y, y_h, y_c) if op == "LSTM" else (y, y_h)
+
+
 # op -> function(inputs, attributes); the ops nn_export_onnx emits
 OPS = {
     "Add": lambda i, a: i[0] + i[1],
@@ -84,6 +138,12 @@ OPS = {
                                      keepdims=bool(a.get("keepdims", 1))).astype(np.int64),
     "GreaterOrEqual": lambda i, a: i[0] >= i[1],
     "Cast": lambda i, a: i[0].astype(CAST[a["to"]]),
+    "Reshape": lambda i, a: _reshape(i[0], i[1]),
+    "Transpose": lambda i, a: np.transpose(i[0], a["perm"]),
+    "Flatten": lambda i, a: _flatten(i[0], a.get("axis", 1)),
+    "RNN": lambda i, a: _recurrent("RNN", *i, a),
+    "LSTM": lambda i, a: _recurrent("LSTM", *i, a),
+    "GRU": lambda i, a: _recurrent("GRU", *i, a),
 }
 
 
@@ -95,7 +155,10 @@ def run_graph(model, feeds):
         if node.domain not in ("", "ai.onnx") or node.op_type not in OPS:
             raise ValueError(f"operator {node.op_type} is not interpreted")
         out = OPS[node.op_type]([env[n] for n in node.input], _attrs(node))
-        env[node.output[0]] = np.asarray(out)
+        # several outputs (the recurrent operators): "" is one left out
+        for name, value in zip(node.output, out if isinstance(out, tuple) else (out,)):
+            if name:
+                env[name] = np.asarray(value)
     return {o.name: env[o.name] for o in model.graph.output}
 
 

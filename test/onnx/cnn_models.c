@@ -36,9 +36,9 @@ typedef struct Spec
 static void
 layers_softmax(NNNet *net)
 {
-	NNConv2dSettings c = {4, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0, 0.0f};
-	NNPoolSettings max = {2, 2, 2, 2, 0, 0, 0, 0};
-	NNPoolSettings avg = {3, 3, 1, 1, 1, 1, 1, 1};
+	NNConv2dSettings c = {4, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_RELU, 0, 0.0f};
+	NNPoolSettings max = {{2, 2, 2, 2, 0, 0, 0, 0}};
+	NNPoolSettings avg = {{3, 3, 1, 1, 1, 1, 1, 1}};
 
 	net->n_layers = 5;
 	nn_conv2d_set(net, 0, &c);
@@ -52,8 +52,8 @@ layers_softmax(NNNet *net)
 static void
 layers_binary(NNNet *net)
 {
-	NNConv2dSettings c = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 0, 0.0f};
-	NNPoolSettings max = {3, 3, 2, 2, 1, 1, 1, 1};
+	NNConv2dSettings c = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 0, 0.0f};
+	NNPoolSettings max = {{3, 3, 2, 2, 1, 1, 1, 1}};
 
 	net->n_layers = 3;
 	nn_conv2d_set(net, 0, &c);
@@ -65,9 +65,9 @@ layers_binary(NNNet *net)
 static void
 layers_regression(NNNet *net)
 {
-	NNConv2dSettings c1 = {2, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_LEAKY_RELU, 0, 0.0f};
-	NNConv2dSettings c2 = {2, 2, 2, 1, 1, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.0f};
-	NNPoolSettings avg = {2, 2, 2, 2, 0, 0, 1, 1};
+	NNConv2dSettings c1 = {2, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_LEAKY_RELU, 0, 0.0f};
+	NNConv2dSettings c2 = {2, {2, 2, 1, 1, 0, 0, 0, 0}, NN_ACT_SIGMOID, 0, 0.0f};
+	NNPoolSettings avg = {{2, 2, 2, 2, 0, 0, 1, 1}};
 
 	net->n_layers = 4;
 	nn_conv2d_set(net, 0, &c1);

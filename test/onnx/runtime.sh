@@ -2,8 +2,9 @@
 # Check nn_export_onnx's files in a real runtime: Microsoft's onnxruntime
 # (npm's onnxruntime-node, on Node.js).  The dense models of
 # test/onnx/models.sql, the convolutional ones test/onnx/cnn_models.c
-# builds (cnn_models.sql) and those nn_train builds from images
-# (cnn_train.sql) are exported; each file must pass onnx.checker
+# builds (cnn_models.sql), those nn_train builds from images
+# (cnn_train.sql) and the recurrent ones it builds from sequences
+# (rnn_train.sql) are exported; each file must pass onnx.checker
 # (check_onnx.py --structure-only) and give nn_predict_proba's
 # probabilities and nn_predict's labels or values in onnxruntime within
 # 1e-5 (run_onnxruntime.js).
@@ -61,9 +62,12 @@ cases="$(mktemp)" err="$(mktemp)"
 onnx_tmp=("$cases" "$err")
 "$REPO/test/build/check/cnn_models" | nn_psql -d "$db" -f "$REPO/test/onnx/cnn_models.sql"
 # convolutional models trained through SQL, every spatial kind among them
-if ! nn_psql -d "$db" -f "$REPO/test/onnx/cnn_train.sql" 2>"$err"; then
-    cat "$err"; echo "onnx_runtime: cnn_train.sql: FAILED"; failed=$((failed + 1))
-fi
+# and recurrent ones: rnn, lstm, gru, bidirectional, stacked
+for script in cnn_train.sql rnn_train.sql; do
+    if ! nn_psql -d "$db" -f "$REPO/test/onnx/$script" 2>"$err"; then
+        cat "$err"; echo "onnx_runtime: $script: FAILED"; failed=$((failed + 1))
+    fi
+done
 nn_psql -d "$db" -v outfile="$cases" -f "$REPO/test/onnx/cases.sql"
 
 # ---------------------------------------------------------------- checks

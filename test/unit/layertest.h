@@ -295,6 +295,14 @@ check_layer_gradients(Layer *t, const char *what, double rtol, const char *skip)
 }
 
 static inline NNShape
+shape2(uint32_t steps, uint32_t features)
+{
+	NNShape		s = {2, {steps, features}};
+
+	return s;
+}
+
+static inline NNShape
 shape3(uint32_t c, uint32_t h, uint32_t w)
 {
 	NNShape		s = {3, {c, h, w}};

@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "formats/model.h"
+#include "testnet.h"
 
 #define ARENA_MAX 4096
 static void *arena[ARENA_MAX];
@@ -95,6 +96,102 @@ CheckRoundTrip(const NNModel *m, const char *what)
 	CHECK(memcmp(back.net.params, m->net.params, m->net.n_params * sizeof(float)) == 0);
 	again = Write(&back, &len2);
 	CHECK_MSG(len2 == len && memcmp(again, buf, len) == 0, "%s: bytes differ", what);
+}
+
+/*
+ * A version 3 test model's network, its layers and input shape set, made
+ * whole: trained with cross entropy (its last layer softmax over 2
+ * classes "a" and "b"), laid out, seeded from seed, one feature column
+ * "x" of every input.
+ */
+static inline void
+FinishModel(NNModel *m, uint64_t seed)
+{
+	static char *classes[] = {"a", "b"};
+	static char *names[] = {"x"};
+	static uint32_t widths[1];
+	NNNet	   *net = &m->net;
+	NNRng		rng;
+
+	set_training(net, NN_LOSS_CROSS_ENTROPY);
+	net->opt.epsilon = 1e-8f;
+	CHECK(nn_net_layout(net) == NULL);
+	net->params = ArenaAlloc(NULL, net->n_params * sizeof(float));
+	net->stats = ArenaAlloc(NULL, 1);
+	net->opt_state = ArenaAlloc(NULL, 1);
+	nn_rng_seed(&rng, seed);
+	nn_net_init_params(net, NN_INIT_AUTO, &rng);
+	widths[0] = nn_net_inputs(net);
+	m->task = NN_TASK_CLASSIFICATION;
+	m->y_std = 1.0f;
+	m->n_classes = 2;
+	m->classes = classes;
+	m->n_features = 1;
+	m->feature_names = names;
+	m->feature_widths = widths;
+	m->target_name = "label";
+	m->options_json = "{}";
+}
+
+/*
+ * A dense network over a shaped input (m) keeps its shape: version 3;
+ * over a vector of as many inputs, version 1.
+ */
+static inline void
+CheckShapedDense(NNModel *m, const char *what)
+{
+	CHECK_EQ_INT(nn_model_format_version(m), 3);
+	CheckRoundTrip(m, what);
+	m->net.shapes[0] = nn_shape_vector(nn_net_inputs(&m->net));
+	CHECK(nn_net_layout(&m->net) == NULL);
+	CHECK_EQ_INT(nn_model_format_version(m), 1);
+}
+
+/* one damaged byte and what reading the model must say */
+typedef struct Damage
+{
+	size_t		at;
+	uint8_t		value;
+	NNModelError rc;
+	const char *why;
+} Damage;
+
+/* each damage of buf refused (or not) as it says, the byte restored after */
+static inline void
+CheckDamages(uint8_t *buf, size_t len, const Damage *damage, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		uint8_t		keep = buf[damage[i].at];
+		char		what[32];
+
+		snprintf(what, sizeof(what), "byte %zu = %d", damage[i].at, damage[i].value);
+		buf[damage[i].at] = damage[i].value;
+		ReadGives(buf, len, damage[i].rc, damage[i].why, what);
+		buf[damage[i].at] = keep;
+	}
+}
+
+/*
+ * A copy of the version 3 model buf with its input of that rank made a
+ * vector of as many inputs (the rank and the first size replaced, the
+ * other sizes cut); its length in *out_len.
+ */
+static inline uint8_t *
+FlattenInput(const uint8_t *buf, size_t len, uint32_t rank, size_t *out_len)
+{
+	uint32_t	inputs = 1;
+	uint8_t    *flat = ArenaAlloc(NULL, len);
+	size_t		cut = 4 * (size_t) (rank - 1);
+
+	for (uint32_t i = 0; i < rank; i++)
+		inputs *= U32At(buf + 24 + 4 * i);
+	memcpy(flat, buf, 20);
+	memcpy(flat + 20, (const uint8_t[]) {1, 0, 0, 0, inputs & 0xff, inputs >> 8 & 0xff,
+	inputs >> 16 & 0xff, inputs >> 24}, 8);
+	memcpy(flat + 28, buf + 28 + cut, len - 28 - cut);
+	*out_len = len - cut;
+	return flat;
 }
 
 #endif

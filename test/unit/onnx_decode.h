@@ -2,13 +2,15 @@
  * onnx_decode.h - what the ONNX tests (test_onnx.c, test_onnx_conv.c) read
  * files with: a small protobuf decoder written here (field numbers from
  * onnx.proto) and lookups of a graph's nodes, initializers and attributes;
- * and export(), a model's file in a buffer of exactly its size.
+ * export(), a model's file in a buffer of exactly its size; kind_graph(),
+ * one layer kind's export entry walked on its own.
  */
 #ifndef NN_TEST_ONNX_DECODE_H
 #define NN_TEST_ONNX_DECODE_H
 
 #include "harness.h"
 #include "formats/onnx.h"
+#include "formats/onnx_graph.h"
 #include "formats/model.h"
 
 /* ------------------------------------------------------------ decoder */
@@ -239,6 +241,76 @@ tensor_dims(const uint8_t *buf, size_t len, const char *name, uint64_t *dims, in
 		if (f.num == 1 && n < max)
 			dims[n++] = f.value;
 	return n;
+}
+
+/* an initializer's raw floats start at params[at], n of them */
+static inline bool
+tensor_floats_at(const uint8_t *buf, size_t len, const char *name, const float *params,
+				 size_t at, size_t n)
+{
+	PbField		tensor,
+				f;
+
+	return graph_member(buf, len, 5, 8, name, &tensor) &&
+		pb_find(tensor.data, tensor.len, 9, &f) && f.len == n * sizeof(float) &&
+		memcmp(f.data, params + at, f.len) == 0;
+}
+
+/* ------------------------------------------------------------ one kind's entry */
+
+/*
+ * A kind's export entry walked on its own, without a network around it
+ * (no layout, so a kind the layer table lacks can be tested too): layer 0
+ * of an input of shape in, named input, its parameters params[i] = i.
+ */
+#define KIND_WALK_PARAMS 128
+
+typedef struct KindWalk
+{
+	NNModel		m;
+	float		params[KIND_WALK_PARAMS];
+	const char *input;
+} KindWalk;
+
+static inline void
+EmitKindGraph(Writer *w, const void *arg)
+{
+	const KindWalk *k = arg;
+	GraphWalk	g = {w, true, &k->m};
+	char		cur[NAME_LEN];
+
+	strcpy(cur, k->input);
+	nn_onnx_layer(k->m.net.layers[0].kind)->walk(&g, 0, cur, NULL);
+	strcpy(cur, k->input);
+	g.nodes = false;
+	nn_onnx_layer(k->m.net.layers[0].kind)->walk(&g, 0, cur, NULL);
+}
+
+/* a model message holding only the graph (field 7) of the kind's layer */
+static inline uint8_t *
+kind_graph(KindWalk *k, NNLayerKind kind, NNShape in, const void *settings, size_t size,
+		   const char *input, size_t *len)
+{
+	Writer		count = {NULL, 0};
+	Writer		w;
+	uint8_t    *buf;
+
+	memset(k, 0, sizeof(*k));
+	k->m.net.n_layers = 1;
+	k->m.net.shapes[0] = in;
+	k->m.net.layers[0].kind = (uint8_t) kind;
+	memcpy(k->m.net.layers[0].settings.bytes, settings, size);
+	for (int i = 0; i < KIND_WALK_PARAMS; i++)
+		k->params[i] = (float) i;
+	k->m.net.params = k->params;
+	k->input = input;
+	PutMessage(&count, 7, EmitKindGraph, k);
+	buf = xcalloc(count.size, 1);
+	w = (Writer) {buf, 0};
+	PutMessage(&w, 7, EmitKindGraph, k);
+	*len = w.size;
+	CHECK(w.size == count.size);
+	return buf;
 }
 
 #endif

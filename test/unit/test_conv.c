@@ -26,15 +26,15 @@ typedef struct ConvCase
 
 /* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn */
 static const ConvCase conv_cases[] = {
-	{"3x3 stride 1, no padding", 2, 5, 6, 2, {3, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_TANH, 0, 0.0f}, 0},
-	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {4, 3, 2, 2, 2, 1, 0, 2, 1, NN_ACT_TANH, 0, 0.0f}, 0},
-	{"1x1, one channel", 1, 4, 3, 3, {2, 1, 1, 1, 1, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.0f}, 0},
-	{"1x1 stride 2, identity", 3, 5, 5, 1, {1, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_IDENTITY, 0, 0.0f}, 0},
-	{"one channel, 2x3 stride 2x1, padding 1", 1, 6, 7, 3, {2, 2, 3, 2, 1, 1, 1, 1, 1, NN_ACT_TANH, 0, 0.0f}, 0},
+	{"3x3 stride 1, no padding", 2, 5, 6, 2, {3, {3, 3, 1, 1, 0, 0, 0, 0}, NN_ACT_TANH, 0, 0.0f}, 0},
+	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {4, {3, 2, 2, 2, 1, 0, 2, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
+	{"1x1, one channel", 1, 4, 3, 3, {2, {1, 1, 1, 1, 0, 0, 0, 0}, NN_ACT_SIGMOID, 0, 0.0f}, 0},
+	{"1x1 stride 2, identity", 3, 5, 5, 1, {1, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_IDENTITY, 0, 0.0f}, 0},
+	{"one channel, 2x3 stride 2x1, padding 1", 1, 6, 7, 3, {2, {2, 3, 2, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
 	/* 36 floats a patch, 70 positions a piece: pieces straddle images */
-	{"pieces across images", 4, 20, 20, 2, {2, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH, 0, 0.0f}, 36 * 70},
+	{"pieces across images", 4, 20, 20, 2, {2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 36 * 70},
 	/* the default piece holds the whole batch: one product */
-	{"one piece, 3 images", 2, 6, 6, 3, {3, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH, 0, 0.0f}, 0},
+	{"one piece, 3 images", 2, 6, 6, 3, {3, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
 };
 
 #define N_CONV_CASES (sizeof(conv_cases) / sizeof(conv_cases[0]))
@@ -47,19 +47,19 @@ direct_conv(const Layer *t, const NNConv2dSettings *s, size_t n, size_t f,
 	size_t		C = t->L.in_shape.dims[0];
 	size_t		H = t->L.in_shape.dims[1];
 	size_t		W = t->L.in_shape.dims[2];
-	size_t		K = C * s->kernel_h * s->kernel_w;
+	size_t		K = C * s->window.kernel_h * s->window.kernel_w;
 	double		sum = t->params[(size_t) s->filters * K + f];
 
 	for (size_t c = 0; c < C; c++)
-		for (size_t i = 0; i < s->kernel_h; i++)
-			for (size_t j = 0; j < s->kernel_w; j++)
+		for (size_t i = 0; i < s->window.kernel_h; i++)
+			for (size_t j = 0; j < s->window.kernel_w; j++)
 			{
-				long		y = (long) (oy * s->stride_h + i) - s->pad_top;
-				long		x = (long) (ox * s->stride_w + j) - s->pad_left;
+				long		y = (long) (oy * s->window.stride_h + i) - s->window.pad_top;
+				long		x = (long) (ox * s->window.stride_w + j) - s->window.pad_left;
 
 				if (y < 0 || x < 0 || y >= (long) H || x >= (long) W)
 					continue;
-				sum += (double) t->params[((f * C + c) * s->kernel_h + i) * s->kernel_w + j] *
+				sum += (double) t->params[((f * C + c) * s->window.kernel_h + i) * s->window.kernel_w + j] *
 					t->x[((n * C + c) * H + (size_t) y) * W + (size_t) x];
 			}
 	return sum;
@@ -123,7 +123,7 @@ test_conv_shapes(void)
 		const ConvCase *cc = &conv_cases[k];
 		Layer		t;
 		NNTensor	ts[NN_LAYER_MAX_TENSORS];
-		size_t		K = (size_t) cc->c * cc->s.kernel_h * cc->s.kernel_w;
+		size_t		K = (size_t) cc->c * cc->s.window.kernel_h * cc->s.window.kernel_w;
 
 		nn_conv2d_set_piece_floats(cc->piece_floats);
 		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
@@ -239,7 +239,7 @@ test_im2col_adjoint(void)
 static void
 test_conv_settings(void)
 {
-	NNConv2dSettings ok = {2, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0, 0.0f};
+	NNConv2dSettings ok = {2, {3, 3, 1, 1, 0, 0, 0, 0}, NN_ACT_RELU, 0, 0.0f};
 	NNConv2dSettings s;
 	NNNet		net;
 	NNConvGeom	g;
@@ -277,16 +277,16 @@ test_conv_settings(void)
 	nn_conv2d_set(&net, 0, &s);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
 	s = ok;
-	s.pad_right = 3;
+	s.window.pad_right = 3;
 	nn_conv2d_set(&net, 0, &s);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
 	s = ok;
-	s.kernel_h = 5;
+	s.window.kernel_h = 5;
 	nn_conv2d_set(&net, 0, &s);
 	CHECK(nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) != NULL);
 	s = ok;
-	s.stride_w = 0;
+	s.window.stride_w = 0;
 	nn_conv2d_set(&net, 0, &s);
 	CHECK(nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
 	s = ok;
@@ -334,7 +334,7 @@ test_conv_settings(void)
 static void
 test_conv_init(void)
 {
-	NNConv2dSettings s = {64, 3, 2, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 0, 0.0f};
+	NNConv2dSettings s = {64, {3, 2, 1, 1, 0, 0, 0, 0}, NN_ACT_RELU, 0, 0.0f};
 	NNNet		net;
 	NNShape		in = shape3(5, 6, 6);
 	NNShape		out;
@@ -371,10 +371,10 @@ typedef struct PoolCase
 
 /* size h, w, stride h, w, pad t, l, b, r */
 static const PoolCase pool_cases[] = {
-	{"2x2 stride 2", 2, 4, 6, 3, {2, 2, 2, 2, 0, 0, 0, 0}},
-	{"3x3 stride 2, padding 1", 1, 7, 5, 2, {3, 3, 2, 2, 1, 1, 1, 1}},
-	{"3x2 stride 1x2, padding 0/1/2/0", 3, 5, 5, 3, {3, 2, 1, 2, 0, 1, 2, 0}},
-	{"odd size, floor", 2, 5, 5, 1, {2, 2, 2, 2, 0, 0, 0, 0}},
+	{"2x2 stride 2", 2, 4, 6, 3, {{2, 2, 2, 2, 0, 0, 0, 0}}},
+	{"3x3 stride 2, padding 1", 1, 7, 5, 2, {{3, 3, 2, 2, 1, 1, 1, 1}}},
+	{"3x2 stride 1x2, padding 0/1/2/0", 3, 5, 5, 3, {{3, 2, 1, 2, 0, 1, 2, 0}}},
+	{"odd size, floor", 2, 5, 5, 1, {{2, 2, 2, 2, 0, 0, 0, 0}}},
 };
 
 #define N_POOL_CASES (sizeof(pool_cases) / sizeof(pool_cases[0]))
@@ -390,11 +390,11 @@ direct_pool(const Layer *t, const NNPoolSettings *s, bool max, size_t plane,
 				sum = 0.0;
 	size_t		n = 0;
 
-	for (size_t i = 0; i < s->size_h; i++)
-		for (size_t j = 0; j < s->size_w; j++)
+	for (size_t i = 0; i < s->window.kernel_h; i++)
+		for (size_t j = 0; j < s->window.kernel_w; j++)
 		{
-			long		y = (long) (oy * s->stride_h + i) - s->pad_top;
-			long		x = (long) (ox * s->stride_w + j) - s->pad_left;
+			long		y = (long) (oy * s->window.stride_h + i) - s->window.pad_top;
+			long		x = (long) (ox * s->window.stride_w + j) - s->window.pad_left;
 			double		v;
 
 			if (y < 0 || x < 0 || y >= (long) H || x >= (long) W)
@@ -519,8 +519,8 @@ test_pool_forward_and_gradients(void)
 static void
 test_pool_ties_and_padding(void)
 {
-	NNPoolSettings two = {2, 2, 2, 2, 0, 0, 0, 0};
-	NNPoolSettings padded = {2, 2, 2, 2, 1, 1, 0, 0};
+	NNPoolSettings two = {{2, 2, 2, 2, 0, 0, 0, 0}};
+	NNPoolSettings padded = {{2, 2, 2, 2, 1, 1, 0, 0}};
 	/* one 2x4 plane: windows {7 3 / 7 7}, {1 5 / 5 2} */
 	static const float plane[8] = {7, 3, 1, 5, 7, 7, 5, 2};
 	float		d[2] = {1.0f, 10.0f};
@@ -597,7 +597,7 @@ test_pool_ties_and_padding(void)
 static void
 test_pool_settings(void)
 {
-	NNPoolSettings ok = {2, 2, 2, 2, 0, 0, 0, 0};
+	NNPoolSettings ok = {{2, 2, 2, 2, 0, 0, 0, 0}};
 	NNPoolSettings s;
 	NNNet		net;
 
@@ -608,15 +608,15 @@ test_pool_settings(void)
 	CHECK(nn_avg_pool2d_layer.check(&net, 0, true) != NULL);
 	CHECK_EQ_INT(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).dims[1], 2);
 	s = ok;
-	s.pad_bottom = 2;
+	s.window.pad_bottom = 2;
 	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &s);
 	CHECK(nn_max_pool2d_layer.check(&net, 0, false) != NULL);
 	s = ok;
-	s.size_w = 6;
+	s.window.kernel_w = 6;
 	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &s);
 	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
 	s = ok;
-	s.stride_h = 0;
+	s.window.stride_h = 0;
 	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &s);
 	CHECK(nn_max_pool2d_layer.out_shape(&net, 0, net.shapes[0]).rank == 0);
 	nn_pool_set(&net, 0, NN_LAYER_MAX_POOL2D, &ok);

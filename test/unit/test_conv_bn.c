@@ -21,11 +21,11 @@ typedef struct BnCase
 
 /* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn, dropout */
 static const BnCase bn_cases[] = {
-	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {3, 3, 2, 2, 2, 1, 0, 2, 1, NN_ACT_TANH, 1, 0.0f}, 0},
+	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {3, {3, 2, 2, 2, 1, 0, 2, 1}, NN_ACT_TANH, 1, 0.0f}, 0},
 	/* two channels: with one, a 1x1 filter is undone by the normalization */
-	{"1x1, identity", 2, 4, 3, 2, {2, 1, 1, 1, 1, 0, 0, 0, 0, NN_ACT_IDENTITY, 1, 0.0f}, 0},
+	{"1x1, identity", 2, 4, 3, 2, {2, {1, 1, 1, 1, 0, 0, 0, 0}, NN_ACT_IDENTITY, 1, 0.0f}, 0},
 	/* 18 floats a patch, 7 positions a piece: pieces straddle images */
-	{"pieces across images", 2, 5, 5, 3, {2, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_SIGMOID, 1, 0.0f}, 18 * 7},
+	{"pieces across images", 2, 5, 5, 3, {2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_SIGMOID, 1, 0.0f}, 18 * 7},
 };
 
 #define N_BN_CASES (sizeof(bn_cases) / sizeof(bn_cases[0]))
@@ -68,7 +68,7 @@ static void
 test_bn_layout(void)
 {
 	NNRng		rng;
-	NNConv2dSettings s = {3, 3, 2, 1, 1, 0, 0, 0, 0, NN_ACT_RELU, 1, 0.0f};
+	NNConv2dSettings s = {3, {3, 2, 1, 1, 0, 0, 0, 0}, NN_ACT_RELU, 1, 0.0f};
 	NNNet		net;
 	NNShape		in = shape3(2, 4, 4);
 	NNShape		out;
@@ -241,8 +241,8 @@ static void
 test_dropout(void)
 {
 	static const NNConv2dSettings settings[] = {
-		{4, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH, 0, 0.3f},
-		{4, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_SIGMOID, 1, 0.5f},
+		{4, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.3f},
+		{4, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_SIGMOID, 1, 0.5f},
 	};
 	NNRng		rng;
 

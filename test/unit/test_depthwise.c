@@ -27,20 +27,20 @@ typedef struct DwCase
  * pb - kh) / sh + 1, (W + pl + pr - kw) / sw + 1
  */
 static const DwCase dw_cases[] = {
-	{"3x3 stride 1", false, 2, 5, 6, 2, {0, 1, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_TANH}, {2, 3, 4}},
+	{"3x3 stride 1", false, 2, 5, 6, 2, {0, 1, {3, 3, 1, 1, 0, 0, 0, 0}, NN_ACT_TANH}, {2, 3, 4}},
 	{"3x2 x2 stride 2, padding 1/0/2/1", false, 3, 7, 5, 3,
-	{0, 2, 3, 2, 2, 2, 1, 0, 2, 1, NN_ACT_TANH}, {6, 4, 3}},
-	{"1x1 x3, one channel", false, 1, 4, 3, 2, {0, 3, 1, 1, 1, 1, 0, 0, 0, 0, NN_ACT_SIGMOID}, {3, 4, 3}},
+	{0, 2, {3, 2, 2, 2, 1, 0, 2, 1}, NN_ACT_TANH}, {6, 4, 3}},
+	{"1x1 x3, one channel", false, 1, 4, 3, 2, {0, 3, {1, 1, 1, 1, 0, 0, 0, 0}, NN_ACT_SIGMOID}, {3, 4, 3}},
 	{"4x1 stride 1x2, padding 0/0/3/0", false, 2, 5, 5, 2,
-	{0, 1, 4, 1, 1, 2, 0, 0, 3, 0, NN_ACT_IDENTITY}, {2, 5, 3}},
+	{0, 1, {4, 1, 1, 2, 0, 0, 3, 0}, NN_ACT_IDENTITY}, {2, 5, 3}},
 	{"one channel x2, 2x3 stride 2x1, padding 1", false, 1, 6, 7, 3,
-	{0, 2, 2, 3, 2, 1, 1, 1, 1, 1, NN_ACT_TANH}, {2, 4, 7}},
-	{"separable 3x3 same", true, 2, 5, 6, 2, {3, 1, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH}, {3, 5, 6}},
+	{0, 2, {2, 3, 2, 1, 1, 1, 1, 1}, NN_ACT_TANH}, {2, 4, 7}},
+	{"separable 3x3 same", true, 2, 5, 6, 2, {3, 1, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH}, {3, 5, 6}},
 	{"separable 3x2 stride 2, padding 1/0/2/1", true, 3, 7, 5, 3,
-	{4, 1, 3, 2, 2, 2, 1, 0, 2, 1, NN_ACT_SIGMOID}, {4, 4, 3}},
-	{"separable 1x1, one channel", true, 1, 4, 3, 2, {2, 1, 1, 1, 1, 1, 0, 0, 0, 0, NN_ACT_IDENTITY}, {2, 4, 3}},
+	{4, 1, {3, 2, 2, 2, 1, 0, 2, 1}, NN_ACT_SIGMOID}, {4, 4, 3}},
+	{"separable 1x1, one channel", true, 1, 4, 3, 2, {2, 1, {1, 1, 1, 1, 0, 0, 0, 0}, NN_ACT_IDENTITY}, {2, 4, 3}},
 	{"separable 1x4 stride 2x1, padding 0/2/0/1", true, 2, 5, 6, 2,
-	{1, 1, 1, 4, 2, 1, 0, 2, 0, 1, NN_ACT_TANH}, {1, 3, 6}},
+	{1, 1, {1, 4, 2, 1, 0, 2, 0, 1}, NN_ACT_TANH}, {1, 3, 6}},
 };
 
 #define N_DW_CASES (sizeof(dw_cases) / sizeof(dw_cases[0]))
@@ -65,15 +65,15 @@ direct_depthwise(const Layer *t, const NNDepthwiseSettings *s, size_t M,
 	size_t		c = o / M;
 	double		sum = 0.0;
 
-	for (size_t i = 0; i < s->kernel_h; i++)
-		for (size_t j = 0; j < s->kernel_w; j++)
+	for (size_t i = 0; i < s->window.kernel_h; i++)
+		for (size_t j = 0; j < s->window.kernel_w; j++)
 		{
-			long		y = (long) (oy * s->stride_h + i) - s->pad_top;
-			long		x = (long) (ox * s->stride_w + j) - s->pad_left;
+			long		y = (long) (oy * s->window.stride_h + i) - s->window.pad_top;
+			long		x = (long) (ox * s->window.stride_w + j) - s->window.pad_left;
 
 			if (y < 0 || x < 0 || y >= (long) H || x >= (long) W)
 				continue;
-			sum += (double) k[(o * s->kernel_h + i) * s->kernel_w + j] *
+			sum += (double) k[(o * s->window.kernel_h + i) * s->window.kernel_w + j] *
 				t->x[((n * C + c) * H + (size_t) y) * W + (size_t) x];
 		}
 	return sum;
@@ -86,7 +86,7 @@ direct_layer(const Layer *t, const DwCase *dc, size_t n, size_t f, size_t oy,
 {
 	const NNDepthwiseSettings *s = &dc->s;
 	size_t		C = t->L.in_shape.dims[0];
-	size_t		area = (size_t) s->kernel_h * s->kernel_w;
+	size_t		area = (size_t) s->window.kernel_h * s->window.kernel_w;
 	size_t		F = t->L.out_shape.dims[0];
 	const float *wp = t->params + C * area;
 	double		sum;
@@ -183,7 +183,7 @@ test_tensors(void)
 		const DwCase *dc = &dw_cases[k];
 		Layer		t;
 		NNTensor	ts[NN_LAYER_MAX_TENSORS];
-		size_t		area = (size_t) dc->s.kernel_h * dc->s.kernel_w;
+		size_t		area = (size_t) dc->s.window.kernel_h * dc->s.window.kernel_w;
 		size_t		F = dc->out[0];
 		size_t		C = dc->c;
 		size_t		P = (size_t) dc->out[1] * dc->out[2];
@@ -240,8 +240,8 @@ deviation(const float *w, size_t n)
 static void
 test_init(void)
 {
-	NNDepthwiseSettings dw = {0, 4, 5, 3, 1, 1, 0, 0, 0, 0, NN_ACT_RELU};
-	NNDepthwiseSettings sep = {48, 1, 3, 3, 1, 1, 0, 0, 0, 0, NN_ACT_RELU};
+	NNDepthwiseSettings dw = {0, 4, {5, 3, 1, 1, 0, 0, 0, 0}, NN_ACT_RELU};
+	NNDepthwiseSettings sep = {48, 1, {3, 3, 1, 1, 0, 0, 0, 0}, NN_ACT_RELU};
 	NNShape		in = shape3(64, 8, 8);
 	NNNet		net;
 	NNShape		out;
@@ -282,7 +282,7 @@ test_init(void)
 static void
 test_settings(void)
 {
-	NNDepthwiseSettings ok = {0, 2, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU};
+	NNDepthwiseSettings ok = {0, 2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_RELU};
 	NNDepthwiseSettings s;
 	NNNet		net;
 	const NNLayerRoutine *dw = &nn_depthwise_conv2d_layer;
@@ -333,17 +333,17 @@ test_settings(void)
 	for (int side = 0; side < 4; side++)
 	{
 		s = ok;
-		(&s.pad_top)[side] = 3;
+		(&s.window.pad_top)[side] = 3;
 		nn_depthwise_set(&net, 0, NN_LAYER_DEPTHWISE_CONV2D, &s);
 		CHECK_MSG(dw->check(&net, 0, false) != NULL, "padding side %d", side);
 	}
 	s = ok;
-	s.kernel_h = 7;
+	s.window.kernel_h = 7;
 	nn_depthwise_set(&net, 0, NN_LAYER_DEPTHWISE_CONV2D, &s);
 	CHECK(dw->out_shape(&net, 0, net.shapes[0]).rank == 0);
 	CHECK(dw->check(&net, 0, false) != NULL);
 	s = ok;
-	s.stride_w = 0;
+	s.window.stride_w = 0;
 	nn_depthwise_set(&net, 0, NN_LAYER_DEPTHWISE_CONV2D, &s);
 	CHECK(dw->out_shape(&net, 0, net.shapes[0]).rank == 0);
 	nn_depthwise_set(&net, 0, NN_LAYER_DEPTHWISE_CONV2D, &ok);

@@ -98,11 +98,11 @@ avg_pool_make(NNNet *net, uint32_t l, const void *arg)
 #define SHAPE3(c, h, w) {3, {c, h, w}}
 
 /* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn */
-static const NNConv2dSettings conv_padded = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 0, 0.0f};
-static const NNConv2dSettings conv_1x1 = {2, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.0f};
-static const NNConv2dSettings conv_bn = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 1, 0.0f};
-static const NNConv2dSettings conv_dropout = {2, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID, 0, 0.3f};
-static const NNConv2dSettings conv_bn_dropout = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_TANH, 1, 0.25f};
+static const NNConv2dSettings conv_padded = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 0, 0.0f};
+static const NNConv2dSettings conv_1x1 = {2, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_SIGMOID, 0, 0.0f};
+static const NNConv2dSettings conv_bn = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 1, 0.0f};
+static const NNConv2dSettings conv_dropout = {2, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_SIGMOID, 0, 0.3f};
+static const NNConv2dSettings conv_bn_dropout = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 1, 0.25f};
 
 /*
  * [2, 5, 4] -> [3, 5, 2]: patches of 12, 30 positions a batch, one piece:
@@ -121,8 +121,8 @@ static const Sample conv2d_samples[] = {
 };
 
 /* size h, w, stride h, w, pad t, l, b, r */
-static const NNPoolSettings pool_2x2 = {2, 2, 2, 2, 0, 0, 0, 0};
-static const NNPoolSettings pool_3x3_padded = {3, 3, 2, 2, 1, 1, 1, 1};
+static const NNPoolSettings pool_2x2 = {{2, 2, 2, 2, 0, 0, 0, 0}};
+static const NNPoolSettings pool_3x3_padded = {{3, 3, 2, 2, 1, 1, 1, 1}};
 
 static const Sample max_pool_samples[] = {
 	/* max pooling keeps each output's winner: [2, 2, 2] and [2, 2, 3] a row */
@@ -163,10 +163,10 @@ separable_make(NNNet *net, uint32_t l, const void *arg)
 }
 
 /* filters, multiplier, kh, kw, sh, sw, pad t, l, b, r, act */
-static const NNDepthwiseSettings dw_mult2 = {0, 2, 3, 2, 2, 1, 1, 0, 2, 1, NN_ACT_TANH};
-static const NNDepthwiseSettings dw_1x1 = {0, 1, 1, 1, 2, 2, 0, 0, 0, 0, NN_ACT_SIGMOID};
-static const NNDepthwiseSettings sep_same = {3, 1, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_TANH};
-static const NNDepthwiseSettings sep_strided = {2, 1, 2, 3, 2, 2, 0, 1, 1, 1, NN_ACT_SIGMOID};
+static const NNDepthwiseSettings dw_mult2 = {0, 2, {3, 2, 2, 1, 1, 0, 2, 1}, NN_ACT_TANH};
+static const NNDepthwiseSettings dw_1x1 = {0, 1, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_SIGMOID};
+static const NNDepthwiseSettings sep_same = {3, 1, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH};
+static const NNDepthwiseSettings sep_strided = {2, 1, {2, 3, 2, 2, 0, 1, 1, 1}, NN_ACT_SIGMOID};
 
 /* direct loops: no buffers */
 static const Sample depthwise_samples[] = {
@@ -187,31 +187,30 @@ static const Sample separable_samples[] = {
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
-static void
-rnn_make(NNNet *net, uint32_t l, const void *arg)
+/* a recurrent sample's kind and settings */
+typedef struct RecSample
 {
-	nn_recurrent_set(net, l, NN_LAYER_RNN, arg);
-}
+	NNLayerKind kind;
+	NNRecurrentSettings s;
+} RecSample;
 
 static void
-lstm_make(NNNet *net, uint32_t l, const void *arg)
+recurrent_make(NNNet *net, uint32_t l, const void *arg)
 {
-	nn_recurrent_set(net, l, NN_LAYER_LSTM, arg);
-}
+	const RecSample *r = arg;
 
-static void
-gru_make(NNNet *net, uint32_t l, const void *arg)
-{
-	nn_recurrent_set(net, l, NN_LAYER_GRU, arg);
+	nn_recurrent_set(net, l, r->kind, &r->s);
 }
 
 #define SHAPE2(steps, features) {2, {steps, features}}
 
 /* units, return_sequences, bidirectional, dropout */
-static const NNRecurrentSettings rec_last = {UNITS, 0, 0, 0.0f};
-static const NNRecurrentSettings rec_seq_bi = {UNITS, 1, 1, 0.0f};
-static const NNRecurrentSettings rec_seq_dropout = {UNITS, 1, 0, 0.2f};
-static const NNRecurrentSettings rec_last_bi = {UNITS, 0, 1, 0.0f};
+static const RecSample rnn_last = {NN_LAYER_RNN, {UNITS, 0, 0, 0.0f}};
+static const RecSample rnn_seq_bi = {NN_LAYER_RNN, {UNITS, 1, 1, 0.0f}};
+static const RecSample lstm_seq_dropout = {NN_LAYER_LSTM, {UNITS, 1, 0, 0.2f}};
+static const RecSample lstm_last_bi = {NN_LAYER_LSTM, {UNITS, 0, 1, 0.0f}};
+static const RecSample gru_last_bi = {NN_LAYER_GRU, {UNITS, 0, 1, 0.0f}};
+static const RecSample gru_seq_dropout = {NN_LAYER_GRU, {UNITS, 1, 0, 0.2f}};
 
 /*
  * W, R, b with W and R the weights.  Training buffers (recurrent_layer.c),
@@ -222,25 +221,25 @@ static const NNRecurrentSettings rec_last_bi = {UNITS, 0, 1, 0.0f};
  */
 static const Sample rnn_samples[] = {
 	/* 60 + 60 + 15 */
-	{"rnn 4 steps x 3", rnn_make, &rec_last, 3, 2, 0, 0, SHAPE2(4, 3), 135},
+	{"rnn 4 steps x 3", recurrent_make, &rnn_last, 3, 2, 0, 0, SHAPE2(4, 3), 135},
 	/* 90 + 15 */
-	{"rnn bidirectional, sequences", rnn_make, &rec_seq_bi, 3, 2, 0, 0, SHAPE2(3, 2), 105},
+	{"rnn bidirectional, sequences", recurrent_make, &rnn_seq_bi, 3, 2, 0, 0, SHAPE2(3, 2), 105},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
 static const Sample lstm_samples[] = {
 	/* 180 + 45 + 45 + 15 + 15 + 90 */
-	{"lstm sequences, dropout", lstm_make, &rec_seq_dropout, 3, 2, 0, 0, SHAPE2(3, 2), 390},
+	{"lstm sequences, dropout", recurrent_make, &lstm_seq_dropout, 3, 2, 0, 0, SHAPE2(3, 2), 390},
 	/* 480 + 120 + 120 + 120 + 15 + 15 */
-	{"lstm bidirectional", lstm_make, &rec_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 870},
+	{"lstm bidirectional", recurrent_make, &lstm_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 870},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
 static const Sample gru_samples[] = {
 	/* 360 + 120 + 120 + 45 + 15 */
-	{"gru bidirectional", gru_make, &rec_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 660},
+	{"gru bidirectional", recurrent_make, &gru_last_bi, 3, 2, 0, 0, SHAPE2(4, 3), 660},
 	/* 45 + 15 + 45 + 15 + 2 x 15 */
-	{"gru 1 step, sequences, dropout", gru_make, &rec_seq_dropout, 3, 2, 0, 0, SHAPE2(1, 4), 150},
+	{"gru 1 step, sequences, dropout", recurrent_make, &gru_seq_dropout, 3, 2, 0, 0, SHAPE2(1, 4), 150},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
@@ -699,7 +698,7 @@ break_dw_act(NNNet *net)
 static void
 break_dw_padding(NNNet *net)
 {
-	nn_depthwise_mut(net, 0)->pad_left = nn_depthwise(net, 0)->kernel_w;
+	nn_depthwise_mut(net, 0)->window.pad_left = nn_depthwise(net, 0)->window.kernel_w;
 }
 
 static void

@@ -12,10 +12,6 @@
 #include "modeltest.h"
 #include "testnet.h"
 
-static char *names[] = {"pixels"};
-static uint32_t widths[] = {30};
-static char *classes[] = {"a", "b"};
-
 /*
  * [1, 6, 5] -> conv2d 3 filters 3x3 "same" relu [3, 6, 5] -> max_pool2d
  * 2x2 [3, 3, 2] -> avg_pool2d 2x2 stride 1 [3, 2, 1] -> dense 2 softmax.
@@ -26,10 +22,9 @@ static void
 BuildModel(NNModel *m, bool conv)
 {
 	NNNet	   *net = &m->net;
-	NNConv2dSettings c = {3, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0, 0.0f};
-	NNPoolSettings max = {2, 2, 2, 2, 0, 0, 0, 0};
-	NNPoolSettings avg = {2, 2, 1, 1, 0, 0, 0, 0};
-	NNRng		rng;
+	NNConv2dSettings c = {3, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_RELU, 0, 0.0f};
+	NNPoolSettings max = {{2, 2, 2, 2, 0, 0, 0, 0}};
+	NNPoolSettings avg = {{2, 2, 1, 1, 0, 0, 0, 0}};
 
 	memset(m, 0, sizeof(*m));
 	net->shapes[0] = (NNShape) {3, {1, 6, 5}};
@@ -46,23 +41,7 @@ BuildModel(NNModel *m, bool conv)
 		nn_dense_set(net, 0, 3, NN_ACT_TANH, false, 0.0f);
 	}
 	nn_dense_set(net, net->n_layers - 1, 2, NN_ACT_SOFTMAX, false, 0.0f);
-	set_training(net, NN_LOSS_CROSS_ENTROPY);
-	net->opt.epsilon = 1e-8f;
-	CHECK(nn_net_layout(net) == NULL);
-	net->params = ArenaAlloc(NULL, net->n_params * sizeof(float));
-	net->stats = ArenaAlloc(NULL, 1);
-	net->opt_state = ArenaAlloc(NULL, 1);
-	nn_rng_seed(&rng, 15);
-	nn_net_init_params(net, NN_INIT_AUTO, &rng);
-	m->task = NN_TASK_CLASSIFICATION;
-	m->y_std = 1.0f;
-	m->n_classes = 2;
-	m->classes = classes;
-	m->n_features = 1;
-	m->feature_names = names;
-	m->feature_widths = widths;
-	m->target_name = "label";
-	m->options_json = "{}";
+	FinishModel(m, 15);
 }
 
 static void
@@ -83,12 +62,7 @@ test_shaped_dense_model_needs_version_3(void)
 	NNModel		m;
 
 	BuildModel(&m, false);
-	CHECK_EQ_INT(nn_model_format_version(&m), 3);
-	CheckRoundTrip(&m, "shaped dense");
-	/* and the same network over a flat input stays at version 1 */
-	m.net.shapes[0] = nn_shape_vector(30);
-	CHECK(nn_net_layout(&m.net) == NULL);
-	CHECK_EQ_INT(nn_model_format_version(&m), 1);
+	CheckShapedDense(&m, "shaped dense");
 	ArenaFree();
 }
 
@@ -102,13 +76,7 @@ test_shaped_dense_model_needs_version_3(void)
 static void
 test_reader_rejects_damaged_kinds(void)
 {
-	static const struct
-	{
-		size_t		at;
-		uint8_t		value;
-		NNModelError rc;
-		const char *why;
-	}			damage[] = {
+	static const Damage damage[] = {
 		{20, 0, NN_MODEL_CORRUPT, "rank 0"},
 		{20, 4, NN_MODEL_CORRUPT, "rank 4"},
 		{28, 0, NN_MODEL_LIMIT, "width out of range"},
@@ -135,16 +103,7 @@ test_reader_rejects_damaged_kinds(void)
 		  buf[37] == 3 && buf[39] == 3 && buf[47] == NN_LAYER_MAX_POOL2D &&
 		  buf[56] == NN_LAYER_AVG_POOL2D && buf[65] == NN_LAYER_DENSE &&
 		  U32At(buf + 66) == 2 && buf[70] == NN_ACT_RELU && buf[76] == NN_ACT_SOFTMAX);
-	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++)
-	{
-		uint8_t		keep = buf[damage[i].at];
-		char		what[32];
-
-		snprintf(what, sizeof(what), "byte %zu = %d", damage[i].at, damage[i].value);
-		buf[damage[i].at] = damage[i].value;
-		ReadGives(buf, len, damage[i].rc, damage[i].why, what);
-		buf[damage[i].at] = keep;
-	}
+	CheckDamages(buf, len, damage, sizeof(damage) / sizeof(damage[0]));
 	/* cut inside the kinds block */
 	ReadGives(buf, 40, NN_MODEL_CORRUPT, "truncated", "cut at 40");
 	ReadGives(buf, 22, NN_MODEL_CORRUPT, "truncated", "cut at 22");
@@ -161,17 +120,16 @@ static void
 test_reader_rejects_needless_version_3(void)
 {
 	NNModel		m;
-	size_t		len;
+	size_t		len,
+				flat_len;
 	uint8_t    *buf;
 	uint8_t    *flat;
 
 	BuildModel(&m, false);
 	buf = Write(&m, &len);
-	flat = ArenaAlloc(NULL, len);
-	memcpy(flat, buf, 20);
-	memcpy(flat + 20, (const uint8_t[]) {1, 0, 0, 0, 30, 0, 0, 0}, 8);
-	memcpy(flat + 28, buf + 36, len - 36);
-	ReadGives(flat, len - 8, NN_MODEL_CORRUPT, "holds only what version 2 holds",
+	flat = FlattenInput(buf, len, 3, &flat_len);
+	CHECK(flat_len == len - 8 && U32At(flat + 24) == 30);
+	ReadGives(flat, flat_len, NN_MODEL_CORRUPT, "holds only what version 2 holds",
 			  "flat dense at version 3");
 	ArenaFree();
 }

@@ -12,15 +12,14 @@
 #include "onnx_decode.h"
 #include "pool_layer.h"
 #include "testnet.h"
-#include "formats/onnx_graph.h"
 
 /* ------------------------------------------------------------ a CNN */
 
 /* filters, kh, kw, sh, sw, pad t, l, b, r, act, bn, dropout */
-static const NNConv2dSettings cnn_conv = {3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_RELU, 0, 0.0f};
+static const NNConv2dSettings cnn_conv = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_RELU, 0, 0.0f};
 /* size h, w, stride h, w, pad t, l, b, r */
-static const NNPoolSettings cnn_max = {2, 2, 2, 2, 0, 0, 0, 0};
-static const NNPoolSettings cnn_avg = {3, 3, 2, 2, 1, 1, 1, 1};
+static const NNPoolSettings cnn_max = {{2, 2, 2, 2, 0, 0, 0, 0}};
+static const NNPoolSettings cnn_avg = {{3, 3, 2, 2, 1, 1, 1, 1}};
 
 #define CNN_F 3					/* conv filters */
 #define CNN_NW (CNN_F * 2 * 3 * 2)	/* conv weights */
@@ -224,74 +223,14 @@ test_cnn_initializers(void)
 
 /* ------------------------------------------------------------ depthwise, separable */
 
-/*
- * The depthwise and separable kinds are not in the layer table yet, so no
- * model holds them: their export entries are walked on their own, for
- * layer 0 (parameters at offset 0) of a [2, 5, 4] input, into a graph.
- */
-typedef struct KindWalk
-{
-	NNModel		m;
-	float		params[64];
-} KindWalk;
-
-static void
-EmitKindGraph(Writer *w, const void *arg)
-{
-	const KindWalk *k = arg;
-	GraphWalk	g = {w, true, &k->m};
-	char		cur[NAME_LEN] = "images";
-
-	nn_onnx_layer(k->m.net.layers[0].kind)->walk(&g, 0, cur, NULL);
-	strcpy(cur, "images");
-	g.nodes = false;
-	nn_onnx_layer(k->m.net.layers[0].kind)->walk(&g, 0, cur, NULL);
-}
-
-/* a model message holding only the graph (field 7) of the kind's layer */
-static uint8_t *
-kind_graph(KindWalk *k, NNLayerKind kind, const NNDepthwiseSettings *s, size_t *len)
-{
-	Writer		count = {NULL, 0};
-	Writer		w;
-	uint8_t    *buf;
-
-	memset(k, 0, sizeof(*k));
-	k->m.net.n_layers = 1;
-	k->m.net.shapes[0] = (NNShape) {3, {2, 5, 4}};
-	k->m.net.layers[0].kind = (uint8_t) kind;
-	memcpy(k->m.net.layers[0].settings.bytes, s, sizeof(*s));
-	for (int i = 0; i < 64; i++)
-		k->params[i] = (float) i;
-	k->m.net.params = k->params;
-	PutMessage(&count, 7, EmitKindGraph, k);
-	buf = xcalloc(count.size, 1);
-	w = (Writer) {buf, 0};
-	PutMessage(&w, 7, EmitKindGraph, k);
-	*len = w.size;
-	CHECK(w.size == count.size);
-	return buf;
-}
-
-/* an initializer's raw floats start at params[at], n of them */
-static bool
-tensor_floats_at(const uint8_t *buf, size_t len, const char *name, const float *params,
-				 size_t at, size_t n)
-{
-	PbField		tensor,
-				f;
-
-	return graph_member(buf, len, 5, 8, name, &tensor) &&
-		pb_find(tensor.data, tensor.len, 9, &f) && f.len == n * sizeof(float) &&
-		memcmp(f.data, params + at, f.len) == 0;
-}
-
 static void
 test_depthwise_separable(void)
 {
 	/* filters, multiplier, kh, kw, sh, sw, pad t, l, b, r, act */
-	static const NNDepthwiseSettings depthwise = {0, 3, 3, 2, 1, 2, 1, 0, 1, 1, NN_ACT_RELU};
-	static const NNDepthwiseSettings separable = {4, 1, 3, 3, 2, 2, 1, 1, 1, 1, NN_ACT_IDENTITY};
+	static const NNDepthwiseSettings depthwise = {0, 3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_RELU};
+	static const NNDepthwiseSettings separable = {4, 1, {3, 3, 2, 2, 1, 1, 1, 1}, NN_ACT_IDENTITY};
+	/* the kinds are walked on their own (onnx_decode.h, kind_graph) */
+	const NNShape dw_in = {3, {2, 5, 4}};
 	KindWalk	k;
 	size_t		len;
 	uint8_t    *buf;
@@ -302,7 +241,8 @@ test_depthwise_separable(void)
 	int64_t		v[8];
 
 	/* 2 channels x 3: W [6, 1, 3, 2] (36 floats), b [6] */
-	buf = kind_graph(&k, NN_LAYER_DEPTHWISE_CONV2D, &depthwise, &len);
+	buf = kind_graph(&k, NN_LAYER_DEPTHWISE_CONV2D, dw_in, &depthwise, sizeof(depthwise), "images",
+					 &len);
 	graph_ops(buf, len, ops, sizeof(ops));
 	CHECK_MSG(strcmp(ops, "Conv Relu") == 0, "depthwise: ops \"%s\"", ops);
 	if (CHECK(graph_member(buf, len, 1, 2, "layer0.depthwise", &node)))
@@ -333,7 +273,8 @@ test_depthwise_separable(void)
 	free(buf);
 
 	/* W_depthwise [2, 1, 3, 3] (18), W_pointwise [4, 2, 1, 1] (8), b [4] */
-	buf = kind_graph(&k, NN_LAYER_SEPARABLE_CONV2D, &separable, &len);
+	buf = kind_graph(&k, NN_LAYER_SEPARABLE_CONV2D, dw_in, &separable, sizeof(separable), "images",
+					 &len);
 	graph_ops(buf, len, ops, sizeof(ops));
 	CHECK_MSG(strcmp(ops, "Conv Conv") == 0, "separable: ops \"%s\"", ops);
 	/* the depthwise Conv has no bias; the pointwise one feeds on it */

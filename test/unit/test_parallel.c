@@ -140,8 +140,8 @@ static float *
 TrainedParams(int threads, size_t *np, float **out, size_t *nout)
 {
 	NNNet		net;
-	NNConv2dSettings c = {8, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0, 0.0f};
-	NNPoolSettings p = {2, 2, 2, 2, 0, 0, 0, 0};
+	NNConv2dSettings c = {8, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_RELU, 0, 0.0f};
+	NNPoolSettings p = {{2, 2, 2, 2, 0, 0, 0, 0}};
 	NNWork		work;
 	NNRng		rng;
 	size_t		batch = 4;
@@ -222,7 +222,7 @@ static void
 InputGradient(int threads, NNLayerKind kind, float *grad)
 {
 	NNNet		net;
-	NNPoolSettings p = {3, 3, 2, 2, 1, 1, 1, 1};
+	NNPoolSettings p = {{3, 3, 2, 2, 1, 1, 1, 1}};
 	NNWork		work;
 	NNRng		rng;
 	NNGradSeed	seed = {NN_SEED_OUTPUT, 1, NULL, NULL};
