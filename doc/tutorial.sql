@@ -86,3 +86,57 @@ FROM (SELECT nn_evaluate(nn_model('fashion_cnn'), 'fashion_test') AS e) s;
 SELECT item AS actual, nn_predict_class('fashion', pixels) AS dense,
        nn_predict_class('fashion_cnn', pixels) AS cnn
 FROM fashion_test LIMIT 5;
+
+-- 9. Sequences: an LSTM over each pump's last readings.  Two days of
+--    readings from 100 pumps, one every 10 minutes; before a pump fails,
+--    its pressure and temperature climb for 100 minutes, while single
+--    pressure spikes come and go without a failure.
+SELECT setseed(0.16);
+CREATE TABLE pump_failures AS
+SELECT pump, timestamptz '2026-11-30 00:00' + t * interval '10 minutes' AS failed_at
+FROM generate_series(1, 100) pump, generate_series(20, 287) t WHERE random() < 0.02;
+CREATE TABLE readings AS
+SELECT p.pump, r.at,
+       round((5 + 0.2 * random() + c.clog + CASE WHEN random() < 0.03 THEN 0.6 ELSE 0 END)::numeric, 2)::real
+           AS pressure,
+       round((60 + 2 * random() + 6 * c.clog)::numeric, 1)::real AS temperature
+FROM generate_series(1, 100) p(pump),
+     generate_series(timestamptz '2026-11-30 00:00', '2026-12-01 23:50', '10 minutes') r(at),
+     LATERAL (SELECT coalesce(max(0.08 * (10 - extract(epoch FROM f.failed_at - r.at) / 600)), 0) AS clog
+              FROM pump_failures f
+              WHERE f.pump = p.pump AND r.at BETWEEN f.failed_at - interval '100 minutes' AND f.failed_at) c;
+-- every reading with the pump's last 12 readings (two hours, oldest first)
+-- as 12 steps of [pressure, temperature], flattened step-major, and whether
+-- the pump fails within the next hour
+CREATE VIEW pump_windows AS
+SELECT pump, at, ARRAY(SELECT unnest(last12)) AS last12,
+       CASE WHEN EXISTS (SELECT FROM pump_failures f WHERE f.pump = w.pump
+                         AND f.failed_at > w.at AND f.failed_at <= w.at + interval '1 hour')
+            THEN 'fails' ELSE 'runs' END AS next_hour
+FROM (SELECT pump, at, count(*) OVER w AS steps,
+             array_agg(ARRAY[pressure, temperature]) OVER w AS last12
+      FROM readings
+      WINDOW w AS (PARTITION BY pump ORDER BY at ROWS BETWEEN 11 PRECEDING AND CURRENT ROW)) w
+WHERE steps = 12;
+SELECT pump, at, next_hour, last12[1:6] AS first_3_steps FROM pump_windows ORDER BY pump, at LIMIT 3;
+SELECT next_hour, count(*) FROM pump_windows GROUP BY 1 ORDER BY 1;
+-- train on pumps 1-80: input_shape [steps, features], one LSTM layer of 32
+-- units, then the output; each feature is standardized over all steps
+SELECT length(nn_train('SELECT last12, next_hour FROM pump_windows WHERE pump <= 80',
+                       'next_hour', '{last12}', '{}',
+                       '{"epochs": 10, "seed": 1, "input_shape": [12, 2],
+                         "layers": [{"type": "lstm", "units": 32}], "name": "pumps"}')) AS model_bytes;
+SELECT l->>'type' AS type, l->'output_shape' AS output_shape, l->'parameters' AS parameters
+FROM jsonb_array_elements(nn_info(nn_model('pumps'))->'layers') l;
+-- evaluated on the 20 pumps it has not seen
+SELECT e->'rows' AS rows, round((e->>'accuracy')::numeric, 4) AS accuracy,
+       round((e->'per_class'->'fails'->>'precision')::numeric, 3) AS fails_precision,
+       round((e->'per_class'->'fails'->>'recall')::numeric, 3) AS fails_recall
+FROM (SELECT nn_evaluate(nn_model('pumps'), 'SELECT last12, next_hour FROM pump_windows WHERE pump > 80')
+      AS e) s;
+-- scored in a query: at 15:10 on the second day, the unseen pumps most
+-- likely to fail within the hour, beside what happened
+SELECT pump, nn_predict_class('pumps', last12) AS predicted,
+       round((nn_predict_proba('pumps', last12))[1]::numeric, 3) AS p_fails, next_hour AS actual
+FROM pump_windows WHERE pump > 80 AND at = '2026-12-01 15:10'
+ORDER BY p_fails DESC LIMIT 7;

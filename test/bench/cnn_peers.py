@@ -54,10 +54,9 @@ def make_net(kind):
         nn.Linear(128, 10))
 
 
-def conv_params(model):
-    from torch import nn
-
-    return sum(p.numel() for m in model.modules() if isinstance(m, nn.Conv2d)
+def layer_params(model, kind):
+    """the parameters of the model's layers of one kind (nn.Conv2d, nn.RNNBase)"""
+    return sum(p.numel() for m in model.modules() if isinstance(m, kind)
                for p in m.parameters())
 
 
@@ -72,15 +71,15 @@ def accuracy(model, x, y):
     return hits / x.shape[0]
 
 
-def train(kind, seed, threads, epochs, xtr, ytr, xte=None, yte=None):
-    """Train from seed; seconds per epoch and, given test rows, the test
-    accuracy after each epoch."""
+def train(kind, seed, threads, epochs, xtr, ytr, xte=None, yte=None, make=None):
+    """Train make(kind) (default make_net) from seed; seconds per epoch and,
+    given test rows, the test accuracy after each epoch."""
     import torch
     from torch import nn
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    model = make_net(kind)
+    model = (make or make_net)(kind)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = nn.CrossEntropyLoss()
     n = xtr.shape[0]
@@ -108,7 +107,9 @@ def train(kind, seed, threads, epochs, xtr, ytr, xte=None, yte=None):
     return model, epoch_s, losses, acc
 
 
-def main():
+def main(peer="torch_cnn", make=None, shape=(1, 28, 28), doc=__doc__):
+    """The command line of this script, or of another that passes its own
+    network factory (make), input shape per row and usage (rnn_peers.py)"""
     import torch
 
     args = sys.argv[1:]
@@ -117,36 +118,37 @@ def main():
         opts[args[0]] = int(args[1])
         args = args[2:]
     if len(args) != 1:
-        sys.exit(__doc__)
+        sys.exit(doc)
     kind = args[0]
     threads = opts["--threads"]
     if threads not in (1, 2):
-        sys.exit("cnn_peers.py: --threads is 1 or 2")
+        sys.exit(f"{sys.argv[0]}: --threads is 1 or 2")
     d = load()
     xtr, ytr = d["train"]
     if opts["--rows"] > 0:
         xtr, ytr = xtr[:opts["--rows"]], ytr[:opts["--rows"]]
-    xtr = torch.from_numpy(xtr.reshape(-1, 1, 28, 28).copy())
+    xtr = torch.from_numpy(xtr.reshape(-1, *shape).copy())
     ytr = torch.from_numpy(ytr)
-    xte = torch.from_numpy(d["test"][0].reshape(-1, 1, 28, 28).copy())
+    xte = torch.from_numpy(d["test"][0].reshape(-1, *shape).copy())
     yte = torch.from_numpy(d["test"][1])
 
     model, epoch_s, losses, acc = train(kind, opts["--seed"], threads, opts["--epochs"],
-                                        xtr, ytr, xte, yte)
+                                        xtr, ytr, xte, yte, make)
     out = {
-        "peer": "torch_cnn", "net": kind, "version": torch.__version__,
+        "peer": peer, "net": kind, "version": torch.__version__,
         "seed": opts["--seed"], "rows": int(xtr.shape[0]), "test_rows": int(xte.shape[0]),
         "epochs": opts["--epochs"], "threads": threads,
         "epoch_seconds": epoch_s, "median_epoch_seconds": statistics.median(epoch_s),
         "train_loss": losses, "test_accuracy_by_epoch": acc,
         "accuracy_epoch1": acc[0], "accuracy_final": acc[-1],
-        "conv_params": conv_params(model),
+        "conv_params": layer_params(model, torch.nn.Conv2d),
+        "rec_params": layer_params(model, torch.nn.RNNBase),
         "params": sum(p.numel() for p in model.parameters()),
         "peak_rss_mb": peak_rss_mb(),
     }
     if opts["--other-epochs"] > 0:
         other = 3 - threads
-        _, other_s, _, _ = train(kind, opts["--seed"], other, opts["--other-epochs"], xtr, ytr)
+        _, other_s, _, _ = train(kind, opts["--seed"], other, opts["--other-epochs"], xtr, ytr, make=make)
         out.update(other_threads=other, other_epoch_seconds=other_s,
                    other_median_epoch_seconds=statistics.median(other_s))
     # the faster of the two thread counts, for the ratio against nn

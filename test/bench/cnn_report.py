@@ -31,6 +31,7 @@ from report import fmt, last, load, num, ratio, table
 PIECE_FLOATS = 256 * 1024
 INPUT_SHAPE = (1, 28, 28)
 CONV_KINDS = ("conv2d", "depthwise_conv2d", "separable_conv2d")
+REC_KINDS = ("rnn", "lstm", "gru")
 NETS = {"cnn": "conv2d(32, 3x3, same, relu) - max_pool2d(2) - conv2d(64, 3x3, same, relu) - "
                "max_pool2d(2) - dense 128 relu, dropout 0.3 - softmax",
         "separable": "the same with the second convolution depthwise-separable (depthwise 3x3, "
@@ -101,9 +102,10 @@ def combine(path, tag, extra):
     rec["params"] = info.get("parameters")
     rec["info_layers"] = info.get("layers")
     # (each layer's count under "parameters", or "params")
-    per = [L.get("parameters", L.get("params")) for L in info.get("layers") or []
-           if isinstance(L, dict) and L.get("type") in CONV_KINDS]
-    rec["conv_params"] = sum(per) if per and None not in per else None
+    for key, kinds in (("conv_params", CONV_KINDS), ("rec_params", REC_KINDS)):
+        per = [L.get("parameters", L.get("params")) for L in info.get("layers") or []
+               if isinstance(L, dict) and L.get("type") in kinds]
+        rec[key] = sum(per) if per and None not in per else None
     ws = workspace(rec.get("layers") or [])
     rec["workspace_floats"] = sum(f for _, _, _, f in ws)
     rec["data_mb"] = rec.get("rows", 0) * 784 * 4 / 1e6
@@ -111,8 +113,11 @@ def combine(path, tag, extra):
 
 
 def summary(path):
-    r = [x for x in load(path) if x.get("kind") == "cnn_nn" or x.get("peer") == "torch_cnn"][-1]
-    side = "nn" if r.get("kind") == "cnn_nn" else "PyTorch"
+    r = [x for x in load(path) if x.get("kind") in ("cnn_nn", "rnn_nn")
+         or x.get("peer") in ("torch_cnn", "torch_rnn")][-1]
+    side = "nn" if r.get("kind") in ("cnn_nn", "rnn_nn") else "PyTorch"
+    what, key = (("recurrent", "rec_params") if r.get("kind") == "rnn_nn" or r.get("peer") == "torch_rnn"
+                 else ("convolution", "conv_params"))
     if r.get("error"):
         return f"  {side} {r.get('net')} seed {r.get('seed')}: {r['error']}"
     if side == "nn":
@@ -125,12 +130,12 @@ def summary(path):
             f"{r['accuracy_final']:.4f} after {r['epochs']}; {r['median_epoch_seconds']:.2f} s/epoch at "
             f"{r['threads']} thread(s)" + (f", {r['other_median_epoch_seconds']:.2f} at {r['other_threads']}"
                                           if r.get("other_threads") else "")
-            + f"; {r['conv_params']} convolution parameters")
+            + f"; {r.get(key)} {what} parameters")
 
 
-def find(R, side, net, seed):
+def find(R, side, net, seed, family="cnn"):
     key = "kind" if side == "nn" else "peer"
-    want = "cnn_nn" if side == "nn" else "torch_cnn"
+    want = f"{family}_nn" if side == "nn" else f"torch_{family}"
     found = None
     for r in R:
         if r.get(key) == want and r.get("net") == net and r.get("seed") == seed:
@@ -138,7 +143,7 @@ def find(R, side, net, seed):
     return found or {}
 
 
-def net_table(nn, tc):
+def net_table(nn, tc, params=("convolution parameters", "conv_params")):
     e = nn.get("epochs") or tc.get("epochs") or "?"
     th, oth = nn.get("threads") or tc.get("threads"), nn.get("other_threads") or tc.get("other_threads")
     nn_acc = [num(str(nn[k])) if nn.get(k) is not None else None for k in ("accuracy_epoch1", "accuracy_final")]
@@ -158,13 +163,48 @@ def net_table(nn, tc):
         [f"s/epoch, the faster of 1 and 2 threads (nn: {nn.get('best_threads', '?')}, "
          f"PyTorch: {tc.get('best_threads', '?')})", fmt(nn.get("best_epoch_s")),
          fmt(tc.get("best_epoch_seconds")), ratio(nn.get("best_epoch_s"), tc.get("best_epoch_seconds"))],
-        ["convolution parameters", fmt(nn.get("conv_params"), 0), fmt(tc.get("conv_params"), 0),
-         ratio(nn.get("conv_params"), tc.get("conv_params"))],
+        [params[0], fmt(nn.get(params[1]), 0), fmt(tc.get(params[1]), 0),
+         ratio(nn.get(params[1]), tc.get(params[1]))],
         ["parameters", fmt(nn.get("params"), 0), fmt(tc.get("params"), 0), ratio(nn.get("params"), tc.get("params"))],
         ["peak memory MB (nn: backend VmHWM; PyTorch: process ru_maxrss)", fmt(nn.get("vmhwm_mb"), 0),
          fmt(tc.get("peak_rss_mb"), 0), ratio(nn.get("vmhwm_mb"), tc.get("peak_rss_mb"))],
     ]
     return table(rows, ["", "nn", "PyTorch", "nn/PyTorch"])
+
+
+def run_lines(nn, tc):
+    """markdown lines under a network's table: errors, per-epoch seconds, PyTorch's accuracies"""
+    L = []
+    for side, r in (("nn", nn), ("PyTorch", tc)):
+        if r.get("error"):
+            L += [f"**{side} did not run to the end**: {r.get('step', '')} {r['error']}", ""]
+    if nn.get("epoch_s"):
+        L += ["nn per-epoch seconds: " + ", ".join(fmt(x) for x in nn["epoch_s"]) +
+              (f"; at {nn.get('other_threads')} thread(s): " + ", ".join(fmt(x) for x in nn["other_epoch_s"])
+               if nn.get("other_epoch_s") else "") + f"; read before epoch 1 {fmt(nn.get('load_s'))} s.", ""]
+    if tc.get("epoch_seconds"):
+        L += ["PyTorch per-epoch seconds: " + ", ".join(fmt(x) for x in tc["epoch_seconds"]) +
+              (f"; at {tc.get('other_threads')} thread(s): " +
+               ", ".join(fmt(x) for x in tc["other_epoch_seconds"]) if tc.get("other_epoch_seconds") else "") +
+              "; test accuracy by epoch: " + ", ".join(fmt(x, 4) for x in tc.get("test_accuracy_by_epoch", [])) +
+              ".", ""]
+    return L
+
+
+def seed_lines(R, family, net):
+    """a table of the test accuracies of NET by seed, when it ran more than one"""
+    runs = [r for r in R if r.get("net") == net and
+            (r.get("kind") == f"{family}_nn" or r.get("peer") == f"torch_{family}")]
+    seeds = sorted({r.get("seed") for r in runs} - {None})
+    if len(seeds) < 2:
+        return []
+    rows = []
+    for s in seeds:
+        nn, tc = find(R, "nn", net, s, family), find(R, "torch", net, s, family)
+        rows.append([s, nn.get("accuracy_epoch1", nn.get("error", "n/a")), nn.get("accuracy_final", "n/a"),
+                     fmt(tc.get("accuracy_epoch1"), 4), fmt(tc.get("accuracy_final"), 4)])
+    return [f"### {net} by seed (test accuracy)", "",
+            table(rows, ["seed", "nn epoch 1", "nn last epoch", "PyTorch epoch 1", "PyTorch last epoch"]), ""]
 
 
 def targets(R):
@@ -195,14 +235,24 @@ def targets(R):
         bound = 2 * nn["data_mb"] + nn.get("workspace_floats", 0) * 4 / 1e6
         target(f"{net}: backend peak <= 2 x data + convolution workspace (MB)", fmt(nn["vmhwm_mb"], 0),
                f"<= {bound:.0f}", nn["vmhwm_mb"] <= bound)
-    return ["### Targets of issue 15 (measured, not asserted)", "", table(rows, ["target", "measured", "goal", ""]),
-            ""]
+    return target_lines(15, rows)
+
+
+def target_lines(issue, rows):
+    """the markdown table of an issue's targets: [target, measured, goal, met/missed/n/a] rows"""
+    return [f"### Targets of issue {issue} (measured, not asserted)", "",
+            table(rows, ["target", "measured", "goal", ""]), ""]
+
+
+def family_records(R, family):
+    """nn's records and PyTorch's of one family of networks (cnn, rnn)"""
+    return ([r for r in R if r.get("kind") == f"{family}_nn"],
+            [r for r in R if r.get("peer") == f"torch_{family}"])
 
 
 def section(R):
     """The report's CNN section (markdown lines), or [] without CNN records"""
-    nns = [r for r in R if r.get("kind") == "cnn_nn"]
-    tcs = [r for r in R if r.get("peer") == "torch_cnn"]
+    nns, tcs = family_records(R, "cnn")
     if not nns and not tcs:
         return []
     L = []
@@ -224,21 +274,7 @@ def section(R):
         w("")
         w(net_table(nn, tc))
         w("")
-        for side, r in (("nn", nn), ("PyTorch", tc)):
-            if r.get("error"):
-                w(f"**{side} did not run to the end**: {r.get('step', '')} {r['error']}")
-                w("")
-        if nn.get("epoch_s"):
-            w("nn per-epoch seconds: " + ", ".join(fmt(x) for x in nn["epoch_s"]) +
-              (f"; at {nn.get('other_threads')} thread(s): " + ", ".join(fmt(x) for x in nn["other_epoch_s"])
-               if nn.get("other_epoch_s") else "") + f"; read before epoch 1 {fmt(nn.get('load_s'))} s.")
-            w("")
-        if tc.get("epoch_seconds"):
-            w("PyTorch per-epoch seconds: " + ", ".join(fmt(x) for x in tc["epoch_seconds"]) +
-              (f"; at {tc.get('other_threads')} thread(s): " +
-               ", ".join(fmt(x) for x in tc["other_epoch_seconds"]) if tc.get("other_epoch_seconds") else "") +
-              "; test accuracy by epoch: " + ", ".join(fmt(x, 4) for x in tc.get("test_accuracy_by_epoch", [])) + ".")
-            w("")
+        L.extend(run_lines(nn, tc))
         if nn.get("layers") and not nn.get("error"):
             ws = workspace(nn["layers"])
             total = sum(f for _, _, _, f in ws)
@@ -252,17 +288,7 @@ def section(R):
               f"{'within' if nn['vmhwm_mb'] <= bound else 'above'} it.")
             w("")
     L.extend(targets(R))
-    seeds = sorted({r.get("seed") for r in nns + tcs if r.get("net") == "cnn"} - {None})
-    if len(seeds) > 1:
-        rows = []
-        for s in seeds:
-            nn, tc = find(R, "nn", "cnn", s), find(R, "torch", "cnn", s)
-            rows.append([s, nn.get("accuracy_epoch1", nn.get("error", "n/a")), nn.get("accuracy_final", "n/a"),
-                         fmt(tc.get("accuracy_epoch1"), 4), fmt(tc.get("accuracy_final"), 4)])
-        w("### cnn by seed (test accuracy)")
-        w("")
-        w(table(rows, ["seed", "nn epoch 1", "nn last epoch", "PyTorch epoch 1", "PyTorch last epoch"]))
-        w("")
+    L.extend(seed_lines(R, "cnn", "cnn"))
     return L
 
 

@@ -15,9 +15,11 @@
       the storage layout to train from (best_layout: the fastest read, the
       lowest backend peak among layouts within noise of it)
   report.py report RESULTS.jsonl
-      the markdown report (its CNN section from cnn_report.py)
-  report.py report-cnn RESULTS.jsonl
-      its opening and CNN section alone (run_bench.sh with NN_BENCH_CNN=only)
+      the markdown report (its CNN section from cnn_report.py, its
+      recurrent one from rnn_report.py)
+  report.py report-nets RESULTS.jsonl
+      its opening and the CNN and recurrent sections alone (run_bench.sh with
+      NN_BENCH_CNN=only or NN_BENCH_RNN=only)
 
 Per-epoch seconds of nn: psql prints each verbose NOTICE ("epoch k/n:
 train_loss X, elapsed S s, eta E s") the moment the server sends it, and the
@@ -217,8 +219,9 @@ def header(R, L):
     w("")
 
 
-def report(path, cnn_only=False):
-    import cnn_report   # (it imports this module's helpers)
+def report(path, nets_only=False):
+    import cnn_report   # (they import this module's helpers)
+    import rnn_report
 
     R = load(path)
     sk = last(R, "sklearn") or {}
@@ -230,8 +233,9 @@ def report(path, cnn_only=False):
     L = []
     w = L.append
     header(R, L)
-    if cnn_only:
+    if nets_only:
         L.extend(cnn_report.section(R))
+        L.extend(rnn_report.section(R))
         return "\n".join(L) + "\n"
 
     # ---- the table
@@ -405,6 +409,7 @@ def report(path, cnn_only=False):
                        "us per row", "sgemm floor s (best)", "floor / nn"]))
         w("")
     L.extend(cnn_report.section(R))
+    L.extend(rnn_report.section(R))
     return "\n".join(L) + "\n"
 
 
@@ -436,8 +441,8 @@ def main():
         print(best_layout(load(a[1])))
     elif a[0] == "report":
         sys.stdout.write(report(a[1]))
-    elif a[0] == "report-cnn":
-        sys.stdout.write(report(a[1], cnn_only=True))
+    elif a[0] == "report-nets":
+        sys.stdout.write(report(a[1], nets_only=True))
     else:
         sys.exit(__doc__)
 

@@ -34,6 +34,10 @@
 #     seconds per epoch at 1 and 2 threads, parameters, the backend's peak
 #     memory beside 2 x the data plus the convolution workspace (cnn.sh
 #     explains how; cnn_report.py writes its section of the report);
+#  2e. the recurrent networks of issue 16, LSTM(128) and GRU(128) over
+#     Fashion-MNIST read as 28 steps of 28 pixels, nn_train and PyTorch
+#     (rnn_peers.py) back to back, as for the CNN (rnn.sh explains how;
+#     rnn_report.py writes its section of the report);
 #  6. prints the markdown report and writes it to test/bench/RESULTS.generated.md
 #     (test/bench/RESULTS.md is the edited, committed write-up).
 # Raw logs and results.jsonl are kept in the directory printed at the end.
@@ -46,6 +50,14 @@
 #                        run); the CNN part trains 1 epoch on 10,000 rows
 #   NN_BENCH_CNN=1|0|only  the CNN part (2d): run it (default), skip it, or run
 #                        only it (load the data, the CNN part, its report)
+#   NN_BENCH_RNN=1|0|only  the recurrent part (2e): run it (default), skip it,
+#                        or run only it; with NN_BENCH_CNN=only too, both and
+#                        nothing else
+#   NN_BENCH_RNN_EPOCHS=N  the recurrent runs' epochs (default 10, 1 in a quick run)
+#   NN_BENCH_RNN_SEEDS="1 2 3"  the LSTM's seeds (default "1"; the GRU: seed 1)
+#   NN_BENCH_RNN_THREADS=1|2  the thread count of the recurrent full runs
+#                        (default 1); the other count is timed on
+#                        NN_BENCH_RNN_OTHER_EPOCHS epochs (default 2)
 #   NN_BENCH_SEEDS="1 2 3"   the seeds of the CNN runs (default "1"; the
 #                        separable variant and the other thread count: seed 1)
 #   NN_BENCH_CNN_THREADS=2|1  the thread count of the CNN's full runs, on both
@@ -68,6 +80,13 @@ PY=/usr/bin/python3   # Debian's interpreter: it sees python3-sklearn / -torch /
 QUICK=${NN_BENCH_QUICK:-0}
 CNN=${NN_BENCH_CNN:-1}
 case "$CNN" in 0|1|only) ;; *) echo "NN_BENCH_CNN is 1, 0 or only, not '$CNN'" >&2; exit 2 ;; esac
+RNN=${NN_BENCH_RNN:-1}
+case "$RNN" in 0|1|only) ;; *) echo "NN_BENCH_RNN is 1, 0 or only, not '$RNN'" >&2; exit 2 ;; esac
+# "only" for one part: that part (or both "only" parts) and nothing else
+if [ "$CNN" = only ] && [ "$RNN" != only ]; then RNN=0; fi
+if [ "$RNN" = only ] && [ "$CNN" != only ]; then CNN=0; fi
+ONLY=0
+if [ "$CNN" = only ] || [ "$RNN" = only ]; then ONLY=1; fi
 OUT=${NN_BENCH_OUT:-$(mktemp -d -t nn-bench.XXXXXX)}
 mkdir -p "$OUT"
 RES="$OUT/results.jsonl"
@@ -99,6 +118,8 @@ write_report() {
 }
 # shellcheck source=test/bench/cnn.sh
 source "$BENCH/cnn.sh"
+# shellcheck source=test/bench/rnn.sh
+source "$BENCH/rnn.sh"
 
 POLL_PID=""
 bench_cleanup() {
@@ -123,7 +144,13 @@ openblas_core=$(printf '%s' "$core_info" | sed -n 's/.*"core": "\([^"]*\)".*/\1/
 openblas_threads=$(printf '%s' "$core_info" | sed -n 's/.*"threads": \([0-9]*\).*/\1/p')
 notes="full run: $LAYOUT_RUNS runs per storage layout, scoring median of $SCORE_REPS, floor median of $FLOOR_REPS, scaling 3 epochs per point"
 [ "$QUICK" = 1 ] && notes="QUICK run (NN_BENCH_QUICK=1): 1 run per layout, 1 scoring run, floor median of 2, no scaling: numbers are rough"
-[ "$CNN" = only ] && notes="the CNN part alone (NN_BENCH_CNN=only)$(if [ "$QUICK" = 1 ]; then echo ", QUICK: 1 epoch on 10,000 rows"; fi)"
+if [ "$ONLY" = 1 ]; then
+    notes="alone (NN_BENCH_CNN=$CNN, NN_BENCH_RNN=$RNN):"
+    if [ "$CNN" = only ]; then notes="$notes the CNN part, $CNN_EPOCHS epoch(s);"; fi
+    if [ "$RNN" = only ]; then notes="$notes the recurrent part, $RNN_EPOCHS epoch(s);"; fi
+    if [ "$QUICK" = 1 ]; then notes="$notes QUICK: 10,000 rows"; fi
+    notes=${notes%;}
+fi
 record "$("$PY" - "$blas_env" "$openblas_core" "$openblas_threads" "$notes" <<'PYEOF'
 import json, os, subprocess, sys
 def sh(c):
@@ -265,13 +292,14 @@ mem_poll() {
     exit 0
 }
 
-# ---------------------------------------------------------------- 2d alone
-if [ "$CNN" = only ]; then
+# ---------------------------------------------------------------- 2d, 2e alone
+if [ "$ONLY" = 1 ]; then
     TRAIN=fm_train
-    cnn_bench
+    [ "$CNN" = only ] && cnn_bench
+    [ "$RNN" = only ] && rnn_bench
     nn_cluster_stop
     trap - EXIT
-    write_report report-cnn
+    write_report report-nets
     exit 0
 fi
 
@@ -497,6 +525,9 @@ fi
 
 # ---------------------------------------------------------------- 2d. CNN
 [ "$CNN" = 1 ] && cnn_bench
+
+# ---------------------------------------------------------------- 2e. recurrent
+[ "$RNN" = 1 ] && rnn_bench
 
 nn_cluster_stop
 trap - EXIT
