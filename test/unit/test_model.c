@@ -453,6 +453,7 @@ test_reader_rejects_bad_header(void)
 	}			damage[] = {
 		{3, 'd', "bad magic"},
 		{4, 0, "format version 0"},
+		{4, NN_FORMAT_VERSION + 1, "unsupported model format version"},
 		{8, NN_TASK_COUNT, "unknown task"},
 		{10, NN_OPT_COUNT, "unknown optimizer"},
 		{11, NN_INIT_COUNT, "unknown task"},
