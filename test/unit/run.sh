@@ -35,7 +35,7 @@ EOF
     else
         status=ok
     fi
-    printf '%-4s %-18s %3d passed, %d failed, %6d checks%s\n' \
+    printf '%-4s %-20s %3d passed, %d failed, %6d checks%s\n' \
         "$status" "$t" "$p" "$f" "$c" "$note"
     passed=$((passed + p))
     failed=$((failed + f))
