@@ -58,6 +58,35 @@ void		nn_options_record_check(const char *record, bool syntax);
 /* check record and push it onto *st (NULL: as a value of its own); returns it */
 JsonbValue *nn_options_record_push(JsonbParseState **st, const char *record);
 
+/*
+ * ---------- fnoptions.c: the options of functions that use a model ----------
+ * (nn_quantize, nn_explain, nn_importance, nn_adversarial, nn_evaluate);
+ * fn names the function in errors, expected says what the key takes.
+ */
+/* an error unless options is an object whose keys are all in keys (NULL-ended) */
+void		nn_fnoptions_check(Jsonb *options, const char *fn, const char *const *keys);
+/* the value of key, or NULL when absent */
+JsonbValue *nn_fnoption(Jsonb *options, const char *key);
+/* INVALID_PARAMETER_VALUE: "Expected EXPECTED, got a string." */
+void		nn_fnoption_bad(const char *fn, const char *key, const JsonbValue *v,
+							const char *expected) pg_attribute_noreturn();
+/* a number in [lo, hi]; an integer in [lo, hi]; the index of a string in choices */
+double		nn_fnoption_number(const char *fn, const char *key, const JsonbValue *v,
+							   double lo, double hi, const char *expected);
+int64		nn_fnoption_int(const char *fn, const char *key, const JsonbValue *v,
+							int64 lo, int64 hi, const char *expected);
+int			nn_fnoption_choice(const char *fn, const char *key, const JsonbValue *v,
+							   const char *const *choices);
+/* an array of finite reals (palloc'd, *n of them) */
+float	   *nn_fnoption_floats(const char *fn, const char *key, const JsonbValue *v, int *n);
+/*
+ * The index of a classifier's class named by v: a JSON string equal to the
+ * class's label, or a number whose text is the label (3 matches "3"); an
+ * error listing the classes otherwise, or for a regression model.
+ */
+uint32		nn_fnoption_class(const NNModel *m, const char *fn, const char *key,
+							  const JsonbValue *v);
+
 /* ---------- values.c: column values as numbers ---------- */
 
 /* text, varchar and char columns are categorical features */
