@@ -9,5 +9,47 @@
 -- ------------------------------------------- explanations
 -- (helper E)
 
+CREATE FUNCTION @extschema@.nn_explain(model bytea, features real[], options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'nn_explain'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION @extschema@.nn_explain(bytea, real[], jsonb)
+IS 'integrated gradients of one row: each feature''s attribution to the score of a class (or the regression value) from a baseline';
+
+CREATE FUNCTION @extschema@.nn_explain(name text, features real[], options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'nn_explain'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION @extschema@.nn_explain(text, real[], jsonb)
+IS 'nn_explain with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_explain_row(model bytea, r record, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'nn_explain_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION @extschema@.nn_explain_row(bytea, record, jsonb)
+IS 'nn_explain for a whole row, its feature columns found by the names the model recorded';
+
+CREATE FUNCTION @extschema@.nn_explain_row(name text, r record, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'nn_explain_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION @extschema@.nn_explain_row(text, record, jsonb)
+IS 'nn_explain_row with the deployed version of a model in nn_models';
+
+CREATE FUNCTION @extschema@.nn_importance(model bytea, source text, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'nn_importance'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.nn_importance(bytea, text, jsonb)
+IS 'mean absolute attribution (integrated gradients) of each feature column over the rows of a table, view or SELECT';
+
+CREATE FUNCTION @extschema@.nn_plot(model bytea, features real[], explanation jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'nn_plot_attributions'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_plot(bytea, real[], jsonb)
+IS 'an SVG heat map of an image model''s attributions (nn_explain) over the image';
+
 -- ------------------------------------------- adversarial robustness
 -- (helper A)

@@ -1,12 +1,13 @@
 /*
  * svgplot.c - learning curves of a training history as a standalone SVG.
  *
- * One pass over the history writes the whole document through an Out that
+ * One pass over the history writes the whole document through an NNSvgOut that
  * counts every byte and copies only those that fit, so the sizing call and
  * the writing call run the same code and cannot disagree.  Numbers are
  * written with snprintf in the C locale conventions PostgreSQL keeps
  * (LC_NUMERIC is always "C" in a backend).
  */
+#include "formats/svgout.h"
 #include "formats/svgplot.h"
 
 #include <math.h>
@@ -39,12 +40,6 @@
 #define TRAIN_COLOR "#1f77b4"
 #define VAL_COLOR "#d62728"
 
-typedef struct Out
-{
-	char	   *buf;
-	size_t		cap;
-	size_t		len;			/* bytes of the whole document so far */
-} Out;
 
 /* an axis: its range is the span of its nice ticks */
 typedef struct Axis
@@ -67,141 +62,6 @@ typedef struct Series
 
 static const Series TRAIN_SERIES = {"train-loss", TRAIN_COLOR, "dot-train", "training loss", false};
 static const Series VAL_SERIES = {"val-loss", VAL_COLOR, "dot-val", "validation loss", true};
-
-/* ------------------------------------------------------------ output */
-
-static void
-OutBytes(Out *o, const char *s, size_t n)
-{
-	if (o->len < o->cap)
-	{
-		size_t		room = o->cap - o->len;
-
-		memcpy(o->buf + o->len, s, n < room ? n : room);
-	}
-	/* saturate rather than wrap; the caller rejects a size this large */
-	o->len = n > SIZE_MAX - o->len ? SIZE_MAX : o->len + n;
-}
-
-static void
-OutStr(Out *o, const char *s)
-{
-	OutBytes(o, s, strlen(s));
-}
-
-static void OutFmt(Out *o, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-/* every format used here is short: numbers and fixed words */
-static void
-OutFmt(Out *o, const char *fmt,...)
-{
-	char		tmp[256];
-	va_list		ap;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	OutBytes(o, tmp, (size_t) n < sizeof(tmp) ? (size_t) n : sizeof(tmp) - 1);
-}
-
-/*
- * Decode one UTF-8 sequence at s[0..len); returns its length, with *cp set
- * to the code point or to -1 for an invalid byte (then the length is 1).
- */
-static size_t
-DecodeUtf8(const unsigned char *s, size_t len, long *cp)
-{
-	static const long min_of_len[5] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t		n;
-	long		c;
-
-	if (s[0] < 0x80)
-	{
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, c = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, c = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, c = s[0] & 0x07;
-	else
-	{
-		*cp = -1;
-		return 1;
-	}
-	if (n > len)
-	{
-		*cp = -1;
-		return 1;
-	}
-	for (size_t i = 1; i < n; i++)
-	{
-		if ((s[i] & 0xC0) != 0x80)
-		{
-			*cp = -1;
-			return 1;
-		}
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	/* overlong forms, UTF-16 surrogates and beyond U+10FFFF are invalid */
-	if (c < min_of_len[n] || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
-		c = -1;
-	*cp = c;
-	return n;
-}
-
-/*
- * Text from the model as XML character data or attribute value: markup
- * characters as entities, everything beyond ASCII as a character
- * reference, and what XML 1.0 cannot carry (controls, invalid UTF-8,
- * U+FFFE/U+FFFF) as U+FFFD.  At most max_chars characters, then "...".
- */
-static void
-OutText(Out *o, const char *text, size_t max_chars)
-{
-	const unsigned char *s = (const unsigned char *) text;
-	size_t		len = strlen(text);
-	size_t		chars = 0;
-
-	for (size_t i = 0; i < len; chars++)
-	{
-		long		cp;
-
-		if (chars == max_chars)
-		{
-			OutStr(o, "...");
-			return;
-		}
-		i += DecodeUtf8(s + i, len - i, &cp);
-		if (cp == '&')
-			OutStr(o, "&amp;");
-		else if (cp == '<')
-			OutStr(o, "&lt;");
-		else if (cp == '>')
-			OutStr(o, "&gt;");
-		else if (cp == '"')
-			OutStr(o, "&quot;");
-		else if (cp == '\'')
-			OutStr(o, "&#39;");
-		else if (cp >= 0x20 && cp < 0x7F)
-		{
-			char		c = (char) cp;
-
-			OutBytes(o, &c, 1);
-		}
-		else if (cp == '\t' || cp == '\n' || cp == '\r')
-			OutStr(o, " ");
-		else if (cp < 0x20 || cp == 0x7F || cp == 0xFFFE || cp == 0xFFFF)
-			OutStr(o, "&#xFFFD;");
-		else
-			OutFmt(o, "&#x%lX;", cp);
-	}
-}
 
 /* ------------------------------------------------------------ axes */
 
@@ -377,75 +237,75 @@ PixelY(const Axis *y, double loss)
 /* ------------------------------------------------------------ parts */
 
 static void
-OutHeader(Out *o, const NNPlotInput *in)
+OutHeader(NNSvgOut *o, const NNPlotInput *in)
 {
 	const char *name = in->target_name ? in->target_name : "";
 
-	OutFmt(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	nn_svg_fmt(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
 		   NN_SVGPLOT_WIDTH, NN_SVGPLOT_HEIGHT, NN_SVGPLOT_WIDTH, NN_SVGPLOT_HEIGHT);
-	OutStr(o, "<title>Learning curve");
+	nn_svg_str(o, "<title>Learning curve");
 	if (name[0] != '\0')
 	{
-		OutStr(o, ": ");
-		OutText(o, name, NN_SVGPLOT_MAX_NAME_CHARS);
+		nn_svg_str(o, ": ");
+		nn_svg_text(o, name, NN_SVGPLOT_MAX_NAME_CHARS);
 	}
-	OutStr(o, "</title>\n");
-	OutFmt(o, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
+	nn_svg_str(o, "</title>\n");
+	nn_svg_fmt(o, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
 		   NN_SVGPLOT_WIDTH, NN_SVGPLOT_HEIGHT);
-	OutFmt(o, "<text class=\"title\" x=\"%d\" y=\"30\" font-size=\"16\" font-weight=\"bold\">"
+	nn_svg_fmt(o, "<text class=\"title\" x=\"%d\" y=\"30\" font-size=\"16\" font-weight=\"bold\">"
 		   "Learning curve", PLOT_LEFT);
 	if (name[0] != '\0')
 	{
-		OutStr(o, ": ");
-		OutText(o, name, NN_SVGPLOT_MAX_NAME_CHARS);
+		nn_svg_str(o, ": ");
+		nn_svg_text(o, name, NN_SVGPLOT_MAX_NAME_CHARS);
 	}
-	OutStr(o, "</text>\n");
-	OutFmt(o, "<text class=\"subtitle\" x=\"%d\" y=\"50\" fill=\"#555\">", PLOT_LEFT);
+	nn_svg_str(o, "</text>\n");
+	nn_svg_fmt(o, "<text class=\"subtitle\" x=\"%d\" y=\"50\" fill=\"#555\">", PLOT_LEFT);
 	if (in->loss_name != NULL)
 	{
-		OutText(o, in->loss_name, NN_SVGPLOT_MAX_NAME_CHARS);
-		OutStr(o, " loss, ");
+		nn_svg_text(o, in->loss_name, NN_SVGPLOT_MAX_NAME_CHARS);
+		nn_svg_str(o, " loss, ");
 	}
-	OutFmt(o, "%u epoch%s", in->n_epochs, in->n_epochs == 1 ? "" : "s");
+	nn_svg_fmt(o, "%u epoch%s", in->n_epochs, in->n_epochs == 1 ? "" : "s");
 	if (in->best_epoch >= 1 && in->best_epoch <= in->n_epochs)
-		OutFmt(o, ", best epoch %u", in->best_epoch);
-	OutStr(o, "</text>\n");
+		nn_svg_fmt(o, ", best epoch %u", in->best_epoch);
+	nn_svg_str(o, "</text>\n");
 }
 
 /* an empty frame that says why there is no curve */
 static void
-OutNoCurve(Out *o, const char *why)
+OutNoCurve(NNSvgOut *o, const char *why)
 {
-	OutFmt(o, "<g class=\"plot-area\" data-px-left=\"%d\" data-px-top=\"%d\" "
+	nn_svg_fmt(o, "<g class=\"plot-area\" data-px-left=\"%d\" data-px-top=\"%d\" "
 		   "data-px-width=\"%d\" data-px-height=\"%d\">\n",
 		   PLOT_LEFT, PLOT_TOP, PLOT_WIDTH, PLOT_HEIGHT);
-	OutFmt(o, "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+	nn_svg_fmt(o, "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 		   "fill=\"none\" stroke=\"#333\"/>\n",
 		   PLOT_LEFT, PLOT_TOP, PLOT_WIDTH, PLOT_HEIGHT);
-	OutFmt(o, "<text class=\"message\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
+	nn_svg_fmt(o, "<text class=\"message\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
 		   "font-size=\"16\" fill=\"#555\">%s</text>\n",
 		   PLOT_LEFT + PLOT_WIDTH / 2, PLOT_TOP + PLOT_HEIGHT / 2, why);
-	OutStr(o, "</g>\n");
+	nn_svg_str(o, "</g>\n");
 }
 
 static void
-OutMarkers(Out *o)
+OutMarkers(NNSvgOut *o)
 {
 	const Series *all[2] = {&TRAIN_SERIES, &VAL_SERIES};
 
-	OutStr(o, "<defs>\n");
+	nn_svg_str(o, "<defs>\n");
 	for (int s = 0; s < 2; s++)
-		OutFmt(o, "<marker id=\"%s\" viewBox=\"0 0 6 6\" refX=\"3\" refY=\"3\" "
+		nn_svg_fmt(o, "<marker id=\"%s\" viewBox=\"0 0 6 6\" refX=\"3\" refY=\"3\" "
 			   "markerWidth=\"6\" markerHeight=\"6\" markerUnits=\"userSpaceOnUse\">"
 			   "<circle cx=\"3\" cy=\"3\" r=\"2.5\" fill=\"%s\"/></marker>\n",
 			   all[s]->marker_id, all[s]->color);
-	OutStr(o, "</defs>\n");
+	nn_svg_str(o, "</defs>\n");
 }
 
 /* the shortest of %.15g, %.16g, %.17g that reads back as the same double */
 static void
-OutExact(Out *o, double v)
+OutExact(NNSvgOut *o, double v)
 {
 	char		tmp[32];
 
@@ -455,58 +315,58 @@ OutExact(Out *o, double v)
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
-	OutStr(o, tmp);
+	nn_svg_str(o, tmp);
 }
 
 /* the axis ranges exactly, so that a reader can map pixels back to values */
 static void
-OutPlotAreaStart(Out *o, const Axis *x, const Axis *y)
+OutPlotAreaStart(NNSvgOut *o, const Axis *x, const Axis *y)
 {
 	const char *names[4] = {"x-min", "x-max", "y-min", "y-max"};
 	double		values[4] = {x->min, x->max, y->min, y->max};
 
-	OutStr(o, "<g class=\"plot-area\"");
+	nn_svg_str(o, "<g class=\"plot-area\"");
 	for (int i = 0; i < 4; i++)
 	{
-		OutFmt(o, " data-%s=\"", names[i]);
+		nn_svg_fmt(o, " data-%s=\"", names[i]);
 		OutExact(o, values[i]);
-		OutStr(o, "\"");
+		nn_svg_str(o, "\"");
 	}
-	OutStr(o, " ");
-	OutFmt(o, "data-px-left=\"%d\" data-px-top=\"%d\" data-px-width=\"%d\" data-px-height=\"%d\">\n",
+	nn_svg_str(o, " ");
+	nn_svg_fmt(o, "data-px-left=\"%d\" data-px-top=\"%d\" data-px-width=\"%d\" data-px-height=\"%d\">\n",
 		   PLOT_LEFT, PLOT_TOP, PLOT_WIDTH, PLOT_HEIGHT);
 }
 
 static void
-OutGrid(Out *o, const Axis *x, const Axis *y)
+OutGrid(NNSvgOut *o, const Axis *x, const Axis *y)
 {
-	OutStr(o, "<g class=\"grid\" stroke=\"#e6e6e6\" stroke-width=\"1\">\n");
+	nn_svg_str(o, "<g class=\"grid\" stroke=\"#e6e6e6\" stroke-width=\"1\">\n");
 	for (int i = 0; i < x->n_ticks; i++)
 	{
 		double		px = PixelX(x, TickValue(x, i));
 
-		OutFmt(o, "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n",
+		nn_svg_fmt(o, "<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>\n",
 			   px, PLOT_TOP, px, PLOT_TOP + PLOT_HEIGHT);
 	}
 	for (int i = 0; i < y->n_ticks; i++)
 	{
 		double		py = PixelY(y, TickValue(y, i));
 
-		OutFmt(o, "<line x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\"/>\n",
+		nn_svg_fmt(o, "<line x1=\"%d\" y1=\"%.2f\" x2=\"%d\" y2=\"%.2f\"/>\n",
 			   PLOT_LEFT, py, PLOT_LEFT + PLOT_WIDTH, py);
 	}
-	OutStr(o, "</g>\n");
-	OutFmt(o, "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+	nn_svg_str(o, "</g>\n");
+	nn_svg_fmt(o, "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 		   "fill=\"none\" stroke=\"#333\"/>\n",
 		   PLOT_LEFT, PLOT_TOP, PLOT_WIDTH, PLOT_HEIGHT);
 }
 
 static void
-OutXAxis(Out *o, const Axis *x)
+OutXAxis(NNSvgOut *o, const Axis *x)
 {
 	int			base = PLOT_TOP + PLOT_HEIGHT;
 
-	OutFmt(o, "<g class=\"x-axis\" data-step=\"%.15g\">\n", x->step);
+	nn_svg_fmt(o, "<g class=\"x-axis\" data-step=\"%.15g\">\n", x->step);
 	for (int i = 0; i < x->n_ticks; i++)
 	{
 		double		v = TickValue(x, i);
@@ -514,21 +374,21 @@ OutXAxis(Out *o, const Axis *x)
 		char		label[64];
 
 		FormatTick(x, v, true, label, sizeof(label));
-		OutFmt(o, "<g class=\"tick\" data-value=\"%.15g\"><line x1=\"%.2f\" y1=\"%d\" "
+		nn_svg_fmt(o, "<g class=\"tick\" data-value=\"%.15g\"><line x1=\"%.2f\" y1=\"%d\" "
 			   "x2=\"%.2f\" y2=\"%d\" stroke=\"#333\"/>", v, px, base, px, base + 5);
-		OutFmt(o, "<text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">%s</text></g>\n",
+		nn_svg_fmt(o, "<text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">%s</text></g>\n",
 			   px, base + 19, label);
 	}
-	OutFmt(o, "<text class=\"axis-label\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
+	nn_svg_fmt(o, "<text class=\"axis-label\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
 		   "font-size=\"14\">epoch</text>\n",
 		   PLOT_LEFT + PLOT_WIDTH / 2, base + 45);
-	OutStr(o, "</g>\n");
+	nn_svg_str(o, "</g>\n");
 }
 
 static void
-OutYAxis(Out *o, const Axis *y)
+OutYAxis(NNSvgOut *o, const Axis *y)
 {
-	OutFmt(o, "<g class=\"y-axis\" data-step=\"%.15g\">\n", y->step);
+	nn_svg_fmt(o, "<g class=\"y-axis\" data-step=\"%.15g\">\n", y->step);
 	for (int i = 0; i < y->n_ticks; i++)
 	{
 		double		v = TickValue(y, i);
@@ -536,15 +396,15 @@ OutYAxis(Out *o, const Axis *y)
 		char		label[64];
 
 		FormatTick(y, v, false, label, sizeof(label));
-		OutFmt(o, "<g class=\"tick\" data-value=\"%.15g\"><line x1=\"%d\" y1=\"%.2f\" "
+		nn_svg_fmt(o, "<g class=\"tick\" data-value=\"%.15g\"><line x1=\"%d\" y1=\"%.2f\" "
 			   "x2=\"%d\" y2=\"%.2f\" stroke=\"#333\"/>", v, PLOT_LEFT - 5, py, PLOT_LEFT, py);
-		OutFmt(o, "<text x=\"%d\" y=\"%.2f\" text-anchor=\"end\" dy=\"0.35em\">"
+		nn_svg_fmt(o, "<text x=\"%d\" y=\"%.2f\" text-anchor=\"end\" dy=\"0.35em\">"
 			   "%s</text></g>\n", PLOT_LEFT - 8, py, label);
 	}
-	OutFmt(o, "<text class=\"axis-label\" x=\"20\" y=\"%d\" text-anchor=\"middle\" "
+	nn_svg_fmt(o, "<text class=\"axis-label\" x=\"20\" y=\"%d\" text-anchor=\"middle\" "
 		   "font-size=\"14\" transform=\"rotate(-90 20 %d)\">loss</text>\n",
 		   PLOT_TOP + PLOT_HEIGHT / 2, PLOT_TOP + PLOT_HEIGHT / 2);
-	OutStr(o, "</g>\n");
+	nn_svg_str(o, "</g>\n");
 }
 
 static bool
@@ -561,7 +421,7 @@ SeriesHasValue(const NNPlotInput *in, const Series *s)
  * line.  A run of one point would draw nothing, so it also gets a dot.
  */
 static void
-OutSeries(Out *o, const NNPlotInput *in, const Series *s, const Axis *x, const Axis *y)
+OutSeries(NNSvgOut *o, const NNPlotInput *in, const Series *s, const Axis *x, const Axis *y)
 {
 	uint32_t	i = 0;
 	int			x_decimals = 2;
@@ -574,12 +434,12 @@ OutSeries(Out *o, const NNPlotInput *in, const Series *s, const Axis *x, const A
 	while (x_decimals < 9 && PLOT_WIDTH * pow(10.0, x_decimals) < 20 * (x->max - x->min))
 		x_decimals++;
 
-	OutFmt(o, "<g class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
+	nn_svg_fmt(o, "<g class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
 		   "stroke-linejoin=\"round\"", s->color);
 	if (in->n_epochs <= MAX_MARKED_EPOCHS)
-		OutFmt(o, " marker-start=\"url(#%s)\" marker-mid=\"url(#%s)\" marker-end=\"url(#%s)\"",
+		nn_svg_fmt(o, " marker-start=\"url(#%s)\" marker-mid=\"url(#%s)\" marker-end=\"url(#%s)\"",
 			   s->marker_id, s->marker_id, s->marker_id);
-	OutStr(o, ">\n");
+	nn_svg_str(o, ">\n");
 	while (i < in->n_epochs)
 	{
 		uint32_t	start;
@@ -590,65 +450,65 @@ OutSeries(Out *o, const NNPlotInput *in, const Series *s, const Axis *x, const A
 			continue;
 		}
 		start = i;
-		OutFmt(o, "<polyline class=\"%s\" points=\"", s->css_class);
+		nn_svg_fmt(o, "<polyline class=\"%s\" points=\"", s->css_class);
 		for (; i < in->n_epochs && HasValue(PointValue(&in->history[i], s->val)); i++)
 		{
 			if (in->check_interrupts != NULL && i % INTERRUPT_EVERY == 0)
 				in->check_interrupts();
-			OutFmt(o, "%s%.*f,%.2f", i > start ? " " : "", x_decimals,
+			nn_svg_fmt(o, "%s%.*f,%.2f", i > start ? " " : "", x_decimals,
 				   PixelX(x, i + 1.0), PixelY(y, PointValue(&in->history[i], s->val)));
 		}
-		OutStr(o, "\"/>\n");
+		nn_svg_str(o, "\"/>\n");
 		if (i - start == 1)
-			OutFmt(o, "<circle class=\"%s-point\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" "
+			nn_svg_fmt(o, "<circle class=\"%s-point\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" "
 				   "fill=\"%s\" stroke=\"none\"/>\n", s->css_class,
 				   PixelX(x, start + 1.0), PixelY(y, PointValue(&in->history[start], s->val)),
 				   s->color);
 	}
-	OutStr(o, "</g>\n");
+	nn_svg_str(o, "</g>\n");
 }
 
 static void
-OutBestEpoch(Out *o, const NNPlotInput *in, const Axis *x)
+OutBestEpoch(NNSvgOut *o, const NNPlotInput *in, const Axis *x)
 {
 	double		px;
 
 	if (in->best_epoch < 1 || in->best_epoch > in->n_epochs)
 		return;
 	px = PixelX(x, in->best_epoch);
-	OutFmt(o, "<line class=\"best-epoch\" data-epoch=\"%u\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" "
+	nn_svg_fmt(o, "<line class=\"best-epoch\" data-epoch=\"%u\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" "
 		   "y2=\"%d\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/>\n",
 		   in->best_epoch, px, PLOT_TOP, px, PLOT_TOP + PLOT_HEIGHT);
 }
 
 /* top right inside the plot, where a falling loss curve rarely is */
 static void
-OutLegend(Out *o, const Series **shown, int n_shown, bool best, bool markers)
+OutLegend(NNSvgOut *o, const Series **shown, int n_shown, bool best, bool markers)
 {
 	int			rows = n_shown + (best ? 1 : 0);
 	int			left = PLOT_LEFT + PLOT_WIDTH - 150;
 	int			top = PLOT_TOP + 10;
 
-	OutStr(o, "<g class=\"legend\">\n");
-	OutFmt(o, "<rect x=\"%d\" y=\"%d\" width=\"140\" height=\"%d\" fill=\"white\" "
+	nn_svg_str(o, "<g class=\"legend\">\n");
+	nn_svg_fmt(o, "<rect x=\"%d\" y=\"%d\" width=\"140\" height=\"%d\" fill=\"white\" "
 		   "fill-opacity=\"0.85\" stroke=\"#999\"/>\n", left, top, 8 + 18 * rows);
 	for (int r = 0; r < rows; r++)
 	{
 		int			cy = top + 13 + 18 * r;
 		bool		is_best = r == n_shown;
 
-		OutFmt(o, "<g class=\"legend-entry\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		nn_svg_fmt(o, "<g class=\"legend-entry\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 			   "stroke=\"%s\" stroke-width=\"1.5\"%s/>",
 			   left + 8, cy, left + 32, cy,
 			   is_best ? "#2ca02c" : shown[r]->color,
 			   is_best ? " stroke-dasharray=\"4 3\"" : "");
 		if (!is_best && markers)
-			OutFmt(o, "<circle cx=\"%d\" cy=\"%d\" r=\"2.5\" fill=\"%s\"/>",
+			nn_svg_fmt(o, "<circle cx=\"%d\" cy=\"%d\" r=\"2.5\" fill=\"%s\"/>",
 				   left + 20, cy, shown[r]->color);
-		OutFmt(o, "<text x=\"%d\" y=\"%d\" dy=\"0.35em\">%s</text></g>\n",
+		nn_svg_fmt(o, "<text x=\"%d\" y=\"%d\" dy=\"0.35em\">%s</text></g>\n",
 			   left + 40, cy, is_best ? "best epoch" : shown[r]->legend);
 	}
-	OutStr(o, "</g>\n");
+	nn_svg_str(o, "</g>\n");
 }
 
 /* ------------------------------------------------------------ entry */
@@ -656,7 +516,7 @@ OutLegend(Out *o, const Series **shown, int n_shown, bool best, bool markers)
 size_t
 nn_svgplot_render(const NNPlotInput *in, char *buf, size_t cap)
 {
-	Out			o = {buf, cap, 0};
+	NNSvgOut			o = {buf, cap, 0};
 	Axis		x,
 				y;
 	const Series *shown[2];
@@ -685,12 +545,9 @@ nn_svgplot_render(const NNPlotInput *in, char *buf, size_t cap)
 		OutBestEpoch(&o, in, &x);
 		best = in->best_epoch >= 1 && in->best_epoch <= in->n_epochs;
 		OutLegend(&o, shown, n_shown, best, in->n_epochs <= MAX_MARKED_EPOCHS);
-		OutStr(&o, "</g>\n");
+		nn_svg_str(&o, "</g>\n");
 	}
-	OutStr(&o, "</svg>\n");
-	if (o.len < cap)
-		buf[o.len] = '\0';
-	else if (cap > 0)
-		buf[cap - 1] = '\0';
+	nn_svg_str(&o, "</svg>\n");
+	nn_svg_finish(&o);
 	return o.len;
 }

@@ -172,8 +172,8 @@ nn_explain_run(NNExplainer *e, const float *x, const float *baseline,
 	NNExplainStatus st;
 	uint32_t	n = steps;
 
-	if (steps < 1 || steps > max_steps || max_steps > NN_EXPLAIN_MAX_STEPS ||
-		e->chunk < 1 || e->target.output >= nn_net_outputs(e->net))
+	/* a bad output or chunk is refused by the input gradient's first pass */
+	if (steps < 1 || steps > max_steps || max_steps > NN_EXPLAIN_MAX_STEPS)
 		return NN_EXPLAIN_BAD_CALL;
 	memset(res, 0, sizeof(*res));
 	memset(e->sum, 0, e->n_inputs * sizeof(double));

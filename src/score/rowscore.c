@@ -220,12 +220,13 @@ EncodeRow(const NNModel *m, RowMap *map, HeapTuple tuple)
 }
 
 /*
- * Score the record r with scorer s, the row-type lookup cached in *map
- * (allocated in mcxt).  Returns the output activations, or NULL when a
- * NULL feature leaves the row without a prediction (impute 'skip').
+ * The features of record r for scorer s, the row-type lookup cached in
+ * *map (allocated in mcxt): raw and checked, or NULL when a NULL feature
+ * leaves the row without a prediction (impute 'skip').
  */
-static const float *
-nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext mcxt)
+const float *
+nn_score_record_features(NNScorer *s, HeapTupleHeader r, void **map_slot,
+						 MemoryContext mcxt)
 {
 	RowMap	   *map = (RowMap *) *map_slot;
 	Oid			type_id = HeapTupleHeaderGetTypeId(r);
@@ -242,7 +243,16 @@ nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext m
 	tuple.t_data = r;
 	if (!EncodeRow(s->model, map, &tuple))
 		return NULL;
-	return nn_scorer_run(s, map->x);
+	return map->x;
+}
+
+/* the outputs for record r, or NULL when it has no prediction */
+static const float *
+nn_score_record(NNScorer *s, HeapTupleHeader r, void **map_slot, MemoryContext mcxt)
+{
+	const float *x = nn_score_record_features(s, r, map_slot, mcxt);
+
+	return x != NULL ? nn_scorer_run(s, x) : NULL;
 }
 
 /* the model in argument 0 and the outputs for the record in argument 1 */

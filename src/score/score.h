@@ -9,6 +9,7 @@
 #ifndef NN_SCORE_H
 #define NN_SCORE_H
 
+#include "access/htup.h"
 #include "fmgr.h"
 
 #include "kernels/predict_batch.h"
@@ -57,6 +58,16 @@ void		nn_scorer_predict_rows(NNScorer *s, const float *rows, int n_rows, Datum *
 Datum		nn_scorer_value(const NNScorer *s, const float *out);	/* float8 */
 Datum		nn_scorer_class(const NNScorer *s, const float *out, const char *fn);	/* text */
 Datum		nn_scorer_proba(const NNScorer *s, const float *out, const char *fn);	/* real[] */
+
+/* ---------- rowscore.c: a record's features ---------- */
+
+/*
+ * The raw, checked features of record r (the model's columns found by
+ * name, the lookup cached in *map_slot, allocated in mcxt), or NULL when a
+ * NULL feature leaves the row without a prediction (impute 'skip').
+ */
+const float *nn_score_record_features(NNScorer *s, HeapTupleHeader r, void **map_slot,
+									  MemoryContext mcxt);
 
 /* ---------- resolve.c: a model argument to a scorer ---------- */
 
@@ -126,5 +137,7 @@ extern Datum nn_predict_proba_row(PG_FUNCTION_ARGS);
 extern Datum nn_predict_window(PG_FUNCTION_ARGS);	/* window.c */
 extern Datum nn_predict_class_window(PG_FUNCTION_ARGS);
 extern Datum nn_predict_proba_window(PG_FUNCTION_ARGS);
+extern Datum nn_explain(PG_FUNCTION_ARGS);	/* explain.c */
+extern Datum nn_explain_row(PG_FUNCTION_ARGS);
 
 #endif

@@ -129,6 +129,15 @@ ResolveSource(const char *source, Oid *relid_out)
 									  get_rel_name(relid));
 }
 
+/* the FROM item of a source, checked as nn_rows_load checks it */
+char *
+nn_source_from(const char *source)
+{
+	Oid			relid;
+
+	return ResolveSource(source, &relid);
+}
+
 /*
  * The source's columns.  A table or view is described from the catalog, so
  * that a caller with SELECT on just the columns nn reads can train on it;

@@ -213,6 +213,8 @@ struct NNRows
 };
 
 void		nn_rows_load(NNRows *rows, const NNRowsSpec *spec);
+/* the FROM item that reads source: its relation, quoted, or (query) AS nn_source */
+char	   *nn_source_from(const char *source);
 /* nn_continue, nn_evaluate: the columns supply the model's input counts */
 void		nn_rows_check_widths(const NNRows *rows, const NNModel *model);
 /* classification: sort the labels, number targets by them; returns labels */

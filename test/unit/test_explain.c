@@ -608,6 +608,10 @@ test_refusals(void)
 	CHECK_EQ_INT(res.steps, 1);
 	net_bind(&n, bad);
 	CHECK(nn_explain_run(&n.e, x, b, 8, 8, attr, &res) == NN_EXPLAIN_BAD_CALL);
+	n.chunk = 0;
+	net_bind(&n, nn_explain_class_target(&n.net, 0));
+	CHECK(nn_explain_run(&n.e, x, b, 8, 8, attr, &res) == NN_EXPLAIN_BAD_CALL);
+	n.chunk = 4;
 	net_bind(&n, nn_explain_class_target(&n.net, 0));
 	n.net.params[0] = NAN;
 	CHECK(nn_explain_run(&n.e, x, b, 8, 8, attr, &res) == NN_EXPLAIN_NOT_FINITE);
