@@ -5,7 +5,7 @@
 
 SELECT p.provolatile AS volatility, p.proisstrict AS strict, p.proparallel AS parallel,
        obj_description(p.oid, 'pg_proc') AS comment
-FROM pg_proc p WHERE p.proname = 'nn_plot';
+FROM pg_proc p WHERE p.proname = 'nn_plot' ORDER BY p.pronargs;
 
 CREATE TABLE plot_data AS
 SELECT (i % 17)::real AS x1, (i % 5)::real AS x2,
