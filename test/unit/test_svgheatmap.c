@@ -4,7 +4,8 @@
  * from black to white (channels averaged), one heat cell per pixel whose
  * attribution summed over channels is not zero, with its sign's color and
  * an opacity proportional to it, a constant image, no attributions, the
- * cell size of small and large images, the title escaped.
+ * cell size of small and large images, the largest attribution negative,
+ * the title escaped or a default.
  */
 #include "harness.h"
 
@@ -69,6 +70,7 @@ test_pixels_and_heat(void)
 	CHECK_EQ_INT(count_of(svg, "class=\"heat\""), 2);
 	/* gray: means 0, 1, 2, 3, 4, 6: black to white */
 	CHECK(strstr(svg, "x=\"20\" y=\"50\" width=\"160\" height=\"160\" fill=\"#000000\"") != NULL);
+	CHECK(strstr(svg, "x=\"340\" y=\"210\" width=\"160\" height=\"160\" fill=\"#ffffff\"") != NULL);
 	CHECK(count_of(svg, "fill=\"#ffffff\"") == 1);
 	CHECK(strstr(svg, "fill=\"#555555\"") != NULL);	/* 2 / 6 of 255 */
 	CHECK_EQ_INT(attr_after(svg, "class=\"heatmap\"", "data-cell"), 160);
@@ -88,13 +90,29 @@ test_constant_image_no_heat(void)
 {
 	float		image[4] = {3, 3, 3, 3};
 	double		attr[4] = {0};
-	NNHeatmapInput in = {1, 2, 2, image, attr, NULL, NULL};
+	NNHeatmapInput in = {1, 2, 2, image, attr, "", NULL};
 	char	   *svg = render(&in);
 
 	CHECK_EQ_INT(count_of(svg, "fill=\"#808080\""), 4);
 	CHECK_EQ_INT(count_of(svg, "class=\"heat\""), 0);
 	CHECK(strstr(svg, ">attributions</text>") != NULL);
 	CHECK(strstr(svg, "nan") == NULL);
+	free(svg);
+}
+
+/* the largest attribution is negative: it sets the scale */
+static void
+test_negative_largest(void)
+{
+	float		image[3] = {0, 1, 2};
+	double		attr[3] = {1.0, -4.0, 0.5};
+	NNHeatmapInput in = {1, 1, 3, image, attr, NULL, NULL};
+	char	   *svg = render(&in);
+
+	CHECK_CLOSE(attr_after(svg, "class=\"heatmap\"", "data-max-abs"), 4.0, 1e-12, 0);
+	CHECK_CLOSE(attr_after(svg, "data-value=\"-4\"", "fill-opacity"), 0.85, 1e-9, 0);
+	CHECK_CLOSE(attr_after(svg, "data-value=\"1\"", "fill-opacity"), 0.2125, 1e-3, 0);
+	CHECK_EQ_INT(count_of(svg, "class=\"heat\""), 3);
 	free(svg);
 }
 
@@ -142,6 +160,7 @@ main(void)
 {
 	RUN_TEST(test_pixels_and_heat);
 	RUN_TEST(test_constant_image_no_heat);
+	RUN_TEST(test_negative_largest);
 	RUN_TEST(test_sizes);
 	return harness_finish("test_svgheatmap");
 }
