@@ -8,7 +8,7 @@ cancel.sh has filled.  Four parts:
            must arrive within LIMIT seconds of the timeout;
   cancel   pg_cancel_backend from a second session after a random delay,
            during loading, training, validation, streaming, the nn_fit
-           aggregate and scoring: the ERROR must arrive within LIMIT seconds
+           aggregate, scoring and explaining: the ERROR must arrive within LIMIT seconds
            of the cancel;
   stress   minibatches and layers beyond those sizes (the kernels check
            between layers and between blocks of large products);
@@ -280,10 +280,18 @@ workloads = [
     ("nn_predict per row",
      "SELECT sum(nn_predict(m.m, t.pixels)) FROM score_model m, fm_train t", (0.1, 4.0), (),
      None, "scoring"),
+    # explanations: 65 passes per row; one explanation of 65,537 points
+    ("nn_importance, every row",
+     "SELECT nn_importance(m, 'fm_train', '{\"limit\": 60000}') FROM explain_model",
+     (0.1, 4.0), (), None, "explaining"),
+    ("nn_explain 65,536 steps",
+     "SELECT count(nn_explain(m.m, t.pixels, '{\"steps\": 65536}')) FROM explain_model m, fm_5k t",
+     (0.1, 4.0), (), None, "explaining"),
 ]
 QUICK_WORKLOADS = ("slow source", "fm_5k {4096} b1024", "fm_train streamed (32MB)",
                    "nn_fit {4096}, serial", "nn_predict_batch, 60,000 rows",
-                   "fm_5k CNN b128", "fm_5k LSTM(128) b128", "fm_5k bidirectional GRU(256) b1024")
+                   "fm_5k CNN b128", "fm_5k LSTM(128) b128", "fm_5k bidirectional GRU(256) b1024",
+                   "nn_importance, every row", "nn_explain 65,536 steps")
 for name, sql, (lo, hi), setup, read_s, phase in workloads:
     if QUICK and name not in QUICK_WORKLOADS:
         continue

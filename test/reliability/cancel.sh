@@ -16,8 +16,9 @@
 #       reading rows (a table, a slow query, 4 M narrow rows), training,
 #       validating, streaming, running the nn_fit aggregate (parallel and
 #       serial), convolutional and recurrent (LSTM, bidirectional GRU)
-#       trainings, and scoring (nn_predict_batch on a 60,000-row array, and
-#       nn_predict per row);
+#       trainings, scoring (nn_predict_batch on a 60,000-row array, and
+#       nn_predict per row) and explaining (nn_importance over every row,
+#       one nn_explain of 65,536 steps);
 #   (c) after every probe: SELECT 1, settings restored, a small nn_train;
 #   (d) 100 trainings cancelled in one session: memory contexts, VmRSS and
 #       RssAnon after 10 and after 100;
@@ -75,6 +76,9 @@ ALTER TABLE fm_array ALTER COLUMN a SET STORAGE EXTERNAL;
 INSERT INTO fm_array SELECT array_agg(pixels) FROM fm_train;
 -- an untrained model scores as slowly as a trained one
 CREATE TABLE score_model AS SELECT nn_init(784, '{1024,1024}', 10) AS m;
+-- a trained model to explain (nn_importance reads its feature columns)
+CREATE TABLE explain_model AS
+SELECT nn_train('fm_5k', 'label', '{pixels}', '{256}', '{"epochs": 1, "seed": 1}') AS m;
 CREATE TABLE gen_small AS
 SELECT (i % 3) AS y, (i % 7)::real AS a, (i % 11)::real AS b FROM generate_series(1, 2000) i;
 CREATE TABLE gen_tall AS
