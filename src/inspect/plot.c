@@ -30,13 +30,46 @@ PlotCheckInterrupts(void)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* a writer of svgplot.h's kind: sized without a buffer, then written */
+typedef size_t (*SvgRender) (const void *in, char *buf, size_t cap);
+
+static size_t
+RenderCurves(const void *in, char *buf, size_t cap)
+{
+	return nn_svgplot_render(in, buf, cap);
+}
+
+static size_t
+RenderHeatmap(const void *in, char *buf, size_t cap)
+{
+	return nn_svg_heatmap_render(in, buf, cap);
+}
+
+/* the document as text, sized before it is allocated */
+static text *
+SvgText(SvgRender render, const void *in)
+{
+	size_t		size = render(in, NULL, 0);
+	text	   *result;
+
+	if (size >= MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("nn_plot would produce %zu bytes, more than the 1 GB limit of a text value",
+						size)));
+	/* one byte more for the NUL the writer ends with */
+	result = palloc(VARHDRSZ + size + 1);
+	if (render(in, VARDATA(result), size + 1) != size)
+		elog(ERROR, "nn_plot: the SVG changed size between sizing and writing");
+	SET_VARSIZE(result, VARHDRSZ + size);
+	return result;
+}
+
 Datum
 nn_plot(PG_FUNCTION_ARGS)
 {
 	NNModel    *m = nn_model_from_bytea(PG_GETARG_BYTEA_PP(0));
 	NNPlotInput in;
-	size_t		size;
-	text	   *result;
 
 	/* the SVG is ASCII with character references, decoded from UTF-8 */
 	in.target_name = pg_server_to_any(m->target_name, strlen(m->target_name), PG_UTF8);
@@ -45,19 +78,7 @@ nn_plot(PG_FUNCTION_ARGS)
 	in.n_epochs = m->n_history;
 	in.history = m->history;
 	in.check_interrupts = PlotCheckInterrupts;
-
-	size = nn_svgplot_render(&in, NULL, 0);
-	if (size >= MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("nn_plot would produce %zu bytes, more than the 1 GB limit of a text value",
-						size)));
-	/* one byte more for the NUL the writer ends with */
-	result = palloc(VARHDRSZ + size + 1);
-	if (nn_svgplot_render(&in, VARDATA(result), size + 1) != size)
-		elog(ERROR, "nn_plot: the SVG changed size between sizing and writing");
-	SET_VARSIZE(result, VARHDRSZ + size);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_TEXT_P(SvgText(RenderCurves, &in));
 }
 
 /* ------------------------------------------------------------ heat map */
@@ -149,8 +170,6 @@ nn_plot_attributions(PG_FUNCTION_ARGS)
 	NNHeatmapInput in = {0};
 	JsonbValue *cls;
 	int			n;
-	size_t		size;
-	text	   *result;
 
 	if (shape.rank != 3)
 		ereport(ERROR,
@@ -174,15 +193,5 @@ nn_plot_attributions(PG_FUNCTION_ARGS)
 		in.title = pg_server_to_any(title, strlen(title), PG_UTF8);
 	}
 	in.check_interrupts = PlotCheckInterrupts;
-	size = nn_svg_heatmap_render(&in, NULL, 0);
-	if (size >= MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("nn_plot would produce %zu bytes, more than the 1 GB limit of a text value",
-						size)));
-	result = palloc(VARHDRSZ + size + 1);
-	if (nn_svg_heatmap_render(&in, VARDATA(result), size + 1) != size)
-		elog(ERROR, "nn_plot: the SVG changed size between sizing and writing");
-	SET_VARSIZE(result, VARHDRSZ + size);
-	PG_RETURN_TEXT_P(result);
+	PG_RETURN_TEXT_P(SvgText(RenderHeatmap, &in));
 }
