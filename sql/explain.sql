@@ -162,8 +162,28 @@ SELECT nn_explain(m, ARRAY[6.6, 1, 0, 0, 1, 0.4, 0.2]::real[], '{"steps": 128, "
 SELECT nn_explain(m, ARRAY[6.6, 1, 0, 0, 1, 0.4, 0.2]::real[], '{"max_steps": 100000}') FROM ex_models WHERE name = 'fraud';
 SELECT nn_explain(m, ARRAY[6.6, 1]::real[]) FROM ex_models WHERE name = 'fraud';
 SELECT nn_explain(m, ARRAY[6.6, 1, 0, 0, 1, 0.4, 'NaN']::real[]) FROM ex_models WHERE name = 'fraud';
+-- a model whose output overflows on the path
+SELECT nn_explain(nn_init(2, '{}', 1, '{"seed": 1}'), ARRAY[3.4e38, 3.4e38]::real[]);
 SELECT nn_explain_row(m, t) FROM ex_models, (SELECT 1::real AS amount) t WHERE name = 'fraud';
 SELECT nn_explain_row(m, t) FROM ex_models, (SELECT 1::real AS a) t WHERE name = 'init';
+
+-- memory: with less nn.score_memory the points go through in fewer rows per
+-- pass, to the same attributions (float rounding aside); an error when not
+-- even one row fits (the workspace of a 1000-1000-2 network's input
+-- gradient: about 4 MB for one row, 5.5 MB for 65)
+CREATE TABLE ex_wide AS
+SELECT nn_init(1000, '{1000}', 2, '{"seed": 1, "task": "classification"}') AS m,
+       ARRAY(SELECT ((i % 17) / 17.0)::real FROM generate_series(1, 1000) i) AS f;
+CREATE TABLE ex_wide_e AS SELECT nn_explain(m, f) AS e FROM ex_wide;
+SET nn.score_memory = 5;
+SELECT (SELECT max(abs(a.v::text::float8 - b.v::text::float8))
+        FROM jsonb_array_elements(e->'attributions'->'input') WITH ORDINALITY a(v, i)
+        JOIN jsonb_array_elements(nn_explain(m, f)->'attributions'->'input') WITH ORDINALITY b(v, i)
+        USING (i)) < 1e-7 AS same_attributions
+FROM ex_wide, ex_wide_e;
+SET nn.score_memory = 3;
+SELECT nn_explain(m, f) FROM ex_wide;
+RESET nn.score_memory;
 
 -- 6. by name through the catalog: the same explanation as the model's bytes
 SELECT nn_register('ex_fraud', m) FROM ex_models WHERE name = 'fraud';
