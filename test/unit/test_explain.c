@@ -6,8 +6,9 @@
  * without standardization; completeness at 64 steps for each; zero
  * attributions from the input itself; the nested trapezoid's doubling
  * (the same attributions as the final rule run alone, one pass per new
- * point, stopping at max_steps); chunking; regression in target units; a
- * one-sigmoid classifier's two classes; refusals.
+ * point, stopping at max_steps); chunking; a linear network's attributions
+ * exactly slope times distance; regression in target units; a one-sigmoid
+ * classifier's two classes; refusals.
  */
 #include <float.h>
 #include <math.h>
@@ -510,6 +511,58 @@ test_chunks(void)
 			CHECK_CLOSE(attr[k][i], attr[0][i], 1e-7, 1e-4);
 }
 
+/*
+ * A linear network (identity activations, standardized inputs): the score
+ * is linear in the raw row, so each attribution is exactly its slope, from
+ * central differences of the score, times its distance from the baseline,
+ * at any number of steps.
+ */
+static void
+arch_linear(NNNet *net)
+{
+	net->n_layers = 2;
+	net->shapes[0] = nn_shape_vector(5);
+	nn_dense_set(net, 0, 4, NN_ACT_IDENTITY, false, 0.0f);
+	nn_dense_set(net, 1, 1, NN_ACT_IDENTITY, false, 0.0f);
+}
+
+static void
+test_linear_exact(void)
+{
+	static const Arch linear = {"linear", arch_linear, NN_LOSS_MSE, true};
+	NNRng		rng;
+	Net			n;
+	float		x[MAX_IN],
+				b[MAX_IN],
+				xh[MAX_IN];
+	double		attr[MAX_IN];
+	NNExplanation res;
+	NNExplainTarget t = nn_explain_value_target(1.5, 2.0);
+
+	nn_rng_seed(&rng, 1709);
+	if (!net_make(&n, &linear, 4, &rng))
+		return;
+	net_bind(&n, t);
+	make_row(&n, &rng, x);
+	make_row(&n, &rng, b);
+	CHECK(nn_explain_run(&n.e, x, b, 1, 1, attr, &res) == NN_EXPLAIN_OK);
+	CHECK(res.completeness_error <= 1e-5 * fabs(res.score - res.baseline_score) + 1e-6);
+	for (uint32_t i = 0; i < 5; i++)
+	{
+		double		h = 0.5 * n.sd[i];
+		double		slope;
+
+		memcpy(xh, x, sizeof(x));
+		xh[i] = (float) (x[i] + h);
+		slope = forward_score(&n, &t, xh);
+		xh[i] = (float) (x[i] - h);
+		slope = (slope - forward_score(&n, &t, xh)) / ((double) (float) (x[i] + h) - (float) (x[i] - h));
+		CHECK_CLOSE(attr[i], slope * ((double) x[i] - b[i]), 1e-5, 1e-4);
+		CHECK(fabs(attr[i]) > 1e-3);
+	}
+	net_free(&n);
+}
+
 /* ------------------------------------------------------------ targets */
 
 /* a regression's score in target units: y_mean + y_std * output */
@@ -647,6 +700,7 @@ main(void)
 	RUN_TEST(test_baseline_is_input);
 	RUN_TEST(test_doubling);
 	RUN_TEST(test_chunks);
+	RUN_TEST(test_linear_exact);
 	RUN_TEST(test_regression_units);
 	RUN_TEST(test_binary_classes);
 	RUN_TEST(test_refusals);
