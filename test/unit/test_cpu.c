@@ -46,8 +46,10 @@ test_generic_kernel_on_new_cpu(void)
 		CHECK_ADVICE(generic[i], avx512, "SkylakeX");
 		CHECK(!nn_blas_core_has_avx2(generic[i]));
 	}
-	/* an unknown or missing name is not taken for an AVX2 kernel */
+	/* an unknown or missing name, or part of one, is not taken for an AVX2 kernel */
 	CHECK_ADVICE("", avx2, "Haswell");
+	CHECK_ADVICE("Zen3", avx2, "Haswell");
+	CHECK_ADVICE("SkylakeX_SSE", avx512, "SkylakeX");
 	CHECK_ADVICE(NULL, avx512, "SkylakeX");
 }
 
