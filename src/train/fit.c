@@ -77,6 +77,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	NNNet	   *net = &model->net;
 	size_t		batch = net->batch_size;
 
+	nn_blas_core_check();
 	CheckWorkspace(net, batch);
 	s->cxt = cxt;
 	s->model = model;
