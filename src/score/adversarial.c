@@ -85,11 +85,6 @@ nn_adversarial(PG_FUNCTION_ARGS)
 						m->standardized ? m->x_mean : NULL, m->standardized ? m->x_std : NULL,
 						scratch))
 		elog(ERROR, "nn_adversarial: the attack refused its arguments");
-	if (!nn_all_finite(x, n_in))
-		ereport(ERROR,
-				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
-				 errmsg("the attack's features are not finite"),
-				 errdetail("epsilon is too large for real values.")));
 	for (uint32 i = 0; i < n_in; i++)
 		elems[i] = Float4GetDatum(x[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n_in, FLOAT4OID, sizeof(float4), true,

@@ -51,14 +51,16 @@ AllocHuge(MemoryContext cxt, size_t count, size_t size)
 
 /*
  * A minibatch's activations and gradients grow with batch_size times the
- * layer widths (a recurrent layer's times its steps); check them against
- * nn.train_memory before allocating.
+ * layer widths (a recurrent layer's times its steps), and adversarial
+ * training adds its attack's buffers; check them against nn.train_memory
+ * before allocating.
  */
 static void
-CheckWorkspace(const NNNet *net, size_t batch)
+CheckWorkspace(const NNModel *m, size_t batch)
 {
+	const NNNet *net = &m->net;
 	double		floats = (double) nn_work_floats(net, batch, true) +
-		(double) batch * (nn_net_inputs(net) + 2) + nn_fit_attack_floats(net, batch);
+		(double) batch * (nn_net_inputs(net) + 2) + nn_fit_attack_floats(m, batch);
 	NNBudget	b = nn_train_budget();
 	bool		recurrent = false;
 
@@ -78,7 +80,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	NNNet	   *net = &model->net;
 	size_t		batch = net->batch_size;
 
-	CheckWorkspace(net, batch);
+	CheckWorkspace(model, batch);
 	s->cxt = cxt;
 	s->model = model;
 	s->n_inputs = nn_model_inputs(model);

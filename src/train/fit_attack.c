@@ -28,10 +28,19 @@ struct NNFitAttack
 	float	   *scratch;
 };
 
-size_t
-nn_fit_attack_floats(const NNNet *net, size_t batch)
+/* most models train plainly: their record need not be parsed */
+static bool
+RecordsAttack(const NNModel *m)
 {
-	return nn_attack_scratch_floats(net, batch) + 3 * (size_t) nn_net_inputs(net);
+	return m->options_json != NULL && strstr(m->options_json, "\"adversarial\"") != NULL;
+}
+
+size_t
+nn_fit_attack_floats(const NNModel *m, size_t batch)
+{
+	if (!RecordsAttack(m))
+		return 0;
+	return nn_attack_scratch_floats(&m->net, batch) + 3 * (size_t) nn_net_inputs(&m->net);
 }
 
 NNFitAttack *
@@ -42,8 +51,7 @@ nn_fit_attack_create(const NNModel *m, MemoryContext cxt, size_t batch)
 	uint32		n_in = nn_model_inputs(m);
 	MemoryContext old;
 
-	/* most models train plainly: skip parsing their record */
-	if (m->options_json == NULL || strstr(m->options_json, "\"adversarial\"") == NULL)
+	if (!RecordsAttack(m))
 		return NULL;
 	nn_options_from_record(m->options_json, &o);
 	if (!o.adversarial_given)
