@@ -262,6 +262,9 @@ test_fgsm_moves(void)
 
 	if (!dense_net(&n, x, 7))
 		return;
+	/* input 4 reaches no unit: its gradient is exactly 0, so it stays */
+	for (uint32_t o = 0; o < 6; o++)
+		n.net.params[nn_net_weight_offset(&n.net, 0) + o * 5 + 4] = 0.0f;
 	x[0] = 0.95f;				/* near the top of the range */
 	x[2] = 0.05f;
 	memcpy(x0, x, sizeof(x));
@@ -275,6 +278,12 @@ test_fgsm_moves(void)
 		if (i % 5 == 1)
 		{
 			CHECK_MSG(x[i] == x0[i], "masked input %d moved: %g -> %g", i, x0[i], x[i]);
+			continue;
+		}
+		if (i % 5 == 4)
+		{
+			CHECK_MSG(grad[i] == 0.0f && x[i] == x0[i], "input %d: gradient %g, moved to %g",
+					  i, grad[i], x[i]);
 			continue;
 		}
 		CHECK_MSG(grad[i] != 0.0f, "input %d has a zero gradient", i);
@@ -364,6 +373,45 @@ test_pgd(void)
 	net_free(&n);
 }
 
+/*
+ * One PGD step of twice epsilon from anywhere in the ball ends on its
+ * boundary (the step is taken, then projected); the random start spreads
+ * over the whole ball, both sides of each row.
+ */
+static void
+test_pgd_steps_and_start(void)
+{
+	Net			n;
+	float		x[BATCH * 5],
+				x0[BATCH * 5];
+	float		eps[5],
+				lo[5],
+				hi[5];
+	NNAttackBudget b = {eps, lo, hi};
+	NNAttack	a = {NN_ATTACK_PGD, 1, 2.0f, 8, true};
+	int			up = 0,
+				down = 0;
+
+	if (!dense_net(&n, x, 12))
+		return;
+	memcpy(x0, x, sizeof(x));
+	nn_attack_budget(eps, lo, hi, 5, 0.05f, NULL, NULL, NULL, NULL);
+	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	for (int i = 0; i < BATCH * 5; i++)
+		CHECK_MSG(fabsf(fabsf(x[i] - x0[i]) - 0.05f) < 1e-6f, "input %d: %g from %g", i, x[i], x0[i]);
+	/* a start of tiny steps stays where it started */
+	a.step_fraction = 1e-4f;
+	memcpy(x, x0, sizeof(x));
+	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	for (int i = 0; i < BATCH * 5; i++)
+	{
+		up += x[i] > x0[i] + 0.01f;
+		down += x[i] < x0[i] - 0.01f;
+	}
+	CHECK_MSG(up >= 3 && down >= 3, "start: %d up, %d down", up, down);
+	net_free(&n);
+}
+
 /* seed_per_row: equal rows start apart; without it, from the same point */
 static void
 test_pgd_row_streams(void)
@@ -427,6 +475,7 @@ main(void)
 	RUN_TEST(test_fgsm_moves);
 	RUN_TEST(test_budget_standardized);
 	RUN_TEST(test_pgd);
+	RUN_TEST(test_pgd_steps_and_start);
 	RUN_TEST(test_pgd_row_streams);
 	RUN_TEST(test_refusals);
 	return harness_finish("test_adversarial");
