@@ -75,6 +75,9 @@ ALTER TABLE fm_array ALTER COLUMN a SET STORAGE EXTERNAL;
 INSERT INTO fm_array SELECT array_agg(pixels) FROM fm_train;
 -- an untrained model scores as slowly as a trained one
 CREATE TABLE score_model AS SELECT nn_init(784, '{1024,1024}', 10) AS m;
+-- nn_evaluate needs a model trained from a source: one quick epoch
+CREATE TABLE eval_model AS
+SELECT nn_train('fm_5k', 'label', '{pixels}', '{1024,1024}', '{"epochs": 1, "batch_size": 1024}') AS m;
 CREATE TABLE gen_small AS
 SELECT (i % 3) AS y, (i % 7)::real AS a, (i % 11)::real AS b FROM generate_series(1, 2000) i;
 CREATE TABLE gen_tall AS
