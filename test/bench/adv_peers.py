@@ -101,9 +101,11 @@ def evaluate(model, x, y, seed):
     correct_f = correct_p = 0
     for i in range(0, len(y), 1000):
         xb, yb = x[i:i + 1000], y[i:i + 1000]
+        # the attacks need gradients: made outside no_grad, then scored
+        adv_f, adv_p = fgsm(model, xb, yb), pgd(model, xb, yb, gen)
         with torch.no_grad():
-            correct_f += (model(fgsm(model, xb, yb)).argmax(1) == yb).sum().item()
-            correct_p += (model(pgd(model, xb, yb, gen)).argmax(1) == yb).sum().item()
+            correct_f += (model(adv_f).argmax(1) == yb).sum().item()
+            correct_p += (model(adv_p).argmax(1) == yb).sum().item()
     out["fgsm"] = correct_f / len(y)
     out["pgd"] = correct_p / len(y)
     return out
