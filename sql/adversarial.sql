@@ -248,3 +248,12 @@ SELECT nn_train('adv', 'label', '{a,b}', '{4}', '{"adversarial": {"epsilon": 0.1
 SELECT nn_train('adv', 'label', '{a,b}', '{4}', '{"adversarial": {"epsilon": 0.1, "steps": 3}}');
 SELECT nn_continue(m, 'adv', '{"adversarial": {"epsilon": -1}}') FROM adv_models WHERE name = 'class';
 SELECT nn_init(2, '{4}', 2, '{"adversarial": {"epsilon": 0.1}}');
+-- memory: the input gradient's workspace within nn.score_memory (the clean
+-- evaluation of this model fits in 3 MB, its attacks do not)
+SET nn.score_memory = '1MB';
+SELECT nn_adversarial(nn_init(784, '{1024,1024}', 10), array_fill(0.5::real, ARRAY[784]), '{"epsilon": 0.1}');
+SET nn.score_memory = '3MB';
+CREATE TEMP TABLE adv_wide AS SELECT nn_train('adv', 'label', '{a,b}', '{1024,1024}', '{"epochs": 1}') AS m;
+SELECT nn_evaluate(m, 'adv') IS NOT NULL AS clean_fits FROM adv_wide;
+SELECT nn_evaluate(m, 'adv', NULL, '{"adversarial": {"epsilon": 0.1}}') FROM adv_wide;
+RESET nn.score_memory;
