@@ -126,6 +126,8 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 lc_messages = 'C'
+# the same output on every CPU: no advice about OpenBLAS's kernel
+nn.blas_core_warning = off
 ${NN_EXTRA_CONF:-}
 EOF
     if ! nn_as_postgres "$PGBIN/pg_ctl" -D "$NN_PGDATA" -l "$NN_TMP/server.log" \

@@ -338,6 +338,7 @@ StartEvaluation(Evaluation *e, NNModel *m)
 	NNBudget	budget = nn_score_budget();
 	float	   *work_buf;
 
+	nn_blas_core_check();
 	e->model = m;
 	nn_budget_check(&budget, ((double) work + (double) x) * sizeof(float),
 					"evaluating 256 rows at a time through this model", "Use a model with narrower layers");

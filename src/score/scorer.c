@@ -251,6 +251,7 @@ nn_scorer_batch_rows(NNScorer *s)
 
 	if (s->batch.x != NULL)
 		return s->batch.x;
+	nn_blas_core_check();
 	CheckScoreWorkspace(&m->net, NN_PREDICT_BLOCK, s->n_inputs);
 	work = MemoryContextAllocExtended(s->cxt, nn_predict_batch_work_floats(&m->net) * sizeof(float),
 									  MCXT_ALLOC_HUGE);

@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "kernels/cpu.h"
 #include "kernels/dense.h"
 #include "kernels/interrupt.h"
 #include "kernels/parallel.h"
@@ -28,6 +29,8 @@ int			nn_train_memory_mb = 1024;
 /* nn.score_memory, in MB: workspace of one scoring call site */
 int			nn_score_memory_mb = 256;
 int			nn_progress_interval_ms = 1000;
+/* nn.blas_core_warning: warn when OpenBLAS's kernel leaves AVX2 unused */
+static bool nn_blas_core_warning = true;
 /* nn.model_cache_memory, in MB: parsed stored models kept across queries */
 static int	nn_model_cache_mb = 64;
 /* nn.blas_threads: OpenBLAS threads a backend's matrix products may use */
@@ -143,6 +146,38 @@ AssignRowProduct(int newval, void *extra)
 		nn_row_product = nn_row_product_for_core(openblas_get_corename());
 	else
 		nn_row_product = newval == ROW_PRODUCT_LEVEL1 ? NN_ROW_LEVEL1 : NN_ROW_GEMV;
+}
+
+/*
+ * Once per backend, at its first training or large scoring call: a WARNING
+ * when OpenBLAS runs a kernel without AVX2 code on a CPU that has AVX2 or
+ * AVX-512 (cpu.h), naming the kernel, the CPU's instruction sets and the
+ * OPENBLAS_CORETYPE that fixes it.
+ */
+void
+nn_blas_core_check(void)
+{
+	static bool checked = false;
+	const char *core = openblas_get_corename();
+	NNCpuFeatures f;
+	const char *advice;
+	char		flags[64];
+
+	if (checked || !nn_blas_core_warning)
+		return;
+	checked = true;
+	f = nn_cpu_features();
+	advice = nn_blas_core_advice(core, f);
+	if (advice == NULL)
+		return;
+	ereport(WARNING,
+			(errmsg("OpenBLAS runs its \"%s\" kernel, which has no AVX2 code, on a CPU with %s",
+					core, nn_cpu_features_text(f, flags, sizeof(flags))),
+			 errdetail("Matrix products, so training and batch scoring, run 2-4x slower than the CPU allows."),
+			 errhint("Set OPENBLAS_CORETYPE=%s in the server's environment (on Debian, add the line "
+					 "OPENBLAS_CORETYPE = '%s' to /etc/postgresql/15/<cluster>/environment and restart "
+					 "the cluster), or turn this warning off with nn.blas_core_warning = off.",
+					 advice, advice)));
 }
 
 static NNBudget
@@ -261,6 +296,13 @@ _PG_init(void)
 							   openblas_get_corename(),
 							   PGC_INTERNAL, 0,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("nn.blas_core_warning",
+							 "Warn once per backend when OpenBLAS's kernel leaves the CPU's AVX2 or AVX-512 unused.",
+							 "The warning names the kernel (nn.blas_core), the CPU's instruction sets and the OPENBLAS_CORETYPE that fixes it.",
+							 &nn_blas_core_warning,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	DefineCustomEnumVariable("nn.row_product",
 							 "How a row scored on its own is multiplied: gemv (one sgemv per layer) or level1 (sdot per output, or saxpy per nonzero input).",
 							 "auto picks by the CPU kernel OpenBLAS chose: level1 for its older SSE kernels (Prescott, Core2 and the like), gemv otherwise.",

@@ -80,6 +80,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	NNNet	   *net = &model->net;
 	size_t		batch = net->batch_size;
 
+	nn_blas_core_check();
 	CheckWorkspace(model, batch);
 	s->cxt = cxt;
 	s->model = model;
