@@ -23,79 +23,60 @@
 #define MAX_IN 64
 #define N_OUT 3
 
-/* the hidden layers of one network, ahead of a dense softmax output */
+/* one or two hidden layers (a kind and its settings), ahead of a dense softmax output */
 typedef struct Arch
 {
 	const char *what;
 	NNShape		in;
-	void		(*make) (NNNet *net);	/* sets the hidden layers, returns via n_layers */
+	NNLayerKind kinds[2];
+	const void *settings[2];	/* settings[1] NULL: one hidden layer */
 } Arch;
 
+static const NNDenseSettings dense_bn = {6, 0.3f, NN_ACT_TANH, 1};
+static const NNDenseSettings dense_dropout = {5, 0.2f, NN_ACT_SIGMOID, 0};
 static const NNConv2dSettings conv_bn = {3, {3, 2, 1, 1, 1, 0, 1, 1}, NN_ACT_TANH, 1, 0.25f};
 static const NNPoolSettings pool_2x2 = {{2, 2, 2, 2, 0, 0, 0, 0}};
 static const NNDepthwiseSettings dw_mult2 = {0, 2, {3, 2, 2, 1, 1, 0, 2, 1}, NN_ACT_TANH};
 static const NNDepthwiseSettings sep_same = {3, 1, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH};
 static const NNRecurrentSettings rec_bi = {5, 0, 1, 0.2f};
 
+/* layer l of that kind, through the kind's own setter */
 static void
-make_dense(NNNet *net)
+set_layer(NNNet *net, uint32_t l, NNLayerKind kind, const void *settings)
 {
-	nn_dense_set(net, 0, 6, NN_ACT_TANH, true, 0.3f);
-	nn_dense_set(net, 1, 5, NN_ACT_SIGMOID, false, 0.2f);
-	net->n_layers = 3;
+	const NNDenseSettings *d = settings;
+
+	switch (kind)
+	{
+		case NN_LAYER_DENSE:
+			nn_dense_set(net, l, d->units, d->act, d->batch_norm, d->dropout);
+			break;
+		case NN_LAYER_CONV2D:
+			nn_conv2d_set(net, l, settings);
+			break;
+		case NN_LAYER_MAX_POOL2D:
+			nn_pool_set(net, l, kind, settings);
+			break;
+		case NN_LAYER_DEPTHWISE_CONV2D:
+		case NN_LAYER_SEPARABLE_CONV2D:
+			nn_depthwise_set(net, l, kind, settings);
+			break;
+		default:
+			nn_recurrent_set(net, l, kind, settings);
+			break;
+	}
 }
 
-static void
-make_conv(NNNet *net)
-{
-	nn_conv2d_set(net, 0, &conv_bn);
-	nn_pool_set(net, 1, NN_LAYER_MAX_POOL2D, &pool_2x2);
-	net->n_layers = 3;
-}
-
-static void
-make_depthwise(NNNet *net)
-{
-	nn_depthwise_set(net, 0, NN_LAYER_DEPTHWISE_CONV2D, &dw_mult2);
-	net->n_layers = 2;
-}
-
-static void
-make_separable(NNNet *net)
-{
-	nn_depthwise_set(net, 0, NN_LAYER_SEPARABLE_CONV2D, &sep_same);
-	net->n_layers = 2;
-}
-
-static void
-make_rnn(NNNet *net)
-{
-	nn_recurrent_set(net, 0, NN_LAYER_RNN, &rec_bi);
-	net->n_layers = 2;
-}
-
-static void
-make_lstm(NNNet *net)
-{
-	nn_recurrent_set(net, 0, NN_LAYER_LSTM, &rec_bi);
-	net->n_layers = 2;
-}
-
-static void
-make_gru(NNNet *net)
-{
-	nn_recurrent_set(net, 0, NN_LAYER_GRU, &rec_bi);
-	net->n_layers = 2;
-}
-
+#define DENSE NN_LAYER_DENSE
 static const Arch archs[] = {
-	{"dense+bn+dropout", {1, {5}}, make_dense},
-	{"conv2d+bn+dropout, max_pool2d", {3, {2, 5, 4}}, make_conv},
-	{"depthwise_conv2d", {3, {2, 5, 4}}, make_depthwise},
-	{"separable_conv2d", {3, {2, 4, 5}}, make_separable},
-	{"rnn bidirectional", {2, {4, 3}}, make_rnn},
-	{"lstm bidirectional", {2, {4, 3}}, make_lstm},
-	{"gru bidirectional", {2, {4, 3}}, make_gru},
+	{"dense+bn+dropout", {1, {5}}, {DENSE, DENSE}, {&dense_bn, &dense_dropout}},
+	{"conv2d+bn+dropout, max_pool2d", {3, {2, 5, 4}}, {NN_LAYER_CONV2D, NN_LAYER_MAX_POOL2D},
+	{&conv_bn, &pool_2x2}},
+	{"depthwise_conv2d", {3, {2, 5, 4}}, {NN_LAYER_DEPTHWISE_CONV2D}, {&dw_mult2}},
+	{"separable_conv2d", {3, {2, 4, 5}}, {NN_LAYER_SEPARABLE_CONV2D}, {&sep_same}},
+	{"rnn bidirectional", {2, {4, 3}}, {NN_LAYER_RNN}, {&rec_bi}},
+	{"lstm bidirectional", {2, {4, 3}}, {NN_LAYER_LSTM}, {&rec_bi}},
+	{"gru bidirectional", {2, {4, 3}}, {NN_LAYER_GRU}, {&rec_bi}},
 };
 
 typedef struct Net
@@ -118,7 +99,9 @@ net_make(Net *n, const Arch *a, NNRng *rng)
 
 	memset(n, 0, sizeof(*n));
 	net->shapes[0] = a->in;
-	a->make(net);
+	net->n_layers = a->settings[1] != NULL ? 3 : 2;
+	for (uint32_t l = 0; l + 1 < net->n_layers; l++)
+		set_layer(net, l, a->kinds[l], a->settings[l]);
 	nn_dense_set(net, net->n_layers - 1, N_OUT, NN_ACT_SOFTMAX, false, 0.0f);
 	set_training(net, NN_LOSS_CROSS_ENTROPY);
 	msg = nn_net_layout(net);
@@ -245,6 +228,25 @@ dense_net(Net *n, float *x, uint64_t seed)
 static const uint8_t mask5[5] = {0, 1, 0, 0, 0};
 static const float clip01[2] = {0.0f, 1.0f};
 
+/* the budget of the 5 inputs of dense_net's rows */
+typedef struct Budget
+{
+	float		eps[5];
+	float		lo[5];
+	float		hi[5];
+	NNAttackBudget b;
+} Budget;
+
+static void
+budget5(Budget *bu, float eps, const uint8_t *mask, const float *clip,
+		const float *mean, const float *sd)
+{
+	nn_attack_budget(bu->eps, bu->lo, bu->hi, 5, eps, mask, clip, mean, sd);
+	bu->b.epsilon = bu->eps;
+	bu->b.lo = bu->lo;
+	bu->b.hi = bu->hi;
+}
+
 static void
 test_fgsm_moves(void)
 {
@@ -252,10 +254,8 @@ test_fgsm_moves(void)
 	float		x[BATCH * 5],
 				x0[BATCH * 5],
 				grad[BATCH * 5];
-	float		eps[5],
-				lo[5],
-				hi[5];
-	NNAttackBudget b = {eps, lo, hi};
+	Budget		bu;
+	NNAttackBudget *b = &bu.b;
 	NNAttack	a = {NN_ATTACK_FGSM, 0, 0.0f, 0, false};
 	int			clipped = 0,
 				moved = 0;
@@ -268,9 +268,9 @@ test_fgsm_moves(void)
 	x[0] = 0.95f;				/* near the top of the range */
 	x[2] = 0.05f;
 	memcpy(x0, x, sizeof(x));
-	nn_attack_budget(eps, lo, hi, 5, 0.2f, mask5, clip01, NULL, NULL);
+	budget5(&bu, 0.2f, mask5, clip01, NULL, NULL);
 	CHECK(nn_attack_gradient(&n.net, &n.work, x0, BATCH, n.target, n.mean, n.sd, grad) != NULL);
-	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	for (int i = 0; i < BATCH * 5; i++)
 	{
 		float		want = x0[i] + 0.2f * (grad[i] > 0 ? 1.0f : grad[i] < 0 ? -1.0f : 0.0f);
@@ -306,24 +306,22 @@ test_budget_standardized(void)
 	Net			n;
 	float		x[BATCH * 5],
 				xs[BATCH * 5];
-	float		eps[5],
-				lo[5],
-				hi[5];
-	NNAttackBudget b = {eps, lo, hi};
+	Budget		bu;
+	NNAttackBudget *b = &bu.b;
 	NNAttack	a = {NN_ATTACK_PGD, 4, 0.6f, 99, true};
 
 	if (!dense_net(&n, x, 8))
 		return;
 	memcpy(xs, x, sizeof(x));
 	nn_standardize_rows(xs, n.mean, n.sd, BATCH, 5);
-	nn_attack_budget(eps, lo, hi, 5, 0.15f, mask5, clip01, NULL, NULL);
-	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
-	nn_attack_budget(eps, lo, hi, 5, 0.15f, mask5, clip01, n.mean, n.sd);
-	CHECK_CLOSE(eps[2], 0.15f / n.sd[2], 1e-7, 1e-6);
-	CHECK_CLOSE(lo[3], -n.mean[3] / n.sd[3], 1e-6, 1e-6);
-	CHECK_CLOSE(hi[4], (1.0f - n.mean[4]) / n.sd[4], 1e-6, 1e-6);
-	CHECK(eps[1] == 0.0f && isinf(lo[1]) && isinf(hi[1]));
-	CHECK(nn_attack_rows(&n.net, &n.work, xs, BATCH, n.target, &a, &b, NULL, NULL, n.scratch));
+	budget5(&bu, 0.15f, mask5, clip01, NULL, NULL);
+	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
+	budget5(&bu, 0.15f, mask5, clip01, n.mean, n.sd);
+	CHECK_CLOSE(bu.eps[2], 0.15f / n.sd[2], 1e-7, 1e-6);
+	CHECK_CLOSE(bu.lo[3], -n.mean[3] / n.sd[3], 1e-6, 1e-6);
+	CHECK_CLOSE(bu.hi[4], (1.0f - n.mean[4]) / n.sd[4], 1e-6, 1e-6);
+	CHECK(bu.eps[1] == 0.0f && isinf(bu.lo[1]) && isinf(bu.hi[1]));
+	CHECK(nn_attack_rows(&n.net, &n.work, xs, BATCH, n.target, &a, b, NULL, NULL, n.scratch));
 	for (int i = 0; i < BATCH * 5; i++)
 		CHECK_CLOSE(xs[i] * n.sd[i % 5] + n.mean[i % 5], x[i], 1e-5, 1e-5);
 	net_free(&n);
@@ -337,19 +335,17 @@ test_pgd(void)
 				x0[BATCH * 5],
 				again[BATCH * 5],
 				other[BATCH * 5];
-	float		eps[5],
-				lo[5],
-				hi[5];
-	NNAttackBudget b = {eps, lo, hi};
+	Budget		bu;
+	NNAttackBudget *b = &bu.b;
 	NNAttack	a = {NN_ATTACK_PGD, 10, 0.25f, 42, true};
 	double		before;
 
 	if (!dense_net(&n, x, 9))
 		return;
 	memcpy(x0, x, sizeof(x));
-	nn_attack_budget(eps, lo, hi, 5, 0.3f, mask5, clip01, NULL, NULL);
+	budget5(&bu, 0.3f, mask5, clip01, NULL, NULL);
 	before = raw_loss(&n, x0);
-	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	for (int i = 0; i < BATCH * 5; i++)
 	{
 		CHECK_MSG(fabsf(x[i] - x0[i]) <= 0.3f + 1e-6f, "input %d left the ball", i);
@@ -360,15 +356,15 @@ test_pgd(void)
 	CHECK_MSG(raw_loss(&n, x) > before, "loss %g, clean %g", raw_loss(&n, x), before);
 	/* the same seed the same bytes; another seed, another start */
 	memcpy(again, x0, sizeof(x0));
-	CHECK(nn_attack_rows(&n.net, &n.work, again, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(nn_attack_rows(&n.net, &n.work, again, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	CHECK(memcmp(again, x, sizeof(x)) == 0);
 	a.steps = 1;
 	a.step_fraction = 1e-3f;
 	memcpy(again, x0, sizeof(x0));
-	CHECK(nn_attack_rows(&n.net, &n.work, again, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(nn_attack_rows(&n.net, &n.work, again, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	a.seed = 43;
 	memcpy(other, x0, sizeof(x0));
-	CHECK(nn_attack_rows(&n.net, &n.work, other, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(nn_attack_rows(&n.net, &n.work, other, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	CHECK(memcmp(again, other, sizeof(x)) != 0);
 	net_free(&n);
 }
@@ -384,10 +380,8 @@ test_pgd_steps_and_start(void)
 	Net			n;
 	float		x[BATCH * 5],
 				x0[BATCH * 5];
-	float		eps[5],
-				lo[5],
-				hi[5];
-	NNAttackBudget b = {eps, lo, hi};
+	Budget		bu;
+	NNAttackBudget *b = &bu.b;
 	NNAttack	a = {NN_ATTACK_PGD, 1, 2.0f, 8, true};
 	int			up = 0,
 				down = 0;
@@ -395,14 +389,14 @@ test_pgd_steps_and_start(void)
 	if (!dense_net(&n, x, 12))
 		return;
 	memcpy(x0, x, sizeof(x));
-	nn_attack_budget(eps, lo, hi, 5, 0.05f, NULL, NULL, NULL, NULL);
-	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	budget5(&bu, 0.05f, NULL, NULL, NULL, NULL);
+	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	for (int i = 0; i < BATCH * 5; i++)
 		CHECK_MSG(fabsf(fabsf(x[i] - x0[i]) - 0.05f) < 1e-6f, "input %d: %g from %g", i, x[i], x0[i]);
 	/* a start of tiny steps stays where it started */
 	a.step_fraction = 1e-4f;
 	memcpy(x, x0, sizeof(x));
-	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	for (int i = 0; i < BATCH * 5; i++)
 	{
 		up += x[i] > x0[i] + 0.01f;
@@ -418,10 +412,8 @@ test_pgd_row_streams(void)
 {
 	Net			n;
 	float		x[BATCH * 5];
-	float		eps[5],
-				lo[5],
-				hi[5];
-	NNAttackBudget b = {eps, lo, hi};
+	Budget		bu;
+	NNAttackBudget *b = &bu.b;
 	NNAttack	a = {NN_ATTACK_PGD, 1, 1e-3f, 5, false};
 
 	if (!dense_net(&n, x, 10))
@@ -431,9 +423,9 @@ test_pgd_row_streams(void)
 		for (int r = 1; r < BATCH; r++)
 			memcpy(x + r * 5, x, 5 * sizeof(float));
 		n.target[1] = n.target[0];
-		nn_attack_budget(eps, lo, hi, 5, 0.3f, NULL, NULL, NULL, NULL);
+		budget5(&bu, 0.3f, NULL, NULL, NULL, NULL);
 		a.seed_per_row = pass == 1;
-		CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+		CHECK(nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 		CHECK((memcmp(x, x + 5, 5 * sizeof(float)) == 0) == (pass == 0));
 	}
 	net_free(&n);
@@ -444,26 +436,24 @@ test_refusals(void)
 {
 	Net			n;
 	float		x[BATCH * 5];
-	float		eps[5],
-				lo[5],
-				hi[5];
-	NNAttackBudget b = {eps, lo, hi};
+	Budget		bu;
+	NNAttackBudget *b = &bu.b;
 	NNAttack	a = {NN_ATTACK_PGD, 0, 0.5f, 1, false};
 
 	if (!dense_net(&n, x, 11))
 		return;
-	nn_attack_budget(eps, lo, hi, 5, 0.1f, NULL, NULL, NULL, NULL);
-	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	budget5(&bu, 0.1f, NULL, NULL, NULL, NULL);
+	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	a.steps = 2;
 	a.step_fraction = 0.0f;
-	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	a.step_fraction = 0.5f;
 	a.method = (NNAttackMethod) 2;
-	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, n.sd, n.scratch));
+	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, n.sd, n.scratch));
 	a.method = NN_ATTACK_FGSM;
 	/* more rows than the work holds; only one of mean and sd */
-	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH + 1, n.target, &a, &b, n.mean, n.sd, n.scratch));
-	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, &b, n.mean, NULL, n.scratch));
+	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH + 1, n.target, &a, b, n.mean, n.sd, n.scratch));
+	CHECK(!nn_attack_rows(&n.net, &n.work, x, BATCH, n.target, &a, b, n.mean, NULL, n.scratch));
 	CHECK(nn_attack_scratch_floats(&n.net, BATCH) == 2 * BATCH * 5);
 	net_free(&n);
 }
