@@ -185,12 +185,13 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.nn_info(bytea)
 IS 'what a model records: task, layers, options, features, classes, training history';
 
-CREATE FUNCTION @extschema@.nn_evaluate(model bytea, source text, target text DEFAULT NULL)
+CREATE FUNCTION @extschema@.nn_evaluate(model bytea, source text, target text DEFAULT NULL,
+                                        options jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'nn_evaluate'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.nn_evaluate(bytea, text, text) IS
-'metrics of the model on the rows of a table, view or SELECT (target: the model''s target column when NULL)';
+COMMENT ON FUNCTION @extschema@.nn_evaluate(bytea, text, text, jsonb) IS
+'metrics of the model on the rows of a table, view or SELECT (target: the model''s target column when NULL); options.adversarial adds robust_accuracy or robust_mse';
 
 CREATE FUNCTION @extschema@.nn_plot(model bytea) RETURNS text
     AS 'MODULE_PATHNAME', 'nn_plot'
@@ -569,3 +570,17 @@ IS 'an SVG heat map of an image model''s attributions (nn_explain) over the imag
 -- ------------------------------------- adversarial robustness (1.5, issue 17)
 -- (helper A: nn_adversarial; nn_evaluate's four-argument form replaces the
 -- three-argument one in the inspection section above)
+
+CREATE FUNCTION @extschema@.nn_adversarial(model bytea, features real[], options jsonb DEFAULT '{}')
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'nn_adversarial'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION @extschema@.nn_adversarial(bytea, real[], jsonb)
+IS 'an adversarial version of one row of features (FGSM or PGD within epsilon), as nn_predict takes them';
+
+CREATE FUNCTION @extschema@.nn_adversarial(name text, features real[], options jsonb DEFAULT '{}')
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'nn_adversarial'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION @extschema@.nn_adversarial(text, real[], jsonb)
+IS 'nn_adversarial with the deployed version of a model in nn_models';

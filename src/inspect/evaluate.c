@@ -1,21 +1,30 @@
 /*
- * evaluate.c - nn_evaluate(model, source, target): the model's metrics on
- * the rows of a source, as jsonb.
+ * evaluate.c - nn_evaluate(model, source, target, options): the model's
+ * metrics on the rows of a source, as jsonb; with options.adversarial,
+ * also its metrics on every row attacked against its true label
+ * (kernels/adversarial.h): robust_accuracy or robust_mse.
  *
  * The rows are read as nn_train reads them (the model's feature columns,
  * its categories and NULL handling) and pass through in chunks of a few
  * thousand, scored a block at a time (kernels/predict_batch.h), so memory
  * does not grow with the source.  Metrics are unweighted; the result is
  * built with the jsonb builder (shared/json.c).
+ *
+ * The attacks go ATTACK_BLOCK rows at a time through the input gradient,
+ * each row's exactly as nn_adversarial(model, row, options with the row's
+ * label) makes it (every row's PGD start from the seed's stream), and are
+ * scored as the clean rows are.
  */
 #include "postgres.h"
 
 #include <math.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "kernels/adversarial.h"
 #include "kernels/predict_batch.h"
 #include "train/train.h"
 
@@ -23,12 +32,30 @@ PG_FUNCTION_INFO_V1(nn_evaluate);
 
 /* log loss clips probabilities, so one confident mistake is not infinite */
 #define PROBA_FLOOR 1e-15
+/* rows attacked at a time: each needs the training workspace of a row */
+#define ATTACK_BLOCK 64
+
+/* options.adversarial: the attack and its buffers */
+typedef struct Attack
+{
+	NNAttack	attack;
+	NNAttackBudget budget;
+	NNWork		work;			/* ATTACK_BLOCK rows, training-bound */
+	float	   *x;				/* ATTACK_BLOCK raw rows, attacked in place */
+	float	   *target;			/* their targets in the network's units */
+	float	   *scratch;
+	int64		correct;		/* classification */
+	double		sse;			/* regression, target units */
+} Attack;
 
 typedef struct Evaluation
 {
 	NNModel    *model;
 	NNPredictBatch batch;
 	const NNRows *d;			/* the chunk being scored */
+	const float *src;			/* the rows FillRows copies: d->x or attacked ones */
+	Attack	   *attack;			/* NULL without options.adversarial */
+	bool		attacked;		/* the rows scored are attacks */
 	int64		rows;
 	bool		checked;		/* the rows' shape against the model */
 	/* classification */
@@ -90,13 +117,34 @@ ScoreValue(Evaluation *e, const float *out, double y)
 	e->y_sq += y * y;
 }
 
+/* a block of attacked rows' outputs against their targets (Attack.target) */
+static void
+ScoreAttacked(Evaluation *e, const float *out, size_t n)
+{
+	const NNModel *m = e->model;
+	Attack	   *a = e->attack;
+	uint32		n_out = e->batch.n_outputs;
+
+	for (size_t r = 0; r < n; r++)
+	{
+		if (m->task == NN_TASK_CLASSIFICATION)
+			a->correct += nn_predicted_class(m, out + r * n_out) == (uint32) a->target[r];
+		else
+		{
+			double		err = ((double) out[r] - a->target[r]) * (m->standardized ? m->y_std : 1.0);
+
+			a->sse += err * err;
+		}
+	}
+}
+
 static void
 FillRows(void *arg, float *x, size_t start, size_t n)
 {
 	Evaluation *e = arg;
 	int			n_in = e->d->n_inputs;
 
-	memcpy(x, e->d->x + start * n_in, n * n_in * sizeof(float));
+	memcpy(x, e->src + start * n_in, n * n_in * sizeof(float));
 }
 
 static void
@@ -111,6 +159,11 @@ UseOutputs(void *arg, const float *out, size_t start, size_t n)
 		ereport(ERROR,
 				(errcode(ERRCODE_FLOATING_POINT_EXCEPTION),
 				 errmsg("the model's output is not finite for some rows of the source")));
+	if (e->attacked)
+	{
+		ScoreAttacked(e, out, n);
+		return;
+	}
 	for (size_t r = 0; r < n; r++)
 	{
 		float		y = d->y[start + r];
@@ -120,6 +173,36 @@ UseOutputs(void *arg, const float *out, size_t start, size_t n)
 		else
 			ScoreValue(e, out + r * n_out, y);
 	}
+}
+
+/* rows attack->x, the first of them row first of the chunk, attacked and scored */
+static void
+AttackRows(Evaluation *e, int64 first, int n)
+{
+	Attack	   *a = e->attack;
+	const NNModel *m = e->model;
+	const NNRows *d = e->d;
+	int			n_in = d->n_inputs;
+
+	memcpy(a->x, d->x + first * n_in, (size_t) n * n_in * sizeof(float));
+	for (int r = 0; r < n; r++)
+	{
+		float		y = d->y[first + r];
+
+		if (m->task == NN_TASK_CLASSIFICATION)
+			a->target[r] = (float) ClassOf(e, d, (int) y);
+		else
+			a->target[r] = m->standardized ? (y - m->y_mean) / m->y_std : y;
+	}
+	CHECK_FOR_INTERRUPTS();
+	if (!nn_attack_rows(&m->net, &a->work, a->x, n, a->target, &a->attack, &a->budget,
+						m->standardized ? m->x_mean : NULL, m->standardized ? m->x_std : NULL,
+						a->scratch))
+		elog(ERROR, "nn_evaluate: the attack refused its arguments");
+	e->src = a->x;
+	e->attacked = true;
+	nn_predict_batch_rows(&e->batch, n, FillRows, UseOutputs, e);
+	e->attacked = false;
 }
 
 /* a chunk of rows from the source: score them a block at a time */
@@ -137,7 +220,11 @@ EvaluateChunk(NNRows *d, void *arg)
 	if (m->impute == NN_IMPUTE_MEAN)
 		nn_rows_fill(d->x, d->n_rows, d->n_inputs, m->fill);
 	e->d = d;
+	e->src = d->x;
 	nn_predict_batch_rows(&e->batch, d->n_rows, FillRows, UseOutputs, e);
+	if (e->attack != NULL)
+		for (int64 r = 0; r < d->n_rows; r += ATTACK_BLOCK)
+			AttackRows(e, r, (int) Min(ATTACK_BLOCK, d->n_rows - r));
 	e->rows += d->n_rows;
 }
 
@@ -267,6 +354,54 @@ StartEvaluation(Evaluation *e, NNModel *m)
 	}
 }
 
+/* options.adversarial: the attack, its budget and buffers */
+static Attack *
+StartAttack(const NNModel *m, Jsonb *options)
+{
+	static const char *const keys[] = {"adversarial", NULL};
+	JsonbValue *v;
+	NNAttackOptions o;
+	Attack	   *a;
+	uint32		n_in = nn_model_inputs(m);
+	size_t		work = nn_work_floats(&m->net, ATTACK_BLOCK, true);
+	size_t		scratch = nn_attack_scratch_floats(&m->net, ATTACK_BLOCK);
+	NNBudget	budget = nn_score_budget();
+	float	   *eps,
+			   *lo,
+			   *hi;
+
+	if (options == NULL)
+		return NULL;
+	nn_fnoptions_check(options, "nn_evaluate", keys);
+	if ((v = nn_fnoption(options, "adversarial")) == NULL)
+		return NULL;
+	nn_attack_options(nn_attack_object("nn_evaluate", "adversarial", v), "nn_evaluate",
+					  "adversarial", NN_ATTACK_KEY_SEED, &o);
+	nn_budget_check(&budget, ((double) work + scratch + (double) ATTACK_BLOCK * (n_in + 1) +
+							  nn_predict_batch_work_floats(&m->net)) * sizeof(float),
+					psprintf("attacking %d rows at a time through this model", ATTACK_BLOCK),
+					"Use a model with narrower layers");
+	a = palloc0(sizeof(Attack));
+	a->attack.method = (NNAttackMethod) o.method;
+	a->attack.steps = (uint32) o.steps;
+	a->attack.step_fraction = o.step_size / o.epsilon;
+	a->attack.seed = (uint64) o.seed;
+	eps = palloc(n_in * sizeof(float));
+	lo = palloc(n_in * sizeof(float));
+	hi = palloc(n_in * sizeof(float));
+	nn_attack_budget(eps, lo, hi, n_in, o.epsilon, nn_attack_mask(m), o.has_clip ? o.clip : NULL,
+					 NULL, NULL);
+	a->budget.epsilon = eps;
+	a->budget.lo = lo;
+	a->budget.hi = hi;
+	nn_work_bind(&a->work, &m->net, palloc_extended(work * sizeof(float), MCXT_ALLOC_HUGE),
+				 ATTACK_BLOCK, true);
+	a->x = palloc_extended((size_t) ATTACK_BLOCK * n_in * sizeof(float), MCXT_ALLOC_HUGE);
+	a->target = palloc(ATTACK_BLOCK * sizeof(float));
+	a->scratch = palloc_extended(scratch * sizeof(float), MCXT_ALLOC_HUGE);
+	return a;
+}
+
 Datum
 nn_evaluate(PG_FUNCTION_ARGS)
 {
@@ -289,6 +424,7 @@ nn_evaluate(PG_FUNCTION_ARGS)
 				 errmsg("nn_evaluate needs a model trained by nn_train"),
 				 errhint("A model from nn_init names no feature columns to read.")));
 	StartEvaluation(&e, m);
+	e.attack = StartAttack(m, PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_JSONB_P(3) : NULL);
 	d.cxt = CurrentMemoryContext;
 	d.sink = EvaluateChunk;
 	d.sink_arg = &e;
@@ -318,5 +454,9 @@ nn_evaluate(PG_FUNCTION_ARGS)
 		PushClassification(&st, &e);
 	else
 		PushRegression(&st, &e);
+	if (e.attack != NULL)
+		PushDouble(&st, m->task == NN_TASK_CLASSIFICATION ? "robust_accuracy" : "robust_mse",
+				   m->task == NN_TASK_CLASSIFICATION ? (double) e.attack->correct / e.rows :
+				   e.attack->sse / e.rows);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 }

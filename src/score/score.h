@@ -32,6 +32,8 @@ typedef struct NNScorer
 								 * level1), made on first use */
 	NNPredictBatch batch;		/* a block of rows, bound on first use */
 	NNCachedModel *shared;		/* the model is borrowed from it, or NULL */
+	NNWork		grad_work;		/* one row, training-bound: input gradients */
+	bool		grad_bound;
 } NNScorer;
 
 /* a scorer of model m, in (or borrowing m into) memory context cxt */
@@ -52,6 +54,11 @@ const float *nn_scorer_run(NNScorer *s, const float *x);
 float	   *nn_scorer_batch_rows(NNScorer *s);
 /* the outputs of the first n_rows rows of that block (standardized in place) */
 const float *nn_scorer_run_batch(NNScorer *s, int n_rows);
+/*
+ * The scorer's one-row workspace for nn_net_input_gradient (bound with
+ * training = true, as it needs), made on first use within nn.score_memory.
+ */
+NNWork	   *nn_scorer_grad_work(NNScorer *s);
 /* nn_predict's value (float8) of each of n_rows rows of checked features */
 void		nn_scorer_predict_rows(NNScorer *s, const float *rows, int n_rows, Datum *result);
 /* results from the outputs: fn names the SQL function in errors */
@@ -134,6 +141,7 @@ extern Datum nn_predict_batch(PG_FUNCTION_ARGS);
 extern Datum nn_predict_row(PG_FUNCTION_ARGS);	/* rowscore.c */
 extern Datum nn_predict_class_row(PG_FUNCTION_ARGS);
 extern Datum nn_predict_proba_row(PG_FUNCTION_ARGS);
+extern Datum nn_adversarial(PG_FUNCTION_ARGS);	/* adversarial.c */
 extern Datum nn_predict_window(PG_FUNCTION_ARGS);	/* window.c */
 extern Datum nn_predict_class_window(PG_FUNCTION_ARGS);
 extern Datum nn_predict_proba_window(PG_FUNCTION_ARGS);

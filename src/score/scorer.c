@@ -223,6 +223,25 @@ nn_scorer_proba(const NNScorer *s, const float *out, const char *fn)
 										   true, TYPALIGN_INT));
 }
 
+NNWork *
+nn_scorer_grad_work(NNScorer *s)
+{
+	const NNNet *net = &s->model->net;
+	size_t		floats = nn_work_floats(net, 1, true);
+	NNBudget	b;
+
+	if (s->grad_bound)
+		return &s->grad_work;
+	b = nn_score_budget();
+	nn_budget_check(&b, ((double) floats + nn_work_floats(net, 1, false)) * sizeof(float),
+					"the input gradient of one row of this model", "Use a model with narrower layers");
+	nn_work_bind(&s->grad_work, net,
+				 MemoryContextAllocExtended(s->cxt, floats * sizeof(float), MCXT_ALLOC_HUGE),
+				 1, true);
+	s->grad_bound = true;
+	return &s->grad_work;
+}
+
 /* the scorer's block of raw rows (kernels/predict_batch.h), bound on first use */
 float *
 nn_scorer_batch_rows(NNScorer *s)

@@ -51,16 +51,23 @@ nn_fnoption_bad(const char *fn, const char *key, const JsonbValue *v,
 void
 nn_fnoptions_check(Jsonb *options, const char *fn, const char *const *keys)
 {
+	if (!JB_ROOT_IS_OBJECT(options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s options must be a JSON object", fn)));
+	nn_fnoptions_check_in(&options->root, fn, NULL, keys);
+}
+
+void
+nn_fnoptions_check_in(JsonbContainer *obj, const char *fn, const char *prefix,
+					  const char *const *keys)
+{
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
 	int			depth = 0;
 
-	if (!JB_ROOT_IS_OBJECT(options))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s options must be a JSON object", fn)));
-	it = JsonbIteratorInit(&options->root);
+	it = JsonbIteratorInit(obj);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
@@ -82,7 +89,8 @@ nn_fnoptions_check(Jsonb *options, const char *fn, const char *const *keys)
 			if (!known)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("unknown %s option \"%s\"", fn, key),
+						 errmsg("unknown %s option \"%s%s%s\"", fn, prefix != NULL ? prefix : "",
+								prefix != NULL ? "." : "", key),
 						 errhint("Valid options are: %s.", list.data)));
 		}
 	}
@@ -91,14 +99,20 @@ nn_fnoptions_check(Jsonb *options, const char *fn, const char *const *keys)
 JsonbValue *
 nn_fnoption(Jsonb *options, const char *key)
 {
-	JsonbValue	k;
-
 	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
 		return NULL;
+	return nn_fnoption_in(&options->root, key);
+}
+
+JsonbValue *
+nn_fnoption_in(JsonbContainer *obj, const char *key)
+{
+	JsonbValue	k;
+
 	k.type = jbvString;
 	k.val.string.val = unconstify(char *, key);
 	k.val.string.len = strlen(key);
-	return findJsonbValueFromContainer(&options->root, JB_FOBJECT, &k);
+	return findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
 }
 
 double

@@ -65,8 +65,12 @@ JsonbValue *nn_options_record_push(JsonbParseState **st, const char *record);
  */
 /* an error unless options is an object whose keys are all in keys (NULL-ended) */
 void		nn_fnoptions_check(Jsonb *options, const char *fn, const char *const *keys);
+/* the same for a nested object, its keys named "prefix.key" in errors */
+void		nn_fnoptions_check_in(JsonbContainer *obj, const char *fn, const char *prefix,
+								  const char *const *keys);
 /* the value of key, or NULL when absent */
 JsonbValue *nn_fnoption(Jsonb *options, const char *key);
+JsonbValue *nn_fnoption_in(JsonbContainer *obj, const char *key);
 /* INVALID_PARAMETER_VALUE: "Expected EXPECTED, got a string." */
 void		nn_fnoption_bad(const char *fn, const char *key, const JsonbValue *v,
 							const char *expected) pg_attribute_noreturn();
@@ -86,6 +90,41 @@ float	   *nn_fnoption_floats(const char *fn, const char *key, const JsonbValue *
  */
 uint32		nn_fnoption_class(const NNModel *m, const char *fn, const char *key,
 							  const JsonbValue *v);
+
+/*
+ * ---------- attack_options.c: an attack's options (nn_adversarial,
+ * nn_evaluate's "adversarial", nn_train's "adversarial") ----------
+ */
+typedef struct NNAttackOptions
+{
+	int			method;			/* NNAttackMethod */
+	float		epsilon;		/* raw feature units */
+	int			steps;			/* PGD; 0 for FGSM */
+	float		step_size;		/* PGD, raw units */
+	bool		has_clip;
+	float		clip[2];		/* valid range [min, max], raw units */
+	int64		seed;			/* PGD's random start (NN_ATTACK_KEY_SEED) */
+	float		ratio;			/* rows attacked (NN_ATTACK_KEY_RATIO) */
+	JsonbValue *label;			/* NN_ATTACK_KEY_LABEL; NULL: not given */
+} NNAttackOptions;
+
+/* the keys beyond method, epsilon, steps, step_size and clip that a caller takes */
+#define NN_ATTACK_KEY_SEED 1
+#define NN_ATTACK_KEY_LABEL 2
+#define NN_ATTACK_KEY_RATIO 4
+
+/*
+ * The attack of the object obj (the whole options when prefix is NULL, else
+ * the value of option prefix): every key checked, errors naming fn and the
+ * key; defaults filled in (steps 10 and step_size 2.5 x epsilon / steps
+ * for PGD, seed 0, ratio 0.5).
+ */
+void		nn_attack_options(JsonbContainer *obj, const char *fn, const char *prefix,
+							  int extra_keys, NNAttackOptions *out);
+/* the option's value as a JSON object, prefix.key: an error unless it is one */
+JsonbContainer *nn_attack_object(const char *fn, const char *key, const JsonbValue *v);
+/* a model's inputs that attacks leave alone: a text column's one-hot (palloc'd) */
+uint8	   *nn_attack_mask(const NNModel *m);
 
 /* ---------- values.c: column values as numbers ---------- */
 

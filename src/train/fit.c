@@ -16,7 +16,7 @@
 #include "utils/memutils.h"
 
 #include "kernels/recurrent_layer.h"
-#include "train/train.h"
+#include "train/run.h"
 
 /* version of the serialized partial state, checked by deserial */
 #define FIT_STATE_VERSION 1
@@ -33,6 +33,7 @@ struct NNFitState
 	uint32		pending;		/* rows in the buffer, not yet trained */
 	uint64		pass_rows;		/* rows trained in this pass */
 	double		pass_loss;		/* their summed loss */
+	NNFitAttack *attack;		/* adversarial training, or NULL */
 };
 
 PG_FUNCTION_INFO_V1(nn_fit_transfn);
@@ -50,14 +51,16 @@ AllocHuge(MemoryContext cxt, size_t count, size_t size)
 
 /*
  * A minibatch's activations and gradients grow with batch_size times the
- * layer widths (a recurrent layer's times its steps); check them against
- * nn.train_memory before allocating.
+ * layer widths (a recurrent layer's times its steps), and adversarial
+ * training adds its attack's buffers; check them against nn.train_memory
+ * before allocating.
  */
 static void
-CheckWorkspace(const NNNet *net, size_t batch)
+CheckWorkspace(const NNModel *m, size_t batch)
 {
+	const NNNet *net = &m->net;
 	double		floats = (double) nn_work_floats(net, batch, true) +
-		(double) batch * (nn_net_inputs(net) + 2);
+		(double) batch * (nn_net_inputs(net) + 2) + nn_fit_attack_floats(m, batch);
 	NNBudget	b = nn_train_budget();
 	bool		recurrent = false;
 
@@ -78,7 +81,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	size_t		batch = net->batch_size;
 
 	nn_blas_core_check();
-	CheckWorkspace(net, batch);
+	CheckWorkspace(model, batch);
 	s->cxt = cxt;
 	s->model = model;
 	s->n_inputs = nn_model_inputs(model);
@@ -88,6 +91,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	nn_work_bind(&s->work, net,
 				 AllocHuge(cxt, nn_work_floats(net, batch, true), sizeof(float)),
 				 batch, true);
+	s->attack = nn_fit_attack_create(model, cxt, batch);
 	return s;
 }
 
@@ -111,6 +115,8 @@ TrainPending(NNFitState *s)
 	CHECK_FOR_INTERRUPTS();
 	if (m->standardized)
 		nn_standardize_rows(s->batch_x, m->x_mean, m->x_std, s->pending, s->n_inputs);
+	if (s->attack != NULL)
+		nn_fit_attack_apply(s->attack, m, &s->work, s->batch_x, s->batch_y, s->pending);
 	loss = nn_net_train_batch(&m->net, &s->work, s->batch_x, s->batch_y, s->batch_w,
 							  s->pending, &m->rng);
 	/* the loss floors probabilities, so also look at the outputs themselves */

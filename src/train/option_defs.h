@@ -26,7 +26,8 @@ typedef enum OptionType
 	OPT_SHAPE,					/* NNShapeOption: [steps, features] or [channels,
 								 * height, width], each in [min, max] */
 	OPT_LAYERS,					/* n_layers and layers, each through layer_defs */
-	OPT_CLASS_WEIGHT			/* 'balanced' or an object label -> weight */
+	OPT_CLASS_WEIGHT,			/* 'balanced' or an object label -> weight */
+	OPT_ADVERSARIAL				/* an attack's object (shared/attack_options.c) */
 } OptionType;
 
 /* when the record a model keeps carries the key */

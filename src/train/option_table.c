@@ -70,6 +70,9 @@ const OptionChoices nn_layer_types = CHOICES(layer_type_names, NULL);
 const OptionDef nn_option_defs[] = {
 	/* key, type, offset, callers, default, min, max, choices, expected, record */
 	{"activation", OPT_CHOICE, OPTION(activation), ANY_CALLER, NN_ACT_RELU, 0, 0, &activations},
+	/* not given: no adversarial training */
+	{"adversarial", OPT_ADVERSARIAL, OPTION(adversarial), TRAIN_CONTINUE, 0,
+	.record = RECORD_UNLESS_DEFAULT},
 	{"batch_norm", OPT_BOOL, OPTION(batch_norm), ANY_CALLER, false},
 	{"batch_size", OPT_INT, OPTION(batch_size), ANY_CALLER, 32, 1, NN_MAX_BATCH},
 	{"beta1", OPT_FRACTION, OPTION(opt.beta1), ANY_CALLER, NAN},

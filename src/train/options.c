@@ -258,6 +258,15 @@ ValueSize(OptionType type)
 static void SetLayers(const char *key, JsonbValue *v, NNOptions *o);
 static void SetClassWeight(const char *key, JsonbValue *v, NNOptions *o);
 
+/* adversarial: an attack, and the share of each minibatch it replaces */
+static void
+SetAdversarial(const char *key, JsonbValue *v, NNOptions *o)
+{
+	nn_attack_options(nn_attack_object("training", key, v), "training", key,
+					  NN_ATTACK_KEY_RATIO, &o->adversarial);
+	o->adversarial_given = true;
+}
+
 /* check v as def's type and range; store it at def's offset in base */
 static void
 SetValue(const OptionDef *def, const char *key, JsonbValue *v, char *base)
@@ -301,6 +310,9 @@ SetValue(const OptionDef *def, const char *key, JsonbValue *v, char *base)
 			break;
 		case OPT_CLASS_WEIGHT:
 			SetClassWeight(key, v, (NNOptions *) base);
+			break;
+		case OPT_ADVERSARIAL:
+			SetAdversarial(key, v, (NNOptions *) base);
 			break;
 	}
 }
@@ -549,6 +561,7 @@ SetDefaults(NNOptions *o)
 				break;
 			case OPT_TEXT:
 			case OPT_CLASS_WEIGHT:
+			case OPT_ADVERSARIAL:
 			case OPT_SHAPE:
 			case OPT_PAIR:
 			case OPT_PADDING:

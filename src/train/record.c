@@ -17,6 +17,7 @@
 #include "common/shortest_dec.h"
 #include "utils/json.h"
 
+#include "kernels/adversarial.h"
 #include "train/option_defs.h"
 
 static void
@@ -45,6 +46,36 @@ Integers(StringInfo s, const int *v, int n)
 	for (int i = 0; i < n; i++)
 		appendStringInfo(s, "%s%d", i > 0 ? "," : "", v[i]);
 	appendStringInfoChar(s, ']');
+}
+
+/* the attack as given, its defaults filled in; PGD's keys for PGD only */
+static void
+Adversarial(StringInfo s, const NNAttackOptions *a)
+{
+	appendStringInfoChar(s, '{');
+	Key(s, "method");
+	escape_json(s, a->method == NN_ATTACK_PGD ? "pgd" : "fgsm");
+	Key(s, "epsilon");
+	Float(s, a->epsilon);
+	if (a->method == NN_ATTACK_PGD)
+	{
+		Key(s, "steps");
+		appendStringInfo(s, "%d", a->steps);
+		Key(s, "step_size");
+		Float(s, a->step_size);
+	}
+	if (a->has_clip)
+	{
+		Key(s, "clip");
+		appendStringInfoChar(s, '[');
+		Float(s, a->clip[0]);
+		appendStringInfoChar(s, ',');
+		Float(s, a->clip[1]);
+		appendStringInfoChar(s, ']');
+	}
+	Key(s, "ratio");
+	Float(s, a->ratio);
+	appendStringInfoChar(s, '}');
 }
 
 /*
@@ -128,6 +159,9 @@ Value(StringInfo s, const OptionDef *def, const char *base)
 			}
 			appendStringInfoChar(s, ']');
 			break;
+		case OPT_ADVERSARIAL:
+			Adversarial(s, &o->adversarial);
+			break;
 		case OPT_CLASS_WEIGHT:
 			if (o->class_weight_balanced)
 			{
@@ -169,6 +203,8 @@ AtDefault(const OptionDef *def, const NNOptions *o)
 			return *(char *const *) field == NULL;
 		case OPT_CLASS_WEIGHT:
 			return !o->class_weight_balanced && o->n_class_weights == 0;
+		case OPT_ADVERSARIAL:
+			return !o->adversarial_given;
 		case OPT_SHAPE:
 			return ((const NNShapeOption *) field)->rank == 0;
 		case OPT_PAIR:

@@ -94,6 +94,18 @@ void		FillMissing(NNRows *d, const NNModel *m);
 Split	   *PrepareRows(NNModel *m, NNRows *d, const NNOptions *opts, Stream *st,
 						bool standardize);
 
+/* ---------- fit_attack.c: adversarial training ---------- */
+
+typedef struct NNFitAttack NNFitAttack;
+
+/* the attack the model's record asks for, for minibatches of batch rows; NULL: none */
+NNFitAttack *nn_fit_attack_create(const NNModel *m, MemoryContext cxt, size_t batch);
+/* its floats for minibatches of batch rows, for the budget */
+size_t		nn_fit_attack_floats(const NNModel *m, size_t batch);
+/* replace the first share of rows x (standardized) by their attacks */
+void		nn_fit_attack_apply(NNFitAttack *fa, const NNModel *m, NNWork *work, float *x,
+								const float *target, uint32 rows);
+
 /* ---------- epochs.c: the epochs and progress ---------- */
 
 /* the SQL function progress reports name */

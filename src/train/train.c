@@ -224,11 +224,16 @@ nn_continue(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("nn_continue needs a model trained by nn_train"),
 				 errhint("A model from nn_init names no columns; train it with the nn_fit aggregate.")));
-	/* the model's own options, with only epochs and verbose from the caller */
+	/* the model's own options, with epochs, verbose and adversarial from the caller */
 	nn_options_from_record(m->options_json, &opts);
 	total = opts.epochs + more.epochs;
 	opts.epochs = more.epochs;
 	opts.verbose = more.verbose;
+	if (more.adversarial_given)
+	{
+		opts.adversarial_given = true;
+		opts.adversarial = more.adversarial;
+	}
 
 	d.cxt = cxt;
 	spec.source = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -247,6 +252,8 @@ nn_continue(PG_FUNCTION_ARGS)
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(&d, m);
 	split = PrepareRows(m, &d, &opts, &st, false);
+	/* the nn_fit state reads the adversarial setting from the record */
+	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
 	RunEpochs(m, &d, split, &opts, total, d.streamed ? &st : NULL);
 	EndProgress();
 	opts.epochs = total;

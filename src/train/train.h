@@ -111,6 +111,8 @@ typedef struct NNOptions
 	char	   *weight_column;	/* NULL: every row weighs 1 */
 	int			impute;			/* NNImpute: NULL numeric features */
 	char	   *name;			/* nn_train: register as; NULL: do not */
+	bool		adversarial_given;	/* train on attacked rows too (fit_attack.c) */
+	NNAttackOptions adversarial;
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */

@@ -38,6 +38,10 @@
 #     Fashion-MNIST read as 28 steps of 28 pixels, nn_train and PyTorch
 #     (rnn_peers.py) back to back, as for the CNN (rnn.sh explains how;
 #     rnn_report.py writes its section of the report);
+#  2f. adversarial robustness (issue 17): the MLP trained plainly and
+#     adversarially (FGSM 0.1, half of each minibatch), clean / FGSM-0.1 /
+#     PGD-0.1 test accuracy from nn_evaluate, beside PyTorch's same recipe
+#     (adv_peers.py); adversarial.sh explains how and writes its table;
 #  6. prints the markdown report and writes it to test/bench/RESULTS.generated.md
 #     (test/bench/RESULTS.md is the edited, committed write-up).
 # Raw logs and results.jsonl are kept in the directory printed at the end.
@@ -53,6 +57,9 @@
 #   NN_BENCH_RNN=1|0|only  the recurrent part (2e): run it (default), skip it,
 #                        or run only it; with NN_BENCH_CNN=only too, both and
 #                        nothing else
+#   NN_BENCH_ADV=1|0|only  the adversarial part (2f): run it (default), skip
+#                        it, or run only it (load the data, the part, its table)
+#   NN_BENCH_ADV_ROWS=N  test rows the attacks are evaluated on (default 10000)
 #   NN_BENCH_RNN_EPOCHS=N  the recurrent runs' epochs (default 10, 1 in a quick run)
 #   NN_BENCH_RNN_SEEDS="1 2 3"  the LSTM's seeds (default "1"; the GRU: seed 1)
 #   NN_BENCH_RNN_THREADS=1|2  the thread count of the recurrent full runs
@@ -82,11 +89,18 @@ CNN=${NN_BENCH_CNN:-1}
 case "$CNN" in 0|1|only) ;; *) echo "NN_BENCH_CNN is 1, 0 or only, not '$CNN'" >&2; exit 2 ;; esac
 RNN=${NN_BENCH_RNN:-1}
 case "$RNN" in 0|1|only) ;; *) echo "NN_BENCH_RNN is 1, 0 or only, not '$RNN'" >&2; exit 2 ;; esac
-# "only" for one part: that part (or both "only" parts) and nothing else
+ADV=${NN_BENCH_ADV:-1}
+case "$ADV" in 0|1|only) ;; *) echo "NN_BENCH_ADV is 1, 0 or only, not '$ADV'" >&2; exit 2 ;; esac
+# "only" for one part: that part (or the "only" parts) and nothing else
+if [ "$ADV" = only ]; then
+    [ "$CNN" != only ] && CNN=0
+    [ "$RNN" != only ] && RNN=0
+fi
 if [ "$CNN" = only ] && [ "$RNN" != only ]; then RNN=0; fi
 if [ "$RNN" = only ] && [ "$CNN" != only ]; then CNN=0; fi
+if [ "$CNN" = only ] || [ "$RNN" = only ]; then [ "$ADV" != only ] && ADV=0; fi
 ONLY=0
-if [ "$CNN" = only ] || [ "$RNN" = only ]; then ONLY=1; fi
+if [ "$CNN" = only ] || [ "$RNN" = only ] || [ "$ADV" = only ]; then ONLY=1; fi
 OUT=${NN_BENCH_OUT:-$(mktemp -d -t nn-bench.XXXXXX)}
 mkdir -p "$OUT"
 RES="$OUT/results.jsonl"
@@ -112,6 +126,8 @@ write_report() {
     record "$(kv kind=end loadavg="$(cut -d' ' -f1-3 /proc/loadavg)" total_s="$(( $(date +%s) - T_SCRIPT ))")"
     local report=${NN_BENCH_REPORT:-$BENCH/RESULTS.generated.md}
     "$PY" "$BENCH/report.py" "$1" "$RES" >"$report"
+    # the adversarial part writes its own table (adversarial.sh)
+    if [ -s "$OUT/adversarial.md" ]; then cat "$OUT/adversarial.md" >>"$report"; fi
     cat "$report"
     echo "written: $report; logs and results.jsonl: $OUT"
     echo "total: $(( $(date +%s) - T_SCRIPT )) s"
@@ -120,6 +136,8 @@ write_report() {
 source "$BENCH/cnn.sh"
 # shellcheck source=test/bench/rnn.sh
 source "$BENCH/rnn.sh"
+# shellcheck source=test/bench/adversarial.sh
+source "$BENCH/adversarial.sh"
 
 POLL_PID=""
 bench_cleanup() {
@@ -148,6 +166,7 @@ if [ "$ONLY" = 1 ]; then
     notes="alone (NN_BENCH_CNN=$CNN, NN_BENCH_RNN=$RNN):"
     if [ "$CNN" = only ]; then notes="$notes the CNN part, $CNN_EPOCHS epoch(s);"; fi
     if [ "$RNN" = only ]; then notes="$notes the recurrent part, $RNN_EPOCHS epoch(s);"; fi
+    if [ "$ADV" = only ]; then notes="$notes the adversarial part, $ADV_EPOCHS epoch(s);"; fi
     if [ "$QUICK" = 1 ]; then notes="$notes QUICK: 10,000 rows"; fi
     notes=${notes%;}
 fi
@@ -297,6 +316,7 @@ if [ "$ONLY" = 1 ]; then
     TRAIN=fm_train
     [ "$CNN" = only ] && cnn_bench
     [ "$RNN" = only ] && rnn_bench
+    [ "$ADV" = only ] && adv_bench
     nn_cluster_stop
     trap - EXIT
     write_report report-nets
@@ -528,6 +548,9 @@ fi
 
 # ---------------------------------------------------------------- 2e. recurrent
 [ "$RNN" = 1 ] && rnn_bench
+
+# ---------------------------------------------------------------- 2f. adversarial
+[ "$ADV" = 1 ] && adv_bench
 
 nn_cluster_stop
 trap - EXIT

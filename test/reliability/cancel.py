@@ -287,11 +287,21 @@ workloads = [
     ("nn_explain 65,536 steps",
      "SELECT count(nn_explain(m.m, t.pixels, '{\"steps\": 65536}')) FROM explain_model m, fm_5k t",
      (0.1, 4.0), (), None, "explaining"),
+    # attacks: PGD steps through the input gradient, in nn_evaluate and in
+    # adversarial training (the kernels check between steps and layers)
+    ("nn_evaluate PGD, 60,000 rows",
+     "SELECT nn_evaluate(m, 'fm_train', NULL, '{\"adversarial\": {\"method\": \"pgd\", "
+     "\"epsilon\": 0.1, \"steps\": 1000}}') FROM eval_model", (0.1, 4.0), (), None, "attacking"),
+    ("fm_5k {1024,1024} b1024, adversarial PGD",
+     train("fm_5k", "{1024,1024}", '{"epochs": 1000, "batch_size": 1024, '
+           '"adversarial": {"method": "pgd", "epsilon": 0.1, "steps": 100}}'),
+     (t_load5 + 0.2, t_load5 + 4.0), (), t_load5, "training"),
 ]
 QUICK_WORKLOADS = ("slow source", "fm_5k {4096} b1024", "fm_train streamed (32MB)",
                    "nn_fit {4096}, serial", "nn_predict_batch, 60,000 rows",
                    "fm_5k CNN b128", "fm_5k LSTM(128) b128", "fm_5k bidirectional GRU(256) b1024",
-                   "nn_importance, every row", "nn_explain 65,536 steps")
+                   "nn_importance, every row", "nn_explain 65,536 steps",
+                   "nn_evaluate PGD, 60,000 rows", "fm_5k {1024,1024} b1024, adversarial PGD")
 for name, sql, (lo, hi), setup, read_s, phase in workloads:
     if QUICK and name not in QUICK_WORKLOADS:
         continue

@@ -79,6 +79,9 @@ CREATE TABLE score_model AS SELECT nn_init(784, '{1024,1024}', 10) AS m;
 -- a trained model to explain (nn_importance reads its feature columns)
 CREATE TABLE explain_model AS
 SELECT nn_train('fm_5k', 'label', '{pixels}', '{256}', '{"epochs": 1, "seed": 1}') AS m;
+-- nn_evaluate needs a model trained from a source: one quick epoch
+CREATE TABLE eval_model AS
+SELECT nn_train('fm_5k', 'label', '{pixels}', '{1024,1024}', '{"epochs": 1, "batch_size": 1024}') AS m;
 CREATE TABLE gen_small AS
 SELECT (i % 3) AS y, (i % 7)::real AS a, (i % 11)::real AS b FROM generate_series(1, 2000) i;
 CREATE TABLE gen_tall AS
