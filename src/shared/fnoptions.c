@@ -83,6 +83,7 @@ nn_fnoptions_check(Jsonb *options, const char *fn, const char *const *keys)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown %s option \"%s\"", fn, key),
+						 keys[0] == NULL ? errhint("%s takes no options.", fn) :
 						 errhint("Valid options are: %s.", list.data)));
 		}
 	}
