@@ -199,6 +199,23 @@ void		nn_model_strip(const NNModel *model, NNModel *dst);
 void		nn_model_quantize(const NNModel *model, NNModel *dst,
 							  const NNAllocator *alloc);
 
+/* one weight tensor of an int8 model: rows x cols values, a scale per row */
+typedef struct NNQuantTensor
+{
+	const float *scales;
+	const int8_t *values;
+	size_t		rows;
+	size_t		cols;
+} NNQuantTensor;
+
+/*
+ * Whether weights (n floats of net.params) are one whole weight tensor of
+ * an int8 model, and then its int8 form in *out: the ONNX export writes
+ * them as such (DequantizeLinear).
+ */
+bool		nn_model_quant_tensor(const NNModel *model, const float *weights, size_t n,
+								  NNQuantTensor *out);
+
 /* the optimizer state floats the model holds (0 unless NN_STORAGE_FLOAT) */
 size_t		nn_model_state_floats(const NNModel *model);
 

@@ -135,6 +135,38 @@ nn_model_write_int8(ModelWriter *w, const NNModel *m)
 	}
 }
 
+bool
+nn_model_quant_tensor(const NNModel *model, const float *weights, size_t n, NNQuantTensor *out)
+{
+	const NNNet *net = &model->net;
+	size_t		scale_off = 0,
+				value_off = 0;
+
+	if (model->storage != NN_STORAGE_INT8 || weights < net->params ||
+		weights >= net->params + net->n_params)
+		return false;
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		NNTensor	t[NN_LAYER_MAX_TENSORS];
+		uint32_t	nt = nn_net_tensors(net, l, t);
+
+		for (uint32_t i = 0; i < nt; i++)
+		{
+			if (!t[i].weight)
+				continue;
+			if (net->params + t[i].offset == weights && t[i].size == n)
+			{
+				*out = (NNQuantTensor) {model->qscales + scale_off, model->qvalues + value_off,
+				t[i].rows, t[i].size / t[i].rows};
+				return true;
+			}
+			scale_off += t[i].rows;
+			value_off += t[i].size;
+		}
+	}
+	return false;
+}
+
 /* ---------- compressing ---------- */
 
 void
