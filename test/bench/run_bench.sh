@@ -53,6 +53,10 @@
 #   NN_BENCH_RNN=1|0|only  the recurrent part (2e): run it (default), skip it,
 #                        or run only it; with NN_BENCH_CNN=only too, both and
 #                        nothing else
+#   NN_BENCH_COMPRESS=1|0|only  the compressed models of issue 17 (compress.sh:
+#                        nn_strip and nn_quantize of the MLP and the CNN; bytes,
+#                        accuracy, per-row scoring float against int8): run it
+#                        (default), skip it, or run only it
 #   NN_BENCH_RNN_EPOCHS=N  the recurrent runs' epochs (default 10, 1 in a quick run)
 #   NN_BENCH_RNN_SEEDS="1 2 3"  the LSTM's seeds (default "1"; the GRU: seed 1)
 #   NN_BENCH_RNN_THREADS=1|2  the thread count of the recurrent full runs
@@ -87,6 +91,8 @@ if [ "$CNN" = only ] && [ "$RNN" != only ]; then RNN=0; fi
 if [ "$RNN" = only ] && [ "$CNN" != only ]; then CNN=0; fi
 ONLY=0
 if [ "$CNN" = only ] || [ "$RNN" = only ]; then ONLY=1; fi
+COMPRESS=${NN_BENCH_COMPRESS:-1}
+case "$COMPRESS" in 0|1|only) ;; *) echo "NN_BENCH_COMPRESS is 1, 0 or only, not '$COMPRESS'" >&2; exit 2 ;; esac
 OUT=${NN_BENCH_OUT:-$(mktemp -d -t nn-bench.XXXXXX)}
 mkdir -p "$OUT"
 RES="$OUT/results.jsonl"
@@ -120,6 +126,8 @@ write_report() {
 source "$BENCH/cnn.sh"
 # shellcheck source=test/bench/rnn.sh
 source "$BENCH/rnn.sh"
+# shellcheck source=test/bench/compress.sh
+source "$BENCH/compress.sh"
 
 POLL_PID=""
 bench_cleanup() {
@@ -291,6 +299,12 @@ mem_poll() {
     done
     exit 0
 }
+
+# ---------------------------------------------------------------- compression alone
+if [ "$COMPRESS" = only ]; then
+    compress_bench
+    exit 0
+fi
 
 # ---------------------------------------------------------------- 2d, 2e alone
 if [ "$ONLY" = 1 ]; then
@@ -529,6 +543,9 @@ fi
 # ---------------------------------------------------------------- 2e. recurrent
 [ "$RNN" = 1 ] && rnn_bench
 
+# ---------------------------------------------------------------- compressed models
+[ "$COMPRESS" = 1 ] && compress_bench
+
 nn_cluster_stop
 trap - EXIT
 
@@ -556,3 +573,6 @@ fi
 
 # ---------------------------------------------------------------- 6. report
 write_report report
+if [ "$COMPRESS" = 1 ]; then
+    { echo; cat "$OUT/compress.md"; } >>"${NN_BENCH_REPORT:-$BENCH/RESULTS.generated.md}"
+fi
