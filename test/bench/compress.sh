@@ -9,7 +9,7 @@
 # target: int8 at most 30% of stripped), test accuracy of the float and the
 # int8 model (target: within 0.5 points), and per-row scoring of the 10,000
 # test rows (nn_predict in a query) with the float and the int8 model,
-# alternated NN_BENCH_COMPRESS_ROUNDS times (default 3) and the medians
+# alternated NN_BENCH_COMPRESS_ROUNDS times (default 4; the order too) and the medians
 # compared in the same run (target: int8 at least as fast).  An int8 model
 # is dequantized when read, so it scores through the same float kernels;
 # the speed ratio says that reading it costs nothing that shows.
@@ -22,7 +22,7 @@
 COMPRESS_EPOCHS=${NN_BENCH_COMPRESS_EPOCHS:-10}
 COMPRESS_CNN=${NN_BENCH_COMPRESS_CNN:-1}
 COMPRESS_CNN_EPOCHS=${NN_BENCH_COMPRESS_CNN_EPOCHS:-2}
-COMPRESS_ROUNDS=${NN_BENCH_COMPRESS_ROUNDS:-3}
+COMPRESS_ROUNDS=${NN_BENCH_COMPRESS_ROUNDS:-4}
 
 # compress_time SQL: seconds SQL takes (a fresh session, so no model cache
 # is warm from another run)
@@ -31,6 +31,11 @@ compress_time() {
     t0=$(now)
     nn_psql -At -c "$1" >/dev/null
     secs "$t0" "$(now)"
+}
+
+# compress_sql COLUMN: per-row scoring of the test rows with cm's model COLUMN
+compress_sql() {
+    printf 'SELECT count(*) FROM fm_test t, cm WHERE nn_predict(cm.%s, t.pixels) = t.label' "$1"
 }
 
 # compress_net NAME HIDDEN OPTIONS: train, compress, measure; one table row
@@ -51,9 +56,11 @@ SQL
         round(100 * avg((nn_predict(q, pixels) = label)::int), 2),
         round(100 * avg((nn_predict_class(f, pixels) = nn_predict_class(q, pixels))::int), 2)
         FROM fm_test, cm")
+    # the order alternates too: float first in odd rounds, int8 in even ones
     for r in $(seq 1 "$COMPRESS_ROUNDS"); do
-        tf+=("$(compress_time "SELECT count(*) FROM fm_test t, cm WHERE nn_predict(cm.f, t.pixels) = t.label")")
-        tq+=("$(compress_time "SELECT count(*) FROM fm_test t, cm WHERE nn_predict(cm.q, t.pixels) = t.label")")
+        if [ $((r % 2)) = 0 ]; then tq+=("$(compress_time "$(compress_sql q)")"); fi
+        tf+=("$(compress_time "$(compress_sql f)")")
+        if [ $((r % 2)) = 1 ]; then tq+=("$(compress_time "$(compress_sql q)")"); fi
         echo "  round $r: float ${tf[-1]} s, int8 ${tq[-1]} s"
     done
     read -r bf bs bq pct same <<<"$sizes"
@@ -72,7 +79,7 @@ compress_bench() {
         echo "## Compressed models (nn_strip, nn_quantize)"
         echo
         echo "MLP: $COMPRESS_EPOCHS epochs; CNN (cnn.sh's): $COMPRESS_CNN_EPOCHS epoch(s). Scoring: nn_predict over the"
-        echo "10,000 test rows in one query, median of $COMPRESS_ROUNDS alternated runs (load average at start"
+        echo "10,000 test rows in one query, median of $COMPRESS_ROUNDS runs each, alternated (which goes first too) (load average at start"
         echo "$(cut -d' ' -f1-3 /proc/loadavg): the machine is shared, so only the ratio of one run means much)."
         echo
         echo "| network | bytes | stripped | int8 (of stripped) | accuracy % | int8 accuracy % | same class % | rows/s float | rows/s int8 (ratio) | train s |"

@@ -365,6 +365,48 @@ test_stripped_read_without_state(void)
 	ArenaFree();
 }
 
+/*
+ * nn_model_quant_tensor (the ONNX export's lookup) finds each weight of an
+ * int8 model, whole, with its scales and values; nothing else
+ */
+static void
+test_quant_tensor_lookup(void)
+{
+	NNModel		m,
+				q;
+	size_t		scale_off = 0,
+				value_off = 0;
+	NNQuantTensor qt;
+
+	BuildModel(&m, ARCH_CONV);
+	nn_model_quantize(&m, &q, &arena_alloc);
+	for (uint32_t l = 0; l < q.net.n_layers; l++)
+	{
+		NNTensor	t[NN_LAYER_MAX_TENSORS];
+		uint32_t	n = nn_net_tensors(&q.net, l, t);
+
+		for (uint32_t i = 0; i < n; i++)
+		{
+			bool		found = nn_model_quant_tensor(&q, q.net.params + t[i].offset,
+													  t[i].size, &qt);
+
+			CHECK_MSG(found == t[i].weight, "layer %u %s", l, t[i].name);
+			if (!t[i].weight)
+				continue;
+			CHECK(found && qt.scales == q.qscales + scale_off &&
+				  qt.values == q.qvalues + value_off && qt.rows == t[i].rows &&
+				  qt.rows * qt.cols == t[i].size);
+			/* a part of a weight is not one */
+			CHECK(!nn_model_quant_tensor(&q, q.net.params + t[i].offset, t[i].size - 1, &qt));
+			scale_off += t[i].rows;
+			value_off += t[i].size;
+		}
+	}
+	/* a float model has none */
+	CHECK(!nn_model_quant_tensor(&m, m.net.params, 1, &qt));
+	ArenaFree();
+}
+
 int
 main(void)
 {
@@ -375,5 +417,6 @@ main(void)
 	RUN_TEST(test_reader_rejects_damaged_int8);
 	RUN_TEST(test_reader_rejects_storage_before_v4);
 	RUN_TEST(test_stripped_read_without_state);
+	RUN_TEST(test_quant_tensor_lookup);
 	return harness_finish("test_model_quant");
 }
