@@ -148,5 +148,14 @@ SELECT nn_quantize(m, '{"bits": 4}') FROM cq_float WHERE name = 'dense';
 SELECT nn_quantize(m, '[]') FROM cq_float WHERE name = 'dense';
 SELECT nn_quantize('\x00010203'::bytea);
 SELECT nn_strip('\x00010203'::bytea);
+-- both work within nn.score_memory: a model of 2.8 MB (784-256-128-10 with
+-- Adam's state) needs three times that
+SET nn.score_memory = 4;
+SELECT length(nn_quantize(nn_init(784, '{256,128}', 10))) AS too_big;
+SELECT length(nn_strip(nn_init(784, '{256,128}', 10))) AS too_big;
+SET nn.score_memory = 16;
+SELECT length(nn_strip(nn_init(784, '{256,128}', 10))) AS stripped,
+       length(nn_quantize(nn_init(784, '{256,128}', 10))) AS quantized;
+RESET nn.score_memory;
 -- STRICT: NULL in, NULL out
 SELECT nn_strip(NULL) IS NULL AS strip_null, nn_quantize(NULL) IS NULL AS quantize_null;
