@@ -522,6 +522,20 @@ IS 'this backend''s cache of parsed stored models: models, bytes, budget_bytes, 
 -- ------------------------------------------- compression (1.5, issue 17)
 -- (helper Q: nn_strip, nn_quantize)
 
+CREATE FUNCTION @extschema@.nn_strip(model bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nn_strip'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_strip(bytea)
+IS 'the model without its optimizer state, for scoring only (a stripped or quantized model comes back unchanged)';
+
+CREATE FUNCTION @extschema@.nn_quantize(model bytea, options jsonb DEFAULT '{}')
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nn_quantize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_quantize(bytea, jsonb)
+IS 'the model with int8 weights (symmetric, one scale per output channel) and no optimizer state, for scoring only';
+
 -- ------------------------------------------- explanations (1.5, issue 17)
 -- (helper E: nn_explain, nn_explain_row, their by-name overloads, nn_importance)
 

@@ -41,7 +41,12 @@ SELECT 'trailing bytes', m || m FROM good UNION ALL
 SELECT 'bad magic', overlay(m PLACING 'XXXX'::bytea FROM 1 FOR 4) FROM good UNION ALL
 SELECT 'lower-case magic', overlay(m PLACING 'nnmd'::bytea FROM 1 FOR 4) FROM good UNION ALL
 SELECT 'version 1 read as 3', set_byte(m, 4, 3) FROM good UNION ALL
+-- version 4 is that of compressed models (storage byte 13 of 1 or 2): a
+-- float model with its optimizer state in it is refused
 SELECT 'version 4', set_byte(m, 4, 4) FROM good UNION ALL
+SELECT 'version 4, storage 1', set_byte(set_byte(m, 4, 4), 13, 1) FROM good UNION ALL
+SELECT 'version 5', set_byte(m, 4, 5) FROM good UNION ALL
+SELECT 'version 1, storage 2', set_byte(m, 13, 2) FROM good UNION ALL
 SELECT 'version 1 read as 2', set_byte(m, 4, 2) FROM good UNION ALL
 SELECT 'version 0', set_byte(m, 4, 0) FROM good UNION ALL
 SELECT 'version 2^32-1', overlay(m PLACING '\xffffffff'::bytea FROM 5 FOR 4) FROM good UNION ALL

@@ -12,6 +12,7 @@
 #include "model.h"
 #include "model_bytes.h"
 #include "model_layers.h"
+#include "model_quant.h"
 #include "model_settings.h"
 
 /* ---------- reading ---------- */
@@ -155,8 +156,16 @@ ReadHeader(ModelReader *r, NNModel *m, char *err, size_t errlen)
 	net->n_layers = ReadU32(r);
 	if (r->truncated)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model is truncated");
-	if (reserved[0] != 0 || reserved[1] != 0 || reserved[2] != 0)
+	/* version 4: the first reserved byte is the storage (NNStorage) */
+	m->storage = version >= 4 ? reserved[0] : 0;
+	if ((version < 4 && reserved[0] != 0) || reserved[1] != 0 || reserved[2] != 0)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-zero reserved bytes");
+	if (m->storage >= NN_STORAGE_COUNT)
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown storage %u", m->storage);
+	/* one encoding per model: version 4 for a compressed model only */
+	if (version >= 4 && m->storage == NN_STORAGE_FLOAT)
+		return Fail(err, errlen, NN_MODEL_CORRUPT,
+					"model is stored in format version 4 but holds a float model with its optimizer state");
 	/* one encoding per model: a flag is 0 or 1, nothing else */
 	if (standardized > 1)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has a bad standardized flag");
@@ -309,7 +318,8 @@ ReadTensors(ModelReader *r, NNModel *m, const NNAllocator *a, char *err, size_t 
 {
 	NNNet	   *net = &m->net;
 	uint32_t	n_in = nn_net_inputs(net);
-	size_t		n_state = r->without_state ? 0 : nn_net_state_floats(net);
+	size_t		n_state = r->without_state ? 0 : nn_model_state_floats(m);
+	const char *msg;
 
 	if (m->standardized)
 	{
@@ -340,16 +350,23 @@ ReadTensors(ModelReader *r, NNModel *m, const NNAllocator *a, char *err, size_t 
 		m->history[i].val_loss = ReadF32(r);
 		m->history[i].val_metric = ReadF32(r);
 	}
-	if (!FitsFloats(r, net->n_params + net->n_stats + n_state))
+	if (m->storage == NN_STORAGE_INT8)
+	{
+		if ((msg = nn_model_read_int8(r, m, a)) != NULL)
+			return Fail(err, errlen, NN_MODEL_CORRUPT, "%s", msg);
+	}
+	else if (!FitsFloats(r, net->n_params + net->n_stats + n_state))
 		return Fail(err, errlen, NN_MODEL_CORRUPT,
 					"model is truncated (expected %zu parameters)", net->n_params);
-	net->params = AllocArray(a, net->n_params, sizeof(float));
+	else
+	{
+		net->params = AllocArray(a, net->n_params, sizeof(float));
+		ReadFloats(r, net->params, net->n_params);
+	}
 	net->stats = AllocArray(a, net->n_stats, sizeof(float));
-	net->opt_state = r->without_state ? NULL : AllocArray(a, n_state, sizeof(float));
-	ReadFloats(r, net->params, net->n_params);
+	net->opt_state = n_state == 0 ? NULL : AllocArray(a, n_state, sizeof(float));
 	ReadFloats(r, net->stats, net->n_stats);
-	if (!r->without_state)
-		ReadFloats(r, net->opt_state, n_state);
+	ReadFloats(r, net->opt_state, n_state);
 	m->without_state = r->without_state;
 	if (r->left != 0)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has %zu trailing bytes", r->left);
@@ -458,7 +475,7 @@ nn_model_state_bytes(const uint8_t *buf, size_t len)
 
 	if (ReadLayout(&r, &m, err, sizeof(err)) != NN_MODEL_OK)
 		return -1;
-	return (int64_t) (nn_net_state_floats(&m.net) * sizeof(float));
+	return (int64_t) (nn_model_state_floats(&m) * sizeof(float));
 }
 
 /* ---------- semantic checks, shared by the reader and builders ---------- */
@@ -494,6 +511,7 @@ CheckNetwork(const NNModel *m, char *err, size_t errlen)
 	uint32_t	last = net->n_layers - 1;
 	uint32_t	n_out = nn_net_outputs(net);
 	int			out_act = nn_net_activation(net, last);
+	bool		state = !m->without_state && m->storage == NN_STORAGE_FLOAT;
 
 	if ((unsigned) m->task >= NN_TASK_COUNT || (unsigned) net->loss.kind >= NN_LOSS_COUNT ||
 		(unsigned) net->optimizer >= NN_OPT_COUNT || (unsigned) m->init >= NN_INIT_COUNT)
@@ -511,10 +529,9 @@ CheckNetwork(const NNModel *m, char *err, size_t errlen)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has bad optimizer or regularization settings");
 	if (!nn_all_finite(net->params, net->n_params) ||
 		!nn_all_finite(net->stats, net->n_stats) ||
-		(!m->without_state && !nn_all_finite(net->opt_state, nn_net_state_floats(net))))
+		(state && !nn_all_finite(net->opt_state, nn_net_state_floats(net))))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has non-finite parameters");
-	if (!m->without_state &&
-		!nn_optimizer_state_valid(net->optimizer, net->opt_state, net->n_params))
+	if (state && !nn_optimizer_state_valid(net->optimizer, net->opt_state, net->n_params))
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has invalid optimizer state");
 	if (m->epochs_run != m->n_history || m->best_epoch > m->epochs_run)
 		return Fail(err, errlen, NN_MODEL_CORRUPT, "model's epoch count does not match its history");
@@ -622,6 +639,9 @@ nn_model_check(const NNModel *model, char *err, size_t errlen)
 	if (model->without_state)
 		return Fail(err, errlen, NN_MODEL_CORRUPT,
 					"model was read without its optimizer state, for scoring only");
+	if (model->storage >= NN_STORAGE_COUNT ||
+		(model->storage == NN_STORAGE_INT8 && model->qscales == NULL))
+		return Fail(err, errlen, NN_MODEL_CORRUPT, "model has an unknown storage");
 	return CheckModel(model, err, errlen);
 }
 

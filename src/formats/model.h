@@ -31,7 +31,22 @@
  * using the oldest version that holds a model (nn_model_format_version),
  * so a model of dense layers keeps its bytes.
  */
-#define NN_FORMAT_VERSION 3
+#define NN_FORMAT_VERSION 4
+
+/*
+ * How a model stores its parameters (version 4: the header's first
+ * reserved byte).  Versions 1 to 3 hold float models with their optimizer
+ * state only; version 4 is used for the other two and nothing else, so an
+ * existing model keeps its bytes.  Both are for scoring only: no
+ * optimizer state, and training refuses them.
+ */
+typedef enum NNStorage
+{
+	NN_STORAGE_FLOAT = 0,		/* float parameters and the optimizer state */
+	NN_STORAGE_STRIPPED = 1,	/* float parameters, no optimizer state */
+	NN_STORAGE_INT8 = 2,		/* int8 weights, a float scale per row */
+	NN_STORAGE_COUNT
+} NNStorage;
 
 /* Documented limits beyond those of the network itself. */
 #define NN_MAX_CLASSES 10000
@@ -108,6 +123,19 @@ typedef struct NNModel
 
 	/* read by nn_model_read_without_state: net.opt_state is NULL */
 	bool		without_state;
+
+	/*
+	 * NNStorage.  Not NN_STORAGE_FLOAT: net.opt_state is NULL.  For
+	 * NN_STORAGE_INT8, every weight tensor's (NNTensor.weight) row scales
+	 * and values, in storage order (model_quant.c): what the bytes hold,
+	 * so that a model read is written back byte for byte; net.params holds
+	 * the weights they give (q * scale), so scoring sees a float model.
+	 */
+	uint8_t		storage;
+	size_t		n_qscales;
+	float	   *qscales;
+	size_t		n_qvalues;
+	int8_t	   *qvalues;
 } NNModel;
 
 typedef void *(*NNAllocFn) (void *ctx, size_t size);
@@ -159,6 +187,40 @@ size_t		nn_model_size(const NNModel *model);
 void		nn_model_write(const NNModel *model, uint8_t *buf);
 
 uint32_t	nn_model_inputs(const NNModel *model);
+
+/*
+ * The compressed copies of a valid float model (storage 0 or 1), for
+ * nn_strip and nn_quantize: *dst shares model's arrays but for the
+ * quantized weights, which it allocates (model_quant.c).  A stripped
+ * model has no optimizer state; a quantized one scores with its weights
+ * rounded to int8 and rescaled.
+ */
+void		nn_model_strip(const NNModel *model, NNModel *dst);
+void		nn_model_quantize(const NNModel *model, NNModel *dst,
+							  const NNAllocator *alloc);
+
+/* one weight tensor of an int8 model: rows x cols values, a scale per row */
+typedef struct NNQuantTensor
+{
+	const float *scales;
+	const int8_t *values;
+	size_t		rows;
+	size_t		cols;
+} NNQuantTensor;
+
+/*
+ * Whether weights (n floats of net.params) are one whole weight tensor of
+ * an int8 model, and then its int8 form in *out: the ONNX export writes
+ * them as such (DequantizeLinear).
+ */
+bool		nn_model_quant_tensor(const NNModel *model, const float *weights, size_t n,
+								  NNQuantTensor *out);
+
+/* the optimizer state floats the model holds (0 unless NN_STORAGE_FLOAT) */
+size_t		nn_model_state_floats(const NNModel *model);
+
+/* the name of a storage, for nn_info: "float", "stripped", "int8" */
+const char *nn_model_storage_name(NNStorage storage);
 
 /* the format version the writer uses for this model: the oldest that holds it */
 uint32_t	nn_model_format_version(const NNModel *model);

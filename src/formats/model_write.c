@@ -8,6 +8,7 @@
 #include "model.h"
 #include "model_bytes.h"
 #include "model_layers.h"
+#include "model_quant.h"
 #include "model_settings.h"
 
 /* version 1 cannot say that a model has categories or imputes NULLs */
@@ -16,13 +17,17 @@ NeedsVersion2(const NNModel *m);
 
 /*
  * The oldest version that holds the features, the input's shape (version
- * 3 for any but a flat vector) and every layer's kind.
+ * 3 for any but a flat vector), every layer's kind and the storage
+ * (version 4 for a compressed model).
  */
 uint32_t
 nn_model_format_version(const NNModel *model)
 {
 	const NNNet *net = &model->net;
 	uint32_t	version = net->shapes[0].rank != 1 ? 3 : (NeedsVersion2(model) ? 2 : 1);
+
+	if (model->storage != NN_STORAGE_FLOAT)
+		return 4;
 
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
@@ -98,7 +103,8 @@ WriteModel(ModelWriter *w, const NNModel *m)
 	PutU8(w, (uint8_t) net->optimizer);
 	PutU8(w, (uint8_t) m->init);
 	PutU8(w, m->standardized ? 1 : 0);
-	Put(w, "\0\0\0", 3);
+	PutU8(w, m->storage);		/* zero before version 4 */
+	Put(w, "\0\0", 2);
 	PutU32(w, net->n_layers);
 	if (version >= 3)
 		WriteKinds(w, net);
@@ -149,9 +155,12 @@ WriteModel(ModelWriter *w, const NNModel *m)
 		PutF32(w, m->history[i].val_loss);
 		PutF32(w, m->history[i].val_metric);
 	}
-	PutFloats(w, net->params, net->n_params);
+	if (m->storage == NN_STORAGE_INT8)
+		nn_model_write_int8(w, m);
+	else
+		PutFloats(w, net->params, net->n_params);
 	PutFloats(w, net->stats, net->n_stats);
-	PutFloats(w, net->opt_state, nn_net_state_floats(net));
+	PutFloats(w, net->opt_state, nn_model_state_floats(m));
 }
 
 size_t

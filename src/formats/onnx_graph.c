@@ -64,7 +64,7 @@ EmitTensor(Writer *w, const void *arg)
 	}
 	PutInt(w, TENSOR_DATA_TYPE, t->data_type);
 	PutString(w, TENSOR_NAME, t->name);
-	if (t->data_type == DTYPE_FLOAT && t->floats == NULL)
+	if (t->raw != NULL)
 		PutMessage(w, TENSOR_RAW_DATA, t->raw, t->raw_arg);
 	else if (t->data_type == DTYPE_FLOAT)
 		PutRawFloats(w, TENSOR_RAW_DATA, t->floats, count);
@@ -72,6 +72,69 @@ EmitTensor(Writer *w, const void *arg)
 		PutRawInt64s(w, TENSOR_RAW_DATA, t->ints, count);
 	else
 		PutRawDouble(w, TENSOR_RAW_DATA, t->scalar);
+}
+
+/* ------------------------------------------------------------ int8 weights */
+
+typedef struct Int8s
+{
+	const int8_t *v;			/* NULL: zeros */
+	size_t		n;
+} Int8s;
+
+static void
+EmitInt8s(Writer *w, const void *arg)
+{
+	const Int8s *a = arg;
+
+	for (size_t i = 0; i < a->n; i++)
+		Put(w, a->v != NULL ? &a->v[i] : &(const int8_t) {0}, 1);
+}
+
+/*
+ * A weight of an int8 model in place of its floats: its values (int8, rows
+ * x cols), a scale per row and zero points into DequantizeLinear along
+ * axis 0, then, for a weight of another shape than [rows, cols] (a
+ * convolution's filters, a recurrent [D, gates x units, inputs]), Reshape
+ * to it.  The result is named as the float weight was.
+ */
+static void
+AddQuantized(GraphWalk *g, const Tensor *t, const NNQuantTensor *q)
+{
+	char		values[NAME_LEN + 8],
+				scales[NAME_LEN + 8],
+				zeros[NAME_LEN + 8],
+				deq[NAME_LEN + 8],
+				shape[NAME_LEN + 8];
+	bool		reshape = !(t->n_dims == 2 && t->dims[0] == q->rows);
+	int64_t		dims[MAX_TENSOR_DIMS];
+	Int8s		v = {q->values, q->rows * q->cols},
+				z = {NULL, q->rows};
+	Tensor		tv = {values, DTYPE_INT8, 2, {q->rows, q->cols}, NULL, 0.0, NULL, EmitInt8s, &v};
+	Tensor		tz = {zeros, DTYPE_INT8, 1, {q->rows}, NULL, 0.0, NULL, EmitInt8s, &z};
+	Tensor		ts = {shape, DTYPE_INT64, 1, {(uint64_t) t->n_dims}, NULL, 0.0, dims, NULL, NULL};
+	Node		dq = {"DequantizeLinear", {values, scales, zeros}, 3, reshape ? deq : t->name,
+	{{"axis", ATTR_TYPE_INT, 0.0f, 0, NULL, NULL}}, 1, 0};
+
+	snprintf(values, sizeof(values), "%s_int8", t->name);
+	snprintf(scales, sizeof(scales), "%s_scale", t->name);
+	snprintf(zeros, sizeof(zeros), "%s_zero", t->name);
+	snprintf(deq, sizeof(deq), "%s_rows", t->name);
+	snprintf(shape, sizeof(shape), "%s_shape", t->name);
+	for (int d = 0; d < t->n_dims; d++)
+		dims[d] = (int64_t) t->dims[d];
+	if (!g->nodes)
+	{
+		PutMessage(g->w, GRAPH_INITIALIZER, EmitTensor, &tv);
+		OnnxAddFloats(g, scales, q->scales, q->rows);
+		PutMessage(g->w, GRAPH_INITIALIZER, EmitTensor, &tz);
+		if (reshape)
+			PutMessage(g->w, GRAPH_INITIALIZER, EmitTensor, &ts);
+		return;
+	}
+	OnnxAddNode(g, &dq);
+	if (reshape)
+		OnnxAddOp(g, "Reshape", deq, shape, t->name);
 }
 
 /* ------------------------------------------------------------ adding */
@@ -86,7 +149,16 @@ OnnxAddNode(GraphWalk *g, const Node *n)
 void
 OnnxAddTensor(GraphWalk *g, const Tensor *t)
 {
-	if (!g->nodes)
+	size_t		count = 1;
+	NNQuantTensor q;
+
+	for (int d = 0; d < t->n_dims; d++)
+		count *= t->dims[d];
+	/* an int8 model's weight: dequantized in the graph */
+	if (t->data_type == DTYPE_FLOAT && t->floats != NULL &&
+		nn_model_quant_tensor(g->m, t->floats, count, &q))
+		AddQuantized(g, t, &q);
+	else if (!g->nodes)
 		PutMessage(g->w, GRAPH_INITIALIZER, EmitTensor, t);
 }
 

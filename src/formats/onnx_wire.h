@@ -65,6 +65,7 @@
 #define TENSOR_NAME 8
 #define TENSOR_RAW_DATA 9
 #define DTYPE_FLOAT 1
+#define DTYPE_INT8 3
 #define DTYPE_INT64 7
 #define DTYPE_DOUBLE 11
 /* ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto(.Dimension) */

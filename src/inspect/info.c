@@ -250,6 +250,37 @@ PushCounts(JsonbParseState **st, const NNModel *m)
 	}
 }
 
+/*
+ * A compressed model's storage (format version 4) with its bytes and those
+ * of its float stripped equivalent; nothing for a float model, whose
+ * output stays what it was before compression existed.
+ */
+static void
+PushStorage(JsonbParseState **st, const NNModel *m)
+{
+	NNModel		stripped = *m;
+
+	if (m->storage == NN_STORAGE_FLOAT)
+		return;
+	stripped.storage = NN_STORAGE_STRIPPED;
+	nn_json_key(st, "storage");
+	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	nn_json_key(st, "kind");
+	nn_json_string(st, nn_model_storage_name((NNStorage) m->storage));
+	if (m->storage == NN_STORAGE_INT8)
+	{
+		nn_json_key(st, "quantization");
+		nn_json_string(st, "int8, symmetric, one scale per output channel");
+		nn_json_key(st, "quantized_weights");
+		nn_json_uint(st, m->n_qvalues);
+	}
+	nn_json_key(st, "bytes");
+	nn_json_uint(st, nn_model_size(m));
+	nn_json_key(st, "float_bytes");
+	nn_json_uint(st, nn_model_size(&stripped));
+	pushJsonbValue(st, WJB_END_OBJECT, NULL);
+}
+
 Datum
 nn_info(PG_FUNCTION_ARGS)
 {
@@ -280,6 +311,7 @@ nn_info(PG_FUNCTION_ARGS)
 	PushEncoding(&st, m);
 	PushStringArray(&st, "classes", m->classes, m->n_classes);
 	PushCounts(&st, m);
+	PushStorage(&st, m);
 	PushHistory(&st, m);
 	info = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(info));

@@ -159,12 +159,12 @@ Conv2dTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 	size_t		nw = WeightFloats(net, l, in, out);
 	size_t		F = out.dims[0];
 
-	t[0] = (NNTensor) {"W", 0, nw, true};
-	t[1] = (NNTensor) {"b", nw, F, false};
+	t[0] = (NNTensor) {"W", 0, nw, true, F};
+	t[1] = (NNTensor) {"b", nw, F, false, 0};
 	if (!nn_conv2d(net, l)->batch_norm)
 		return 2;
-	t[2] = (NNTensor) {"gamma", nw + F, F, false};
-	t[3] = (NNTensor) {"beta", nw + 2 * F, F, false};
+	t[2] = (NNTensor) {"gamma", nw + F, F, false, 0};
+	t[3] = (NNTensor) {"beta", nw + 2 * F, F, false, 0};
 	return 4;
 }
 

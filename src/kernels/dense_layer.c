@@ -57,12 +57,12 @@ DenseTensors(const NNNet *net, uint32_t l, NNShape in_shape, NNShape out_shape,
 	size_t		out = nn_shape_size(out_shape);
 	size_t		nw = LayerWeights(in, out);
 
-	t[0] = (NNTensor) {"W", 0, nw, true};
-	t[1] = (NNTensor) {"b", nw, out, false};
+	t[0] = (NNTensor) {"W", 0, nw, true, out};
+	t[1] = (NNTensor) {"b", nw, out, false, 0};
 	if (!nn_dense(net, l)->batch_norm)
 		return 2;
-	t[2] = (NNTensor) {"gamma", nw + out, out, false};
-	t[3] = (NNTensor) {"beta", nw + 2 * out, out, false};
+	t[2] = (NNTensor) {"gamma", nw + out, out, false, 0};
+	t[3] = (NNTensor) {"beta", nw + 2 * out, out, false, 0};
 	return 4;
 }
 

@@ -126,13 +126,13 @@ DepthwiseTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 
 	if (!Separable(net, l))
 	{
-		t[0] = (NNTensor) {"W", 0, nd, true};
-		t[1] = (NNTensor) {"b", nd, F, false};
+		t[0] = (NNTensor) {"W", 0, nd, true, F};
+		t[1] = (NNTensor) {"b", nd, F, false, 0};
 		return 2;
 	}
-	t[0] = (NNTensor) {"W_depthwise", 0, nd, true};
-	t[1] = (NNTensor) {"W_pointwise", nd, F * C, true};
-	t[2] = (NNTensor) {"b", nd + F * C, F, false};
+	t[0] = (NNTensor) {"W_depthwise", 0, nd, true, C};
+	t[1] = (NNTensor) {"W_pointwise", nd, F * C, true, F};
+	t[2] = (NNTensor) {"b", nd + F * C, F, false, 0};
 	return 3;
 }
 

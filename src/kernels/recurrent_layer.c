@@ -159,9 +159,9 @@ RecurrentTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 	size_t		nr = m.D * m.G * m.H * m.H;
 
 	(void) out;
-	t[0] = (NNTensor) {"W", 0, nw, true};
-	t[1] = (NNTensor) {"R", nw, nr, true};
-	t[2] = (NNTensor) {"b", nw + nr, m.D * m.B, false};
+	t[0] = (NNTensor) {"W", 0, nw, true, m.D * m.G * m.H};
+	t[1] = (NNTensor) {"R", nw, nr, true, m.D * m.G * m.H};
+	t[2] = (NNTensor) {"b", nw + nr, m.D * m.B, false, 0};
 	return 3;
 }
 

@@ -28,6 +28,13 @@ typedef struct NNTensor
 	size_t		offset;
 	size_t		size;
 	bool		weight;			/* L1/L2 penalties and AdamW decay apply */
+	/*
+	 * A weight's rows, one per output channel (a dense unit, a filter, a
+	 * depthwise output channel, a recurrent gate row of each direction),
+	 * each size / rows floats: a quantized model scales each row by its
+	 * own factor (quantize.h).  0 for a tensor that is not a weight.
+	 */
+	size_t		rows;
 } NNTensor;
 
 /* l1 * sum |w| + l2 * sum w^2 over the tensors marked as weights */

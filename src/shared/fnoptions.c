@@ -91,6 +91,7 @@ nn_fnoptions_check_in(JsonbContainer *obj, const char *fn, const char *prefix,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown %s option \"%s%s%s\"", fn, prefix != NULL ? prefix : "",
 								prefix != NULL ? "." : "", key),
+						 keys[0] == NULL ? errhint("%s takes no options.", fn) :
 						 errhint("Valid options are: %s.", list.data)));
 		}
 	}

@@ -73,6 +73,24 @@ CheckWorkspace(const NNModel *m, size_t batch)
 					"Lower batch_size or the layer widths");
 }
 
+/*
+ * A stripped or quantized model (format version 4) has no optimizer state
+ * to continue from, and a quantized one's weights are rounded: training
+ * would not be the run the model records.
+ */
+void
+nn_fit_refuse_compressed(const NNModel *model, const char *fn)
+{
+	if (model->storage != NN_STORAGE_FLOAT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot train a %s model", fn,
+						model->storage == NN_STORAGE_INT8 ? "quantized" : "stripped"),
+				 errdetail("It is a scoring-only model without optimizer state (made by %s).",
+						   model->storage == NN_STORAGE_INT8 ? "nn_quantize" : "nn_strip"),
+				 errhint("Train the original model, then compress it again.")));
+}
+
 NNFitState *
 nn_fit_state_create(NNModel *model, MemoryContext cxt)
 {
@@ -231,15 +249,18 @@ nn_fit_transfn(PG_FUNCTION_ARGS)
 	}
 	if (s == NULL)
 	{
+		NNModel    *m;
+
 		if (PG_ARGISNULL(1))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("nn_fit model must not be NULL"),
 					 errhint("Start from nn_init(...) or a trained model.")));
 		/* the model is read from the first row only */
-		s = nn_fit_state_create(nn_model_from_bytes(VARDATA_ANY(PG_GETARG_BYTEA_PP(1)),
-													VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(1)),
-													cxt), cxt);
+		m = nn_model_from_bytes(VARDATA_ANY(PG_GETARG_BYTEA_PP(1)),
+								VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(1)), cxt);
+		nn_fit_refuse_compressed(m, "nn_fit");
+		s = nn_fit_state_create(m, cxt);
 	}
 	x = nn_array_floats(PG_GETARG_ARRAYTYPE_P(2), "nn_fit features", &n);
 	nn_check_features(x, n, s->n_inputs);

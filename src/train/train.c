@@ -219,6 +219,7 @@ nn_continue(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(cxt);
 	b = PG_GETARG_BYTEA_PP(0);
 	m = nn_model_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), cxt);
+	nn_fit_refuse_compressed(m, "nn_continue");
 	if (m->n_features == 0 || m->target_name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

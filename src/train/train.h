@@ -233,6 +233,8 @@ void		nn_rows_set_encoding(NNModel *m, const NNRows *rows);
 typedef struct NNFitState NNFitState;
 
 NNFitState *nn_fit_state_create(NNModel *model, MemoryContext cxt);
+/* an error when fn (nn_continue, nn_fit) is given a stripped or quantized model */
+void		nn_fit_refuse_compressed(const NNModel *model, const char *fn);
 void		nn_fit_state_add(NNFitState *state, const float *x, float target, float weight);
 /* train the partial batch, record the pass in the history, return model */
 NNModel    *nn_fit_state_finish(NNFitState *state);

@@ -60,6 +60,10 @@
 #   NN_BENCH_ADV=1|0|only  the adversarial part (2f): run it (default), skip
 #                        it, or run only it (load the data, the part, its table)
 #   NN_BENCH_ADV_ROWS=N  test rows the attacks are evaluated on (default 10000)
+#   NN_BENCH_COMPRESS=1|0|only  the compressed models of issue 17 (compress.sh:
+#                        nn_strip and nn_quantize of the MLP and the CNN; bytes,
+#                        accuracy, per-row scoring float against int8): run it
+#                        (default), skip it, or run only it
 #   NN_BENCH_RNN_EPOCHS=N  the recurrent runs' epochs (default 10, 1 in a quick run)
 #   NN_BENCH_RNN_SEEDS="1 2 3"  the LSTM's seeds (default "1"; the GRU: seed 1)
 #   NN_BENCH_RNN_THREADS=1|2  the thread count of the recurrent full runs
@@ -101,6 +105,8 @@ if [ "$RNN" = only ] && [ "$CNN" != only ]; then CNN=0; fi
 if [ "$CNN" = only ] || [ "$RNN" = only ]; then [ "$ADV" != only ] && ADV=0; fi
 ONLY=0
 if [ "$CNN" = only ] || [ "$RNN" = only ] || [ "$ADV" = only ]; then ONLY=1; fi
+COMPRESS=${NN_BENCH_COMPRESS:-1}
+case "$COMPRESS" in 0|1|only) ;; *) echo "NN_BENCH_COMPRESS is 1, 0 or only, not '$COMPRESS'" >&2; exit 2 ;; esac
 OUT=${NN_BENCH_OUT:-$(mktemp -d -t nn-bench.XXXXXX)}
 mkdir -p "$OUT"
 RES="$OUT/results.jsonl"
@@ -138,6 +144,8 @@ source "$BENCH/cnn.sh"
 source "$BENCH/rnn.sh"
 # shellcheck source=test/bench/adversarial.sh
 source "$BENCH/adversarial.sh"
+# shellcheck source=test/bench/compress.sh
+source "$BENCH/compress.sh"
 
 POLL_PID=""
 bench_cleanup() {
@@ -310,6 +318,12 @@ mem_poll() {
     done
     exit 0
 }
+
+# ---------------------------------------------------------------- compression alone
+if [ "$COMPRESS" = only ]; then
+    compress_bench
+    exit 0
+fi
 
 # ---------------------------------------------------------------- 2d, 2e alone
 if [ "$ONLY" = 1 ]; then
@@ -551,6 +565,8 @@ fi
 
 # ---------------------------------------------------------------- 2f. adversarial
 [ "$ADV" = 1 ] && adv_bench
+# ---------------------------------------------------------------- compressed models
+[ "$COMPRESS" = 1 ] && compress_bench
 
 nn_cluster_stop
 trap - EXIT
@@ -579,3 +595,6 @@ fi
 
 # ---------------------------------------------------------------- 6. report
 write_report report
+if [ "$COMPRESS" = 1 ]; then
+    { echo; cat "$OUT/compress.md"; } >>"${NN_BENCH_REPORT:-$BENCH/RESULTS.generated.md}"
+fi

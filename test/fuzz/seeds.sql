@@ -152,6 +152,16 @@ SELECT 'v3_gru_sequences', nn_train('img', 'label', '{px}', '{}',
     '{"epochs": 1, "batch_size": 8, "input_shape": [10, 6], "optimizer": "rmsprop", "layers": [
        {"type": "gru", "units": 2, "return_sequences": true, "bidirectional": true}]}');
 
+-- format 4 (nn 1.5): compressed copies of models above, stripped of their
+-- optimizer state or quantized to int8 (dense, batch norm, convolutional,
+-- depthwise and separable, recurrent bidirectional)
+INSERT INTO seeds
+SELECT 'v4_stripped_' || name, nn_strip(model) FROM seeds
+WHERE name IN ('cls_default', 'v3_lstm_stacked') UNION ALL
+SELECT 'v4_int8_' || name, nn_quantize(model) FROM seeds
+WHERE name IN ('cls_bn_dropout_tanh', 'reg_array_bn', 'v3_depthwise_separable',
+               'v3_lstm_stacked', 'v3_gru_sequences', 'v3_conv_bn_dropout');
+
 \pset tuples_only on
 \pset format unaligned
 SELECT name || '|' || encode(model, 'hex') FROM seeds ORDER BY name;

@@ -157,3 +157,22 @@ SELECT 'v3_lstm', o, x
 FROM (SELECT row_number() OVER (ORDER BY id) AS o, x FROM g_seq WHERE id <= 4) t
 UNION ALL
 SELECT 'v3_lstm', 5, array_fill(0.5::real, ARRAY[15]);
+
+-- format version 4 (compressed models, nn 1.5): the CNN and the LSTM above
+-- quantized to int8 (a scale per output channel: conv2d filters, separable
+-- depthwise channels and pointwise filters, each recurrent gate row of each
+-- direction, dense units; batch norm kept in float), and the relu
+-- classifier stripped of its Adam state.  The same inputs as their float
+-- models.
+INSERT INTO golden
+SELECT 'v4_int8_cnn', nn_quantize(model) FROM golden WHERE name = 'v3_cnn'
+UNION ALL
+SELECT 'v4_int8_lstm', nn_quantize(model) FROM golden WHERE name = 'v3_lstm'
+UNION ALL
+SELECT 'v4_stripped_relu', nn_strip(model) FROM golden WHERE name = 'relu_classifier';
+INSERT INTO golden_inputs
+SELECT 'v4_int8_cnn', ord, x FROM golden_inputs WHERE name = 'v3_cnn'
+UNION ALL
+SELECT 'v4_int8_lstm', ord, x FROM golden_inputs WHERE name = 'v3_lstm'
+UNION ALL
+SELECT 'v4_stripped_relu', ord, x FROM golden_inputs WHERE name = 'relu_classifier';

@@ -25,6 +25,7 @@ db="$onnx_db"
 cases="$(mktemp)" latin1_case="$(mktemp)"
 onnx_tmp=("$cases" "$latin1_case")
 nn_psql -d "$db" -f "$REPO/test/onnx/rnn_train.sql"
+nn_psql -d "$db" -f "$REPO/test/onnx/quant_models.sql"
 nn_psql -d "$db" -v outfile="$cases" -f "$REPO/test/onnx/cases.sql"
 # non-ASCII labels and names from a LATIN1 database
 nn_psql -c "CREATE DATABASE ${db}_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"

@@ -120,6 +120,14 @@ def _recurrent(op, x, w, r, b, a):
     return (y, y_h, y_c) if op == "LSTM" else (y, y_h)
 
 
+def _dequantize(x, scale, zero, a):
+    """Per-axis DequantizeLinear: (x - zero) * scale along axis (default 1)."""
+    shape = [1] * x.ndim
+    shape[a.get("axis", 1)] = -1
+    return ((x.astype(np.float32) - zero.astype(np.float32).reshape(shape)) *
+            scale.astype(np.float32).reshape(shape))
+
+
 # op -> function(inputs, attributes); the ops nn_export_onnx emits
 OPS = {
     "Add": lambda i, a: i[0] + i[1],
@@ -144,6 +152,7 @@ OPS = {
     "RNN": lambda i, a: _recurrent("RNN", *i, a),
     "LSTM": lambda i, a: _recurrent("LSTM", *i, a),
     "GRU": lambda i, a: _recurrent("GRU", *i, a),
+    "DequantizeLinear": lambda i, a: _dequantize(*i, a),
 }
 
 

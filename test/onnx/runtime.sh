@@ -62,8 +62,9 @@ cases="$(mktemp)" err="$(mktemp)"
 onnx_tmp=("$cases" "$err")
 "$REPO/test/build/check/cnn_models" | nn_psql -d "$db" -f "$REPO/test/onnx/cnn_models.sql"
 # convolutional models trained through SQL, every spatial kind among them
-# and recurrent ones: rnn, lstm, gru, bidirectional, stacked
-for script in cnn_train.sql rnn_train.sql; do
+# and recurrent ones: rnn, lstm, gru, bidirectional, stacked; then int8 and
+# stripped copies of some of every family
+for script in cnn_train.sql rnn_train.sql quant_models.sql; do
     if ! nn_psql -d "$db" -f "$REPO/test/onnx/$script" 2>"$err"; then
         cat "$err"; echo "onnx_runtime: $script: FAILED"; failed=$((failed + 1))
     fi
