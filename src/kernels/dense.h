@@ -29,24 +29,28 @@
  * rounded up to the alignment, and the last block takes a cheap
  * remainder).
  *
- * Each block is then cut into nn_gemm_parts parts (a power of two, at most
- * NN_GEMM_MAX_PARTS, none under NN_GEMM_PART_MNK multiply-adds) along the
- * longer of its output's sides, at multiples of NN_GEMM_PART_ALIGN (a
- * cache line of floats, so that two threads never write one line), one
- * cblas_sgemm each, taken by whichever thread is free.  A part's bytes
- * depend only on its inputs, so the plan, not the threads, decides the
- * result; but parts need not give the bytes of one whole call (OpenBLAS's
- * Haswell kernels round a column differently by where a call's columns
- * start; measured), so this plan is part of what a model's bytes are.
+ * Each block is then cut into nn_gemm_parts parts (1 or NN_GEMM_MAX_PARTS,
+ * 2: none under NN_GEMM_PART_MNK multiply-adds) along the longer of its
+ * output's sides, at a multiple of NN_GEMM_PART_ALIGN (a cache line of
+ * floats, so that two threads never write one line), one cblas_sgemm
+ * each, taken by whichever thread is free.  Each part packs the other
+ * operand whole, so more parts cost more packing: at the batch-128
+ * products of a 784-256-128-10 network, 4 and 8 parts ran 5-9% slower
+ * than one call on one thread and no faster than 2 on two, where 2 parts
+ * matched OpenBLAS's own 2 threads (measured).  A part's bytes depend only
+ * on its inputs, so the plan, not the threads, decides the result; but
+ * parts need not give the bytes of one whole call (OpenBLAS's Haswell
+ * kernels round a column differently by where a call's columns start;
+ * measured), so this plan is part of what a model's bytes are.
  */
 #define NN_GEMM_BLOCK_MNK ((double) (48 * 1024 * 1024))
 #define NN_GEMM_MIN_MNK (NN_GEMM_BLOCK_MNK / 4)
 #define NN_GEMM_ALIGN 192
 #define NN_GEMM_PART_MNK ((double) (1024 * 1024))
-#define NN_GEMM_MAX_PARTS 8
+#define NN_GEMM_MAX_PARTS 2
 #define NN_GEMM_PART_ALIGN 16
 
-/* the parts of an m x n x k product (or block): 1, 2, 4 or 8 */
+/* the parts of an m x n x k product (or block): 1 or 2 */
 size_t		nn_gemm_parts(size_t m, size_t n, size_t k);
 
 /* where part p of parts starts along a side of extent values (p = parts: extent) */

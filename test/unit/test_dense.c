@@ -470,7 +470,7 @@ test_block_rows_exact(void)
 }
 
 /*
- * The parts of a block: a power of two up to NN_GEMM_MAX_PARTS, none under
+ * The parts of a block: 1 or NN_GEMM_MAX_PARTS, none under
  * NN_GEMM_PART_MNK, none narrower than NN_GEMM_PART_ALIGN; they start at
  * multiples of the alignment and tile the side without gaps.
  */
@@ -503,10 +503,14 @@ test_part_plan(void)
 		}
 		CHECK_MSG(ok, "m %zu n %zu k %zu: bad part plan (%zu parts)", m, n, k, parts);
 	}
-	/* the MLP's first layer splits in 8; a 1-output layer's product does not */
-	CHECK_EQ_INT(nn_gemm_parts(128, 256, 784), 8);
+	/* the MLP's first two layers split in 2; its output layer's product does not */
+	CHECK_EQ_INT(nn_gemm_parts(128, 256, 784), 2);
+	CHECK_EQ_INT(nn_gemm_parts(128, 128, 256), 2);
 	CHECK_EQ_INT(nn_gemm_parts(128, 10, 128), 1);
-	CHECK_EQ_INT(nn_gemm_parts(128, 128, 256), 4);
+	/* 2 M multiply-adds over 32 columns or rows: the least that splits */
+	CHECK_EQ_INT(nn_gemm_parts(32, 32, 2048), 2);
+	CHECK_EQ_INT(nn_gemm_parts(16, 16, 100000), 1);
+	CHECK_EQ_INT(nn_gemm_parts(32, 32, 2047), 1);
 }
 
 /*
