@@ -27,12 +27,12 @@
  * batch-normalized gamma, beta (filters each).  Statistics, when
  * batch-normalized: running mean, running variance (filters each).
  */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include "bn_dropout.h"
 #include "conv2d_layer.h"
+#include "dense.h"
 #include "interrupt.h"
 #include "parallel.h"
 
@@ -463,9 +463,7 @@ Forward(const NNLayer *L, bool keep)
 		Move		m = {c.y, w + F * K, L->out, NULL, F, P, q0, n};
 
 		nn_im2col(&g, L->in, q0, n, col);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-					(int) F, (int) n, (int) K, 1.0f, w, (int) K,
-					col, (int) n, 0.0f, c.y, (int) n);
+		nn_sgemm_blocked(0, 0, F, n, K, 1.0f, w, K, col, n, 0.0f, c.y, n);
 		MovePiece(ScatterFilters, &m);
 		nn_check_interrupt();
 	}
@@ -601,14 +599,10 @@ Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 
 		MovePiece(GatherFilters, &m);
 		if (dw != NULL)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-						(int) F, (int) K, (int) n, 1.0f, c.y, (int) n,
-						PieceCol(&c, q0, K), (int) n, 1.0f, dw, (int) K);
+			nn_sgemm_blocked(0, 1, F, K, n, 1.0f, c.y, n, PieceCol(&c, q0, K), n, 1.0f, dw, K);
 		if (dx != NULL)
 		{
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-						(int) K, (int) n, (int) F, 1.0f, w, (int) K,
-						c.y, (int) n, 0.0f, c.dcol, (int) n);
+			nn_sgemm_blocked(1, 0, K, n, F, 1.0f, w, K, c.y, n, 0.0f, c.dcol, n);
 			nn_col2im(&g, c.dcol, q0, n, dx);
 		}
 		nn_check_interrupt();

@@ -10,8 +10,8 @@
 
 #include "dense.h"
 #include "interrupt.h"
+#include "parallel.h"
 
-int			nn_gemm_threads = 1;
 NNRowProduct nn_row_product = NN_ROW_GEMV;
 
 /* OpenBLAS kernels whose sgemv is slower than one sdot per output (dense.h) */
@@ -46,6 +46,85 @@ nn_gemm_block_end(size_t start, size_t m, size_t rows, double row_cost)
 	return start + rows;
 }
 
+/* one product and its plan of parts (dense.h) */
+typedef struct GemmCall
+{
+	int			trans_a;
+	int			trans_b;
+	size_t		m;
+	size_t		n;
+	size_t		k;
+	float		alpha;
+	const float *a;
+	size_t		lda;
+	const float *b;
+	size_t		ldb;
+	float		beta;
+	float	   *c;
+	size_t		ldc;
+	bool		by_columns;		/* parts split C's columns, else its rows */
+	size_t		parts;
+} GemmCall;
+
+size_t
+nn_gemm_parts(size_t m, size_t n, size_t k)
+{
+	double		cost = (double) m * n * k;
+	size_t		extent = n >= m ? n : m;
+	size_t		parts = 1;
+
+	while (parts < NN_GEMM_MAX_PARTS && cost >= 2 * parts * NN_GEMM_PART_MNK &&
+		   extent >= 2 * parts * NN_GEMM_PART_ALIGN)
+		parts *= 2;
+	return parts;
+}
+
+size_t
+nn_gemm_part_start(size_t extent, size_t parts, size_t p)
+{
+	if (p >= parts)
+		return extent;
+	return extent * p / parts / NN_GEMM_PART_ALIGN * NN_GEMM_PART_ALIGN;
+}
+
+static void
+GemmPart(void *arg, size_t p, size_t end)
+{
+	const GemmCall *g = arg;
+	size_t		extent = g->by_columns ? g->n : g->m;
+
+	for (; p < end; p++)
+	{
+		size_t		s = nn_gemm_part_start(extent, g->parts, p);
+		size_t		e = nn_gemm_part_start(extent, g->parts, p + 1);
+		/* row s of op(A) is A's column s when transposed, as column s of op(B) is B's row s */
+		const float *a = g->by_columns ? g->a :
+			(g->trans_a ? g->a + s : g->a + s * g->lda);
+		const float *b = !g->by_columns ? g->b :
+			(g->trans_b ? g->b + s * g->ldb : g->b + s);
+		float	   *c = g->by_columns ? g->c + s : g->c + s * g->ldc;
+
+		cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
+					g->trans_b ? CblasTrans : CblasNoTrans,
+					(int) (g->by_columns ? g->m : e - s),
+					(int) (g->by_columns ? e - s : g->n), (int) g->k,
+					g->alpha, a, (int) g->lda, b, (int) g->ldb,
+					g->beta, c, (int) g->ldc);
+	}
+}
+
+/* one block of rows: its parts, over the kernels' threads */
+static void
+GemmBlock(GemmCall *g)
+{
+	g->parts = nn_gemm_parts(g->m, g->n, g->k);
+	g->by_columns = g->n >= g->m;
+	if (g->parts == 1)
+		GemmPart(g, 0, 1);
+	else
+		nn_parallel_tasks(g->parts, GemmPart, g);
+}
+
 void
 nn_sgemm_blocked(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 				 float alpha, const float *a, size_t lda, const float *b,
@@ -56,13 +135,14 @@ nn_sgemm_blocked(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 
 	for (size_t i0 = 0, i1; i0 < m; i0 = i1)
 	{
-		i1 = nn_gemm_block_end(i0, m, rows, row_cost);
 		/* row i0 of op(A): row i0 of A, or its column i0 when transposed */
-		cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-					trans_b ? CblasTrans : CblasNoTrans,
-					(int) (i1 - i0), (int) n, (int) k, alpha,
-					trans_a ? a + i0 : a + i0 * lda, (int) lda, b, (int) ldb,
-					beta, c + i0 * ldc, (int) ldc);
+		GemmCall	g = {trans_a, trans_b, 0, n, k, alpha,
+			trans_a ? a + i0 : a + i0 * lda, lda, b, ldb, beta, c + i0 * ldc, ldc,
+		false, 1};
+
+		i1 = nn_gemm_block_end(i0, m, rows, row_cost);
+		g.m = i1 - i0;
+		GemmBlock(&g);
 		nn_check_interrupt();
 	}
 }

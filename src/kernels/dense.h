@@ -9,34 +9,52 @@
 #include <stddef.h>
 
 /*
- * Large matrix products are computed in blocks of output rows, each one
- * cblas_sgemm call of about NN_GEMM_BLOCK_MNK multiply-adds (m n k, about
- * 100 MFLOP: milliseconds), with an interrupt check (interrupt.h) after
- * each, so that a cancel is seen quickly.  The results must be the bytes
- * one call gives, which rules out two other splits: the summed dimension k
- * (it changes the sums) and the output columns (OpenBLAS's Haswell kernels
- * round a column differently depending on where the call's columns start;
- * measured).  Row blocks start at multiples of NN_GEMM_ALIGN, a multiple
- * of every x86 sgemm kernel's row unroll (4 to 24), and none costs less
- * than NN_GEMM_MIN_MNK: smaller calls would reach OpenBLAS's small-matrix
- * kernels (below about 7.3 M multiply-adds), which sum in another order.
- * A block therefore costs at most NN_GEMM_BLOCK_MNK + NN_GEMM_ALIGN rows
- * + NN_GEMM_MIN_MNK (rows are rounded up to the alignment, and the last
- * block takes a cheap remainder).
+ * Every matrix product of the kernels goes through nn_sgemm_blocked, with
+ * OpenBLAS on one thread: nn splits the products over its own threads
+ * (parallel.h), in a way fixed by the shapes alone, so that a model has
+ * the same bytes at any thread count.  (OpenBLAS's threads divide a call
+ * by their number, and 2 threads gave other bytes than 1 for 7-48% of the
+ * outputs at the shapes tried; at batch-128 sizes they also spent a fifth
+ * of an epoch handing work to each other.)
  *
- * With more than one OpenBLAS thread, products are blocked the same way.
- * OpenBLAS divides a call's rows between its threads by the call's shape,
- * so on Haswell kernels the blocks round differently from one whole call
- * (measured); but the plan depends only on the shapes, so the same
- * settings still give the same bytes, and one product of a wide layer
- * (seconds long) can no longer hold off a cancel.
+ * Large products are first cut into blocks of output rows, each about
+ * NN_GEMM_BLOCK_MNK multiply-adds (m n k, about 100 MFLOP: milliseconds),
+ * with an interrupt check (interrupt.h) after each, so that a cancel is
+ * seen quickly.  Row blocks start at multiples of NN_GEMM_ALIGN, a
+ * multiple of every x86 sgemm kernel's row unroll (4 to 24), and none
+ * costs less than NN_GEMM_MIN_MNK (OpenBLAS's small-matrix kernels, below
+ * about 7.3 M multiply-adds, sum in another order), so a block gives the
+ * bytes the same rows give in one call.  A block therefore costs at most
+ * NN_GEMM_BLOCK_MNK + NN_GEMM_ALIGN rows + NN_GEMM_MIN_MNK (rows are
+ * rounded up to the alignment, and the last block takes a cheap
+ * remainder).
+ *
+ * Each block is then cut into nn_gemm_parts parts (1 or NN_GEMM_MAX_PARTS,
+ * 2: none under NN_GEMM_PART_MNK multiply-adds) along the longer of its
+ * output's sides, at a multiple of NN_GEMM_PART_ALIGN (a cache line of
+ * floats, so that two threads never write one line), one cblas_sgemm
+ * each, taken by whichever thread is free.  Each part packs the other
+ * operand whole, so more parts cost more packing: at the batch-128
+ * products of a 784-256-128-10 network, 4 and 8 parts ran 5-9% slower
+ * than one call on one thread and no faster than 2 on two, where 2 parts
+ * matched OpenBLAS's own 2 threads (measured).  A part's bytes depend only
+ * on its inputs, so the plan, not the threads, decides the result; but
+ * parts need not give the bytes of one whole call (OpenBLAS's Haswell
+ * kernels round a column differently by where a call's columns start;
+ * measured), so this plan is part of what a model's bytes are.
  */
 #define NN_GEMM_BLOCK_MNK ((double) (48 * 1024 * 1024))
 #define NN_GEMM_MIN_MNK (NN_GEMM_BLOCK_MNK / 4)
 #define NN_GEMM_ALIGN 192
+#define NN_GEMM_PART_MNK ((double) (1024 * 1024))
+#define NN_GEMM_MAX_PARTS 2
+#define NN_GEMM_PART_ALIGN 16
 
-/* OpenBLAS threads in use: whoever sets them sets this too (default 1) */
-extern int	nn_gemm_threads;
+/* the parts of an m x n x k product (or block): 1 or 2 */
+size_t		nn_gemm_parts(size_t m, size_t n, size_t k);
+
+/* where part p of parts starts along a side of extent values (p = parts: extent) */
+size_t		nn_gemm_part_start(size_t extent, size_t parts, size_t p);
 
 /*
  * Rows per block of a product with m rows, each costing row_cost
@@ -53,8 +71,8 @@ size_t		nn_gemm_block_end(size_t start, size_t m, size_t rows,
 							  double row_cost);
 
 /*
- * C = alpha op(A) op(B) + beta C, row-major, m x n over k: the bytes one
- * cblas_sgemm call gives, computed in row blocks with interrupt checks.
+ * C = alpha op(A) op(B) + beta C, row-major, m x n over k: in row blocks
+ * with interrupt checks, each in parts over the kernels' threads.
  */
 void		nn_sgemm_blocked(int trans_a, int trans_b, size_t m, size_t n,
 							 size_t k, float alpha, const float *a, size_t lda,

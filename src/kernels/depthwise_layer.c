@@ -24,6 +24,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "dense.h"
 #include "depthwise_layer.h"
 #include "interrupt.h"
 
@@ -381,9 +382,7 @@ Separate(const NNLayer *L, float *d_all)
 
 		memset(D, 0, C * P * sizeof(float));
 		DwBatch(&g, DW_FORWARD, 1, 1, L->in + n * L->in_size, wd, NULL, D);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-					(int) F, (int) P, (int) C, 1.0f, wp, (int) C,
-					D, (int) P, 0.0f, y, (int) P);
+		nn_sgemm_blocked(0, 0, F, P, C, 1.0f, wp, C, D, P, 0.0f, y, P);
 		for (size_t f = 0; f < F; f++)
 			for (size_t p = 0; p < P; p++)
 				y[f * P + p] += b[f];
@@ -441,9 +440,7 @@ SeparableBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 		{
 			float	   *db = L->grads + nd + F * C;
 
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-						(int) F, (int) C, (int) P, 1.0f, dy, (int) P,
-						SavedD(L) + n * C * P, (int) P, 1.0f, L->grads + nd, (int) C);
+			nn_sgemm_blocked(0, 1, F, C, P, 1.0f, dy, P, SavedD(L) + n * C * P, P, 1.0f, L->grads + nd, C);
 			for (size_t f = 0; f < F; f++)
 			{
 				double		sum = 0.0;
@@ -453,9 +450,7 @@ SeparableBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 				db[f] += (float) sum;
 			}
 		}
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-					(int) C, (int) P, (int) F, 1.0f, wp, (int) C,
-					dy, (int) P, 0.0f, dD, (int) P);
+		nn_sgemm_blocked(1, 0, C, P, F, 1.0f, wp, C, dy, P, 0.0f, dD, P);
 		if (training)
 			DwBatch(&g, DW_WEIGHTS, 1, 1, L->in + n * L->in_size, NULL, dD,
 					L->grads);

@@ -16,6 +16,7 @@
 
 #include "interrupt.h"
 #include "layer.h"
+#include "parallel.h"
 
 static const char *const init_names[NN_INIT_COUNT] = {
 	"auto", "he", "xavier", "uniform"
@@ -401,6 +402,7 @@ nn_work_bind(NNWork *work, const NNNet *net, float *buf, size_t max_batch,
 	memset(work, 0, sizeof(*work));
 	work->max_batch = max_batch;
 	work->training = training;
+	work->threads = 1;
 	CarveWork(work, net, buf, max_batch, training);
 }
 
@@ -449,6 +451,7 @@ Forward(const NNNet *net, NNWork *work, const float *x, size_t batch,
 	size_t		soff = 0;
 	size_t		wt_off = 0;
 
+	nn_set_kernel_threads(work->threads);
 	work->in[0] = work->acts[0] = (float *) x;
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{
@@ -515,6 +518,7 @@ TrainForward(const NNNet *net, NNWork *work, const float *x, size_t batch,
 	size_t		off = 0;
 	size_t		soff = 0;
 
+	nn_set_kernel_threads(work->threads);
 	work->in[0] = work->acts[0] = (float *) x;
 	for (uint32_t l = 0; l < net->n_layers; l++)
 	{

@@ -137,6 +137,11 @@ typedef struct NNWork
 {
 	size_t		max_batch;
 	bool		training;
+	/*
+	 * The kernels' threads for its passes (parallel.h; nn_work_bind: 1):
+	 * the bytes are the same at any count.
+	 */
+	int			threads;
 	/* input of layer l in the last pass (in[0] = x; dense: after dropout) */
 	float	   *in[NN_MAX_LAYERS + 1];
 	float	   *acts[NN_MAX_LAYERS + 1];	/* output of layer l-1 */

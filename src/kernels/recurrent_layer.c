@@ -40,11 +40,11 @@
  * Inference keeps P, two steps of hidden and cell states, and the gru's
  * recurrent product.
  */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 #include "bn_dropout.h"
+#include "dense.h"
 #include "interrupt.h"
 #include "recurrent_cells.h"
 #include "recurrent_layer.h"
@@ -421,9 +421,7 @@ Run(const NNLayer *L, const RecBufs *b)
 	const float *bias = R + DGH * m.H;
 
 	/* the input projections of every step and direction: one product */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-				(int) (N * m.T), (int) DGH, (int) m.F, 1.0f, L->in, (int) m.F,
-				W, (int) m.F, 0.0f, b->P, (int) DGH);
+	nn_sgemm_blocked(0, 1, N * m.T, DGH, m.F, 1.0f, L->in, m.F, W, m.F, 0.0f, b->P, DGH);
 	for (size_t row = 0; row < N * m.T; row++)
 		for (size_t d = 0; d < m.D; d++)
 		{
@@ -444,9 +442,7 @@ Run(const NNLayer *L, const RecBufs *b)
 			if (m.kind == NN_LAYER_GRU)
 			{
 				if (s.h_prev != NULL)
-					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-								(int) N, (int) GH, (int) m.H, 1.0f, s.h_prev,
-								(int) s.h_ld, Rd, (int) m.H, 0.0f, b->rec, (int) GH);
+					nn_sgemm_blocked(0, 1, N, GH, m.H, 1.0f, s.h_prev, s.h_ld, Rd, m.H, 0.0f, b->rec, GH);
 				else
 					memset(b->rec, 0, N * GH * sizeof(float));
 				nn_gru_step_forward(&s);
@@ -454,10 +450,7 @@ Run(const NNLayer *L, const RecBufs *b)
 			else
 			{
 				if (s.h_prev != NULL)
-					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-								(int) N, (int) GH, (int) m.H, 1.0f, s.h_prev,
-								(int) s.h_ld, Rd, (int) m.H, 1.0f, s.gates,
-								(int) s.gates_ld);
+					nn_sgemm_blocked(0, 1, N, GH, m.H, 1.0f, s.h_prev, s.h_ld, Rd, m.H, 1.0f, s.gates, s.gates_ld);
 				if (m.kind == NN_LAYER_LSTM)
 					nn_lstm_step_forward(&s);
 				else
@@ -572,14 +565,9 @@ BackDirection(const NNLayer *L, const RecBufs *b, const RecDims *m, size_t d,
 		if (s.h_prev != NULL)
 		{
 			if (dR != NULL)
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-							(int) GH, (int) m->H, (int) N, 1.0f, dz, ldz,
-							s.h_prev, (int) s.h_ld, 1.0f, dR, (int) m->H);
+				nn_sgemm_blocked(1, 0, GH, m->H, N, 1.0f, dz, ldz, s.h_prev, s.h_ld, 1.0f, dR, m->H);
 			/* gru: dh holds dh z, the part that bypasses R */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-						(int) N, (int) m->H, (int) GH, 1.0f, dz, ldz,
-						Rd, (int) m->H, m->kind == NN_LAYER_GRU ? 1.0f : 0.0f,
-						b->dh, (int) m->H);
+			nn_sgemm_blocked(0, 0, N, m->H, GH, 1.0f, dz, ldz, Rd, m->H, m->kind == NN_LAYER_GRU ? 1.0f : 0.0f, b->dh, m->H);
 		}
 		nn_check_interrupt();
 	}
@@ -622,9 +610,7 @@ RecurrentBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	{
 		float	   *db = L->grads + nw + nr;
 
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-					(int) DGH, (int) m.F, (int) (N * m.T), 1.0f, b.P, (int) DGH,
-					L->in, (int) m.F, 0.0f, L->grads, (int) m.F);
+		nn_sgemm_blocked(1, 0, DGH, m.F, N * m.T, 1.0f, b.P, DGH, L->in, m.F, 0.0f, L->grads, m.F);
 		for (size_t dir = 0; dir < m.D; dir++)
 		{
 			ColumnSums(b.P + dir * m.G * m.H, N * m.T, m.G * m.H, DGH,
@@ -636,9 +622,7 @@ RecurrentBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 		}
 	}
 	if (dx != NULL)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-					(int) (N * m.T), (int) m.F, (int) DGH, 1.0f, b.P, (int) DGH,
-					L->params, (int) m.F, 0.0f, dx, (int) m.F);
+		nn_sgemm_blocked(0, 0, N * m.T, m.F, DGH, 1.0f, b.P, DGH, L->params, m.F, 0.0f, dx, m.F);
 }
 
 /* ------------------------------------------------------------ the rest */

@@ -10,9 +10,11 @@
 
 #include "interrupt.h"
 #include "layer.h"
+#include "parallel.h"
 
 /*
- * Parameters per optimizer call: the updates are element-wise, so blocks
+ * Parameters per block of the update: the updates are element-wise, so
+ * blocks, and the parts a block is split into over the kernels' threads,
  * give the same bytes as one call, and an interrupt check after each block
  * bounds the time between checks (4 M Adam updates: tens of ms).
  */
@@ -51,6 +53,37 @@ nn_net_regularize(const NNNet *net, float *grads)
 
 /* ------------------------------------------------------------ the update */
 
+/*
+ * Parameters one thread updates at least: an Adam update is a few
+ * nanoseconds per parameter, handing a part to a waiting worker about a
+ * microsecond.
+ */
+#define UPDATE_MIN_PART ((size_t) 16 * 1024)
+
+/* one block of the update, split over the kernels' threads */
+typedef struct UpdateBlock
+{
+	NNNet	   *net;
+	const float *grads;
+	float		lr;
+	size_t		off;
+	bool		decay;
+} UpdateBlock;
+
+static void
+UpdatePart(void *arg, size_t begin, size_t end)
+{
+	const UpdateBlock *u = arg;
+	NNNet	   *net = u->net;
+	size_t		at = u->off + begin;
+
+	/* SGD keeps no state, and its opt_state may be NULL */
+	nn_optimizer_step(net->optimizer, &net->opt, u->lr, net->params + at,
+					  u->grads + at,
+					  net->opt_state != NULL ? net->opt_state + at : NULL,
+					  end - begin, net->n_params, net->opt_step, u->decay);
+}
+
 /* update parameters [off, off + n) in blocks of UPDATE_BLOCK */
 static void
 UpdateRange(NNNet *net, const float *grads, float lr, size_t off, size_t n,
@@ -58,12 +91,10 @@ UpdateRange(NNNet *net, const float *grads, float lr, size_t off, size_t n,
 {
 	for (size_t end = off + n, len; off < end; off += len)
 	{
+		UpdateBlock u = {net, grads, lr, off, decay};
+
 		len = end - off < UPDATE_BLOCK ? end - off : UPDATE_BLOCK;
-		/* SGD keeps no state, and its opt_state may be NULL */
-		nn_optimizer_step(net->optimizer, &net->opt, lr, net->params + off,
-						  grads + off,
-						  net->opt_state != NULL ? net->opt_state + off : NULL,
-						  len, net->n_params, net->opt_step, decay);
+		nn_parallel_for(len, UPDATE_MIN_PART, UpdatePart, &u);
 		nn_check_interrupt();
 	}
 }

@@ -7,15 +7,17 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <sched.h>
 
 #include "fmgr.h"
+#include "access/parallel.h"
 #include "miscadmin.h"
+#include "optimizer/cost.h"
 #include "utils/guc.h"
 
 #include "kernels/cpu.h"
 #include "kernels/dense.h"
 #include "kernels/interrupt.h"
-#include "kernels/parallel.h"
 #include "shared/shared.h"
 
 PG_MODULE_MAGIC;
@@ -33,8 +35,8 @@ int			nn_progress_interval_ms = 1000;
 static bool nn_blas_core_warning = true;
 /* nn.model_cache_memory, in MB: parsed stored models kept across queries */
 static int	nn_model_cache_mb = 64;
-/* nn.blas_threads: OpenBLAS threads a backend's matrix products may use */
-static int	nn_blas_threads = 1;
+/* nn.blas_threads: nn's threads for one training call; 0: as a parallel query */
+static int	nn_blas_threads = 0;
 
 /* nn.row_product: how a row scored on its own multiplies (dense.h) */
 typedef enum RowProductSetting
@@ -73,7 +75,7 @@ KernelInterrupt(void)
  * own configuration and the built-in default pass: the ceiling may be
  * defined after them, and a default above it must not stop the server.
  * Whatever passes, the value in effect is capped again where it is used
- * (nn_train_budget and friends, SetBlasThreads), so a ceiling lowered
+ * (nn_train_budget and friends, nn_training_threads), so a ceiling lowered
  * later holds too.
  */
 static bool
@@ -102,40 +104,58 @@ CheckBlasThreads(int *newval, void **extra, GucSource source)
 }
 
 /*
+ * OpenBLAS runs on one thread: nn splits its products over its own threads
+ * (kernels/parallel.h), so that the bytes do not depend on their number.
  * OpenBLAS's pthread build starts its thread pool when the library loads,
  * and a pool thread busy-waits (sched_yield) for about 2^28 cycles, 0.1 s
  * here, after it starts and after each job.  Every parallel worker loads
  * the library afresh, so during a short parallel scoring query each
  * worker's idle pool thread competed for the cores with the workers
  * themselves: the per-row query took 160-189 ms with it, 137-150 ms
- * without.  One thread needs no pool, so it is stopped; OpenBLAS starts
- * it again on the first product run on more threads.  The entry point is
- * the one OpenBLAS's own fork handler calls; it is weak because other
- * builds (OpenMP, serial) do not have it.
+ * without.  So it is stopped; the entry point is the one OpenBLAS's own
+ * fork handler calls, weak because other builds (OpenMP, serial) do not
+ * have it.
  */
 extern int	blas_thread_shutdown_(void) __attribute__((weak));
 
 static void
-SetBlasThreads(int wanted, int ceiling)
+SingleThreadedBlas(void)
 {
-	nn_gemm_threads = Min(wanted, ceiling);
-	openblas_set_num_threads(nn_gemm_threads);
-	/* the kernels' own loops (lowering, pooling) use as many */
-	nn_set_kernel_threads(nn_gemm_threads);
-	if (nn_gemm_threads == 1 && blas_thread_shutdown_ != NULL)
+	openblas_set_num_threads(1);
+	if (blas_thread_shutdown_ != NULL)
 		blas_thread_shutdown_();
 }
 
-static void
-AssignBlasThreads(int newval, void *extra)
+/* the CPUs this process may run on (its affinity mask), at least 1 */
+static int
+UsableCpus(void)
 {
-	SetBlasThreads(newval, nn_max_blas_threads);
+	cpu_set_t	set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	return Max(CPU_COUNT(&set), 1);
 }
 
-static void
-AssignMaxBlasThreads(int newval, void *extra)
+/*
+ * The threads one training call uses (nn.blas_threads): as set, or by
+ * default as many as PostgreSQL would give one parallel query (the leader
+ * and max_parallel_workers_per_gather workers), at most the CPUs the
+ * backend may run on; either way at most nn.max_blas_threads.  A parallel
+ * worker (nn_fit in a parallel aggregate) runs on one: its siblings take
+ * the other cores.  Scoring always runs on one thread per process, and
+ * parallel query brings its parallelism.
+ */
+int
+nn_training_threads(void)
 {
-	SetBlasThreads(nn_blas_threads, newval);
+	int			threads = nn_blas_threads;
+
+	if (IsParallelWorker())
+		return 1;
+	if (threads == 0)
+		threads = Min(1 + max_parallel_workers_per_gather, UsableCpus());
+	return Max(1, Min(threads, nn_max_blas_threads));
 }
 
 /* auto: by the kernel OpenBLAS chose for this CPU, fixed for the server's life */
@@ -251,7 +271,7 @@ _PG_init(void)
 							&nn_max_blas_threads,
 							MAX_BLAS_THREADS, 1, MAX_BLAS_THREADS,
 							PGC_SUSET, 0,
-							NULL, AssignMaxBlasThreads, NULL);
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("nn.train_memory",
 							"Memory nn_train may use to hold training rows and a minibatch's workspace.",
 							"Rows are kept as float32 between epochs; beyond this they stream in chunks.",
@@ -276,19 +296,18 @@ _PG_init(void)
 							CheckMemory, NULL, NULL);
 
 	/*
-	 * One thread by default: a server runs many backends, and at minibatch
-	 * sizes OpenBLAS's threads spin (sched_yield) waiting for each other.
-	 * On an idle 2-core machine two threads made a Fashion-MNIST epoch 1.35x
-	 * faster; with another process busy on the cores they made it 2.4x
-	 * slower.
+	 * 0, the default, resolves per training call (nn_training_threads).
+	 * nn's threads take a product's parts from a shared counter, so a
+	 * thread that another process holds off its core leaves its parts to
+	 * the others rather than holding up the call.
 	 */
 	DefineCustomIntVariable("nn.blas_threads",
-							"OpenBLAS threads used by this backend's matrix products.",
-							NULL,
+							"Threads one training call uses for its matrix products and loops; 0 = as many as one parallel query gets.",
+							"0 resolves to 1 + max_parallel_workers_per_gather, at most the CPUs the backend may run on and nn.max_blas_threads. Scoring runs on one thread per process.",
 							&nn_blas_threads,
-							1, 1, MAX_BLAS_THREADS,
+							0, 0, MAX_BLAS_THREADS,
 							PGC_USERSET, 0,
-							CheckBlasThreads, AssignBlasThreads, NULL);
+							CheckBlasThreads, NULL, NULL);
 	DefineCustomStringVariable("nn.blas_core",
 							   "The CPU kernel OpenBLAS chose (read only).",
 							   "OPENBLAS_CORETYPE in the server's environment selects it; otherwise OpenBLAS detects the CPU.",
@@ -317,6 +336,7 @@ _PG_init(void)
 							1000, 0, 3600 * 1000,
 							PGC_USERSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	SingleThreadedBlas();
 	MarkGUCPrefixReserved("nn");
 	nn_interrupt_hook = KernelInterrupt;
 }

@@ -109,6 +109,7 @@ nn_fit_state_create(NNModel *model, MemoryContext cxt)
 	nn_work_bind(&s->work, net,
 				 AllocHuge(cxt, nn_work_floats(net, batch, true), sizeof(float)),
 				 batch, true);
+	s->work.threads = nn_training_threads();
 	s->attack = nn_fit_attack_create(model, cxt, batch);
 	return s;
 }

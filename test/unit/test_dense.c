@@ -9,6 +9,7 @@
 
 #include "dense.h"
 #include "harness.h"
+#include "parallel.h"
 #include "interrupt.h"
 
 /* y = x W^T + b in double */
@@ -281,7 +282,47 @@ count_hook(void)
 }
 
 /*
- * nn_sgemm_blocked against one cblas_sgemm call, byte for byte, for each
+ * The plan of dense.h, one cblas_sgemm per part of each row block, written
+ * out plainly: what nn_sgemm_blocked must give, byte for byte.
+ */
+static void
+plan_reference(int ta, int tb, size_t m, size_t n, size_t k, const float *a,
+			   size_t lda, const float *b, size_t ldb, float beta, float *c)
+{
+	double		row_cost = (double) n * k;
+	size_t		rows = nn_gemm_block_rows(m, row_cost);
+
+	for (size_t i0 = 0, i1; i0 < m; i0 = i1)
+	{
+		size_t		bm;
+		size_t		parts;
+		bool		cols;
+
+		i1 = nn_gemm_block_end(i0, m, rows, row_cost);
+		bm = i1 - i0;
+		parts = nn_gemm_parts(bm, n, k);
+		cols = n >= bm;
+		for (size_t p = 0; p < parts; p++)
+		{
+			size_t		s = nn_gemm_part_start(cols ? n : bm, parts, p);
+			size_t		e = nn_gemm_part_start(cols ? n : bm, parts, p + 1);
+			size_t		r0 = cols ? i0 : i0 + s;
+			size_t		pm = cols ? bm : e - s;
+			size_t		pn = cols ? e - s : n;
+			size_t		c0 = cols ? s : 0;
+
+			cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+						tb ? CblasTrans : CblasNoTrans, (int) pm, (int) pn, (int) k,
+						1.0f, ta ? a + r0 : a + r0 * lda, (int) lda,
+						tb ? b + c0 * ldb : b + c0, (int) ldb, beta,
+						c + r0 * n + c0, (int) n);
+		}
+	}
+}
+
+/*
+ * nn_sgemm_blocked against the plan written out, byte for byte, at 1, 2
+ * and 3 threads, and against one cblas_sgemm call to rounding, for each
  * transpose combination the layers use; returns the hook calls.
  */
 static int
@@ -291,39 +332,57 @@ blocked_case(int ta, int tb, size_t m, size_t n, size_t k, float beta)
 	size_t		ldb = tb ? k : n;
 	float	   *a = xcalloc(m * k, sizeof(float));
 	float	   *b = xcalloc(k * n, sizeof(float));
+	float	   *c0 = xcalloc(m * n, sizeof(float));
 	float	   *c1 = xcalloc(m * n, sizeof(float));
 	float	   *c2 = xcalloc(m * n, sizeof(float));
 	NNRng		rng;
-	size_t		differ = 0;
+	int			calls = 0;
 
 	nn_rng_seed(&rng, m * 31 + n * 7 + k);
 	fill_uniform(&rng, a, m * k, -1, 1);
 	fill_uniform(&rng, b, k * n, -1, 1);
-	fill_uniform(&rng, c1, m * n, -1, 1);
-	memcpy(c2, c1, m * n * sizeof(float));
+	fill_uniform(&rng, c0, m * n, -1, 1);
+	memcpy(c1, c0, m * n * sizeof(float));
+	plan_reference(ta, tb, m, n, k, a, lda, b, ldb, beta, c1);
+	for (int threads = 1; threads <= 3; threads++)
+	{
+		size_t		differ = 0;
+
+		memcpy(c2, c0, m * n * sizeof(float));
+		nn_set_kernel_threads(threads);
+		hook_calls = 0;
+		nn_interrupt_hook = count_hook;
+		nn_sgemm_blocked(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c2, n);
+		nn_interrupt_hook = NULL;
+		if (threads == 1)
+			calls = hook_calls;
+		for (size_t i = 0; i < m * n; i++)
+			differ += memcmp(&c1[i], &c2[i], sizeof(float)) != 0;
+		CHECK_MSG(differ == 0, "ta %d tb %d m %zu n %zu k %zu, %d threads: %zu of %zu "
+				  "outputs differ from the plan", ta, tb, m, n, k, threads, differ, m * n);
+	}
+	nn_set_kernel_threads(1);
+	/* one whole call sums each output in the same k order, up to rounding */
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
 				tb ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k,
-				1.0f, a, (int) lda, b, (int) ldb, beta, c1, (int) n);
-	hook_calls = 0;
-	nn_interrupt_hook = count_hook;
-	nn_sgemm_blocked(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c2, n);
-	nn_interrupt_hook = NULL;
+				1.0f, a, (int) lda, b, (int) ldb, beta, c0, (int) n);
 	for (size_t i = 0; i < m * n; i++)
-		differ += memcmp(&c1[i], &c2[i], sizeof(float)) != 0;
-	CHECK_MSG(differ == 0, "ta %d tb %d m %zu n %zu k %zu: %zu of %zu outputs "
-			  "differ from one cblas_sgemm call", ta, tb, m, n, k, differ, m * n);
+		if (!CHECK_MSG(fabsf(c0[i] - c2[i]) <= 1e-5f * (float) k,
+					   "ta %d tb %d m %zu n %zu k %zu: output %zu is %g, one call gives %g",
+					   ta, tb, m, n, k, i, c2[i], c0[i]))
+			break;
 	free(a);
 	free(b);
+	free(c0);
 	free(c1);
 	free(c2);
-	return hook_calls;
+	return calls;
 }
 
 static void
 test_blocked_same_bytes(void)
 {
-	/* one OpenBLAS thread, as the server uses by default (the tests'
-	 * OpenBLAS would take every core) */
+	/* one OpenBLAS thread, as the server always uses */
 	openblas_set_num_threads(1);
 	/* m n k: one block, a few blocks with a merged tail, many blocks */
 	static const size_t shapes[][3] = {
@@ -411,8 +470,52 @@ test_block_rows_exact(void)
 }
 
 /*
- * With several OpenBLAS threads a large product is blocked too (so it can
- * be cancelled), and the same call gives the same bytes every time.
+ * The parts of a block: 1 or NN_GEMM_MAX_PARTS, none under
+ * NN_GEMM_PART_MNK, none narrower than NN_GEMM_PART_ALIGN; they start at
+ * multiples of the alignment and tile the side without gaps.
+ */
+static void
+test_part_plan(void)
+{
+	static const size_t shapes[][3] = {
+		{128, 256, 784}, {256, 784, 128}, {128, 10, 128}, {128, 128, 256},
+		{64, 910, 288}, {17, 33, 5}, {3584, 512, 28}, {10, 100000, 64}, {31, 31, 100000}
+	};
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+	{
+		size_t		m = shapes[i][0],
+					n = shapes[i][1],
+					k = shapes[i][2];
+		size_t		parts = nn_gemm_parts(m, n, k);
+		size_t		extent = n >= m ? n : m;
+		bool		ok = parts >= 1 && parts <= NN_GEMM_MAX_PARTS && (parts & (parts - 1)) == 0;
+
+		ok &= parts == 1 || (double) m * n * k >= parts * NN_GEMM_PART_MNK;
+		ok &= nn_gemm_part_start(extent, parts, 0) == 0 &&
+			nn_gemm_part_start(extent, parts, parts) == extent;
+		for (size_t p = 1; p < parts; p++)
+		{
+			size_t		s = nn_gemm_part_start(extent, parts, p);
+
+			ok &= s % NN_GEMM_PART_ALIGN == 0;
+			ok &= s - nn_gemm_part_start(extent, parts, p - 1) >= NN_GEMM_PART_ALIGN;
+		}
+		CHECK_MSG(ok, "m %zu n %zu k %zu: bad part plan (%zu parts)", m, n, k, parts);
+	}
+	/* the MLP's first two layers split in 2; its output layer's product does not */
+	CHECK_EQ_INT(nn_gemm_parts(128, 256, 784), 2);
+	CHECK_EQ_INT(nn_gemm_parts(128, 128, 256), 2);
+	CHECK_EQ_INT(nn_gemm_parts(128, 10, 128), 1);
+	/* 2 M multiply-adds over 32 columns or rows: the least that splits */
+	CHECK_EQ_INT(nn_gemm_parts(32, 32, 2048), 2);
+	CHECK_EQ_INT(nn_gemm_parts(16, 16, 100000), 1);
+	CHECK_EQ_INT(nn_gemm_parts(32, 32, 2047), 1);
+}
+
+/*
+ * With several threads a large product is blocked too (so it can be
+ * cancelled), and gives the bytes one thread gives, call after call.
  */
 static void
 test_blocked_threads(void)
@@ -429,17 +532,20 @@ test_blocked_threads(void)
 	nn_rng_seed(&rng, 11);
 	fill_uniform(&rng, a, m * k, -1, 1);
 	fill_uniform(&rng, b, n * k, -1, 1);
-	openblas_set_num_threads(2);
-	nn_gemm_threads = 2;
-	hook_calls = 0;
-	nn_interrupt_hook = count_hook;
 	nn_sgemm_blocked(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n);
-	CHECK_MSG(hook_calls > 1, "%d hook calls", hook_calls);
-	nn_sgemm_blocked(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c2, n);
-	nn_interrupt_hook = NULL;
-	CHECK(memcmp(c1, c2, m * n * sizeof(float)) == 0);
-	nn_gemm_threads = 1;
-	openblas_set_num_threads(1);
+	for (int threads = 2; threads <= 4; threads++)
+		for (int again = 0; again < 2; again++)
+		{
+			nn_set_kernel_threads(threads);
+			hook_calls = 0;
+			nn_interrupt_hook = count_hook;
+			nn_sgemm_blocked(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c2, n);
+			nn_interrupt_hook = NULL;
+			CHECK_MSG(hook_calls > 1, "%d hook calls", hook_calls);
+			CHECK_MSG(memcmp(c1, c2, m * n * sizeof(float)) == 0,
+					  "%d threads: other bytes than 1", threads);
+		}
+	nn_set_kernel_threads(1);
 	free(a);
 	free(b);
 	free(c1);
@@ -575,6 +681,7 @@ main(void)
 	RUN_TEST(test_blocked_same_bytes);
 	RUN_TEST(test_block_plan);
 	RUN_TEST(test_block_rows_exact);
+	RUN_TEST(test_part_plan);
 	RUN_TEST(test_blocked_threads);
 	return harness_finish("test_dense");
 }

@@ -173,6 +173,7 @@ TrainedParams(int threads, size_t *np, float **out, size_t *nout)
 		y[i] = (float) (i % 3);
 	buf = xcalloc(nn_work_floats(&net, batch, true), sizeof(float));
 	nn_work_bind(&work, &net, buf, batch, true);
+	work.threads = threads;
 	for (int step = 0; step < 3; step++)
 		nn_net_train_batch(&net, &work, x, y, NULL, batch, &rng);
 	*nout = batch * 3;
@@ -246,6 +247,7 @@ InputGradient(int threads, NNLayerKind kind, float *grad)
 	fill_uniform(&rng, x, batch * 4096, -1.0, 1.0);
 	buf = xcalloc(nn_work_floats(&net, batch, true), sizeof(float));
 	nn_work_bind(&work, &net, buf, batch, true);
+	work.threads = threads;
 	CHECK(nn_net_input_gradient(&net, &work, x, batch, &seed, NULL, NULL, grad) != NULL);
 	free(buf);
 	free(x);

@@ -181,6 +181,7 @@ trained(int kernel_threads, int blas_threads, size_t *np, float **out)
 	fill_uniform(&rng, x, nx, -1.0, 1.0);
 	for (size_t i = 0; i < batch; i++)
 		y[i] = (float) (i % 3);
+	n.work.threads = kernel_threads;
 	for (int step = 0; step < 3; step++)
 		nn_net_train_batch(&n.net, &n.work, x, y, NULL, batch, &rng);
 	*np = n.net.n_params;
@@ -196,29 +197,28 @@ trained(int kernel_threads, int blas_threads, size_t *np, float **out)
 }
 
 /*
- * The same parameter and output bytes: at 1 and 2 kernel threads, and in
- * two runs at 2 OpenBLAS threads (a different OpenBLAS thread count may
- * round differently, as for dense models: README, nn.blas_threads).
+ * The same parameter and output bytes at 1, 2 and 3 kernel threads, with
+ * OpenBLAS on one thread as the server runs it (kernels/dense.h: the
+ * products' parts are fixed by the shapes).
  */
 static void
 test_recurrent_same_bytes_threads(void)
 {
-	static const int runs[4][2] = {{1, 1}, {2, 1}, {2, 2}, {2, 2}};
-	size_t		n[4] = {0};
-	float	   *o[4];
-	float	   *p[4];
+	size_t		n[3] = {0};
+	float	   *o[3];
+	float	   *p[3];
 
-	for (int r = 0; r < 4; r++)
-		p[r] = trained(runs[r][0], runs[r][1], &n[r], &o[r]);
-	for (int r = 1; r < 4; r += 2)
-		if (CHECK(p[r - 1] != NULL && p[r] != NULL && n[r - 1] == n[r]))
+	for (int r = 0; r < 3; r++)
+		p[r] = trained(r + 1, 1, &n[r], &o[r]);
+	for (int r = 1; r < 3; r++)
+		if (CHECK(p[0] != NULL && p[r] != NULL && n[0] == n[r]))
 		{
-			CHECK_MSG(memcmp(p[r - 1], p[r], n[r] * sizeof(float)) == 0,
-					  "trained parameters differ, run %d", r);
-			CHECK_MSG(memcmp(o[r - 1], o[r], 32 * 3 * sizeof(float)) == 0,
-					  "outputs differ, run %d", r);
+			CHECK_MSG(memcmp(p[0], p[r], n[r] * sizeof(float)) == 0,
+					  "trained parameters differ at %d threads", r + 1);
+			CHECK_MSG(memcmp(o[0], o[r], 32 * 3 * sizeof(float)) == 0,
+					  "outputs differ at %d threads", r + 1);
 		}
-	for (int r = 0; r < 4; r++)
+	for (int r = 0; r < 3; r++)
 	{
 		free(p[r]);
 		free(o[r]);
