@@ -78,12 +78,18 @@ nn_cpu_features_text(NNCpuFeatures f, char *buf, size_t len)
 }
 
 bool
-nn_blas_core_has_avx2(const char *core)
+nn_blas_core_listed(const char *core, const char *const *names, size_t n)
 {
-	for (size_t i = 0; i < sizeof(avx2_cores) / sizeof(avx2_cores[0]); i++)
-		if (core != NULL && strcasecmp(core, avx2_cores[i]) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (core != NULL && strcasecmp(core, names[i]) == 0)
 			return true;
 	return false;
+}
+
+bool
+nn_blas_core_has_avx2(const char *core)
+{
+	return nn_blas_core_listed(core, avx2_cores, sizeof(avx2_cores) / sizeof(avx2_cores[0]));
 }
 
 const char *

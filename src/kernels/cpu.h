@@ -28,6 +28,9 @@ NNCpuFeatures nn_cpu_features(void);
 /* "AVX, AVX2, FMA, AVX-512" (or "none") into buf; returns buf */
 const char *nn_cpu_features_text(NNCpuFeatures f, char *buf, size_t len);
 
+/* core is one of names[0 .. n) (OpenBLAS's core names, in any case) */
+bool		nn_blas_core_listed(const char *core, const char *const *names, size_t n);
+
 /* the kernel has AVX2 code (Haswell, Zen, SkylakeX, Cooperlake, SapphireRapids) */
 bool		nn_blas_core_has_avx2(const char *core);
 

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <math.h>
 #include <string.h>
-#include <strings.h>
 
+#include "cpu.h"
 #include "dense.h"
 #include "interrupt.h"
 #include "parallel.h"
@@ -166,10 +166,9 @@ nn_dense_forward(const float *x, const float *w, const float *b,
 NNRowProduct
 nn_row_product_for_core(const char *core)
 {
-	for (size_t i = 0; i < sizeof(level1_cores) / sizeof(level1_cores[0]); i++)
-		if (core != NULL && strcasecmp(core, level1_cores[i]) == 0)
-			return NN_ROW_LEVEL1;
-	return NN_ROW_GEMV;
+	return nn_blas_core_listed(core, level1_cores,
+							   sizeof(level1_cores) / sizeof(level1_cores[0])) ?
+		NN_ROW_LEVEL1 : NN_ROW_GEMV;
 }
 
 /*
