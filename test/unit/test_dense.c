@@ -384,9 +384,10 @@ test_blocked_same_bytes(void)
 {
 	/* one OpenBLAS thread, as the server always uses */
 	openblas_set_num_threads(1);
-	/* m n k: one block, a few blocks with a merged tail, many blocks */
+	/* m n k: one block (in 2 parts when m = n: by columns), a few blocks
+	 * with a merged tail, many blocks */
 	static const size_t shapes[][3] = {
-		{50, 40, 30}, {1000, 777, 300}, {1000, 1000, 777}, {2049, 300, 200},
+		{50, 40, 30}, {64, 64, 600}, {1000, 777, 300}, {1000, 1000, 777}, {2049, 300, 200},
 		{4100, 64, 1024}, {777, 1500, 1000}
 	};
 
