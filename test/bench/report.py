@@ -107,6 +107,25 @@ def last(recs, kind, tag=None):
     return found
 
 
+def seed_accuracies(recs, peer):
+    """{seed: test accuracy} of the accuracy row's runs of one side (last wins)"""
+    out = {}
+    for r in recs:
+        if r.get("kind") == "accuracy_seed" and r.get("peer") == peer and "test_accuracy" in r:
+            out[int(r.get("seed", 1))] = float(r["test_accuracy"])
+    return out
+
+
+def seed_mean(recs, peer):
+    acc = seed_accuracies(recs, peer)
+    return sum(acc.values()) / len(acc) if acc else None
+
+
+def seeds_text(recs):
+    seeds = sorted(set().union(*(seed_accuracies(recs, p).keys() for p in ("nn", "sklearn", "torch"))))
+    return ", ".join(str(s) for s in seeds) if seeds else "n/a"
+
+
 def fmt(x, nd=3):
     if x is None:
         return "n/a"
@@ -256,6 +275,10 @@ def report(path, nets_only=False):
          ratio(nn_epoch, sk_e), ratio(nn_epoch, tc_e)],
         ["test accuracy after 10 epochs", fmt(nn_acc, 4), fmt(sk_a, 4), fmt(tc_a, 4),
          ratio(nn_acc, sk_a), ratio(nn_acc, tc_a)],
+        ["test accuracy, mean of seeds " + seeds_text(R), fmt(seed_mean(R, "nn"), 4),
+         fmt(seed_mean(R, "sklearn"), 4), fmt(seed_mean(R, "torch"), 4),
+         ratio(seed_mean(R, "nn"), seed_mean(R, "sklearn")),
+         ratio(seed_mean(R, "nn"), seed_mean(R, "torch"))],
         ["scoring rows/s, nn per row (nn_predict in a query) vs peers batched", fmt(nn_row),
          fmt(sk_s), fmt(tc_s), ratio(nn_row, sk_s), ratio(nn_row, tc_s)],
         ["scoring rows/s, nn batch (nn_predict_batch) vs peers batched", fmt(nn_batch),

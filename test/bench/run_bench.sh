@@ -69,6 +69,9 @@
 #   NN_BENCH_RNN_THREADS=1|2  the thread count of the recurrent full runs
 #                        (default 1); the other count is timed on
 #                        NN_BENCH_RNN_OTHER_EPOCHS epochs (default 2)
+#   NN_BENCH_ACC_SEEDS="1 2 3"  the seeds of the main network's accuracy row,
+#                        a mean over them for nn and each peer (seed 1 is the
+#                        main run; each other seed adds a 10-epoch run of each)
 #   NN_BENCH_SEEDS="1 2 3"   the seeds of the CNN runs (default "1"; the
 #                        separable variant and the other thread count: seed 1)
 #   NN_BENCH_CNN_THREADS=2|1  the thread count of the CNN's full runs, on both
@@ -89,6 +92,7 @@ source "$BENCH/../lib.sh"
 
 PY=/usr/bin/python3   # Debian's interpreter: it sees python3-sklearn / -torch / -numpy
 QUICK=${NN_BENCH_QUICK:-0}
+ACC_SEEDS=${NN_BENCH_ACC_SEEDS:-1 2 3}
 CNN=${NN_BENCH_CNN:-1}
 case "$CNN" in 0|1|only) ;; *) echo "NN_BENCH_CNN is 1, 0 or only, not '$CNN'" >&2; exit 2 ;; esac
 RNN=${NN_BENCH_RNN:-1}
@@ -390,6 +394,16 @@ model_kb=$(nn_psql -At -c 'SELECT length(model) / 1024 FROM models')
 plan=$(nn_psql -At -c "EXPLAIN SELECT count(*) FROM fm_test t, models m WHERE nn_predict(m.model, t.pixels) = t.label" |
     grep -oE 'Workers Planned: [0-9]+' || echo 'not parallel')
 echo "test accuracy $accuracy ($n_test rows, model $model_kb kB); per-row plan: $plan"
+record "$(kv kind=accuracy_seed peer=nn seed=1 test_accuracy="$accuracy")"
+# the same network with the other seeds of the accuracy row (model, shuffle)
+for s in $ACC_SEEDS; do
+    [ "$s" = 1 ] && continue
+    acc_s=$(nn_psql -At -c "SELECT avg((nn_predict(m, t.pixels) = t.label)::int)
+        FROM fm_test t, (SELECT nn_train('$TRAIN', 'label', '{pixels}', '{256,128}',
+            '${MAIN_OPTS/\"seed\": 1, \"verbose\": true/\"seed\": $s}') AS m) s")
+    echo "test accuracy with seed $s: $acc_s"
+    record "$(kv kind=accuracy_seed peer=nn seed="$s" test_accuracy="$acc_s")"
+done
 
 # time_sql REPS SQL [SETUP]: one session (SETUP run first, untimed), \timing
 # on, results discarded; prints seconds, one per line
@@ -577,6 +591,15 @@ say "peers: scikit-learn and PyTorch (10 epochs each)"
 "$PY" "$BENCH/peers.py" >"$OUT/peers.jsonl" 2> >(tee "$OUT/peers.err" >&2) ||
     echo "WARNING: peers.py failed (exit $?); see $OUT/peers.err" >&2
 sed 's/"peer": "env"/"peer": "peers_env"/' "$OUT/peers.jsonl" >>"$RES"
+grep -E '"peer": "(sklearn|torch)"' "$OUT/peers.jsonl" |
+    sed 's/^{/{"kind": "accuracy_seed", /' >>"$RES" || true
+for s in $ACC_SEEDS; do
+    [ "$s" = 1 ] && continue
+    say "peers with seed $s (the accuracy row)"
+    "$PY" "$BENCH/peers.py" --seed "$s" sklearn torch 2>>"$OUT/peers.err" |
+        grep -E '"peer": "(sklearn|torch)"' | sed 's/^{/{"kind": "accuracy_seed", /' >>"$RES" ||
+        echo "WARNING: peers.py --seed $s failed; see $OUT/peers.err" >&2
+done
 
 # ---------------------------------------------------------------- 4. floor
 say "compute floor: cblas_sgemm at one epoch's shapes (median of $FLOOR_REPS)"
