@@ -194,18 +194,7 @@ net_make(Net *n, const Arch *a, size_t chunk, NNRng *rng)
 		return false;
 	n_in = nn_net_inputs(net);
 	CHECK(n_in <= MAX_IN);
-	net->params = xcalloc(net->n_params, sizeof(float));
-	net->stats = xcalloc(net->n_stats + 1, sizeof(float));
-	nn_net_init_params(net, NN_INIT_XAVIER, rng);
-	fill_uniform(rng, net->params, net->n_params, -0.9, 0.9);
-	for (uint32_t l = 0; l < net->n_layers; l++)
-	{
-		size_t		ns = nn_layer_routine(net->layers[l].kind)->n_stats(net, l, net->shapes[l + 1]);
-		float	   *st = net->stats + nn_net_stats_offset(net, l);
-
-		fill_uniform(rng, st, ns / 2, -0.5, 0.5);
-		fill_uniform(rng, st + ns / 2, ns - ns / 2, 0.4, 1.8);
-	}
+	random_params_and_stats(net, rng, 0.9);
 	if (a->standardize)
 	{
 		n->mean = xcalloc(n_in, sizeof(float));

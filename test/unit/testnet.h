@@ -7,6 +7,8 @@
 #define NN_TESTNET_H
 
 #include "dense_layer.h"
+#include "harness.h"
+#include "layer.h"
 
 /* widths[l]: the inputs for l = 0, else dense layer l - 1's units */
 static inline void
@@ -38,6 +40,29 @@ set_training(NNNet *net, NNLoss loss)
 	nn_optimizer_defaults(NN_OPT_SGD, &net->opt);
 	net->batch_size = 8;
 	net->lr_factor = 1.0f;
+}
+
+/*
+ * Parameters and running statistics for a laid-out network, seeded and
+ * away from their initial values: Xavier, then every parameter uniform in
+ * +-range, each layer's statistics in pairs (means in +-0.5, variances in
+ * [0.4, 1.8]).  Allocated with xcalloc; the caller frees them.
+ */
+static inline void
+random_params_and_stats(NNNet *net, NNRng *rng, double range)
+{
+	net->params = xcalloc(net->n_params, sizeof(float));
+	net->stats = xcalloc(net->n_stats + 1, sizeof(float));
+	nn_net_init_params(net, NN_INIT_XAVIER, rng);
+	fill_uniform(rng, net->params, net->n_params, -range, range);
+	for (uint32_t l = 0; l < net->n_layers; l++)
+	{
+		size_t		ns = nn_layer_routine(net->layers[l].kind)->n_stats(net, l, net->shapes[l + 1]);
+		float	   *st = net->stats + nn_net_stats_offset(net, l);
+
+		fill_uniform(rng, st, ns / 2, -0.5, 0.5);
+		fill_uniform(rng, st + ns / 2, ns - ns / 2, 0.4, 1.8);
+	}
 }
 
 #endif
