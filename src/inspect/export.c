@@ -12,7 +12,7 @@
 #include "formats/onnx.h"
 
 /* the extension version the file records (nn.control's default_version) */
-#define NN_EXTENSION_VERSION "1.5"
+#define NN_EXTENSION_VERSION "1.7"
 
 PG_FUNCTION_INFO_V1(nn_export_onnx);
 

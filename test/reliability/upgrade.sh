@@ -4,7 +4,7 @@
 #   bash test/reliability/upgrade.sh
 #
 # For every version V from which PostgreSQL finds an update path to nn's
-# default version (1.0 to 1.4 today; the default is 1.5), in a fresh
+# default version (1.0 to 1.6 today; the default is 1.7), in a fresh
 # database:
 #  1. CREATE EXTENSION nn VERSION 'V', and with the functions V has
 #     (upgrade_data.sql, step before): train models (nn_train, nn_continue,

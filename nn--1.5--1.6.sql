@@ -1,0 +1,10 @@
+-- nn 1.5 -> 1.6: nn_fit as a true partial aggregate, for Citus (issue 19).
+-- A fresh CREATE EXTENSION nn runs the full script nn--1.7.sql instead;
+-- test/reliability/upgrade.sh checks that both give the same catalog.
+\echo Use "ALTER EXTENSION nn UPDATE TO '1.6'" to load this file. \quit
+
+-- ------------------------------------------- nn_fit's state type
+-- (helper T: nn_fit_state and the nn_fit aggregate over it)
+
+-- ------------------------------------------- aggregate training strategy
+-- (helper S: objects for options.strategy "aggregate", if any)
