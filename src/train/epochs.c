@@ -103,6 +103,7 @@ EvaluatorInit(Evaluator *ev, const NNModel *m)
 	nn_predict_batch_bind(&ev->batch, &m->net, m->standardized ? m->x_mean : NULL,
 						  m->x_std, nn_model_inputs(m), work_buf,
 						  MemoryContextAllocHuge(CurrentMemoryContext, x * sizeof(float)));
+	ev->batch.work.threads = nn_training_threads();
 	ev->y = palloc(NN_PREDICT_BLOCK * sizeof(float));
 }
 
