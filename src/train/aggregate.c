@@ -154,6 +154,7 @@ nn_aggregate_pass(const NNAggregate *a, NNModel *m)
 	Datum		args[2];
 	int			guc_level = NewGUCNestLevel();
 	bool		isnull;
+	Datum		result;
 	bytea	   *b;
 
 	m->net.opt.learning_rate = rate * m->net.lr_factor;
@@ -169,12 +170,13 @@ nn_aggregate_pass(const NNAggregate *a, NNModel *m)
 	if (SPI_execute_with_args(a->query, 2, types, args, NULL, true, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "the nn_fit query of an epoch failed");
-	b = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("no training rows: nn_fit saw no row of the source"),
 				 errdetail("The rows changed since the first pass, or every row is held out or has a NULL.")));
+	b = DatumGetByteaPP(result);
 	TakeTrained(m, nn_model_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), cxt), old);
 	SPI_finish();
 	AtEOXact_GUC(true, guc_level);
