@@ -88,7 +88,7 @@ SELECT h.n AS held_out,
                                                - round((e->>'val_accuracy')::float8 * h.n)) < 1e-3)
         FROM jsonb_array_elements(nn_info(m)->'history') e) AS accuracy_over_held_out_rows,
        (nn_info(m)->>'epochs')::int < 40 AS stopped_early,
-       (nn_info(m)->>'best_epoch')::int AS best_epoch
+       (nn_info(m)->>'best_epoch')::int BETWEEN 1 AND (nn_info(m)->>'epochs')::int - 2 AS kept_best
 FROM st_val,
      (SELECT count(*) AS n FROM st_noisy
       WHERE (hash_record_extended(ROW(label, a, b, c, v), 5) & 9007199254740991)

@@ -34,13 +34,19 @@ FROM (VALUES ('memory', 'dtrain', 'memory'), ('aggregate 1', 'dtrain', 'aggregat
              ('aggregate 2', 'dp2', 'aggregate'), ('aggregate 4', 'dp4', 'aggregate')) v(name, src, strategy),
      (VALUES (0.001::real), (0.004::real)) l(lr);
 
+-- what recovers 4 states at the default rate: 4 times the epochs
+INSERT INTO runs
+SELECT 'aggregate 4, 4x epochs', 0.001,
+       nn_train('dp4', 'label', '{px}', '{64}',
+                format('{"epochs": %s, "seed": 1, "strategy": "aggregate"}', 4 * :epochs)::jsonb);
+
 -- the partial states the plans have: EXPLAIN of the nn_fit query over dp4
 EXPLAIN (COSTS OFF)
 SELECT nn_fit(m, nn_features_row(m, r), label::real)
 FROM (SELECT label, px FROM dp4) r, (SELECT nn_init(64, '{8}', 10, '{}') m) i;
 
 SELECT name, lr, round(avg((nn_predict_row(model, t) = label)::int), 4) AS test_accuracy,
-       round((nn_info(model)->'history'->(:epochs - 1)->>'train_loss')::numeric, 4) AS last_loss
+       round((nn_info(model)->'history'->-1->>'train_loss')::numeric, 4) AS last_loss
 FROM runs, dtest t GROUP BY name, lr, model ORDER BY lr, name;
 
 SELECT e + 1 AS epoch, lr,
