@@ -205,6 +205,8 @@ LoadHoldout(NNRows *d, NNModel *m, const char *source, float fraction)
 	spec.holdout_seed = m->seed;
 	spec.holdout_fraction = fraction;
 	ReadSource(d, &spec);
+	if (d->n_rows == 0)
+		return s;				/* nothing held out: no validation */
 	nn_rows_check_widths(d, m);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(d, m);
