@@ -139,10 +139,11 @@ SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 EXPLAIN (COSTS OFF)
 SELECT nn_fit(nn_init(7, '{4}', 3), ARRAY[a, b], 0) FROM sg_big;
-SELECT round(avg((nn_predict_class_row(m, r) = r.label)::int), 1) AS accuracy
+-- (at least 0.9 however the rows fall: 3 partitions reach 0.985, one part 1.0)
+SELECT avg((nn_predict_class_row(m, r) = r.label)::int) >= 0.9 AS accurate
 FROM (SELECT nn_train('sg_big', 'label', '{a,b,c,v}', '{16}',
-             '{"strategy": "aggregate", "epochs": 2, "seed": 3, "impute": "mean",
-               "learning_rate": 0.01}') AS m) t, sg_rows r;
+             '{"strategy": "aggregate", "epochs": 4, "seed": 3, "impute": "mean",
+               "learning_rate": 0.03}') AS m) t, sg_rows r;
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
