@@ -28,6 +28,7 @@ typedef struct EvalSums
 	double		loss;
 	int64		correct;		/* classification */
 	double		sse;			/* regression, standardized units */
+	double		sae;
 	double		sum_y;
 	double		sum_yy;
 } EvalSums;
@@ -112,6 +113,8 @@ void		nn_fit_attack_apply(NNFitAttack *fa, const NNModel *m, NNWork *work, float
 extern const char *nn_progress_fn;
 void		ReportProgress(const char *what);
 void		EndProgress(void);
+/* the metrics nn_train registers: hold-out (else training) rows, target units */
+Jsonb	   *FinalMetrics(const NNModel *m, const NNRows *d, const Split *s);
 void		RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int total,
 					  Stream *st);
 

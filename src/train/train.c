@@ -39,10 +39,11 @@ PG_FUNCTION_INFO_V1(nn_init);
  * it became.
  */
 static void
-nn_catalog_register(Oid caller_fn, const char *name, bytea *model)
+nn_catalog_register(Oid caller_fn, const char *name, bytea *model, Jsonb *metrics)
 {
-	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
-	Datum		args[2];
+	Oid			argtypes[3] = {TEXTOID, BYTEAOID, JSONBOID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', metrics == NULL ? 'n' : ' '};
 	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(caller_fn)));
 	bool		isnull;
 	int32		version;
@@ -51,8 +52,9 @@ nn_catalog_register(Oid caller_fn, const char *name, bytea *model)
 	SPI_connect();
 	args[0] = CStringGetTextDatum(name);
 	args[1] = PointerGetDatum(model);
-	if (SPI_execute_with_args(psprintf("SELECT %s.nn_register($1, $2)", nsp),
-							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+	args[2] = PointerGetDatum(metrics);
+	if (SPI_execute_with_args(psprintf("SELECT %s.nn_register($1, $2, $3)", nsp),
+							  3, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "nn_train could not call nn_register");
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	/* a second statement: the first one's snapshot does not see the row */
@@ -156,6 +158,7 @@ nn_train(PG_FUNCTION_ARGS)
 	int			n_hidden;
 	int32	   *hidden;
 	bytea	   *result;
+	Jsonb	   *metrics;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -188,10 +191,12 @@ nn_train(PG_FUNCTION_ARGS)
 	EndProgress();
 
 	MemoryContextSwitchTo(caller);
+	/* streamed rows are gone: nn_register takes the history's metrics */
+	metrics = opts.name != NULL && !d.streamed ? FinalMetrics(m, &d, split) : NULL;
 	result = nn_model_to_bytea(m);
 	MemoryContextDelete(cxt);
 	if (opts.name != NULL)
-		nn_catalog_register(fcinfo->flinfo->fn_oid, opts.name, result);
+		nn_catalog_register(fcinfo->flinfo->fn_oid, opts.name, result, metrics);
 	PG_RETURN_BYTEA_P(result);
 }
 
