@@ -41,6 +41,16 @@ PushUints(JsonbParseState **st, const char *key, const uint32 *v, int n)
 	pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
+static void
+PushFloats(JsonbParseState **st, const char *key, const float *v, uint32 n)
+{
+	nn_json_key(st, key);
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+	for (uint32 i = 0; i < n; i++)
+		nn_json_float(st, v[i]);
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
+}
+
 /* a window's size, stride and padding (top, left, bottom, right) */
 static void
 PushWindow(JsonbParseState **st, const char *name, const NNWindow *win)
@@ -225,11 +235,7 @@ PushEncoding(JsonbParseState **st, const NNModel *m)
 	if (m->fill != NULL)
 	{
 		/* the raw input values that replace NULLs, one per input */
-		nn_json_key(st, "impute_values");
-		pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
-		for (uint32 i = 0; i < nn_model_inputs(m); i++)
-			nn_json_float(st, m->fill[i]);
-		pushJsonbValue(st, WJB_END_ARRAY, NULL);
+		PushFloats(st, "impute_values", m->fill, nn_model_inputs(m));
 	}
 }
 
@@ -281,16 +287,8 @@ PushStandardization(JsonbParseState **st, const NNModel *m)
 		return;
 	nn_json_key(st, "standardization");
 	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-	nn_json_key(st, "input_mean");
-	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
-	for (uint32 i = 0; i < n; i++)
-		nn_json_float(st, m->x_mean[i]);
-	pushJsonbValue(st, WJB_END_ARRAY, NULL);
-	nn_json_key(st, "input_std");
-	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
-	for (uint32 i = 0; i < n; i++)
-		nn_json_float(st, m->x_std[i]);
-	pushJsonbValue(st, WJB_END_ARRAY, NULL);
+	PushFloats(st, "input_mean", m->x_mean, n);
+	PushFloats(st, "input_std", m->x_std, n);
 	if (m->task == NN_TASK_REGRESSION)
 	{
 		nn_json_key(st, "target_mean");
