@@ -115,6 +115,8 @@ WHERE name = 'skip';
 SELECT nn_train('ee_tx', 'fraud', '{amount}', '{}', '{"epochs": "20"}');
 SELECT nn_train('ee_tx', 'fraud', '{amount}', '{}', '{"epochs": 2.5}');
 SELECT nn_train('ee_tx', 'fraud', '{amount}', '{}', '{"standardize": "yes"}');
+SELECT nn_train('ee_tx', 'fraud', '{amount}', '{}', '{"dropout": 1e100}');
+SELECT nn_train('ee_tx', 'fraud', '{amount}', '{}', jsonb_build_object('name', repeat('n', 200)));
 SELECT nn_train('ee_tx', 'fraud', '{amount}', '{}', '{"layers": [{"units": [4]}]}');
 SELECT nn_explain(m, ARRAY[1, 2, 1, 0, 0]::real[], '{"steps": "8"}') FROM ee_models WHERE name = 'skip';
 

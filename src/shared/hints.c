@@ -101,8 +101,25 @@ nn_json_value_desc(const JsonbValue *v)
 								len < v->val.string.len ? "..." : "");
 			}
 		case jbvNumeric:
-			return psprintf("%s", DatumGetCString(DirectFunctionCall1(numeric_out,
-																	  NumericGetDatum(v->val.numeric))));
+			{
+				/* 1e100 is a hundred digits as numeric prints it: say 1e+100 */
+				char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v->val.numeric)));
+
+				char	   *e;
+				int			zeros = 0;
+
+				if (strlen(text) <= 30)
+					return text;
+				/* scientific, its mantissa's trailing zeros dropped: 1e+100 */
+				text = numeric_out_sci(v->val.numeric, 6);
+				e = strchr(text, 'e');
+				while (e - zeros - 1 > text && e[-zeros - 1] == '0')
+					zeros++;
+				if (e[-zeros - 1] == '.')
+					zeros++;
+				return psprintf("%.*s%s", (int) (e - text) - zeros, text, e);
+			}
 		case jbvBool:
 			return v->val.boolean ? "true" : "false";
 		case jbvBinary:
