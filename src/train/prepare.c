@@ -63,7 +63,7 @@ ReportSkipped(const NNRows *d)
 						   "skipped %lld rows with a NULL target or feature%s",
 						   d->skipped, (long long) d->skipped,
 						   d->weight_column != NULL ? " or weight" : ""),
-			 errdetail("NULL values: %s.", s.data),
+			 s.len > 0 ? errdetail("NULL values: %s.", s.data) : 0,
 			 listed > 0 ?
 			 errhint("Option \"impute\" keeps rows with NULL features: \"mean\" or \"zero\" replaces the NULLs.") : 0));
 }
