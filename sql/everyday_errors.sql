@@ -78,6 +78,11 @@ INSERT INTO ee_times VALUES ('2026-01-01', '10:00', '1 day', true), ('2026-01-02
 SELECT nn_train('ee_times', 'y', '{d}');
 SELECT nn_train('ee_times', 'y', '{t}');
 SELECT nn_train('ee_times', 'y', '{i}');
+-- and what the hints suggest trains
+SELECT nn_info(nn_train('SELECT extract(epoch from d) AS d_epoch, extract(month from d) AS d_month,
+                                extract(dow from d) AS d_dow, extract(epoch from t) AS t_epoch,
+                                extract(epoch from i) AS i_epoch, y FROM ee_times',
+                        'y', NULL, '{}', '{"epochs": 1}'))->'inputs' AS inputs;
 SELECT nn_info(nn_train('SELECT extract(epoch from at) AS at_epoch, amount, fraud FROM ee_tx', 'fraud',
                         NULL, '{}', '{"epochs": 1}'))->'features' AS features;
 

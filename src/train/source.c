@@ -197,12 +197,24 @@ FindColumn(TupleDesc desc, const char *name, const char *role)
 	return found;
 }
 
-/* a date or time type, which extract(...) turns into numbers */
-static bool
-IsTemporal(Oid type)
+/*
+ * The errhint for a date or time column: the extract(...) that makes
+ * numbers of it in a query source (a date's parts; a time or an
+ * interval's seconds); 0 for other types.
+ */
+static int
+TemporalHint(Oid type, const char *name)
 {
-	return type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID ||
-		type == TIMEOID || type == TIMETZOID || type == INTERVALOID;
+	const char *col = quote_identifier(name);
+	const char *as = quote_identifier(psprintf("%s_epoch", name));
+
+	if (type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID)
+		return errhint("Use a query source that makes numbers of it, such as SELECT extract(epoch from %s) AS %s, ... (seconds), or parts such as extract(month from %s) or extract(dow from %s).",
+					   col, as, col, col);
+	if (type == TIMEOID || type == TIMETZOID || type == INTERVALOID)
+		return errhint("Use a query source that makes a number of it, such as SELECT extract(epoch from %s) AS %s, ... (seconds).",
+					   col, as);
+	return 0;
 }
 
 static NNFeatureColumn
@@ -235,10 +247,7 @@ DescribeFeature(TupleDesc desc, int col)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("feature column \"%s\" has type %s", f.name, format_type_be(att->atttypid)),
 				 errdetail("Features must be numeric, boolean, text, real[] or double precision[] columns."),
-				 IsTemporal(att->atttypid) ?
-				 errhint("Use a query source that makes numbers of it, such as SELECT extract(epoch from %s) AS %s, ... (seconds), or parts such as extract(hour from %s) or extract(dow from %s).",
-						 quote_identifier(f.name), quote_identifier(psprintf("%s_epoch", f.name)),
-						 quote_identifier(f.name), quote_identifier(f.name)) : 0));
+				 TemporalHint(att->atttypid, f.name)));
 	f.categories = NULL;
 	return f;
 }
@@ -284,9 +293,9 @@ AddFeature(NNRows *d, TupleDesc desc, int target_col, const char *name)
 }
 
 /*
- * A column of table relid that identifies rows rather than describes them:
- * the primary key when it is one column, or an identity column.  A view or
- * a query has neither in the catalog (InvalidOid: a query).
+ * A column of relation rel that identifies rows rather than describes
+ * them: the primary key when it is one column, or an identity column.  A
+ * view has neither in the catalog, nor a query (rel NULL).
  */
 static const char *
 IdentifierKind(Relation rel, AttrNumber attnum, const Bitmapset *pkey)
