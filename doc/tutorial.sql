@@ -51,8 +51,8 @@ FROM (SELECT item, nn_predict_class_window('fashion', pixels) OVER () AS predict
       FROM fashion_test) s;
 
 -- 6. The catalog.
-SELECT name, version, deployed, task, n_inputs, bytes,
-       round((metrics->>'val_accuracy')::numeric, 4) AS val_accuracy
+SELECT name, version, deployed, task, n_inputs, bytes, metrics->>'on' AS split,
+       metrics->'rows' AS rows, round((metrics->>'accuracy')::numeric, 4) AS accuracy
 FROM nn_list_models();
 
 -- 7. The learning curve as an SVG, and the model as ONNX (test/tutorial.sh

@@ -85,6 +85,7 @@ ClassOf(Evaluation *e, const NNRows *d, int id)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("target value \"%s\" is not one of the model's classes", d->label_text[id]),
+					 errdetail("The model's classes are %s.", nn_class_list(m->classes, m->n_classes)),
 					 errhint("nn_evaluate needs rows whose target the model can predict.")));
 		e->label_class[id] = (int) c;
 	}
@@ -330,6 +331,29 @@ PushRegression(JsonbParseState **st, const Evaluation *e)
 	PushDouble(st, "r2", sst > 0 ? 1.0 - e->sse / sst : (e->sse == 0 ? 1.0 : 0.0));
 }
 
+/* values of text features the model never saw (encoded as all zeros), per column */
+static void
+PushUnseen(JsonbParseState **st, const NNRows *d)
+{
+	bool		any = false;
+
+	for (int i = 0; i < d->n_features; i++)
+	{
+		if (d->features[i].unseen == 0)
+			continue;
+		if (!any)
+		{
+			nn_json_key(st, "unseen_categories");
+			pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+			any = true;
+		}
+		nn_json_key(st, d->features[i].name);
+		nn_json_int(st, d->features[i].unseen);
+	}
+	if (any)
+		pushJsonbValue(st, WJB_END_OBJECT, NULL);
+}
+
 static void
 StartEvaluation(Evaluation *e, NNModel *m)
 {
@@ -451,6 +475,7 @@ nn_evaluate(PG_FUNCTION_ARGS)
 		nn_json_key(&st, "skipped_rows");
 		nn_json_int(&st, d.skipped);
 	}
+	PushUnseen(&st, &d);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		PushClassification(&st, &e);
 	else

@@ -8,7 +8,9 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "kernels/conv2d_layer.h"
 #include "kernels/dense_layer.h"
@@ -36,6 +38,16 @@ PushUints(JsonbParseState **st, const char *key, const uint32 *v, int n)
 	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < n; i++)
 		nn_json_uint(st, v[i]);
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
+}
+
+static void
+PushFloats(JsonbParseState **st, const char *key, const float *v, uint32 n)
+{
+	nn_json_key(st, key);
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+	for (uint32 i = 0; i < n; i++)
+		nn_json_float(st, v[i]);
 	pushJsonbValue(st, WJB_END_ARRAY, NULL);
 }
 
@@ -223,12 +235,68 @@ PushEncoding(JsonbParseState **st, const NNModel *m)
 	if (m->fill != NULL)
 	{
 		/* the raw input values that replace NULLs, one per input */
-		nn_json_key(st, "impute_values");
-		pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
-		for (uint32 i = 0; i < nn_model_inputs(m); i++)
-			nn_json_float(st, m->fill[i]);
-		pushJsonbValue(st, WJB_END_ARRAY, NULL);
+		PushFloats(st, "impute_values", m->fill, nn_model_inputs(m));
 	}
+}
+
+/*
+ * The options record, without the keys that take no part in this model's
+ * training (the placeholders of other optimizers, schedules and losses:
+ * nn_option_applies).  The record itself, part of the model's bytes, is
+ * left as it is; it is read here as JSON only, as before, so that a
+ * record nn_continue would refuse still shows.
+ */
+static void
+PushOptions(JsonbParseState **st, const NNModel *m)
+{
+	JsonbParseState *rst = NULL;
+	Jsonb	   *record = JsonbValueToJsonb(nn_options_record_push(&rst, m->options_json));
+	JsonbValue *schedule = nn_fnoption(record, "lr_schedule");
+	JsonbValue *patience = nn_fnoption(record, "patience");
+	char	   *sched = schedule != NULL && schedule->type == jbvString ?
+		pnstrdup(schedule->val.string.val, schedule->val.string.len) : NULL;
+	bool		early = patience != NULL && patience->type == jbvNumeric &&
+		DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+										   NumericGetDatum(patience->val.numeric))) > 0;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	nn_json_key(st, "options");
+	it = JsonbIteratorInit(&record->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY &&
+			!nn_option_applies(pnstrdup(v.val.string.val, v.val.string.len),
+							   m->net.optimizer, m->net.loss.kind, sched, early))
+		{
+			(void) JsonbIteratorNext(&it, &v, true);	/* its value */
+			continue;
+		}
+		pushJsonbValue(st, tok, tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT ? NULL : &v);
+	}
+}
+
+/* the standardization scoring applies: per input, and the target's (regression) */
+static void
+PushStandardization(JsonbParseState **st, const NNModel *m)
+{
+	uint32		n = nn_model_inputs(m);
+
+	if (!m->standardized)
+		return;
+	nn_json_key(st, "standardization");
+	pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	PushFloats(st, "input_mean", m->x_mean, n);
+	PushFloats(st, "input_std", m->x_std, n);
+	if (m->task == NN_TASK_REGRESSION)
+	{
+		nn_json_key(st, "target_mean");
+		nn_json_float(st, m->y_mean);
+		nn_json_key(st, "target_std");
+		nn_json_float(st, m->y_std);
+	}
+	pushJsonbValue(st, WJB_END_OBJECT, NULL);
 }
 
 /* counts of the model's training */
@@ -302,13 +370,13 @@ nn_info(PG_FUNCTION_ARGS)
 	nn_json_string(&st, nn_loss_name(m->net.loss.kind));
 	nn_json_key(&st, "optimizer");
 	nn_json_string(&st, nn_optimizer_name(m->net.optimizer));
-	nn_json_key(&st, "options");
-	nn_options_record_push(&st, m->options_json);
+	PushOptions(&st, m);
 	nn_json_key(&st, "target");
 	nn_json_string(&st, m->target_name);
 	PushStringArray(&st, "features", m->feature_names, m->n_features);
 	PushUints(&st, "feature_widths", m->feature_widths, m->n_features);
 	PushEncoding(&st, m);
+	PushStandardization(&st, m);
 	PushStringArray(&st, "classes", m->classes, m->n_classes);
 	PushCounts(&st, m);
 	PushStorage(&st, m);

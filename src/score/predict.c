@@ -87,10 +87,13 @@ BatchRows(ArrayType *arr, const NNModel *m, uint32 n_in, int *n_rows)
 	*n_rows = ARR_DIMS(arr)[0];
 	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 	{
+		int			first = nn_array_first_null(arr);
+
 		if (!nn_model_imputes(m))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("nn_predict_batch rows must not contain NULL elements"),
+					 errmsg("nn_predict_batch rows must not contain NULL elements: row %d, element %d is NULL",
+							first / (int) n_in + 1, first % (int) n_in + 1),
 					 errdetail("Only a model trained with impute 'mean' or 'zero' replaces NULLs.")));
 		return FilledRows(arr, m, n_in);
 	}

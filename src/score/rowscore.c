@@ -37,22 +37,29 @@ typedef struct RowMap
 	TupleDesc	desc;			/* a copy, for heap_getattr */
 	int		   *attnum;			/* per feature, 1-based */
 	float	   *x;				/* one encoded row */
+	bool	   *unseen_told;	/* per feature: a NOTICE named an unseen value */
+	bool		null_told;		/* a NOTICE said a NULL left a row unscored */
+	bool		quiet;			/* nn_features_row: training reports such rows */
 } RowMap;
 
 static int
 FindAttribute(TupleDesc desc, const char *name)
 {
+	const char **names = palloc(Max(desc->natts, 1) * sizeof(char *));
+
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		names[i] = att->attisdropped ? NULL : NameStr(att->attname);
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
 			return i + 1;
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("the row has no column \"%s\", a feature of this model", name),
-			 errhint("Pass a row with every feature column; column names are exact and case-sensitive.")));
+			 errhint("%sPass a row with every feature column; column names are exact and case-sensitive.",
+					 nn_did_you_mean(name, names, desc->natts))));
 	return 0;
 }
 
@@ -96,10 +103,13 @@ BuildMap(RowMap *map, const NNScorer *s, Oid type_id, int32 typmod, MemoryContex
 		FreeTupleDesc(map->desc);
 		pfree(map->attnum);
 		pfree(map->x);
+		pfree(map->unseen_told);
 	}
 	map->desc = CreateTupleDescCopy(desc);
 	map->attnum = palloc(m->n_features * sizeof(int));
 	map->x = palloc(s->n_inputs * sizeof(float));
+	map->unseen_told = palloc0(m->n_features * sizeof(bool));
+	map->null_told = false;
 	MemoryContextSwitchTo(old);
 	ReleaseTupleDesc(desc);
 	for (uint32 i = 0; i < m->n_features; i++)
@@ -170,9 +180,13 @@ ArrayFeature(const NNModel *m, uint32 i, Datum v, Oid type, float *out, uint32 f
 	return true;
 }
 
-/* one-hot; a category the model never saw encodes as all zeros */
+/*
+ * One-hot; a category the model never saw encodes as all zeros, and the
+ * first such value of each column at a call site is named in a NOTICE
+ * (once, not per row: a query may score millions of them).
+ */
 static void
-CategoryFeature(const NNModel *m, uint32 i, Datum v, Oid type, float *out)
+CategoryFeature(const NNModel *m, RowMap *map, uint32 i, Datum v, Oid type, float *out)
 {
 	char	   *s = type == BPCHAROID ?
 		TextDatumGetCString(DirectFunctionCall1(rtrim1, v)) : TextDatumGetCString(v);
@@ -181,6 +195,33 @@ CategoryFeature(const NNModel *m, uint32 i, Datum v, Oid type, float *out)
 	memset(out, 0, m->feature_widths[i] * sizeof(float));
 	if (c >= 0)
 		out[c] = 1.0f;
+	else if (!map->unseen_told[i])
+	{
+		map->unseen_told[i] = true;
+		ereport(NOTICE,
+				(errmsg("column \"%s\" has the value \"%s\", which the model did not see in training",
+						m->feature_names[i], s),
+				 errdetail("It encodes as all zeros; later unseen values of this column in this query are not reported.")));
+	}
+}
+
+/*
+ * A NULL in feature i leaves the row without a prediction (impute 'skip'):
+ * said once per call site, since the NULL result alone does not say why.
+ */
+static bool
+Unscored(const NNModel *m, RowMap *map, uint32 i)
+{
+	if (!map->null_told && !map->quiet)
+	{
+		map->null_told = true;
+		ereport(NOTICE,
+				(errmsg("column \"%s\" is NULL, so the row has no prediction (NULL)",
+						m->feature_names[i]),
+				 errdetail("The model was trained with impute 'skip'; later such rows in this query are not reported."),
+				 errhint("A model trained with option \"impute\" \"mean\" or \"zero\" replaces NULLs.")));
+	}
+	return false;
 }
 
 /* The row's features into map->x; false when a NULL leaves no prediction. */
@@ -201,14 +242,14 @@ EncodeRow(const NNModel *m, RowMap *map, HeapTuple tuple)
 		if (isnull)
 		{
 			if (!Missing(m, i, out, pos, m->feature_widths[i]))
-				return false;
+				return Unscored(m, map, i);
 		}
 		else if (nn_model_feature_kind(m, i) == NN_FEATURE_CATEGORICAL)
-			CategoryFeature(m, i, v, type, out);
+			CategoryFeature(m, map, i, v, type, out);
 		else if (type == FLOAT4ARRAYOID || type == FLOAT8ARRAYOID)
 		{
 			if (!ArrayFeature(m, i, v, type, out, pos))
-				return false;
+				return Unscored(m, map, i);
 		}
 		else
 		{
@@ -311,10 +352,17 @@ nn_features_row(PG_FUNCTION_ARGS)
 {
 	NNScoreSite *site = nn_score_site(fcinfo, 0);
 	NNScorer   *s = nn_score_resolve(fcinfo, site, PG_GETARG_DATUM(0));
-	const float *x = nn_score_record_features(s, PG_GETARG_HEAPTUPLEHEADER(1), &site->row_map,
-											  fcinfo->flinfo->fn_mcxt);
+	const float *x;
 	Datum	   *elems;
 
+	/* a row left out is not a missing prediction: the training that reads it says so */
+	if (site->row_map == NULL)
+	{
+		site->row_map = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowMap));
+		((RowMap *) site->row_map)->quiet = true;
+	}
+	x = nn_score_record_features(s, PG_GETARG_HEAPTUPLEHEADER(1), &site->row_map,
+								 fcinfo->flinfo->fn_mcxt);
 	if (x == NULL)
 		PG_RETURN_NULL();
 	elems = palloc(s->n_inputs * sizeof(Datum));

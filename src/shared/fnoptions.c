@@ -17,27 +17,6 @@
 
 #include "shared/shared.h"
 
-/* what the value is, for "Expected X, got Y." */
-static const char *
-JsonTypeName(const JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			return "null";
-		case jbvString:
-			return "a string";
-		case jbvNumeric:
-			return "a number";
-		case jbvBool:
-			return "a boolean";
-		case jbvBinary:
-			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
-		default:
-			return "a JSON value";
-	}
-}
-
 void
 nn_fnoption_bad(const char *fn, const char *key, const JsonbValue *v,
 				const char *expected)
@@ -45,7 +24,7 @@ nn_fnoption_bad(const char *fn, const char *key, const JsonbValue *v,
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for %s option \"%s\"", fn, key),
-			 errdetail("Expected %s, got %s.", expected, JsonTypeName(v))));
+			 errdetail("Expected %s, got %s.", expected, nn_json_value_desc(v))));
 }
 
 void
@@ -78,21 +57,23 @@ nn_fnoptions_check_in(JsonbContainer *obj, const char *fn, const char *prefix,
 		{
 			char	   *key = pnstrdup(v.val.string.val, v.val.string.len);
 			bool		known = false;
+			int			n = 0;
 			StringInfoData list;
 
 			initStringInfo(&list);
-			for (int i = 0; keys[i] != NULL; i++)
+			for (; keys[n] != NULL; n++)
 			{
-				known |= strcmp(key, keys[i]) == 0;
-				appendStringInfo(&list, "%s%s", i > 0 ? ", " : "", keys[i]);
+				known |= strcmp(key, keys[n]) == 0;
+				appendStringInfo(&list, "%s%s", n > 0 ? ", " : "", keys[n]);
 			}
 			if (!known)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown %s option \"%s%s%s\"", fn, prefix != NULL ? prefix : "",
 								prefix != NULL ? "." : "", key),
-						 keys[0] == NULL ? errhint("%s takes no options.", fn) :
-						 errhint("Valid options are: %s.", list.data)));
+						 n == 0 ? errhint("%s takes no options.", fn) :
+						 errhint("%sValid options are: %s.", nn_did_you_mean(key, keys, n),
+								 list.data)));
 		}
 	}
 }
@@ -198,7 +179,7 @@ nn_fnoption_floats(const char *fn, const char *key, const JsonbValue *v, int *n)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value for %s option \"%s\"", fn, key),
 						 errdetail("Expected an array of numbers; element %d is %s.",
-								   i + 1, JsonTypeName(&e))));
+								   i + 1, nn_json_type_name(&e))));
 			d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 												   NumericGetDatum(e.val.numeric)));
 			if (!isfinite((float) d))
@@ -209,21 +190,6 @@ nn_fnoption_floats(const char *fn, const char *key, const JsonbValue *v, int *n)
 			out[i++] = (float) d;
 		}
 	return out;
-}
-
-/* the model's classes as "a", "b", "c" (the first 20, then how many more) */
-static char *
-ClassList(const NNModel *m)
-{
-	StringInfoData s;
-	uint32		shown = Min(m->n_classes, 20);
-
-	initStringInfo(&s);
-	for (uint32 i = 0; i < shown; i++)
-		appendStringInfo(&s, "%s\"%s\"", i > 0 ? ", " : "", m->classes[i]);
-	if (shown < m->n_classes)
-		appendStringInfo(&s, " and %u more", m->n_classes - shown);
-	return s.data;
 }
 
 uint32
@@ -241,14 +207,16 @@ nn_fnoption_class(const NNModel *m, const char *fn, const char *key,
 	else if (v->type == jbvNumeric)
 		text = DatumGetCString(DirectFunctionCall1(numeric_out,
 												   NumericGetDatum(v->val.numeric)));
+	else if (v->type == jbvBool)
+		text = v->val.boolean ? "true" : "false";	/* a boolean target's labels */
 	else
-		nn_fnoption_bad(fn, key, v, "a class label, as a string or a number");
+		nn_fnoption_bad(fn, key, v, "a class label, as a string, a number or a boolean");
 	for (uint32 i = 0; i < m->n_classes; i++)
 		if (strcmp(text, m->classes[i]) == 0)
 			return i;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for %s option \"%s\": \"%s\" is not a class of the model", fn, key, text),
-			 errdetail("The model's classes are %s.", ClassList(m))));
+			 errdetail("The model's classes are %s.", nn_class_list(m->classes, m->n_classes))));
 	return 0;					/* not reached */
 }

@@ -172,6 +172,18 @@ nn_predicted_class(const NNModel *m, const float *out)
 	return best;
 }
 
+int
+nn_array_first_null(ArrayType *arr)
+{
+	bits8	   *nulls = ARR_NULLBITMAP(arr);
+	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+
+	for (int i = 0; nulls != NULL && i < n; i++)
+		if (!(nulls[i / 8] & (1 << (i % 8))))
+			return i;
+	return -1;
+}
+
 float *
 nn_array_floats(ArrayType *arr, const char *what, int *n)
 {
@@ -184,7 +196,8 @@ nn_array_floats(ArrayType *arr, const char *what, int *n)
 	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not contain NULL elements", what)));
+				 errmsg("%s must not contain NULL elements: element %d is NULL", what,
+						nn_array_first_null(arr) + 1)));
 	*n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
 	return (float *) ARR_DATA_PTR(arr);
 }

@@ -31,7 +31,9 @@ NNModel    *nn_model_copy(const NNModel *model, MemoryContext cxt);
 
 uint32		nn_predicted_class(const NNModel *m, const float *out);
 
-/* the real[] argument as floats; errors on NULL elements or wrong rank */
+/* the position (0-based, in storage order) of arr's first NULL element; -1 if none */
+int			nn_array_first_null(ArrayType *arr);
+/* the real[] argument as floats; errors on NULL elements (naming the first) or wrong rank */
 float	   *nn_array_floats(ArrayType *arr, const char *what, int *n);
 void		nn_check_features(const float *x, int n, uint32 expected);
 
@@ -86,7 +88,8 @@ float	   *nn_fnoption_floats(const char *fn, const char *key, const JsonbValue *
 /*
  * The index of a classifier's class named by v: a JSON string equal to the
  * class's label, or a number whose text is the label (3 matches "3"); an
- * error listing the classes otherwise, or for a regression model.
+ * error listing the classes otherwise, or for a regression model; a JSON
+ * boolean names "true" or "false", a boolean target's labels.
  */
 uint32		nn_fnoption_class(const NNModel *m, const char *fn, const char *key,
 							  const JsonbValue *v);
@@ -125,6 +128,19 @@ void		nn_attack_options(JsonbContainer *obj, const char *fn, const char *prefix,
 JsonbContainer *nn_attack_object(const char *fn, const char *key, const JsonbValue *v);
 /* a model's inputs that attacks leave alone: a text column's one-hot (palloc'd) */
 uint8	   *nn_attack_mask(const NNModel *m);
+
+/* ---------- hints.c: the pieces of errors that teach ---------- */
+
+/* the name of names (NULLs skipped) nearest to given, within a few edits; NULL if none */
+const char *nn_closest_name(const char *given, const char *const *names, int n);
+/* "Did you mean \"x\"? " for an errhint, or "" when no name is near */
+char	   *nn_did_you_mean(const char *given, const char *const *names, int n);
+/* classes as "a", "b", "c" (the first 20, then "and N more") */
+char	   *nn_class_list(char *const *classes, uint32 n);
+/* "a string", "a number", ...: the JSON type of v */
+const char *nn_json_type_name(const JsonbValue *v);
+/* v for "got ...": a string "20", 0.5, true, an array, an object, null */
+char	   *nn_json_value_desc(const JsonbValue *v);
 
 /* ---------- values.c: column values as numbers ---------- */
 

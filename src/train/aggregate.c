@@ -218,13 +218,15 @@ LoadHoldout(NNRows *d, NNModel *m, const char *source, float fraction)
 	return s;
 }
 
-void
+Jsonb *
 nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn, const NNOptions *opts,
-				   int total)
+				   int total, bool want_metrics)
 {
 	NNRows		holdout = {0};
 	Split	   *s = LoadHoldout(&holdout, m, source, opts->validation_fraction);
 
 	RunEpochs(m, &holdout, s, opts, total, NULL,
 			  nn_aggregate_plan(m, source, caller_fn, opts->validation_fraction));
+	/* the training rows were never in memory: only a hold-out can be scored */
+	return want_metrics && s->n_val > 0 ? FinalMetrics(m, &holdout, s) : NULL;
 }

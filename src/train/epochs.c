@@ -80,6 +80,7 @@ UseValidation(void *arg, const float *out, size_t start, size_t n)
 		else
 		{
 			e->sse += (out[r] - y[r]) * (double) (out[r] - y[r]);
+			e->sae += fabs(out[r] - y[r]);
 			e->sum_y += y[r];
 			e->sum_yy += (double) y[r] * y[r];
 		}
@@ -372,4 +373,54 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 		memcpy(m->net.stats, best.stats, m->net.n_stats * sizeof(float));
 		m->best_epoch = best.epoch;
 	}
+}
+
+/* ---------- the metrics nn_train registers a model with ---------- */
+
+static void
+PushMetric(JsonbParseState **st, const char *key, double v)
+{
+	nn_json_key(st, key);
+	nn_json_double(st, v);
+}
+
+/*
+ * The trained model's metrics on the validation hold-out, or on the
+ * training rows without one, named as nn_evaluate names them and, for
+ * regression, in target units: the metrics option "name" registers.
+ */
+Jsonb *
+FinalMetrics(const NNModel *m, const NNRows *d, const Split *s)
+{
+	bool		holdout = s->n_val > 0;
+	Evaluator	ev;
+	const EvalSums *e = &ev.sums;
+	JsonbParseState *st = NULL;
+	double		n;
+
+	EvaluatorInit(&ev, m);
+	EvaluateRows(&ev, d, holdout ? s->val : s->train, holdout ? s->n_val : s->n_train);
+	n = (double) ev.rows;
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	nn_json_key(&st, "on");
+	nn_json_string(&st, holdout ? "validation" : "training");
+	nn_json_key(&st, "rows");
+	nn_json_int(&st, ev.rows);
+	if (m->task == NN_TASK_CLASSIFICATION)
+	{
+		PushMetric(&st, "accuracy", e->correct / n);
+		PushMetric(&st, "log_loss", e->loss / n);
+	}
+	else
+	{
+		/* sums in standardized units: y_std brings errors back to the target's */
+		double		sst = e->sum_yy - e->sum_y * e->sum_y / n;
+		double		mse = e->sse / n * m->y_std * m->y_std;
+
+		PushMetric(&st, "mse", mse);
+		PushMetric(&st, "rmse", sqrt(mse));
+		PushMetric(&st, "mae", e->sae / n * m->y_std);
+		PushMetric(&st, "r2", sst > 0 ? 1.0 - e->sse / sst : (e->sse == 0 ? 1.0 : 0.0));
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }

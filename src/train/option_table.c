@@ -226,3 +226,38 @@ nn_layer_type_name(int type)
 {
 	return nn_option_choice_name(&nn_layer_types, type);
 }
+
+/*
+ * Whether key takes part in training with the model's optimizer and loss,
+ * the recorded lr_schedule (NULL: none recorded) and early stopping: the
+ * keys of other optimizers, schedules and losses are recorded with
+ * placeholder values (momentum 0 for adam) that nn_info leaves out.
+ */
+bool
+nn_option_applies(const char *key, int optimizer, int loss, const char *schedule,
+				  bool early_stopping)
+{
+	bool		adam = optimizer == NN_OPT_ADAM || optimizer == NN_OPT_ADAMW;
+	bool		step = schedule != NULL && strcmp(schedule, "step") == 0;
+
+	if (strcmp(key, "momentum") == 0)
+		return optimizer == NN_OPT_MOMENTUM || optimizer == NN_OPT_NESTEROV;
+	if (strcmp(key, "rho") == 0)
+		return optimizer == NN_OPT_RMSPROP || optimizer == NN_OPT_ADADELTA;
+	if (strcmp(key, "beta1") == 0 || strcmp(key, "beta2") == 0)
+		return adam;
+	if (strcmp(key, "epsilon") == 0)
+		return adam || optimizer == NN_OPT_RMSPROP || optimizer == NN_OPT_ADAGRAD ||
+			optimizer == NN_OPT_ADADELTA;
+	if (strcmp(key, "weight_decay") == 0)
+		return optimizer == NN_OPT_ADAMW;
+	if (strcmp(key, "gamma") == 0)
+		return step || (schedule != NULL && strcmp(schedule, "exponential") == 0);
+	if (strcmp(key, "step_size") == 0)
+		return step;
+	if (strcmp(key, "delta") == 0)
+		return loss == NN_LOSS_HUBER;
+	if (strcmp(key, "restore_best") == 0)
+		return early_stopping;
+	return true;
+}

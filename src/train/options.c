@@ -34,12 +34,14 @@ static const FloatRange float_ranges[] = {
 	[OPT_UNIT] = {0, 1, true, false, "a number above 0 and at most 1"},
 };
 
+/* v: the value given, which the error names (NULL: a value given with another) */
 static void pg_attribute_noreturn()
-BadValue(const char *key, const char *expected)
+BadValue(const char *key, const JsonbValue *v, const char *expected)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for option \"%s\"", key),
+			 v != NULL ? errdetail("Expected %s, got %s.", expected, nn_json_value_desc(v)) :
 			 errdetail("Expected %s.", expected)));
 }
 
@@ -58,6 +60,30 @@ KeyList(const OptionDef *defs, int n, int callers)
 			(i == 0 || strcmp(defs[i].key, defs[i - 1].key) != 0))
 			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", defs[i].key);
 	return buf.data;
+}
+
+/* the keys of defs that callers take (0: all) and, with types, that a layer type takes */
+static const char **
+KeyNames(const OptionDef *defs, int n, int callers, int types, int *count)
+{
+	const char **names = palloc(Max(n, 1) * sizeof(char *));
+
+	*count = 0;
+	for (int i = 0; i < n; i++)
+		if ((callers == 0 || (defs[i].callers & callers)) &&
+			(types == 0 || (defs[i].types & types)))
+			names[(*count)++] = defs[i].key;
+	return names;
+}
+
+/* "Did you mean ...? " for an unknown key, among those KeyNames gives */
+static char *
+NearestKey(const char *key, const OptionDef *defs, int n, int callers, int types)
+{
+	int			count;
+	const char **names = KeyNames(defs, n, callers, types, &count);
+
+	return nn_did_you_mean(key, names, count);
 }
 
 /* v as an integer in [min, max]; false when it is not one */
@@ -85,7 +111,7 @@ GetInteger(const char *key, JsonbValue *v, int64 min, int64 max)
 	int64		val;
 
 	if (!ReadInteger(v, min, max, &val))
-		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max));
+		BadValue(key, v, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max));
 	return val;
 }
 
@@ -132,13 +158,13 @@ GetFloat(const char *key, JsonbValue *v, OptionType type)
 	float		f;
 
 	if (v->type != jbvNumeric)
-		BadValue(key, r->expected);
+		BadValue(key, v, r->expected);
 	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 										   NumericGetDatum(v->val.numeric)));
 	f = (float) d;
 	if (!(d >= r->min) || d > r->max || (r->max_open && d >= r->max) || !isfinite(f) ||
 		(r->min_open && !(f > r->min)))
-		BadValue(key, r->expected);
+		BadValue(key, v, r->expected);
 	return f;
 }
 
@@ -146,7 +172,7 @@ static bool
 GetBool(const char *key, JsonbValue *v)
 {
 	if (v->type != jbvBool)
-		BadValue(key, "true or false");
+		BadValue(key, v, "true or false");
 	return v->val.boolean;
 }
 
@@ -155,7 +181,7 @@ static char *
 GetString(const char *key, JsonbValue *v, const char *expected)
 {
 	if (v->type != jbvString)
-		BadValue(key, expected);
+		BadValue(key, v, expected);
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
@@ -173,7 +199,7 @@ GetChoice(const char *key, JsonbValue *v, const OptionChoices *c)
 	for (int i = 0; i < c->n; i++)
 		if (strcmp(s, c->names[i]) == 0)
 			return nn_option_choice_value(c, i);
-	BadValue(key, expected.data);
+	BadValue(key, v, expected.data);
 }
 
 static char *
@@ -186,7 +212,7 @@ GetText(const char *key, JsonbValue *v, const OptionDef *def)
 		return s;
 	chars = pg_mbstrlen(s);
 	if (chars < def->min || chars > def->max)
-		BadValue(key, def->expected);
+		BadValue(key, v, def->expected);
 	return s;
 }
 
@@ -195,7 +221,7 @@ static void
 GetPair(const char *key, JsonbValue *v, const OptionDef *def, int *out)
 {
 	if (!ReadIntegers(v, 2, 2, def->min, def->max, out))
-		BadValue(key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT
+		BadValue(key, v, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT
 							   " or an array [height, width] of them", def->min, def->max));
 }
 
@@ -207,7 +233,7 @@ GetShape(const char *key, JsonbValue *v, const OptionDef *def, NNShapeOption *ou
 		(int) JsonContainerSize(v->val.binary.data) : 0;
 
 	if ((rank != 2 && rank != 3) || !ReadIntegers(v, rank, 0, def->min, def->max, out->dims))
-		BadValue(key, psprintf("an array [steps, features] or [channels, height, width] of integers from "
+		BadValue(key, v, psprintf("an array [steps, features] or [channels, height, width] of integers from "
 							   INT64_FORMAT " to " INT64_FORMAT, def->min, def->max));
 	out->rank = rank;
 }
@@ -225,12 +251,12 @@ GetPadding(const char *key, JsonbValue *v, const OptionDef *def, NNPaddingOption
 		char	   *s = GetString(key, v, expected);
 
 		if (strcmp(s, "valid") != 0 && strcmp(s, "same") != 0)
-			BadValue(key, expected);
+			BadValue(key, v, expected);
 		out->mode = strcmp(s, "same") == 0 ? NN_PADDING_SAME : NN_PADDING_VALID;
 		return;
 	}
 	if (!ReadIntegers(v, 4, 4, def->min, def->max, out->sides))
-		BadValue(key, expected);
+		BadValue(key, v, expected);
 	out->mode = NN_PADDING_EXPLICIT;
 }
 
@@ -330,12 +356,12 @@ SetClassWeight(const char *key, JsonbValue *v, NNOptions *o)
 	if (v->type == jbvString)
 	{
 		if (strcmp(GetString(key, v, expected), "balanced") != 0)
-			BadValue(key, expected);
+			BadValue(key, v, expected);
 		o->class_weight_balanced = true;
 		return;
 	}
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		BadValue(key, expected);
+		BadValue(key, v, expected);
 	o->n_class_weights = JsonContainerSize(v->val.binary.data);
 	o->class_weight_labels = palloc(Max(o->n_class_weights, 1) * sizeof(char *));
 	o->class_weights = palloc(Max(o->n_class_weights, 1) * sizeof(float));
@@ -395,7 +421,9 @@ SetLayerKey(const char *key, JsonbValue *v, NNLayerOption *l, int index)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown key \"%s\" in option \"layers\" element %d", key, index),
-			 errhint("Layers of type \"%s\" take: %s.", type, TypeKeys(l->type))));
+			 errhint("%sLayers of type \"%s\" take: %s.",
+					 NearestKey(key, nn_layer_defs, nn_n_layer_defs, 0, 1 << l->type),
+					 type, TypeKeys(l->type))));
 }
 
 /*
@@ -426,7 +454,7 @@ FinishLayer(NNLayerOption *l, int index)
 	if (l->padding.mode == NN_PADDING_EXPLICIT &&
 		(l->padding.sides[0] >= window[0] || l->padding.sides[2] >= window[0] ||
 		 l->padding.sides[1] >= window[1] || l->padding.sides[3] >= window[1]))
-		BadValue(psprintf("layers[%d].padding", index),
+		BadValue(psprintf("layers[%d].padding", index), NULL,
 				 psprintf("padding smaller than the %s, %dx%d, on every side",
 						  name, window[0], window[1]));
 }
@@ -482,7 +510,7 @@ SetLayers(const char *key, JsonbValue *v, NNOptions *o)
 	int			n = 0;
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-		BadValue(key, expected);
+		BadValue(key, v, expected);
 	o->n_layers = JsonContainerSize(v->val.binary.data);
 	if (o->n_layers >= NN_MAX_LAYERS)
 		ereport(ERROR,
@@ -496,7 +524,7 @@ SetLayers(const char *key, JsonbValue *v, NNOptions *o)
 		if (tok != WJB_ELEM)
 			continue;
 		if (e.type != jbvBinary || !JsonContainerIsObject(e.val.binary.data))
-			BadValue(key, expected);
+			BadValue(key, &e, expected);
 		SetLayer(e.val.binary.data, &o->layers[n], n);
 		n++;
 	}
@@ -521,7 +549,8 @@ SetOption(const char *key, JsonbValue *v, NNOptionsFor caller, NNOptions *o)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown option \"%s\"", key),
-				 errhint("Valid options are: %s.", allowed)));
+				 errhint("%sValid options are: %s.",
+						 NearestKey(key, nn_option_defs, nn_n_option_defs, caller, 0), allowed)));
 	if (!(def->callers & caller))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -17,6 +17,70 @@
 
 /* ---------- reading ---------- */
 
+/* columns a NOTICE names before "and N more" */
+#define COLUMNS_LISTED 10
+
+/* "N row(s)" */
+static char *
+Rows(int64 n)
+{
+	return psprintf(n == 1 ? INT64_FORMAT " row" : INT64_FORMAT " rows", n);
+}
+
+/*
+ * The skipped rows, with the columns that held their NULLs (a row counts
+ * under each of its NULL feature columns) and, when features did, the
+ * impute modes that keep such rows.
+ */
+static void
+ReportSkipped(const NNRows *d)
+{
+	StringInfoData s;
+	int			listed = 0,
+				more = 0;
+
+	initStringInfo(&s);
+	for (int i = 0; i < d->n_features; i++)
+	{
+		if (d->features[i].nulls == 0)
+			continue;
+		if (listed++ < COLUMNS_LISTED)
+			appendStringInfo(&s, "%s\"%s\" in %s", s.len > 0 ? ", " : "feature ",
+							 d->features[i].name, Rows(d->features[i].nulls));
+		else
+			more++;
+	}
+	if (more > 0)
+		appendStringInfo(&s, " and %d more columns", more);
+	if (d->skipped_target > 0)
+		appendStringInfo(&s, "%starget \"%s\" in %s", s.len > 0 ? "; " : "",
+						 d->target_name, Rows(d->skipped_target));
+	if (d->skipped_weight > 0)
+		appendStringInfo(&s, "%sweight column \"%s\" in %s", s.len > 0 ? "; " : "",
+						 d->weight_column, Rows(d->skipped_weight));
+	ereport(NOTICE,
+			(errmsg_plural("skipped %lld row with a NULL target or feature%s",
+						   "skipped %lld rows with a NULL target or feature%s",
+						   d->skipped, (long long) d->skipped,
+						   d->weight_column != NULL ? " or weight" : ""),
+			 s.len > 0 ? errdetail("NULL values: %s.", s.data) : 0,
+			 listed > 0 ?
+			 errhint("Option \"impute\" keeps rows with NULL features: \"mean\" or \"zero\" replaces the NULLs.") : 0));
+}
+
+/* values of text features that are not among the model's categories (nn_continue) */
+static void
+ReportUnseen(const NNRows *d)
+{
+	for (int i = 0; i < d->n_features; i++)
+		if (d->features[i].unseen > 0)
+			ereport(NOTICE,
+					(errmsg("column \"%s\" has %s with a value not among the model's categories",
+							d->features[i].name, Rows(d->features[i].unseen)),
+					 errdetail("Such a value encodes as all zeros.")));
+}
+
+
 /* nn_rows_load from the table's start, so that rows come in the same order */
 void
 ReadSource(NNRows *d, const NNRowsSpec *spec)
@@ -35,11 +99,8 @@ LoadRows(NNRows *d, const NNRowsSpec *spec)
 {
 	ReadSource(d, spec);
 	if (d->skipped > 0)
-		ereport(NOTICE,
-				(errmsg_plural("skipped %lld row with a NULL target or feature%s",
-							   "skipped %lld rows with a NULL target or feature%s",
-							   d->skipped, (long long) d->skipped,
-							   d->weight_column != NULL ? " or weight" : "")));
+		ReportSkipped(d);
+	ReportUnseen(d);
 	if (d->n_rows == 0 && !d->streamed)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -87,6 +148,39 @@ SplitRows(const NNRows *d, uint64 seed, float fraction, Split *s)
 
 /* ---------- class weights and standardization ---------- */
 
+/*
+ * The class a class_weight key names: the label itself, else, for a
+ * boolean target (classes "false" and "true"), any spelling PostgreSQL
+ * reads as a boolean ("t", "yes", "1"), and for a numeric one a number
+ * equal to the label ("1.0" for "1"); -1 when none.
+ */
+static int
+ClassOfKey(const char *key, char **classes, int n_classes)
+{
+	bool		b;
+	char	   *end;
+	double		k;
+
+	for (int c = 0; c < n_classes; c++)
+		if (strcmp(classes[c], key) == 0)
+			return c;
+	if (n_classes == 2 && strcmp(classes[0], "false") == 0 && strcmp(classes[1], "true") == 0 &&
+		parse_bool(key, &b))
+		return b ? 1 : 0;
+	/* the number must be all of the key: " 1" names no class */
+	k = strtod(key, &end);
+	if (end == key || *end != '\0' || isspace((unsigned char) key[0]))
+		return -1;
+	for (int c = 0; c < n_classes; c++)
+	{
+		double		l = strtod(classes[c], &end);
+
+		if (end != classes[c] && *end == '\0' && l == k)
+			return c;
+	}
+	return -1;
+}
+
 /* per-class weights from options; count: training rows of each class */
 static float *
 ClassWeights(const NNOptions *o, char **classes, int n_classes, const int64 *count,
@@ -101,15 +195,14 @@ ClassWeights(const NNOptions *o, char **classes, int n_classes, const int64 *cou
 		cw[c] = count[c] > 0 ? (float) ((double) n_train / ((double) n_classes * count[c])) : 0.0f;
 	for (int i = 0; i < o->n_class_weights; i++)
 	{
-		int			c = 0;
+		int			c = ClassOfKey(o->class_weight_labels[i], classes, n_classes);
 
-		while (c < n_classes && strcmp(classes[c], o->class_weight_labels[i]) != 0)
-			c++;
-		if (c == n_classes)
+		if (c < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid value for option \"class_weight\": \"%s\" is not a class",
-							o->class_weight_labels[i])));
+							o->class_weight_labels[i]),
+					 errdetail("The classes are %s.", nn_class_list(classes, n_classes))));
 		cw[c] = o->class_weights[i];
 	}
 	return cw;

@@ -113,7 +113,7 @@ ArrayValues(NNRows *d, Datum v, const NNFeatureColumn *f, float *out)
 
 /* one-hot over the categories; a category never seen encodes as all zeros */
 static void
-CategoryValues(Datum v, const NNFeatureColumn *f, float *out)
+CategoryValues(Datum v, NNFeatureColumn *f, float *out)
 {
 	char	   *s = TextDatumGetCString(v);
 	int			lo = 0,
@@ -135,12 +135,13 @@ CategoryValues(Datum v, const NNFeatureColumn *f, float *out)
 		else
 			hi = mid - 1;
 	}
+	f->unseen += lo > hi;
 	pfree(s);
 }
 
 /* One feature's inputs into out; false skips the row. */
 static bool
-EncodeFeature(NNRows *d, const NNFeatureColumn *f, Datum v, bool isnull, float *out)
+EncodeFeature(NNRows *d, NNFeatureColumn *f, Datum v, bool isnull, float *out)
 {
 	double		s;
 
@@ -328,6 +329,24 @@ RowWeight(NNRows *d, HeapTuple tup, TupleDesc desc)
 	return (float) w;
 }
 
+/*
+ * A row skipped for a NULL feature: count it under each feature column,
+ * from the first, that holds a NULL (or an array with one), for the NOTICE.
+ */
+static bool
+CountNulls(NNRows *d, HeapTuple tup, TupleDesc desc, int first)
+{
+	for (int i = first; i < d->n_features; i++)
+	{
+		bool		isnull;
+		Datum		v = heap_getattr(tup, i + 2, desc, &isnull);
+
+		d->features[i].nulls += isnull ||
+			(d->features[i].kind == NN_COL_ARRAY && array_contains_nulls(DatumGetArrayTypeP(v)));
+	}
+	return false;
+}
+
 /* Append one row; returns false (and counts it) when it is skipped. */
 static bool
 AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
@@ -339,11 +358,17 @@ AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 
 	/* no target or weight: nothing to learn from or score against */
 	if (isnull)
+	{
+		d->skipped_target++;
 		return false;
+	}
 	if (d->weight_column != NULL && heap_attisnull(tup, d->n_features + 2, desc))
+	{
+		d->skipped_weight++;
 		return false;
+	}
 	if (d->n_inputs < 0 && !SetWidths(d, tup, desc))
-		return false;
+		return CountNulls(d, tup, desc, 0);
 	if (d->n_rows == d->capacity && d->stream_all && d->capacity >= STREAM_ALL_CHUNK)
 		FlushChunk(d);
 	if (d->n_rows == d->capacity)
@@ -357,7 +382,7 @@ AddRow(NNRows *d, HeapTuple tup, TupleDesc desc, const char *target)
 		Datum		v = heap_getattr(tup, i + 2, desc, &isnull);
 
 		if (!EncodeFeature(d, f, v, isnull, row + pos))
-			return false;
+			return CountNulls(d, tup, desc, i);
 		pos += f->width;
 	}
 	if (d->task == NN_TASK_CLASSIFICATION)
@@ -457,7 +482,9 @@ nn_rows_stream(NNRows *d, NNRowSink sink, void *arg)
 	d->sink_arg = arg;
 	d->n_rows = 0;
 	d->first_ordinal = 0;
-	d->skipped = 0;
+	d->skipped = d->skipped_target = d->skipped_weight = 0;
+	for (int i = 0; i < d->n_features; i++)
+		d->features[i].nulls = d->features[i].unseen = 0;
 	ReadRows(d, d->query, d->target_name);
 	SPI_finish();
 }
@@ -572,7 +599,9 @@ nn_rows_map_classes(NNRows *d, const NNModel *model)
 		if (c == model->n_classes)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("target value \"%s\" is not one of the model's classes", l->text)));
+					 errmsg("target value \"%s\" is not one of the model's classes", l->text),
+					 errdetail("The model's classes are %s.",
+							   nn_class_list(model->classes, model->n_classes))));
 		remap[l->id] = (int) c;
 	}
 	ApplyRemap(d, remap);

@@ -28,6 +28,7 @@ typedef struct EvalSums
 	double		loss;
 	int64		correct;		/* classification */
 	double		sse;			/* regression, standardized units */
+	double		sae;
 	double		sum_y;
 	double		sum_yy;
 } EvalSums;
@@ -117,9 +118,13 @@ NNAggregate *nn_aggregate_plan(const NNModel *m, const char *source, Oid caller_
 							   float fraction);
 /* one epoch through the query: m takes the trained weights and history */
 void		nn_aggregate_pass(const NNAggregate *a, NNModel *m);
-/* opts->epochs epochs of m by the query (total: the schedule's span) */
-void		nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn,
-							   const NNOptions *opts, int total);
+/*
+ * opts->epochs epochs of m by the query (total: the schedule's span); with
+ * want_metrics, the metrics FinalMetrics gives on the hold-out, or NULL
+ * without one
+ */
+Jsonb	   *nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn,
+							   const NNOptions *opts, int total, bool want_metrics);
 
 /* ---------- epochs.c: the epochs and progress ---------- */
 
@@ -127,6 +132,8 @@ void		nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn,
 extern const char *nn_progress_fn;
 void		ReportProgress(const char *what);
 void		EndProgress(void);
+/* the metrics nn_train registers: hold-out (else training) rows, target units */
+Jsonb	   *FinalMetrics(const NNModel *m, const NNRows *d, const Split *s);
 /* agg: each epoch's pass is its query (d, s: the hold-out alone), else the rows' */
 void		RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int total,
 					  Stream *st, const NNAggregate *agg);

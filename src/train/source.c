@@ -10,6 +10,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "parser/parser.h"
@@ -159,6 +160,18 @@ DescribeSource(const char *from, Oid relid)
 	return SPI_tuptable->tupdesc;
 }
 
+/* "Did you mean ...? " among the source's columns, or "" */
+static char *
+NearestColumn(TupleDesc desc, const char *name)
+{
+	const char **names = palloc(Max(desc->natts, 1) * sizeof(char *));
+
+	for (int i = 0; i < desc->natts; i++)
+		names[i] = TupleDescAttr(desc, i)->attisdropped ? NULL :
+			NameStr(TupleDescAttr(desc, i)->attname);
+	return nn_did_you_mean(name, names, desc->natts);
+}
+
 static int
 FindColumn(TupleDesc desc, const char *name, const char *role)
 {
@@ -180,15 +193,35 @@ FindColumn(TupleDesc desc, const char *name, const char *role)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("%s column \"%s\" does not exist in the source", role, name),
-				 errhint("Column names are exact and case-sensitive.")));
+				 errhint("%sColumn names are exact and case-sensitive.", NearestColumn(desc, name))));
 	return found;
+}
+
+/*
+ * The errhint for a date or time column: the extract(...) that makes
+ * numbers of it in a query source (a date's parts; a time or an
+ * interval's seconds); 0 for other types.
+ */
+static int
+TemporalHint(Oid type, const char *name)
+{
+	const char *col = quote_identifier(name);
+	const char *as = quote_identifier(psprintf("%s_epoch", name));
+
+	if (type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID)
+		return errhint("Use a query source that makes numbers of it, such as SELECT extract(epoch from %s) AS %s, ... (seconds), or parts such as extract(month from %s) or extract(dow from %s).",
+					   col, as, col, col);
+	if (type == TIMEOID || type == TIMETZOID || type == INTERVALOID)
+		return errhint("Use a query source that makes a number of it, such as SELECT extract(epoch from %s) AS %s, ... (seconds).",
+					   col, as);
+	return 0;
 }
 
 static NNFeatureColumn
 DescribeFeature(TupleDesc desc, int col)
 {
 	Form_pg_attribute att = TupleDescAttr(desc, col);
-	NNFeatureColumn f;
+	NNFeatureColumn f = {0};
 
 	f.name = pstrdup(NameStr(att->attname));
 	f.width = 1;
@@ -213,7 +246,8 @@ DescribeFeature(TupleDesc desc, int col)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("feature column \"%s\" has type %s", f.name, format_type_be(att->atttypid)),
-				 errdetail("Features must be numeric, boolean, text, real[] or double precision[] columns.")));
+				 errdetail("Features must be numeric, boolean, text, real[] or double precision[] columns."),
+				 TemporalHint(att->atttypid, f.name)));
 	f.categories = NULL;
 	return f;
 }
@@ -258,22 +292,58 @@ AddFeature(NNRows *d, TupleDesc desc, int target_col, const char *name)
 	d->features[d->n_features++] = DescribeFeature(desc, col);
 }
 
-/* names NULL: every column but the target and weight column, in order */
+/*
+ * A column of relation rel that identifies rows rather than describes
+ * them: the primary key when it is one column, or an identity column.  A
+ * view has neither in the catalog, nor a query (rel NULL).
+ */
+static const char *
+IdentifierKind(Relation rel, AttrNumber attnum, const Bitmapset *pkey)
+{
+	if (rel == NULL)
+		return NULL;
+	if (bms_num_members(pkey) == 1 &&
+		bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, pkey))
+		return "the table's primary key";
+	if (TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attidentity != '\0')
+		return "an identity column";
+	return NULL;
+}
+
+/*
+ * names NULL: every column but the target and weight column, in order,
+ * and but a table's row identifier (IdentifierKind), with a NOTICE
+ */
 static void
-ChooseFeatures(NNRows *d, TupleDesc desc, int target_col, char **names, int count)
+ChooseFeatures(NNRows *d, TupleDesc desc, int target_col, char **names, int count, Oid relid)
 {
 	d->features = palloc((Max(desc->natts, count) + 1) * sizeof(NNFeatureColumn));
 	d->n_features = 0;
 	if (names == NULL)
 	{
+		Oid			constraint;
+		Relation	rel = OidIsValid(relid) ? relation_open(relid, AccessShareLock) : NULL;
+		Bitmapset  *pkey = rel != NULL ? get_primary_key_attnos(relid, false, &constraint) : NULL;
+
 		for (int i = 0; i < desc->natts; i++)
 		{
 			const char *name = NameStr(TupleDescAttr(desc, i)->attname);
+			const char *identifier;
 
-			if (i != target_col && !TupleDescAttr(desc, i)->attisdropped &&
-				(d->weight_column == NULL || strcmp(name, d->weight_column) != 0))
-				AddFeature(d, desc, target_col, name);
+			if (i == target_col || TupleDescAttr(desc, i)->attisdropped ||
+				(d->weight_column != NULL && strcmp(name, d->weight_column) == 0))
+				continue;
+			if ((identifier = IdentifierKind(rel, i + 1, pkey)) != NULL)
+			{
+				ereport(NOTICE,
+						(errmsg("column \"%s\" is not a feature: it is %s", name, identifier),
+						 errhint("Name the features to use it.")));
+				continue;
+			}
+			AddFeature(d, desc, target_col, name);
 		}
+		if (rel != NULL)
+			relation_close(rel, AccessShareLock);
 	}
 	else
 		for (int i = 0; i < count; i++)
@@ -510,7 +580,7 @@ nn_rows_load(NNRows *d, const NNRowsSpec *spec)
 	d->impute = spec->model != NULL ? (NNImpute) spec->model->impute : spec->impute;
 	d->stream_all = spec->stream_all;
 	d->streamed = spec->stream_all;
-	ChooseFeatures(d, desc, target_col, names, n_names);
+	ChooseFeatures(d, desc, target_col, names, n_names, relid);
 	if (d->weight_column != NULL)
 		DescribeWeightColumn(d, desc, target_col);
 	CreateLabelTable(d);

@@ -40,10 +40,11 @@ PG_FUNCTION_INFO_V1(nn_init);
  * it became.
  */
 static void
-nn_catalog_register(Oid caller_fn, const char *name, bytea *model)
+nn_catalog_register(Oid caller_fn, const char *name, bytea *model, Jsonb *metrics)
 {
-	Oid			argtypes[2] = {TEXTOID, BYTEAOID};
-	Datum		args[2];
+	Oid			argtypes[3] = {TEXTOID, BYTEAOID, JSONBOID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', metrics == NULL ? 'n' : ' '};
 	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(caller_fn)));
 	bool		isnull;
 	int32		version;
@@ -52,8 +53,9 @@ nn_catalog_register(Oid caller_fn, const char *name, bytea *model)
 	SPI_connect();
 	args[0] = CStringGetTextDatum(name);
 	args[1] = PointerGetDatum(model);
-	if (SPI_execute_with_args(psprintf("SELECT %s.nn_register($1, $2)", nsp),
-							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+	args[2] = PointerGetDatum(metrics);
+	if (SPI_execute_with_args(psprintf("SELECT %s.nn_register($1, $2, $3)", nsp),
+							  3, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "nn_train could not call nn_register");
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	/* a second statement: the first one's snapshot does not see the row */
@@ -182,11 +184,12 @@ nn_train(PG_FUNCTION_ARGS)
 	NNRowsSpec	spec = {0};
 	NNOptions	opts;
 	NNModel    *m;
-	Split	   *split;
+	Split	   *split = NULL;
 	Stream		st = {0};
 	int			n_hidden;
 	int32	   *hidden;
 	bytea	   *result;
+	Jsonb	   *metrics = NULL;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -224,7 +227,8 @@ nn_train(PG_FUNCTION_ARGS)
 		first.validation_fraction = 0;
 		PrepareRows(m, &d, &first, &st, opts.standardize);
 		ReleaseRows(&d);
-		nn_aggregate_train(m, spec.source, fcinfo->flinfo->fn_oid, &opts, opts.epochs);
+		metrics = nn_aggregate_train(m, spec.source, fcinfo->flinfo->fn_oid, &opts, opts.epochs,
+									 opts.name != NULL);
 	}
 	else
 	{
@@ -234,10 +238,19 @@ nn_train(PG_FUNCTION_ARGS)
 	EndProgress();
 
 	MemoryContextSwitchTo(caller);
+	/*
+	 * Streamed rows are gone, and strategy "aggregate" kept only its
+	 * hold-out (metrics from it, or none): nn_register then takes the
+	 * history's metrics.
+	 */
+	if (metrics != NULL)
+		metrics = (Jsonb *) PG_DETOAST_DATUM_COPY(JsonbPGetDatum(metrics));
+	else if (opts.name != NULL && !d.streamed && split != NULL)
+		metrics = FinalMetrics(m, &d, split);
 	result = nn_model_to_bytea(m);
 	MemoryContextDelete(cxt);
 	if (opts.name != NULL)
-		nn_catalog_register(fcinfo->flinfo->fn_oid, opts.name, result);
+		nn_catalog_register(fcinfo->flinfo->fn_oid, opts.name, result, metrics);
 	PG_RETURN_BYTEA_P(result);
 }
 
@@ -303,7 +316,7 @@ nn_continue(PG_FUNCTION_ARGS)
 	if (opts.strategy == NN_STRATEGY_AGGREGATE)
 	{
 		nn_aggregate_train(m, text_to_cstring(PG_GETARG_TEXT_PP(1)), fcinfo->flinfo->fn_oid,
-						   &opts, total);
+						   &opts, total, false);
 		return FinishContinue(m, &opts, total, caller, cxt);
 	}
 	d.cxt = cxt;

@@ -137,6 +137,9 @@ void		nn_options_parse(Jsonb *options, NNOptionsFor caller, NNOptions *out);
 char	   *nn_options_record(const NNOptions *o, NNOptionsFor caller);
 /* the options a model recorded (nn_continue) */
 void		nn_options_from_record(const char *record, NNOptions *out);
+/* key takes part in training with these settings (nn_info leaves it out if not) */
+bool		nn_option_applies(const char *key, int optimizer, int loss, const char *schedule,
+							  bool early_stopping);
 const char *nn_schedule_name(NNSchedule s);
 const char *nn_impute_name(NNImpute i);
 /* a spatial layer's window: kernel (named "kernel") or size ("pooling window") */
@@ -169,6 +172,8 @@ typedef struct NNFeatureColumn
 	NNColumnKind kind;
 	int			width;			/* arrays: from the first complete row */
 	char	  **categories;		/* NN_COL_CATEGORY: sorted, width of them */
+	int64		nulls;			/* skipped rows with a NULL here (this pass) */
+	int64		unseen;			/* values not among the categories (this pass) */
 } NNFeatureColumn;
 
 /* what to read */
@@ -211,6 +216,8 @@ struct NNRows
 	float	   *y;				/* class id or value */
 	float	   *w;				/* row weight, 1 without weight_column */
 	int64		skipped;		/* rows with a NULL */
+	int64		skipped_target; /* of them, with a NULL target */
+	int64		skipped_weight; /* with a NULL weight */
 	NNImpute	impute;
 	bool		has_missing;	/* impute 'mean': NaN marks a NULL to fill */
 	bool		stream_all;		/* every chunk to the sink, however few rows */
