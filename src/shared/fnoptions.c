@@ -211,9 +211,8 @@ nn_fnoption_floats(const char *fn, const char *key, const JsonbValue *v, int *n)
 	return out;
 }
 
-/* the model's classes as "a", "b", "c" (the first 20, then how many more) */
-static char *
-ClassList(const NNModel *m)
+char *
+nn_class_list(const NNModel *m)
 {
 	StringInfoData s;
 	uint32		shown = Min(m->n_classes, 20);
@@ -249,6 +248,6 @@ nn_fnoption_class(const NNModel *m, const char *fn, const char *key,
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for %s option \"%s\": \"%s\" is not a class of the model", fn, key, text),
-			 errdetail("The model's classes are %s.", ClassList(m))));
+			 errdetail("The model's classes are %s.", nn_class_list(m))));
 	return 0;					/* not reached */
 }

@@ -106,6 +106,13 @@ size_t		nn_fit_attack_floats(const NNModel *m, size_t batch);
 void		nn_fit_attack_apply(NNFitAttack *fa, const NNModel *m, NNWork *work, float *x,
 								const float *target, uint32 rows);
 
+/* ---------- threshold.c: a two-class model's decision ---------- */
+
+/* an error unless options positive_class and threshold suit model m and rows d */
+void		CheckDecision(const NNModel *m, const NNOptions *o, const NNRows *d, const char *fn);
+/* threshold "f1": chosen from the hold-out (else the training rows) into o */
+void		ChooseThreshold(const NNModel *m, const NNRows *d, const Split *s, NNOptions *o);
+
 /* ---------- epochs.c: the epochs and progress ---------- */
 
 /* the SQL function progress reports name */

@@ -182,9 +182,15 @@ nn_train(PG_FUNCTION_ARGS)
 
 	MemoryContextSwitchTo(cxt);
 	m = BuildModel(&d, hidden, n_hidden, &opts);
+	CheckDecision(m, &opts, &d, "nn_train");
 	m->options_json = RecordOptions(&opts, m, NN_OPTIONS_TRAIN);
 	split = PrepareRows(m, &d, &opts, &st, opts.standardize);
 	RunEpochs(m, &d, split, &opts, opts.epochs, d.streamed ? &st : NULL);
+	if (opts.threshold_f1)
+	{
+		ChooseThreshold(m, &d, split, &opts);
+		m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
+	}
 	EndProgress();
 
 	MemoryContextSwitchTo(caller);
@@ -235,6 +241,12 @@ nn_continue(PG_FUNCTION_ARGS)
 		opts.adversarial_given = true;
 		opts.adversarial = more.adversarial;
 	}
+	/* a threshold given replaces the model's ("f1": chosen again) */
+	if (more.threshold_f1 || more.threshold != 0.5f)
+	{
+		opts.threshold = more.threshold;
+		opts.threshold_f1 = more.threshold_f1;
+	}
 
 	d.cxt = cxt;
 	spec.source = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -252,10 +264,13 @@ nn_continue(PG_FUNCTION_ARGS)
 	nn_rows_check_widths(&d, m);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(&d, m);
+	CheckDecision(m, &opts, &d, "nn_continue");
 	split = PrepareRows(m, &d, &opts, &st, false);
 	/* the nn_fit state reads the adversarial setting from the record */
 	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
 	RunEpochs(m, &d, split, &opts, total, d.streamed ? &st : NULL);
+	if (opts.threshold_f1)
+		ChooseThreshold(m, &d, split, &opts);
 	EndProgress();
 	opts.epochs = total;
 	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);

@@ -113,6 +113,10 @@ typedef struct NNOptions
 	char	   *name;			/* nn_train: register as; NULL: do not */
 	bool		adversarial_given;	/* train on attacked rows too (fit_attack.c) */
 	NNAttackOptions adversarial;
+	/* two-class decisions (decision.c) */
+	char	   *positive_class; /* NULL: the default of the labels */
+	float		threshold;		/* P(positive) that decides positive; 0.5: argmax */
+	bool		threshold_f1;	/* "f1": chosen after training */
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */
