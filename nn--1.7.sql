@@ -635,13 +635,20 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
 COMMENT ON FUNCTION @extschema@.nn_predict_proba_row(text, record, text)
 IS 'nn_predict_proba_row of one class with the deployed version of a model in nn_models';
 
-CREATE FUNCTION @extschema@.nn_with_threshold(model bytea, threshold double precision,
-	positive_class text DEFAULT NULL)
+CREATE FUNCTION @extschema@.nn_with_threshold(model bytea, threshold double precision)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'nn_with_threshold'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_with_threshold(bytea, double precision)
+IS 'a two-class model with a new decision threshold in its options, without training';
+
+CREATE FUNCTION @extschema@.nn_with_threshold(model bytea, threshold double precision,
+	positive_class text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nn_with_threshold'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.nn_with_threshold(bytea, double precision, text)
-IS 'a two-class model with a new decision threshold (and positive class) in its options, without training';
+IS 'a two-class model with a new decision threshold and positive class in its options, without training';
 
 -- ----------------------------------------- everyday errors (1.7, issue 20)
 -- (helper F: objects for messages, feature choice and introspection, if any)

@@ -452,7 +452,8 @@ PushRanking(JsonbParseState **st, const Evaluation *e)
 
 		nn_json_key(st, "positive_class");
 		nn_json_string(st, m->classes[p]);
-		PushDouble(st, "threshold", m->threshold > 0 ? m->threshold : 0.5);
+		nn_json_key(st, "threshold");
+		nn_json_float(st, m->threshold > 0 ? m->threshold : 0.5f);
 		PushDouble(st, "precision", tp + fp > 0 ? (double) tp / (tp + fp) : 0.0);
 		PushDouble(st, "recall", tp + fn > 0 ? (double) tp / (tp + fn) : 0.0);
 		PushDouble(st, "f1", tp > 0 ? 2.0 * tp / (2.0 * tp + fp + fn) : 0.0);

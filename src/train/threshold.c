@@ -224,9 +224,10 @@ ChooseThreshold(const NNModel *m, const NNRows *d, const Split *s, NNOptions *o)
 }
 
 /*
- * nn_with_threshold(model, threshold, positive_class DEFAULT NULL): the
- * model with that threshold (and positive class) in its record; every
- * other byte as it was.  0.5 leaves the key out: the larger probability.
+ * nn_with_threshold(model, threshold [, positive_class]): the model with
+ * that threshold (and positive class) in its record; every other byte as
+ * it was.  0.5 leaves the key out: the larger probability.  Both overloads
+ * are STRICT.
  */
 Datum
 nn_with_threshold(PG_FUNCTION_ARGS)
@@ -236,8 +237,6 @@ nn_with_threshold(PG_FUNCTION_ARGS)
 	NNOptions	o;
 	double		t;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
 	b = PG_GETARG_BYTEA_PP(0);
 	t = PG_GETARG_FLOAT8(1);
 	m = nn_model_from_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext);
@@ -253,7 +252,7 @@ nn_with_threshold(PG_FUNCTION_ARGS)
 	nn_options_from_record(m->options_json, &o);
 	o.threshold = (float) t;
 	o.threshold_f1 = false;
-	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+	if (PG_NARGS() > 2)
 		o.positive_class = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (m->task != NN_TASK_CLASSIFICATION || m->n_classes != 2)
 		ereport(ERROR,
