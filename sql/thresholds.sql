@@ -199,3 +199,10 @@ SELECT nn_train('SELECT x1, CASE WHEN x1 < 0.3 THEN ''a'' WHEN x1 < 0.6 THEN ''b
 SELECT nn_train('imb_train', 'y', NULL, '{2}', '{"positive_class": "yes"}');
 SELECT nn_train('SELECT x1, CASE WHEN y THEN ''fraud'' ELSE ''ok'' END AS k FROM imb_train', 'k', NULL, '{2}', '{"threshold": 0.2}');
 SELECT nn_init(3, '{4}', 2, '{"threshold": 0.2}');
+-- a record whose decision is not one (its bytes changed in place): a damaged model
+SELECT nn_predict_class(decode(replace(encode(nn_with_threshold(plain, 0.25), 'hex'),
+                                       encode('"threshold":0.25', 'hex'), encode('"threshold":1.25', 'hex')), 'hex'),
+                        '{0.5,0.5,0.5}') FROM thr;
+SELECT nn_info(decode(replace(encode(nn_with_threshold(plain, 0.25, 'false'), 'hex'),
+                              encode('"positive_class":"false"', 'hex'), encode('"positive_class":"FALSE"', 'hex')), 'hex'))
+FROM thr;
