@@ -1,8 +1,9 @@
 /*
  * predict.c - scoring a real[] of features: nn_predict, nn_predict_class
- * and nn_predict_proba (all classes, or one class's) for one row, nn_predict_batch for a 2-D array of
- * rows.  Each C function serves both SQL overloads, the model given as a
- * bytea or as a name in nn_models (resolve.c tells them apart).
+ * and nn_predict_proba (all classes, or one class's) for one row,
+ * nn_predict_batch for a 2-D array of rows.  Each C function serves both
+ * SQL overloads, the model given as a bytea or as a name in nn_models
+ * (resolve.c tells them apart).
  */
 #include "postgres.h"
 

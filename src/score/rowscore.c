@@ -1,8 +1,9 @@
 /*
  * rowscore.c - scoring a whole row: nn_predict_row, nn_predict_class_row
  * and nn_predict_proba_row (all classes, or one class's) take a record
- * and find the model's feature columns in it by name.  Each C function serves both SQL overloads, the
- * model given as a bytea or as a name in nn_models (resolve.c).
+ * and find the model's feature columns in it by name.  Each C function
+ * serves both SQL overloads, the model given as a bytea or as a name in
+ * nn_models (resolve.c).
  *
  * Which attribute holds which feature depends on the model and the row
  * type, so the lookup is kept in the call site's state with the scorer,
