@@ -12,13 +12,14 @@ WHERE e.extname = 'nn' AND d.deptype = 'e'
 ORDER BY p.proname, p.oid::regprocedure::text;
 
 -- the rule: a C function that runs the network costs 1000; IMMUTABLE only
--- for a model given by value with real[] features (or none)
+-- for a model given by value with real[] features (or none), and values
+-- such as a class label: never a model's name or a record
 SELECT p.oid::regprocedure AS breaks_the_rule
 FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
 JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
 WHERE e.extname = 'nn' AND d.deptype = 'e'
   AND ((p.proname LIKE 'nn\_predict%' AND p.procost <> 1000)
-    OR (p.provolatile = 'i' AND (p.proargtypes::oid[] && ARRAY['text'::regtype, 'record'::regtype]::oid[]))
+    OR (p.provolatile = 'i' AND (p.proargtypes[0] = 'text'::regtype OR 'record'::regtype = ANY (p.proargtypes::oid[])))
     OR (p.proname LIKE 'nn\_predict%' AND p.proargtypes[0] = 'text'::regtype AND p.provolatile <> 's')
     OR obj_description(p.oid, 'pg_proc') IS NULL
     OR p.pronamespace <> e.extnamespace);

@@ -165,3 +165,22 @@ SELECT nn_train('SELECT label, a, b FROM sg_rows WHERE nextval(''sg_seq'') <= 60
 SELECT nn_features_row(nn_init(2, '{4}', 2), r) FROM sg_rows r LIMIT 1;
 SELECT nn_features_row(m, r) FROM sg_models, (SELECT label, a, b FROM sg_rows) r
 WHERE strategy = 'memory' LIMIT 1;
+
+-- with the issue-20 options: threshold "f1" is chosen on the hold-out (and
+-- needs one: the training rows are not kept), and a name registers the
+-- hold-out's metrics
+CREATE TABLE sg_bin AS
+SELECT i, (a > 1.2) AS hit, a, b FROM sg_rows WHERE a IS NOT NULL;
+SELECT nn_train('sg_bin', 'hit', '{a,b}', '{8}', '{"strategy": "aggregate", "threshold": "f1"}');
+CREATE TABLE sg_f1 AS
+SELECT nn_train('sg_bin', 'hit', '{a,b}', '{8}',
+                '{"strategy": "aggregate", "threshold": "f1", "validation_fraction": 0.25, "epochs": 8,
+                  "learning_rate": 0.02, "seed": 5, "name": "sg_f1"}') AS m;
+SELECT (nn_info(m)->>'threshold')::float8 BETWEEN 0 AND 1 AND nn_info(m)->>'threshold' <> '0.5' AS chosen,
+       nn_info(m)->'positive_class' AS positive_class
+FROM sg_f1;
+SELECT metrics->>'on' AS metrics_on, (metrics->>'rows')::int > 0 AS has_rows,
+       (metrics->>'accuracy')::float8 BETWEEN 0 AND 1 AS has_accuracy
+FROM nn_models WHERE name = 'sg_f1';
+SELECT nn_continue(m, 'sg_bin', '{"threshold": "f1"}') IS NOT NULL AS continued FROM sg_f1;
+DELETE FROM nn_models WHERE name = 'sg_f1';

@@ -121,6 +121,16 @@ typedef struct NNModel
 	uint32_t	n_history;
 	NNEpochStats *history;
 
+	/*
+	 * Two-class decisions, from the options record (shared/decision.c), not
+	 * bytes of their own: threshold is the probability of the positive
+	 * class from which it is predicted, 0 for the class of the larger
+	 * probability; positive is 1 + the positive class's index (given or
+	 * the labels' default), 0 when there is none.
+	 */
+	float		threshold;
+	uint32_t	positive;
+
 	/* read by nn_model_read_without_state: net.opt_state is NULL */
 	bool		without_state;
 

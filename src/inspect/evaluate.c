@@ -2,7 +2,10 @@
  * evaluate.c - nn_evaluate(model, source, target, options): the model's
  * metrics on the rows of a source, as jsonb; with options.adversarial,
  * also its metrics on every row attacked against its true label
- * (kernels/adversarial.h): robust_accuracy or robust_mse.
+ * (kernels/adversarial.h): robust_accuracy or robust_mse.  A classifier's
+ * ranking metrics (roc_auc and pr_auc of a two-class model's positive
+ * class, roc_auc_ovr of more classes) need every row's probabilities:
+ * they are kept, within nn.score_memory.
  *
  * The rows are read as nn_train reads them (the model's feature columns,
  * its categories and NULL handling) and pass through in chunks of a few
@@ -62,6 +65,14 @@ typedef struct Evaluation
 	int		   *label_class;	/* class index by label id; -1 not yet known */
 	int64	   *confusion;		/* n_classes x n_classes, actual x predicted */
 	double		log_loss;
+	uint32		positive;		/* two classes: the positive class */
+	int			n_kept;			/* probabilities kept per row: 1 (the positive
+								 * class's) or n_classes */
+	MemoryContext cxt;			/* the call's: what outlives a chunk */
+	float	   *kept;			/* rows x n_kept */
+	int32	   *kept_class;		/* each row's actual class */
+	int64		kept_capacity;
+	int64		n_rows_kept;
 	/* regression */
 	double		sse;
 	double		sae;
@@ -92,6 +103,46 @@ ClassOf(Evaluation *e, const NNRows *d, int id)
 	return e->label_class[id];
 }
 
+/* room for one more row's probabilities, within nn.score_memory */
+static void
+GrowKept(Evaluation *e)
+{
+	int64		capacity = Max(e->kept_capacity * 2, 4096);
+	/* the row's probabilities and class, and the sort's copy of a column */
+	double		row_bytes = (double) e->n_kept * sizeof(float) + sizeof(int32) + 2 * sizeof(float);
+	NNBudget	budget = nn_score_budget();
+
+	nn_budget_check(&budget, (double) capacity * row_bytes,
+					psprintf("keeping the probabilities of " INT64_FORMAT " rows for roc_auc", capacity),
+					"Evaluate a sample of the rows (TABLESAMPLE, or a query with LIMIT)");
+	/* in the evaluation's context: the chunk being scored has its own */
+	e->kept = e->kept == NULL ?
+		MemoryContextAllocHuge(e->cxt, capacity * e->n_kept * sizeof(float)) :
+		repalloc_huge(e->kept, capacity * e->n_kept * sizeof(float));
+	e->kept_class = e->kept_class == NULL ?
+		MemoryContextAllocHuge(e->cxt, capacity * sizeof(int32)) :
+		repalloc_huge(e->kept_class, capacity * sizeof(int32));
+	e->kept_capacity = capacity;
+}
+
+/* a row's probabilities: the positive class's, or every class's */
+static void
+KeepScores(Evaluation *e, const float *out, int actual)
+{
+	const NNModel *m = e->model;
+	float	   *row;
+
+	if (e->n_rows_kept == e->kept_capacity)
+		GrowKept(e);
+	row = e->kept + e->n_rows_kept * e->n_kept;
+	if (e->n_kept == 1)
+		row[0] = nn_class_proba(m, out, e->positive);
+	else
+		for (uint32 c = 0; c < m->n_classes; c++)
+			row[c] = nn_class_proba(m, out, c);
+	e->kept_class[e->n_rows_kept++] = actual;
+}
+
 static void
 ScoreClass(Evaluation *e, const float *out, int actual)
 {
@@ -105,6 +156,7 @@ ScoreClass(Evaluation *e, const float *out, int actual)
 		p = out[actual];
 	e->log_loss -= log(Max(p, PROBA_FLOOR));
 	e->confusion[(size_t) actual * m->n_classes + predicted]++;
+	KeepScores(e, out, actual);
 }
 
 static void
@@ -287,6 +339,149 @@ PushPerClass(JsonbParseState **st, const Evaluation *e)
 	return f1_sum / Max(n_seen, 1);
 }
 
+/* a row's score for one class and whether it is of that class */
+typedef struct Ranked
+{
+	float		score;
+	bool		positive;
+} Ranked;
+
+static int
+ByScore(const void *a, const void *b)
+{
+	float		sa = ((const Ranked *) a)->score;
+	float		sb = ((const Ranked *) b)->score;
+
+	return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/*
+ * ROC AUC by the rank formula, (sum of the positives' ranks - P(P+1)/2) /
+ * (P N), ties given their average rank; r sorted by ascending score.  NaN
+ * without both positive and negative rows.
+ */
+static double
+RocAuc(const Ranked *r, int64 n)
+{
+	double		rank_sum = 0;
+	int64		n_pos = 0;
+
+	for (int64 i = 0; i < n;)
+	{
+		int64		j = i,
+					pos = 0;
+
+		for (; j < n && r[j].score == r[i].score; j++)
+			pos += r[j].positive;
+		/* ranks i + 1 .. j, averaged */
+		rank_sum += pos * ((double) (i + 1) + j) / 2;
+		n_pos += pos;
+		i = j;
+	}
+	if (n_pos == 0 || n_pos == n)
+		return NAN;
+	return (rank_sum - (double) n_pos * (n_pos + 1) / 2) / ((double) n_pos * (n - n_pos));
+}
+
+/*
+ * Average precision as scikit-learn's average_precision_score: over the
+ * distinct scores s from the highest, the recall gained at s times the
+ * precision of calling every row of score >= s positive; r sorted by
+ * ascending score.  NaN without positive rows.
+ */
+static double
+AveragePrecision(const Ranked *r, int64 n)
+{
+	double		ap = 0;
+	int64		n_pos = 0,
+				tp = 0;
+
+	for (int64 i = 0; i < n; i++)
+		n_pos += r[i].positive;
+	if (n_pos == 0)
+		return NAN;
+	for (int64 j = n; j > 0;)
+	{
+		int64		i = j,
+					pos = 0;
+
+		for (; i > 0 && r[i - 1].score == r[j - 1].score; i--)
+			pos += r[i - 1].positive;
+		tp += pos;
+		ap += (double) pos / n_pos * ((double) tp / (n - i));
+		j = i;
+	}
+	return ap;
+}
+
+/* the rows' scores for class c (column c of the kept probabilities), sorted */
+static Ranked *
+RankFor(const Evaluation *e, uint32 c, Ranked *r)
+{
+	int64		n = e->n_rows_kept;
+	int			col = e->n_kept == 1 ? 0 : (int) c;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		r[i].score = e->kept[i * e->n_kept + col];
+		r[i].positive = (uint32) e->kept_class[i] == c;
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	qsort(r, n, sizeof(Ranked), ByScore);
+	return r;
+}
+
+/*
+ * Two classes: the positive class, the threshold, that class's precision,
+ * recall and F1 at the threshold, roc_auc and pr_auc.  More: roc_auc_ovr,
+ * the mean over the classes of each class's ROC AUC against the rest (the
+ * classes with rows of their own and rows of others).
+ */
+static void
+PushRanking(JsonbParseState **st, const Evaluation *e)
+{
+	const NNModel *m = e->model;
+	Ranked	   *r = palloc_extended(Max(e->n_rows_kept, 1) * sizeof(Ranked), MCXT_ALLOC_HUGE);
+
+	if (m->n_classes == 2)
+	{
+		uint32		p = e->positive;
+		int64		tp = e->confusion[p * 2 + p],
+					fn = e->confusion[p * 2 + 1 - p],
+					fp = e->confusion[(1 - p) * 2 + p];
+
+		nn_json_key(st, "positive_class");
+		nn_json_string(st, m->classes[p]);
+		nn_json_key(st, "threshold");
+		nn_json_float(st, m->threshold > 0 ? m->threshold : 0.5f);
+		PushDouble(st, "precision", tp + fp > 0 ? (double) tp / (tp + fp) : 0.0);
+		PushDouble(st, "recall", tp + fn > 0 ? (double) tp / (tp + fn) : 0.0);
+		PushDouble(st, "f1", tp > 0 ? 2.0 * tp / (2.0 * tp + fp + fn) : 0.0);
+		RankFor(e, p, r);
+		PushDouble(st, "roc_auc", RocAuc(r, e->n_rows_kept));
+		PushDouble(st, "pr_auc", AveragePrecision(r, e->n_rows_kept));
+	}
+	else
+	{
+		double		sum = 0;
+		int			n = 0;
+
+		for (uint32 c = 0; c < m->n_classes; c++)
+		{
+			double		auc = RocAuc(RankFor(e, c, r), e->n_rows_kept);
+
+			if (!isnan(auc))
+			{
+				sum += auc;
+				n++;
+			}
+		}
+		PushDouble(st, "roc_auc_ovr", n > 0 ? sum / n : NAN);
+	}
+	pfree(r);
+}
+
 static void
 PushClassification(JsonbParseState **st, const Evaluation *e)
 {
@@ -299,6 +494,7 @@ PushClassification(JsonbParseState **st, const Evaluation *e)
 		correct += e->confusion[(size_t) c * n + c];
 	PushDouble(st, "accuracy", (double) correct / e->rows);
 	PushDouble(st, "log_loss", e->log_loss / e->rows);
+	PushRanking(st, e);
 	macro_f1 = PushPerClass(st, e);
 	PushDouble(st, "macro_f1", macro_f1);
 	nn_json_key(st, "classes");
@@ -364,6 +560,7 @@ StartEvaluation(Evaluation *e, NNModel *m)
 
 	nn_blas_core_check();
 	e->model = m;
+	e->cxt = CurrentMemoryContext;
 	nn_budget_check(&budget, ((double) work + (double) x) * sizeof(float),
 					"evaluating 256 rows at a time through this model", "Use a model with narrower layers");
 	work_buf = palloc_extended(work * sizeof(float), MCXT_ALLOC_HUGE);
@@ -376,6 +573,9 @@ StartEvaluation(Evaluation *e, NNModel *m)
 		e->label_class = palloc(NN_MAX_CLASSES * sizeof(int));
 		memset(e->label_class, -1, NN_MAX_CLASSES * sizeof(int));
 		e->confusion = palloc0((size_t) m->n_classes * m->n_classes * sizeof(int64));
+		/* without a positive class of their own, two labels rank the second */
+		e->positive = m->positive > 0 ? m->positive - 1 : 1;
+		e->n_kept = m->n_classes == 2 ? 1 : (int) m->n_classes;
 	}
 }
 

@@ -349,6 +349,25 @@ PushStorage(JsonbParseState **st, const NNModel *m)
 	pushJsonbValue(st, WJB_END_OBJECT, NULL);
 }
 
+/*
+ * A two-class model's decision: its positive class (given or the labels'
+ * default, JSON null when it has none) and the threshold its class
+ * functions use (0.5: the larger probability).
+ */
+static void
+PushDecision(JsonbParseState **st, const NNModel *m)
+{
+	if (m->task != NN_TASK_CLASSIFICATION || m->n_classes != 2)
+		return;
+	nn_json_key(st, "positive_class");
+	if (m->positive > 0)
+		nn_json_string(st, m->classes[m->positive - 1]);
+	else
+		nn_json_null(st);
+	nn_json_key(st, "threshold");
+	nn_json_float(st, m->threshold > 0 ? m->threshold : 0.5f);
+}
+
 Datum
 nn_info(PG_FUNCTION_ARGS)
 {
@@ -378,6 +397,7 @@ nn_info(PG_FUNCTION_ARGS)
 	PushEncoding(&st, m);
 	PushStandardization(&st, m);
 	PushStringArray(&st, "classes", m->classes, m->n_classes);
+	PushDecision(&st, m);
 	PushCounts(&st, m);
 	PushStorage(&st, m);
 	PushHistory(&st, m);

@@ -1,8 +1,9 @@
 /*
  * predict.c - scoring a real[] of features: nn_predict, nn_predict_class
- * and nn_predict_proba for one row, nn_predict_batch for a 2-D array of
- * rows.  Each C function serves both SQL overloads, the model given as a
- * bytea or as a name in nn_models (resolve.c tells them apart).
+ * and nn_predict_proba (all classes, or one class's) for one row,
+ * nn_predict_batch for a 2-D array of rows.  Each C function serves both
+ * SQL overloads, the model given as a bytea or as a name in nn_models
+ * (resolve.c tells them apart).
  */
 #include "postgres.h"
 
@@ -15,6 +16,7 @@
 PG_FUNCTION_INFO_V1(nn_predict);
 PG_FUNCTION_INFO_V1(nn_predict_class);
 PG_FUNCTION_INFO_V1(nn_predict_proba);
+PG_FUNCTION_INFO_V1(nn_predict_proba_of);
 PG_FUNCTION_INFO_V1(nn_predict_batch);
 
 /* the outputs for the model in argument 0 and the features in argument 1 */
@@ -50,6 +52,16 @@ nn_predict_proba(PG_FUNCTION_ARGS)
 	const float *out = ScoreArgs(fcinfo, &s);
 
 	PG_RETURN_DATUM(nn_scorer_proba(s, out, "nn_predict_proba"));
+}
+
+/* nn_predict_proba(model, features, class): that class's probability */
+Datum
+nn_predict_proba_of(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s;
+	const float *out = ScoreArgs(fcinfo, &s);
+
+	PG_RETURN_DATUM(nn_scorer_proba_of(s, out, PG_GETARG_TEXT_PP(2), "nn_predict_proba"));
 }
 
 /* the rows of a 2-D real array with NULLs, each replaced by the model's fill value */

@@ -1,9 +1,10 @@
 /*
  * rowscore.c - scoring a whole row: nn_predict_row, nn_predict_class_row
- * and nn_predict_proba_row take a record and find the model's feature
- * columns in it by name; nn_features_row returns the inputs they encode,
- * which nn_train's strategy "aggregate" hands to nn_fit.  Each C function serves both SQL overloads, the
- * model given as a bytea or as a name in nn_models (resolve.c).
+ * and nn_predict_proba_row (all classes, or one class's) take a record
+ * and find the model's feature columns in it by name; nn_features_row
+ * returns the inputs they encode, which nn_train's strategy "aggregate"
+ * hands to nn_fit.  Each C function serves both SQL overloads, the model
+ * given as a bytea or as a name in nn_models (resolve.c).
  *
  * Which attribute holds which feature depends on the model and the row
  * type, so the lookup is kept in the call site's state with the scorer,
@@ -27,6 +28,7 @@ PG_FUNCTION_INFO_V1(nn_predict_row);
 PG_FUNCTION_INFO_V1(nn_predict_class_row);
 PG_FUNCTION_INFO_V1(nn_predict_proba_row);
 PG_FUNCTION_INFO_V1(nn_features_row);
+PG_FUNCTION_INFO_V1(nn_predict_proba_of_row);
 
 /* where each of a model's features is in one row type */
 typedef struct RowMap
@@ -339,6 +341,18 @@ nn_predict_proba_row(PG_FUNCTION_ARGS)
 	if (out == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(nn_scorer_proba(s, out, "nn_predict_proba_row"));
+}
+
+/* nn_predict_proba_row(model, row, class): that class's probability */
+Datum
+nn_predict_proba_of_row(PG_FUNCTION_ARGS)
+{
+	NNScorer   *s;
+	const float *out = ScoreArgs(fcinfo, &s);
+
+	if (out == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(nn_scorer_proba_of(s, out, PG_GETARG_TEXT_PP(2), "nn_predict_proba_row"));
 }
 
 /*

@@ -65,6 +65,8 @@ void		nn_scorer_predict_rows(NNScorer *s, const float *rows, int n_rows, Datum *
 Datum		nn_scorer_value(const NNScorer *s, const float *out);	/* float8 */
 Datum		nn_scorer_class(const NNScorer *s, const float *out, const char *fn);	/* text */
 Datum		nn_scorer_proba(const NNScorer *s, const float *out, const char *fn);	/* real[] */
+/* float8: the probability of the class labelled label, or an error listing the classes */
+Datum		nn_scorer_proba_of(const NNScorer *s, const float *out, text *label, const char *fn);
 
 /* ---------- rowscore.c: a record's features ---------- */
 
@@ -137,10 +139,12 @@ NNScorer   *nn_catalog_scorer(FunctionCallInfo fcinfo, text *name);
 extern Datum nn_predict(PG_FUNCTION_ARGS);	/* predict.c */
 extern Datum nn_predict_class(PG_FUNCTION_ARGS);
 extern Datum nn_predict_proba(PG_FUNCTION_ARGS);
+extern Datum nn_predict_proba_of(PG_FUNCTION_ARGS);
 extern Datum nn_predict_batch(PG_FUNCTION_ARGS);
 extern Datum nn_predict_row(PG_FUNCTION_ARGS);	/* rowscore.c */
 extern Datum nn_predict_class_row(PG_FUNCTION_ARGS);
 extern Datum nn_predict_proba_row(PG_FUNCTION_ARGS);
+extern Datum nn_predict_proba_of_row(PG_FUNCTION_ARGS);
 extern Datum nn_adversarial(PG_FUNCTION_ARGS);	/* adversarial.c */
 extern Datum nn_predict_window(PG_FUNCTION_ARGS);	/* window.c */
 extern Datum nn_predict_class_window(PG_FUNCTION_ARGS);

@@ -223,6 +223,23 @@ nn_scorer_proba(const NNScorer *s, const float *out, const char *fn)
 										   true, TYPALIGN_INT));
 }
 
+Datum
+nn_scorer_proba_of(const NNScorer *s, const float *out, text *label, const char *fn)
+{
+	const NNModel *m = s->model;
+	char	   *name = text_to_cstring(label);
+
+	RequireClassifier(m, fn);
+	for (uint32 c = 0; c < m->n_classes; c++)
+		if (strcmp(name, m->classes[c]) == 0)
+			return Float8GetDatum((double) nn_class_proba(m, out, c));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s: \"%s\" is not a class of the model", fn, name),
+			 errdetail("The model's classes are %s.", nn_class_list(m->classes, m->n_classes))));
+	return (Datum) 0;			/* not reached */
+}
+
 NNWork *
 nn_scorer_grad_work(NNScorer *s)
 {

@@ -1,8 +1,8 @@
 /*
  * modelio.c - models as bytea for the SQL functions: read with ereport
- * on damage, write with size checks, copy between memory contexts; the
- * class a classifier's outputs pick, and real[] arguments as floats.  The
- * byte layout itself stays in formats/model.c.
+ * on damage, write with size checks, copy between memory contexts, and
+ * real[] arguments as floats.  The byte layout itself stays in
+ * formats/model.c; the class a classifier's outputs pick, in decision.c.
  */
 #include "postgres.h"
 
@@ -73,6 +73,7 @@ nn_model_from_bytes(const char *data, size_t len, MemoryContext cxt)
 	CheckEncoding(m);
 	/* as JSON only when written and where read as JSON (nn_info, nn_continue) */
 	nn_options_record_check(m->options_json, false);
+	nn_model_read_decision(m);
 	return m;
 }
 
@@ -111,6 +112,7 @@ nn_model_for_scoring(struct varlena *value, MemoryContext cxt)
 	CheckEncoding(m);
 	/* as JSON only when written and where read as JSON (nn_info, nn_continue) */
 	nn_options_record_check(m->options_json, false);
+	nn_model_read_decision(m);
 	return m;
 }
 
@@ -156,21 +158,6 @@ nn_model_copy(const NNModel *model, MemoryContext cxt)
 	return copy;
 }
 
-
-/* the class index a classifier's outputs pick */
-uint32
-nn_predicted_class(const NNModel *m, const float *out)
-{
-	uint32		n_out = nn_net_outputs(&m->net);
-	uint32		best = 0;
-
-	if (m->net.loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY)
-		return out[0] >= 0.5f ? 1 : 0;
-	for (uint32 i = 1; i < n_out; i++)
-		if (out[i] > out[best])
-			best = i;
-	return best;
-}
 
 int
 nn_array_first_null(ArrayType *arr)

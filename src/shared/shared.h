@@ -29,13 +29,22 @@ NNModel    *nn_model_from_bytea(bytea *b);
 bytea	   *nn_model_to_bytea(const NNModel *model);
 NNModel    *nn_model_copy(const NNModel *model, MemoryContext cxt);
 
-uint32		nn_predicted_class(const NNModel *m, const float *out);
-
 /* the position (0-based, in storage order) of arr's first NULL element; -1 if none */
 int			nn_array_first_null(ArrayType *arr);
 /* the real[] argument as floats; errors on NULL elements (naming the first) or wrong rank */
 float	   *nn_array_floats(ArrayType *arr, const char *what, int *n);
 void		nn_check_features(const float *x, int n, uint32 expected);
+
+/* ---------- decision.c: classes from a classifier's outputs ---------- */
+
+/* the class the outputs pick: by the model's threshold, else the larger probability */
+uint32		nn_predicted_class(const NNModel *m, const float *out);
+/* the probability of class c in a classifier's outputs */
+float		nn_class_proba(const NNModel *m, const float *out, uint32 c);
+/* a two-class model's default positive class ("true", the larger number), or -1 */
+int			nn_default_positive(const NNModel *m);
+/* m->threshold and m->positive from its options record (every reader calls it) */
+void		nn_model_read_decision(NNModel *m);
 
 /* ---------- json.c: JSON output through the jsonb builder ---------- */
 

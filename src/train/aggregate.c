@@ -45,6 +45,12 @@ nn_aggregate_check_options(const NNOptions *o)
 				 errmsg("option \"%s\" cannot be used with strategy \"aggregate\"", key),
 				 errdetail("Each epoch runs the nn_fit aggregate, which weighs every row 1."),
 				 errhint("Use strategy \"memory\", or repeat rows to weigh them.")));
+	if (o->threshold_f1 && o->validation_fraction <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("threshold \"f1\" with strategy \"aggregate\" needs a validation hold-out"),
+				 errdetail("The training rows pass through nn_fit and are not kept to choose the threshold on."),
+				 errhint("Set validation_fraction, or give a threshold as a number.")));
 }
 
 /* the type of column target in the FROM item from */
@@ -219,14 +225,28 @@ LoadHoldout(NNRows *d, NNModel *m, const char *source, float fraction)
 }
 
 Jsonb *
-nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn, const NNOptions *opts,
+nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn, NNOptions *opts,
 				   int total, bool want_metrics)
 {
 	NNRows		holdout = {0};
 	Split	   *s = LoadHoldout(&holdout, m, source, opts->validation_fraction);
 
+	/*
+	 * The epochs' models cross nn_fit as bytes, which a reader checks:
+	 * their record holds no "f1" threshold, only the one chosen after.
+	 */
+	if (opts->threshold_f1)
+	{
+		NNOptions	pending = *opts;
+
+		pending.threshold_f1 = false;
+		pending.threshold = 0.5f;
+		m->options_json = nn_options_record(&pending, NN_OPTIONS_TRAIN);
+	}
 	RunEpochs(m, &holdout, s, opts, total, NULL,
 			  nn_aggregate_plan(m, source, caller_fn, opts->validation_fraction));
+	if (opts->threshold_f1)
+		ChooseThreshold(m, &holdout, s, opts);
 	/* the training rows were never in memory: only a hold-out can be scored */
 	return want_metrics && s->n_val > 0 ? FinalMetrics(m, &holdout, s) : NULL;
 }

@@ -27,7 +27,10 @@ typedef enum OptionType
 								 * height, width], each in [min, max] */
 	OPT_LAYERS,					/* n_layers and layers, each through layer_defs */
 	OPT_CLASS_WEIGHT,			/* 'balanced' or an object label -> weight */
-	OPT_ADVERSARIAL				/* an attack's object (shared/attack_options.c) */
+	OPT_ADVERSARIAL,			/* an attack's object (shared/attack_options.c) */
+	OPT_THRESHOLD,				/* float in (0, 1), or "f1": threshold_f1 */
+	OPT_LABEL					/* char *: a class label, a JSON string, number or
+								 * boolean whose text is the label */
 } OptionType;
 
 /* when the record a model keeps carries the key */

@@ -117,6 +117,9 @@ const OptionDef nn_option_defs[] = {
 	{"optimizer", OPT_CHOICE, OPTION(optimizer), ANY_CALLER, NN_OPT_ADAM, 0, 0, &optimizers},
 	/* 0: no early stopping */
 	{"patience", OPT_INT, OPTION(patience), TRAIN, 0, 0, MAX_EPOCHS},
+	/* NULL: true for false/true labels, the larger of two numbers (decision.c) */
+	{"positive_class", OPT_LABEL, OPTION(positive_class), TRAIN, 0,
+	.record = RECORD_UNLESS_DEFAULT},
 	{"restore_best", OPT_BOOL, OPTION(restore_best), TRAIN, true},
 	{"rho", OPT_FRACTION, OPTION(opt.rho), ANY_CALLER, NAN},
 	{"seed", OPT_INT64, OPTION(seed), ANY_CALLER, 0, 0, PG_INT64_MAX},
@@ -127,6 +130,9 @@ const OptionDef nn_option_defs[] = {
 	.record = RECORD_UNLESS_DEFAULT},
 	/* -1: chosen from the target's type */
 	{"task", OPT_CHOICE, OPTION(task), ANY_CALLER, -1, 0, 0, &tasks,
+	.record = RECORD_UNLESS_DEFAULT},
+	/* 0.5: the class of the larger probability, as before thresholds */
+	{"threshold", OPT_THRESHOLD, OPTION(threshold), TRAIN_CONTINUE, 0.5,
 	.record = RECORD_UNLESS_DEFAULT},
 	{"validation_fraction", OPT_FRACTION, OPTION(validation_fraction), TRAIN, 0},
 	{"verbose", OPT_BOOL, OPTION(verbose), TRAIN_CONTINUE, false, .record = RECORD_NEVER},

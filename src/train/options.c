@@ -216,6 +216,41 @@ GetText(const char *key, JsonbValue *v, const OptionDef *def)
 	return s;
 }
 
+/* OPT_THRESHOLD: a probability strictly between 0 and 1 (as a float), or "f1" */
+static void
+SetThreshold(const char *key, JsonbValue *v, NNOptions *o)
+{
+	const char *expected = "a probability above 0 and below 1, or 'f1'";
+	double		d;
+
+	if (v->type == jbvString)
+	{
+		if (strcmp(GetString(key, v, expected), "f1") != 0)
+			BadValue(key, v, expected);
+		o->threshold_f1 = true;
+		return;
+	}
+	if (v->type != jbvNumeric)
+		BadValue(key, v, expected);
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+										   NumericGetDatum(v->val.numeric)));
+	if (!((float) d > 0.0f && (float) d < 1.0f))
+		BadValue(key, v, expected);
+	o->threshold = (float) d;
+	o->threshold_f1 = false;
+}
+
+/* OPT_LABEL: a string, or a number or boolean whose text is the label */
+static char *
+GetLabel(const char *key, JsonbValue *v)
+{
+	if (v->type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	if (v->type == jbvBool)
+		return pstrdup(v->val.boolean ? "true" : "false");
+	return GetString(key, v, "a class label: a string, a number or a boolean");
+}
+
 /* OPT_PAIR: n (height and width) or [height, width] */
 static void
 GetPair(const char *key, JsonbValue *v, const OptionDef *def, int *out)
@@ -339,6 +374,12 @@ SetValue(const OptionDef *def, const char *key, JsonbValue *v, char *base)
 			break;
 		case OPT_ADVERSARIAL:
 			SetAdversarial(key, v, (NNOptions *) base);
+			break;
+		case OPT_THRESHOLD:
+			SetThreshold(key, v, (NNOptions *) base);
+			break;
+		case OPT_LABEL:
+			*(char **) field = GetLabel(key, v);
 			break;
 	}
 }
@@ -583,12 +624,14 @@ SetDefaults(NNOptions *o)
 			case OPT_NONNEGATIVE:
 			case OPT_FRACTION:
 			case OPT_UNIT:
+			case OPT_THRESHOLD:
 				*(float *) field = (float) def->def;
 				break;
 			case OPT_BOOL:
 				*(bool *) field = def->def != 0;
 				break;
 			case OPT_TEXT:
+			case OPT_LABEL:
 			case OPT_CLASS_WEIGHT:
 			case OPT_ADVERSARIAL:
 			case OPT_SHAPE:

@@ -124,7 +124,14 @@ Value(StringInfo s, const OptionDef *def, const char *base)
 				break;
 			}
 		case OPT_TEXT:
+		case OPT_LABEL:
 			escape_json(s, *(char *const *) field);
+			break;
+		case OPT_THRESHOLD:
+			if (o->threshold_f1)
+				escape_json(s, "f1");
+			else
+				Float(s, *(const float *) field);
 			break;
 		case OPT_PAIR:
 			Integers(s, (const int *) field, 2);
@@ -200,7 +207,10 @@ AtDefault(const OptionDef *def, const NNOptions *o)
 		case OPT_BOOL:
 			return *(const bool *) field == (def->def != 0);
 		case OPT_TEXT:
+		case OPT_LABEL:
 			return *(char *const *) field == NULL;
+		case OPT_THRESHOLD:
+			return !o->threshold_f1 && *(const float *) field == (float) def->def;
 		case OPT_CLASS_WEIGHT:
 			return !o->class_weight_balanced && o->n_class_weights == 0;
 		case OPT_ADVERSARIAL:

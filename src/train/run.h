@@ -119,12 +119,22 @@ NNAggregate *nn_aggregate_plan(const NNModel *m, const char *source, Oid caller_
 /* one epoch through the query: m takes the trained weights and history */
 void		nn_aggregate_pass(const NNAggregate *a, NNModel *m);
 /*
- * opts->epochs epochs of m by the query (total: the schedule's span); with
- * want_metrics, the metrics FinalMetrics gives on the hold-out, or NULL
+ * opts->epochs epochs of m by the query (total: the schedule's span), then
+ * threshold "f1" chosen on the hold-out; with want_metrics, the metrics FinalMetrics gives on the hold-out, or NULL
  * without one
  */
 Jsonb	   *nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn,
-							   const NNOptions *opts, int total, bool want_metrics);
+							   NNOptions *opts, int total, bool want_metrics);
+
+/* ---------- threshold.c: a two-class model's decision ---------- */
+
+/* an error unless options positive_class and threshold suit model m and rows d */
+void		CheckDecision(const NNModel *m, const NNOptions *o, const NNRows *d, const char *fn);
+/*
+ * threshold "f1": chosen from the hold-out (else the training rows) into o,
+ * m's record and m's decision
+ */
+void		ChooseThreshold(NNModel *m, const NNRows *d, const Split *s, NNOptions *o);
 
 /* ---------- epochs.c: the epochs and progress ---------- */
 

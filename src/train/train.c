@@ -218,6 +218,7 @@ nn_train(PG_FUNCTION_ARGS)
 
 	MemoryContextSwitchTo(cxt);
 	m = BuildModel(&d, hidden, n_hidden, &opts);
+	CheckDecision(m, &opts, &d, "nn_train");
 	m->options_json = RecordOptions(&opts, m, NN_OPTIONS_TRAIN);
 	if (opts.strategy == NN_STRATEGY_AGGREGATE)
 	{
@@ -234,6 +235,8 @@ nn_train(PG_FUNCTION_ARGS)
 	{
 		split = PrepareRows(m, &d, &opts, &st, opts.standardize);
 		RunEpochs(m, &d, split, &opts, opts.epochs, d.streamed ? &st : NULL, NULL);
+		if (opts.threshold_f1)
+			ChooseThreshold(m, &d, split, &opts);
 	}
 	EndProgress();
 
@@ -309,12 +312,19 @@ nn_continue(PG_FUNCTION_ARGS)
 		opts.adversarial_given = true;
 		opts.adversarial = more.adversarial;
 	}
+	/* a threshold given replaces the model's ("f1": chosen again) */
+	if (more.threshold_f1 || more.threshold != 0.5f)
+	{
+		opts.threshold = more.threshold;
+		opts.threshold_f1 = more.threshold_f1;
+	}
 
 	/* the nn_fit state reads the adversarial setting from the record */
 	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
 	nn_progress_fn = "nn_continue";
 	if (opts.strategy == NN_STRATEGY_AGGREGATE)
 	{
+		nn_aggregate_check_options(&opts);
 		nn_aggregate_train(m, text_to_cstring(PG_GETARG_TEXT_PP(1)), fcinfo->flinfo->fn_oid,
 						   &opts, total, false);
 		return FinishContinue(m, &opts, total, caller, cxt);
@@ -334,8 +344,11 @@ nn_continue(PG_FUNCTION_ARGS)
 	nn_rows_check_widths(&d, m);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(&d, m);
+	CheckDecision(m, &opts, &d, "nn_continue");
 	split = PrepareRows(m, &d, &opts, &st, false);
 	RunEpochs(m, &d, split, &opts, total, d.streamed ? &st : NULL, NULL);
+	if (opts.threshold_f1)
+		ChooseThreshold(m, &d, split, &opts);
 	return FinishContinue(m, &opts, total, caller, cxt);
 }
 

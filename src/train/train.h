@@ -121,6 +121,10 @@ typedef struct NNOptions
 	bool		adversarial_given;	/* train on attacked rows too (fit_attack.c) */
 	NNAttackOptions adversarial;
 	int			strategy;		/* NNStrategy */
+	/* two-class decisions (decision.c) */
+	char	   *positive_class; /* NULL: the default of the labels */
+	float		threshold;		/* P(positive) that decides positive; 0.5: argmax */
+	bool		threshold_f1;	/* "f1": chosen after training */
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */

@@ -18,7 +18,7 @@
  *     work buffer bound for 1 row (nn_predict, nn_predict_class,
  *     nn_predict_proba) and one bound for 256 rows used for 3
  *     (nn_predict_batch); the class (argmax, re-implemented from
- *     nn_predicted_class in src/shared/modelio.c) must be a valid index, the
+ *     nn_predicted_class in src/shared/decision.c) must be a valid index, the
  *     label a string;
  *   - one training step as nn_fit / nn_continue take it (nn_fit accepts a
  *     user-supplied model; not a stripped or quantized one, which both
@@ -185,7 +185,10 @@ Feature(size_t row, size_t col)
 	return moderate[(row * 7 + col) % (sizeof(moderate) / sizeof(moderate[0]))];
 }
 
-/* nn_predicted_class from src/shared/modelio.c (server code, so re-implemented) */
+/*
+ * nn_predicted_class from src/shared/decision.c, without a threshold
+ * (server code, so re-implemented)
+ */
 static uint32_t
 PredictedClass(const NNModel *m, const float *out)
 {
