@@ -73,11 +73,13 @@ nn_fit_state_read(const char *data, size_t len, NNFitStateBytes *st)
 	size_t		rows;
 	uint64_t	loss_bits;
 
+	st->version = NN_FIT_STATE_VERSION;
 	if (len < NN_FIT_STATE_HEADER)
 		return "truncated: shorter than its header";
 	if (memcmp(data, NN_FIT_STATE_MAGIC, 4) != 0)
 		return "wrong header: it does not start with \"NNFS\"";
-	if (Get32(data + 4) != NN_FIT_STATE_VERSION)
+	st->version = Get32(data + 4);
+	if (st->version != NN_FIT_STATE_VERSION)
 		return "unsupported version";
 	st->pass_rows = Get64(data + 8);
 	loss_bits = Get64(data + 16);

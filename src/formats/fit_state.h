@@ -25,6 +25,7 @@
 /* a state's fields; model and rows point into the bytes read */
 typedef struct NNFitStateBytes
 {
+	uint32_t	version;		/* as read, even when unsupported; else ours */
 	uint64_t	pass_rows;
 	double		pass_loss;
 	uint32_t	pending;

@@ -40,7 +40,8 @@ BadState(const char *what)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid nn_fit_state: %s", what)));
+			 errmsg("invalid nn_fit_state: %s", what),
+			 errhint("A state is what nn_fit_partial returns, read back from its own text or binary form.")));
 }
 
 FitStateObject *
@@ -133,6 +134,12 @@ ReadChecked(const char *data, size_t len, MemoryContext cxt, NNFitStateBytes *st
 	ErrorContextCallback callback = {.previous = error_context_stack,.callback = ModelContext};
 	NNModel    *m;
 
+	if (bad != NULL && st->version != NN_FIT_STATE_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid nn_fit_state: unsupported version %u", st->version),
+				 errdetail("This nn reads and writes version %d.", NN_FIT_STATE_VERSION),
+				 errhint("Partial states are combined by the nn that made them: use one nn version on every node.")));
 	if (bad != NULL)
 		BadState(bad);
 	error_context_stack = &callback;
