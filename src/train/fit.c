@@ -4,6 +4,10 @@
  * training step.  Partial states (parallel workers, or Citus shards) are
  * combined by averaging their models weighted by the rows each trained.
  * nn_train drives its epochs through the same state functions.
+ *
+ * Since 1.6 the aggregate's state is the type nn_fit_state (fit_state.c:
+ * an expanded object around NNFitState); the functions over an internal
+ * state stay for installations whose SQL objects predate it.
  */
 #include "postgres.h"
 
@@ -298,6 +302,7 @@ nn_fit_accum(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&o->hdr));
 }
 
+/* the final function over an internal state (before 1.6) */
 Datum
 nn_fit_finalfn(PG_FUNCTION_ARGS)
 {
@@ -368,6 +373,7 @@ MergeInto(NNFitState *dst, const NNFitState *src)
 	}
 }
 
+/* the combine function over an internal state (before 1.6) */
 Datum
 nn_fit_combinefn(PG_FUNCTION_ARGS)
 {
@@ -383,7 +389,10 @@ nn_fit_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s1);
 }
 
-/* an internal state as bytes for parallel workers (before 1.6): nn_fit_state's */
+/*
+ * An internal state as bytes for parallel workers (before 1.6), and back:
+ * they are nn_fit_state's bytes, which never outlive the query.
+ */
 Datum
 nn_fit_serialfn(PG_FUNCTION_ARGS)
 {
