@@ -657,6 +657,13 @@ IS 'combine nn_fit partial states in the order given, as a partial state';
 -- ------------------------------- aggregate training strategy (1.6, issue 19)
 -- (helper S: objects for options.strategy "aggregate", if any)
 
+CREATE FUNCTION @extschema@.nn_features_row(model bytea, r record)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'nn_features_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 1000;
+COMMENT ON FUNCTION @extschema@.nn_features_row(bytea, record) IS
+'the inputs a model encodes from a whole row (raw, before standardization), as nn_fit takes them; NULL when impute ''skip'' leaves the row out';
+
 -- ------------------------- decisions for two-class models (1.7, issue 20)
 -- (helper D: nn_with_threshold, nn_predict_proba by class, ranking metrics)
 

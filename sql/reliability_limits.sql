@@ -75,6 +75,29 @@ SELECT nn_train('SELECT array_fill((i % 7)::real, ARRAY[256]) AS a, i % 2 AS y F
                 'y', NULL, '{256}', '{"epochs": 2, "batch_size": 512, "seed": 3}') = m AS same_bytes_default
 FROM threaded;
 
+-- batch scoring (the window functions, nn_predict_batch, nn_evaluate) runs
+-- on the same threads, with the same outputs at 1 and 2: a block of 256
+-- rows through the 256 x 256 layer is a product of 16.8 M multiply-adds,
+-- split in two parts
+CREATE TEMP TABLE score_rows AS
+SELECT i, ARRAY(SELECT (((i * j) % 13) / 4.0)::real FROM generate_series(1, 256) j) AS a, i % 2 AS y
+FROM generate_series(1, 600) i;
+CREATE TEMP TABLE scored AS
+SELECT blas_threads, i, nn_predict_proba_window(m, a) OVER (ORDER BY i) AS p
+FROM threaded, score_rows, (VALUES (1)) v(blas_threads) WHERE false;
+CREATE FUNCTION pg_temp.score_at(threads int) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('nn.blas_threads', threads::text, true);
+    INSERT INTO scored SELECT threads, i, nn_predict_proba_window(m, a) OVER (ORDER BY i)
+    FROM threaded, score_rows;
+    RETURN jsonb_build_object(
+        'batch', (SELECT nn_predict_batch(m, (SELECT array_agg(a ORDER BY i) FROM score_rows)) FROM threaded),
+        'evaluate', (SELECT nn_evaluate(m, 'score_rows', 'y') FROM threaded));
+END $$;
+SELECT pg_temp.score_at(1) = pg_temp.score_at(2) AS same_batch_and_evaluate_1_2_threads;
+SELECT count(*) AS rows_compared, bool_and(a.p = b.p) AS same_window_1_2_threads
+FROM scored a JOIN scored b USING (i) WHERE a.blas_threads = 1 AND b.blas_threads = 2;
+
 -- only a superuser sets a ceiling, and ALTER ROLE SET is checked too
 CREATE ROLE nn_limits_user;
 SET nn.max_memory = '64MB';

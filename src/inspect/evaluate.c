@@ -346,6 +346,7 @@ StartEvaluation(Evaluation *e, NNModel *m)
 	nn_predict_batch_bind(&e->batch, &m->net, m->standardized ? m->x_mean : NULL, m->x_std,
 						  nn_model_inputs(m), work_buf,
 						  palloc_extended(x * sizeof(float), MCXT_ALLOC_HUGE));
+	e->batch.work.threads = nn_batch_threads();
 	if (m->task == NN_TASK_CLASSIFICATION)
 	{
 		e->label_class = palloc(NN_MAX_CLASSES * sizeof(int));

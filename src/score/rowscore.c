@@ -1,7 +1,8 @@
 /*
  * rowscore.c - scoring a whole row: nn_predict_row, nn_predict_class_row
  * and nn_predict_proba_row take a record and find the model's feature
- * columns in it by name.  Each C function serves both SQL overloads, the
+ * columns in it by name; nn_features_row returns the inputs they encode,
+ * which nn_train's strategy "aggregate" hands to nn_fit.  Each C function serves both SQL overloads, the
  * model given as a bytea or as a name in nn_models (resolve.c).
  *
  * Which attribute holds which feature depends on the model and the row
@@ -25,6 +26,7 @@
 PG_FUNCTION_INFO_V1(nn_predict_row);
 PG_FUNCTION_INFO_V1(nn_predict_class_row);
 PG_FUNCTION_INFO_V1(nn_predict_proba_row);
+PG_FUNCTION_INFO_V1(nn_features_row);
 
 /* where each of a model's features is in one row type */
 typedef struct RowMap
@@ -296,4 +298,28 @@ nn_predict_proba_row(PG_FUNCTION_ARGS)
 	if (out == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(nn_scorer_proba(s, out, "nn_predict_proba_row"));
+}
+
+/*
+ * The model's inputs for record r, raw (before standardization, which the
+ * model applies): what scoring feeds the network, and so what nn_fit must
+ * train on for a model that scores rows.  NULL when a NULL feature leaves
+ * the row out (impute 'skip').
+ */
+Datum
+nn_features_row(PG_FUNCTION_ARGS)
+{
+	NNScoreSite *site = nn_score_site(fcinfo, 0);
+	NNScorer   *s = nn_score_resolve(fcinfo, site, PG_GETARG_DATUM(0));
+	const float *x = nn_score_record_features(s, PG_GETARG_HEAPTUPLEHEADER(1), &site->row_map,
+											  fcinfo->flinfo->fn_mcxt);
+	Datum	   *elems;
+
+	if (x == NULL)
+		PG_RETURN_NULL();
+	elems = palloc(s->n_inputs * sizeof(Datum));
+	for (uint32 i = 0; i < s->n_inputs; i++)
+		elems[i] = Float4GetDatum(x[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, (int) s->n_inputs, FLOAT4OID, sizeof(float4),
+										  true, TYPALIGN_INT));
 }

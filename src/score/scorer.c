@@ -259,6 +259,7 @@ nn_scorer_batch_rows(NNScorer *s)
 						  s->n_inputs, work,
 						  MemoryContextAllocExtended(s->cxt, nn_predict_batch_x_floats(s->n_inputs) *
 													 sizeof(float), MCXT_ALLOC_HUGE));
+	s->batch.work.threads = nn_batch_threads();
 	return s->batch.x;
 }
 

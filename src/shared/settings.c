@@ -143,8 +143,8 @@ UsableCpus(void)
  * and max_parallel_workers_per_gather workers), at most the CPUs the
  * backend may run on; either way at most nn.max_blas_threads.  A parallel
  * worker (nn_fit in a parallel aggregate) runs on one: its siblings take
- * the other cores.  Scoring always runs on one thread per process, and
- * parallel query brings its parallelism.
+ * the other cores.  Per-row scoring runs on one thread per process, and
+ * parallel query brings its parallelism (nn_batch_threads for the batch).
  */
 int
 nn_training_threads(void)
@@ -156,6 +156,20 @@ nn_training_threads(void)
 	if (threads == 0)
 		threads = Min(1 + max_parallel_workers_per_gather, UsableCpus());
 	return Max(1, Min(threads, nn_max_blas_threads));
+}
+
+/*
+ * The threads of one batch-scoring call: the window functions,
+ * nn_predict_batch, nn_evaluate and training's validation pass, which score
+ * blocks of rows as matrix products.  PostgreSQL cannot bring parallelism
+ * to them (a WindowAgg and a single array run in one process), so they use
+ * what a training call would: the same resolution, one thread in a
+ * parallel worker.  The outputs are the same at any count (dense.h).
+ */
+int
+nn_batch_threads(void)
+{
+	return nn_training_threads();
 }
 
 /* auto: by the kernel OpenBLAS chose for this CPU, fixed for the server's life */
@@ -302,8 +316,8 @@ _PG_init(void)
 	 * the others rather than holding up the call.
 	 */
 	DefineCustomIntVariable("nn.blas_threads",
-							"Threads one training call uses for its matrix products and loops; 0 = as many as one parallel query gets.",
-							"0 resolves to 1 + max_parallel_workers_per_gather, at most the CPUs the backend may run on and nn.max_blas_threads. Scoring runs on one thread per process.",
+							"Threads one training or batch-scoring call uses for its matrix products and loops; 0 = as many as one parallel query gets.",
+							"0 resolves to 1 + max_parallel_workers_per_gather, at most the CPUs the backend may run on and nn.max_blas_threads. Batch scoring (window functions, nn_predict_batch, nn_evaluate) uses the same; per-row scoring runs on one thread per process.",
 							&nn_blas_threads,
 							0, 0, MAX_BLAS_THREADS,
 							PGC_USERSET, 0,

@@ -160,6 +160,7 @@ NNBudget	nn_score_budget(void);
 NNBudget	nn_model_cache_budget(void);
 /* the threads of one training call (nn.blas_threads resolved) */
 int			nn_training_threads(void);
+int			nn_batch_threads(void);
 /* the once-per-backend warning about a slow OpenBLAS kernel (nn.blas_core_warning) */
 void		nn_blas_core_check(void);
 /* errhint: lower what, or raise the setting (or name the ceiling) */

@@ -1,7 +1,8 @@
 /*
  * epochs.c - the epochs of nn_train and nn_continue: the learning-rate
  * schedule, each epoch through the nn_fit state functions in a fresh
- * seeded order (or chunk by chunk for streamed rows), the validation loss
+ * seeded order (or chunk by chunk for streamed rows, or as one nn_fit
+ * query under strategy "aggregate", aggregate.c), the validation loss
  * with early stopping and the best weights, and progress reports.
  */
 #include "postgres.h"
@@ -103,6 +104,7 @@ EvaluatorInit(Evaluator *ev, const NNModel *m)
 	nn_predict_batch_bind(&ev->batch, &m->net, m->standardized ? m->x_mean : NULL,
 						  m->x_std, nn_model_inputs(m), work_buf,
 						  MemoryContextAllocHuge(CurrentMemoryContext, x * sizeof(float)));
+	ev->batch.work.threads = nn_training_threads();
 	ev->y = palloc(NN_PREDICT_BLOCK * sizeof(float));
 }
 
@@ -295,9 +297,9 @@ ReportEpoch(const NNModel *m, int done, int epochs, instr_time start, bool verbo
  */
 void
 RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int total,
-		  Stream *st)
+		  Stream *st, const NNAggregate *agg)
 {
-	NNFitState *state = nn_fit_state_create(m, CurrentMemoryContext);
+	NNFitState *state = agg == NULL ? nn_fit_state_create(m, CurrentMemoryContext) : NULL;
 	uint32	   *order = s != NULL ?
 		MemoryContextAllocHuge(CurrentMemoryContext, Max(s->n_train, 1) * sizeof(uint32)) : NULL;
 	bool		validate = st != NULL ? st->n_val > 0 : s->n_val > 0;
@@ -321,7 +323,9 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 		NNEpochStats *h;
 
 		m->net.lr_factor = ScheduleFactor(opts, m->epochs_run, total);
-		if (st != NULL)
+		if (agg != NULL)
+			nn_aggregate_pass(agg, m);
+		else if (st != NULL)
 		{
 			st->epoch = e;
 			st->epochs = opts->epochs;
@@ -342,7 +346,8 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 					ReportRows(e, opts->epochs, i + 1, s->n_train, start);
 			}
 		}
-		nn_fit_state_finish(state);
+		if (state != NULL)
+			nn_fit_state_finish(state);
 		h = &m->history[m->n_history - 1];
 		if (validate)
 		{

@@ -34,6 +34,7 @@ static const char *const init_names[] = {"he", "xavier", "uniform"};
 static const char *const task_names[] = {"classification", "regression"};
 static const char *const schedule_names[] = {"constant", "step", "exponential", "cosine"};
 static const char *const impute_names[] = {"skip", "error", "mean", "zero"};
+static const char *const strategy_names[] = {"memory", "aggregate"};
 /* in NNLayerKind order; flatten makes no layer of its own */
 static const char *const layer_type_names[] =
 {"dense", "conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "depthwise_conv2d",
@@ -43,6 +44,8 @@ StaticAssertDecl(NN_TASK_CLASSIFICATION == 0 && NN_TASK_REGRESSION == 1,
 				 "task_names are in the order of NNTask");
 StaticAssertDecl(lengthof(schedule_names) == NN_SCHEDULE_COSINE + 1,
 				 "schedule_names are in the order of NNSchedule");
+StaticAssertDecl(lengthof(strategy_names) == NN_STRATEGY_AGGREGATE + 1,
+				 "strategy_names are in the order of NNStrategy");
 StaticAssertDecl(lengthof(impute_names) == NN_IMPUTE_COUNT,
 				 "impute_names are in the order of NNImpute");
 StaticAssertDecl(NN_LAYER_CONV2D == 1 && NN_LAYER_MAX_POOL2D == 2 && NN_LAYER_AVG_POOL2D == 3 &&
@@ -60,6 +63,7 @@ static const OptionChoices inits = CHOICES(init_names, nn_init_from_name);
 static const OptionChoices tasks = CHOICES(task_names, NULL);
 static const OptionChoices schedules = CHOICES(schedule_names, NULL);
 static const OptionChoices imputes = CHOICES(impute_names, NULL);
+static const OptionChoices strategies = CHOICES(strategy_names, NULL);
 const OptionChoices nn_layer_types = CHOICES(layer_type_names, NULL);
 
 /*
@@ -118,6 +122,9 @@ const OptionDef nn_option_defs[] = {
 	{"seed", OPT_INT64, OPTION(seed), ANY_CALLER, 0, 0, PG_INT64_MAX},
 	{"standardize", OPT_BOOL, OPTION(standardize), TRAIN, true},
 	{"step_size", OPT_INT, OPTION(step_size), TRAIN, 10, 1, MAX_EPOCHS},
+	/* "memory" is left out of the record: models from before the key keep their bytes */
+	{"strategy", OPT_CHOICE, OPTION(strategy), TRAIN, NN_STRATEGY_MEMORY, 0, 0, &strategies,
+	.record = RECORD_UNLESS_DEFAULT},
 	/* -1: chosen from the target's type */
 	{"task", OPT_CHOICE, OPTION(task), ANY_CALLER, -1, 0, 0, &tasks,
 	.record = RECORD_UNLESS_DEFAULT},

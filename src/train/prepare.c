@@ -17,8 +17,9 @@
 
 /* ---------- reading ---------- */
 
+/* nn_rows_load from the table's start, so that rows come in the same order */
 void
-LoadRows(NNRows *d, const NNRowsSpec *spec)
+ReadSource(NNRows *d, const NNRowsSpec *spec)
 {
 	int			guc_level = NewGUCNestLevel();
 
@@ -27,7 +28,12 @@ LoadRows(NNRows *d, const NNRowsSpec *spec)
 							 GUC_ACTION_SAVE, true, 0, false);
 	nn_rows_load(d, spec);
 	AtEOXact_GUC(true, guc_level);
+}
 
+void
+LoadRows(NNRows *d, const NNRowsSpec *spec)
+{
+	ReadSource(d, spec);
 	if (d->skipped > 0)
 		ereport(NOTICE,
 				(errmsg_plural("skipped %lld row with a NULL target or feature%s",

@@ -87,6 +87,7 @@ void		ReadRows(NNRows *d, const char *query, const char *target);
 
 /* ---------- prepare.c: reading and preparing the rows ---------- */
 
+void		ReadSource(NNRows *d, const NNRowsSpec *spec);
 void		LoadRows(NNRows *d, const NNRowsSpec *spec);
 bool		IsValidation(uint64 seed, float fraction, int64 ordinal);
 /* the first streamed pass: classes, scaling and class counts */
@@ -150,13 +151,28 @@ NNFitState *FitStateParse(const char *data, size_t len, MemoryContext cxt);
 /* a copy of src in cxt (fit.c) */
 NNFitState *FitStateCopy(const NNFitState *src, MemoryContext cxt);
 
+/* ---------- aggregate.c: strategy "aggregate", an epoch as a query ---------- */
+
+typedef struct NNAggregate NNAggregate;
+
+void		nn_aggregate_check_options(const NNOptions *o);
+/* the epoch's query over source for model m, nn_fit in caller_fn's schema */
+NNAggregate *nn_aggregate_plan(const NNModel *m, const char *source, Oid caller_fn,
+							   float fraction);
+/* one epoch through the query: m takes the trained weights and history */
+void		nn_aggregate_pass(const NNAggregate *a, NNModel *m);
+/* opts->epochs epochs of m by the query (total: the schedule's span) */
+void		nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn,
+							   const NNOptions *opts, int total);
+
 /* ---------- epochs.c: the epochs and progress ---------- */
 
 /* the SQL function progress reports name */
 extern const char *nn_progress_fn;
 void		ReportProgress(const char *what);
 void		EndProgress(void);
+/* agg: each epoch's pass is its query (d, s: the hold-out alone), else the rows' */
 void		RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int total,
-					  Stream *st);
+					  Stream *st, const NNAggregate *agg);
 
 #endif

@@ -305,9 +305,33 @@ FeatureNames(ArrayType *names, int *count)
 	return out;
 }
 
-static char *
-BuildQuery(const NNRows *d, const char *from, const char *target)
+/*
+ * The hold-out of strategy "aggregate": a row is held out when a hash of
+ * its target and feature values, seeded, falls in the lowest fraction of
+ * 2^53.  An aggregate query has no row positions (a parallel or distributed
+ * scan has no order), so the choice rests on the values alone: the same
+ * rows on every run, in any plan, on any node; equal rows fall together.
+ */
+char *
+nn_holdout_sql(const char *target, char *const *features, int n_features, uint64 seed,
+			   float fraction)
 {
+	StringInfoData q;
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "(hash_record_extended(ROW(%s", quote_identifier(target));
+	for (int i = 0; i < n_features; i++)
+		appendStringInfo(&q, ", %s", quote_identifier(features[i]));
+	/* fraction * 2^53 is exact: a float has 24 bits of mantissa */
+	appendStringInfo(&q, "), " INT64_FORMAT ") & 9007199254740991) < " INT64_FORMAT,
+					 (int64) seed, (int64) ((double) fraction * 9007199254740992.0));
+	return q.data;
+}
+
+static char *
+BuildQuery(const NNRows *d, const char *from, const NNRowsSpec *spec)
+{
+	const char *target = spec->target;
 	StringInfoData q;
 
 	initStringInfo(&q);
@@ -318,6 +342,16 @@ BuildQuery(const NNRows *d, const char *from, const char *target)
 	if (d->weight_column != NULL)
 		appendStringInfo(&q, ", %s", quote_identifier(d->weight_column));
 	appendStringInfo(&q, " FROM %s", from);
+	if (spec->holdout_side != 0)
+	{
+		char	  **names = palloc(d->n_features * sizeof(char *));
+
+		for (int i = 0; i < d->n_features; i++)
+			names[i] = d->features[i].name;
+		appendStringInfo(&q, " WHERE %s(%s)", spec->holdout_side > 0 ? "NOT " : "",
+						 nn_holdout_sql(target, names, d->n_features, spec->holdout_seed,
+										spec->holdout_fraction));
+	}
 	return q.data;
 }
 
@@ -484,7 +518,7 @@ nn_rows_load(NNRows *d, const NNRowsSpec *spec)
 	MemoryContextSwitchTo(old);
 
 	d->n_inputs = -1;
-	d->query = MemoryContextStrdup(d->cxt, BuildQuery(d, from, spec->target));
+	d->query = MemoryContextStrdup(d->cxt, BuildQuery(d, from, spec));
 	ReadRows(d, d->query, spec->target);
 	SPI_finish();
 }

@@ -5,9 +5,10 @@
  * standardization (prepare.c), builds the network (build.c) and runs each
  * epoch through the nn_fit state functions in a fresh seeded order, with
  * the learning-rate schedule, a validation hold-out, early stopping and
- * class or row weights (epochs.c); with the option "name" it registers the
- * model in nn_models.  nn_continue runs more epochs of the same, from where
- * a model stopped.
+ * class or row weights (epochs.c), or with strategy "aggregate" as one
+ * nn_fit query over the source per epoch (aggregate.c); with the option
+ * "name" it registers the model in nn_models.  nn_continue runs more epochs
+ * of the same, from where a model stopped.
  */
 #include "postgres.h"
 
@@ -142,6 +143,36 @@ BuildModel(NNRows *d, const int32 *hidden, int n_hidden, const NNOptions *opts)
 	return m;
 }
 
+/*
+ * Strategy "aggregate": the first pass reads the training rows alone (the
+ * hold-out is chosen by a hash of the values, source.c) for the classes and
+ * the standardization, as strategy "memory" computes them.
+ */
+static void
+AggregateFirstPass(const NNOptions *opts, NNRowsSpec *spec, Stream *st)
+{
+	nn_aggregate_check_options(opts);
+	if (opts->validation_fraction <= 0)
+		return;
+	spec->holdout_side = 1;
+	spec->holdout_seed = (uint64) opts->seed;
+	spec->holdout_fraction = opts->validation_fraction;
+	st->fraction = 0;
+}
+
+/* the rows of the first pass, once the model has what it needs from them */
+static void
+ReleaseRows(NNRows *d)
+{
+	if (d->x != NULL)
+	{
+		pfree(d->x);
+		pfree(d->y);
+		pfree(d->w);
+		d->x = d->y = d->w = NULL;
+	}
+}
+
 Datum
 nn_train(PG_FUNCTION_ARGS)
 {
@@ -174,6 +205,8 @@ nn_train(PG_FUNCTION_ARGS)
 	spec.impute = opts.impute;
 	st.seed = (uint64) opts.seed;
 	st.fraction = opts.validation_fraction;
+	if (opts.strategy == NN_STRATEGY_AGGREGATE)
+		AggregateFirstPass(&opts, &spec, &st);
 	d.sink = StatsSink;
 	d.sink_arg = &st;
 	nn_progress_fn = "nn_train";
@@ -183,8 +216,21 @@ nn_train(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(cxt);
 	m = BuildModel(&d, hidden, n_hidden, &opts);
 	m->options_json = RecordOptions(&opts, m, NN_OPTIONS_TRAIN);
-	split = PrepareRows(m, &d, &opts, &st, opts.standardize);
-	RunEpochs(m, &d, split, &opts, opts.epochs, d.streamed ? &st : NULL);
+	if (opts.strategy == NN_STRATEGY_AGGREGATE)
+	{
+		NNOptions	first = opts;
+
+		/* the rows read are the training rows: none of them is held out */
+		first.validation_fraction = 0;
+		PrepareRows(m, &d, &first, &st, opts.standardize);
+		ReleaseRows(&d);
+		nn_aggregate_train(m, spec.source, fcinfo->flinfo->fn_oid, &opts, opts.epochs);
+	}
+	else
+	{
+		split = PrepareRows(m, &d, &opts, &st, opts.standardize);
+		RunEpochs(m, &d, split, &opts, opts.epochs, d.streamed ? &st : NULL, NULL);
+	}
 	EndProgress();
 
 	MemoryContextSwitchTo(caller);
@@ -192,6 +238,22 @@ nn_train(PG_FUNCTION_ARGS)
 	MemoryContextDelete(cxt);
 	if (opts.name != NULL)
 		nn_catalog_register(fcinfo->flinfo->fn_oid, opts.name, result);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* nn_continue's model, its record counting every epoch run */
+static Datum
+FinishContinue(NNModel *m, NNOptions *opts, int total, MemoryContext caller,
+			   MemoryContext cxt)
+{
+	bytea	   *result;
+
+	EndProgress();
+	opts->epochs = total;
+	m->options_json = nn_options_record(opts, NN_OPTIONS_TRAIN);
+	MemoryContextSwitchTo(caller);
+	result = nn_model_to_bytea(m);
+	MemoryContextDelete(cxt);
 	PG_RETURN_BYTEA_P(result);
 }
 
@@ -209,7 +271,6 @@ nn_continue(PG_FUNCTION_ARGS)
 	Split	   *split;
 	Stream		st = {0};
 	int			total;
-	bytea	   *result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -236,6 +297,15 @@ nn_continue(PG_FUNCTION_ARGS)
 		opts.adversarial = more.adversarial;
 	}
 
+	/* the nn_fit state reads the adversarial setting from the record */
+	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
+	nn_progress_fn = "nn_continue";
+	if (opts.strategy == NN_STRATEGY_AGGREGATE)
+	{
+		nn_aggregate_train(m, text_to_cstring(PG_GETARG_TEXT_PP(1)), fcinfo->flinfo->fn_oid,
+						   &opts, total);
+		return FinishContinue(m, &opts, total, caller, cxt);
+	}
 	d.cxt = cxt;
 	spec.source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	spec.target = m->target_name;
@@ -246,24 +316,14 @@ nn_continue(PG_FUNCTION_ARGS)
 	st.fraction = opts.validation_fraction;
 	d.sink = StatsSink;
 	d.sink_arg = &st;
-	nn_progress_fn = "nn_continue";
 	ReportProgress("reading rows");
 	LoadRows(&d, &spec);
 	nn_rows_check_widths(&d, m);
 	if (m->task == NN_TASK_CLASSIFICATION)
 		nn_rows_map_classes(&d, m);
 	split = PrepareRows(m, &d, &opts, &st, false);
-	/* the nn_fit state reads the adversarial setting from the record */
-	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
-	RunEpochs(m, &d, split, &opts, total, d.streamed ? &st : NULL);
-	EndProgress();
-	opts.epochs = total;
-	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
-
-	MemoryContextSwitchTo(caller);
-	result = nn_model_to_bytea(m);
-	MemoryContextDelete(cxt);
-	PG_RETURN_BYTEA_P(result);
+	RunEpochs(m, &d, split, &opts, total, d.streamed ? &st : NULL, NULL);
+	return FinishContinue(m, &opts, total, caller, cxt);
 }
 
 Datum

@@ -17,6 +17,13 @@
  * record a model keeps ----------
  */
 
+/* options.strategy: where the epochs run */
+typedef enum NNStrategy
+{
+	NN_STRATEGY_MEMORY,			/* the rows read into the backend, shuffled */
+	NN_STRATEGY_AGGREGATE		/* each epoch one nn_fit query over the source */
+} NNStrategy;
+
 typedef enum NNSchedule
 {
 	NN_SCHEDULE_CONSTANT,
@@ -113,6 +120,7 @@ typedef struct NNOptions
 	char	   *name;			/* nn_train: register as; NULL: do not */
 	bool		adversarial_given;	/* train on attacked rows too (fit_attack.c) */
 	NNAttackOptions adversarial;
+	int			strategy;		/* NNStrategy */
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */
@@ -174,6 +182,10 @@ typedef struct NNRowsSpec
 	const NNModel *model;		/* nn_continue, nn_evaluate: the model's columns */
 	NNImpute	impute;			/* NULL features; the model's when model is set */
 	bool		stream_all;		/* every chunk goes to the sink (nn_evaluate) */
+	/* strategy aggregate: 1 reads the training rows only, -1 the hold-out; 0 all */
+	int			holdout_side;
+	uint64		holdout_seed;
+	float		holdout_fraction;
 } NNRowsSpec;
 
 typedef struct NNRows NNRows;
@@ -217,6 +229,9 @@ struct NNRows
 void		nn_rows_load(NNRows *rows, const NNRowsSpec *spec);
 /* the FROM item that reads source: its relation, quoted, or (query) AS nn_source */
 char	   *nn_source_from(const char *source);
+/* SQL true for the rows of the hold-out chosen by a seeded hash of their values */
+char	   *nn_holdout_sql(const char *target, char *const *features, int n_features,
+						   uint64 seed, float fraction);
 /* nn_continue, nn_evaluate: the columns supply the model's input counts */
 void		nn_rows_check_widths(const NNRows *rows, const NNModel *model);
 /* classification: sort the labels, number targets by them; returns labels */

@@ -206,6 +206,34 @@ def scoring_rounds(R):
                     f". Median window/PyTorch: {statistics.median(ratios):.2f}.")
 
 
+# the other architectures' rows of the main table: (family, net, name)
+ARCHITECTURES = (("cnn", "cnn", "CNN of issue 15"), ("cnn", "separable", "its separable variant"),
+                 ("rnn", "lstm", "LSTM(128) of issue 16"), ("rnn", "gru", "GRU(128)"))
+
+
+def architecture_rows(R):
+    """Rows of the main table for the CNN and recurrent networks of this run
+    (their own sections give the detail): seconds per epoch at each side's
+    faster thread count and the test accuracy after the last epoch, seed 1.
+    scikit-learn has no such networks."""
+    from cnn_report import find
+    rows = []
+    for family, net, name in ARCHITECTURES:
+        nn, tc = find(R, "nn", net, 1, family), find(R, "torch", net, 1, family)
+        if not nn and not tc:
+            continue
+        e = nn.get("epochs") or tc.get("epochs") or "?"
+        acc = num(str(nn.get("accuracy_final")))   # (psql's text)
+        acc = acc if isinstance(acc, (int, float)) else None
+        rows.append([f"{name}: seconds per epoch, each at its faster of 1 and 2 threads (nn: "
+                     f"{nn.get('best_threads', '?')}, PyTorch: {tc.get('best_threads', '?')})",
+                     fmt(nn.get("best_epoch_s")), "n/a", fmt(tc.get("best_epoch_seconds")), "n/a",
+                     ratio(nn.get("best_epoch_s"), tc.get("best_epoch_seconds"))])
+        rows.append([f"{name}: test accuracy after {e} epochs", fmt(acc, 4), "n/a",
+                     fmt(tc.get("accuracy_final"), 4), "n/a", ratio(acc, tc.get("accuracy_final"))])
+    return rows
+
+
 def header(R, L):
     """The report's opening lines: when, where, which versions"""
     env = last(R, "env") or {}
@@ -215,7 +243,7 @@ def header(R, L):
     w("# nn benchmark: generated results")
     w("")
     w(f"- date: {env.get('date', '?')}")
-    w(f"- machine: {env.get('nproc', '?')} cores, {env.get('cpu', '?')}, "
+    w(f"- machine: {env.get('nproc', '?')} cores, {env.get('cpu', '?')} ({env.get('cpu_id', '?')}), "
       f"{env.get('mem', '?')} memory; load average at start {env.get('loadavg', '?')}")
     w(f"- nn: commit {env.get('commit', '?')}{' with uncommitted changes' if env.get('dirty') else ''}; "
       f"PostgreSQL {env.get('pg_version', '?')}")
@@ -290,6 +318,7 @@ def report(path, nets_only=False):
         ["peak memory MB (10^6 B; nn: backend VmHWM; peers: process ru_maxrss)", fmt(nn_mem, 0),
          fmt(sk_m, 0), fmt(tc_m, 0), ratio(nn_mem, sk_m), ratio(nn_mem, tc_m)],
     ]
+    rows += architecture_rows(R)
     w(table(rows, ["", "nn", "scikit-learn", "PyTorch", "nn/sklearn", "nn/torch"]))
     w("")
     train_ratios, rounds_line = training_rounds(R, nn_epoch, sk_e)

@@ -22,7 +22,8 @@
 #  2b. rounds: nn_train and scikit-learn alternate, 3 epochs each, so that
 #     the training ratio is also measured at one machine speed;
 #  2c. scoring rounds: nn_predict_window and PyTorch's batched inference
-#     (peers.py torch_score) alternate, for the batch path's ratio;
+#     (peers.py torch_score) alternate, 5 rounds, for the batch path's ratio
+#     (issue 18: the median of 5 back-to-back rounds);
 #  3. the peers (peers.py, /usr/bin/python3): scikit-learn MLPClassifier and
 #     a plain PyTorch loop, same split, model, optimizer, batch and epochs;
 #  4. the compute floor: sgemm_floor.c times cblas_sgemm alone at one epoch's
@@ -117,7 +118,7 @@ RES="$OUT/results.jsonl"
 : >"$RES"
 T_SCRIPT=$(date +%s)
 
-if [ "$QUICK" = 1 ]; then LAYOUT_RUNS=1; SCORE_REPS=1; FLOOR_REPS=2; ROUNDS=0; else LAYOUT_RUNS=3; SCORE_REPS=3; FLOOR_REPS=5; ROUNDS=3; fi
+if [ "$QUICK" = 1 ]; then LAYOUT_RUNS=1; SCORE_REPS=1; FLOOR_REPS=2; ROUNDS=0; SCORE_ROUNDS=0; else LAYOUT_RUNS=3; SCORE_REPS=3; FLOOR_REPS=5; ROUNDS=3; SCORE_ROUNDS=5; fi
 
 # each phase line shows the load average: other work on the machine skews every timing
 say() { printf '\n=== [%4ss] %s   (load average %s)\n' "$(( $(date +%s) - T_SCRIPT ))" "$*" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
@@ -190,12 +191,20 @@ def sh(c):
     except Exception:
         return "?"
 mem_kb = int(open("/proc/meminfo").read().split("MemTotal:")[1].split()[0])
-cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")]
+info = {}
+for l in open("/proc/cpuinfo"):
+    k, _, v = l.partition(":")
+    info.setdefault(k.strip(), v.strip())
+flags = info.get("flags", "").split()
+cpu_id = (f"family {info.get('cpu family', '?')}, model {info.get('model', '?')}; "
+          + (", ".join(n for f, n in (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512F"))
+                       if f in flags) or "no AVX2"))
 print(json.dumps({
     "kind": "env",
     "date": sh("date -u"),
     "nproc": os.cpu_count(),
-    "cpu": cpu[0] if cpu else "?",
+    "cpu": info.get("model name", "?"),
+    "cpu_id": cpu_id,
     "mem": f"{mem_kb / 2**20:.1f} GiB",
     "loadavg": open("/proc/loadavg").read().split()[:3],
     "openblas": sh("dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null || dpkg-query -W -f='${Version}' libopenblas0"),
@@ -215,9 +224,9 @@ echo "OpenBLAS core: $openblas_core, $openblas_threads threads; BLAS environment
 [ -z "${OPENBLAS_CORETYPE+x}" ] && echo "note: OPENBLAS_CORETYPE is not set; OpenBLAS picked '$openblas_core' by itself"
 
 nn_cluster_start
-# Both cores for nn: OpenBLAS threads in the one training backend (the
-# nn.blas_threads setting; 1 by default, which suits a server running many
-# backends).  NN_BLAS_THREADS=1 measures the default.
+# Both cores for nn's training and batch scoring (nn.blas_threads: the
+# default, 0, resolves to 2 on a 2-core machine; 2 is set so that a machine
+# with other settings measures the same).  NN_BLAS_THREADS=1 measures one.
 export PGOPTIONS="${PGOPTIONS:-} -c nn.blas_threads=${NN_BLAS_THREADS:-2}"
 echo "nn.blas_threads = ${NN_BLAS_THREADS:-2}"
 trap bench_cleanup EXIT
@@ -561,8 +570,8 @@ fi
 # The same for the batch path: nn's window query (median of a few runs) and
 # PyTorch's batched inference (peers.py torch_score) back to back.
 if [ "$QUICK" != 1 ] && [ "$has_window" = t ]; then
-    say "scoring rounds: nn_predict_window then PyTorch batched inference, back to back ($ROUNDS rounds)"
-    for round in $(seq 1 "$ROUNDS"); do
+    say "scoring rounds: nn_predict_window then PyTorch batched inference, back to back ($SCORE_ROUNDS rounds)"
+    for round in $(seq 1 "$SCORE_ROUNDS"); do
         mapfile -t rw < <(time_sql "$SCORE_REPS" "$WINDOW_SQL" "SET nn.blas_threads = 2")
         record "$(kv kind=score_round round="$round" rows="$n_test" window_s="$(median "${rw[@]}")")"
         echo "  round $round: nn_predict_window ${rw[*]} s"
