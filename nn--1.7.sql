@@ -46,54 +46,6 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.nn_init(int, int[], int, jsonb)
 IS 'an untrained model with seeded random weights, to train with the nn_fit aggregate';
 
-CREATE FUNCTION @extschema@.nn_fit_transfn(internal, bytea, real[], real)
-RETURNS internal
-AS 'MODULE_PATHNAME', 'nn_fit_transfn'
-LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.nn_fit_transfn(internal, bytea, real[], real)
-IS 'nn_fit transition: buffer a row and train on each full minibatch';
-
-CREATE FUNCTION @extschema@.nn_fit_finalfn(internal)
-RETURNS bytea
-AS 'MODULE_PATHNAME', 'nn_fit_finalfn'
-LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.nn_fit_finalfn(internal)
-IS 'nn_fit final: train the last partial minibatch and return the model';
-
-CREATE FUNCTION @extschema@.nn_fit_combinefn(internal, internal)
-RETURNS internal
-AS 'MODULE_PATHNAME', 'nn_fit_combinefn'
-LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.nn_fit_combinefn(internal, internal)
-IS 'nn_fit combine: average two partial models weighted by the rows each trained on';
-
-CREATE FUNCTION @extschema@.nn_fit_serialfn(internal)
-RETURNS bytea
-AS 'MODULE_PATHNAME', 'nn_fit_serialfn'
-LANGUAGE C STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.nn_fit_serialfn(internal)
-IS 'nn_fit serialize: a partial state as bytes for parallel workers';
-
-CREATE FUNCTION @extschema@.nn_fit_deserialfn(bytea, internal)
-RETURNS internal
-AS 'MODULE_PATHNAME', 'nn_fit_deserialfn'
-LANGUAGE C STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.nn_fit_deserialfn(bytea, internal)
-IS 'nn_fit deserialize: a partial state from bytes, validated';
-
-CREATE AGGREGATE @extschema@.nn_fit(model bytea, features real[], target real) (
-    SFUNC = @extschema@.nn_fit_transfn,
-    STYPE = internal,
-    FINALFUNC = @extschema@.nn_fit_finalfn,
-    FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = @extschema@.nn_fit_combinefn,
-    SERIALFUNC = @extschema@.nn_fit_serialfn,
-    DESERIALFUNC = @extschema@.nn_fit_deserialfn,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE @extschema@.nn_fit(bytea, real[], real)
-IS 'one pass of minibatch training over the rows, starting from model';
-
 -- ------------------------------------------------ scoring by value
 -- One row as real[] (nn_predict, _class, _proba), a whole row as a record
 -- whose columns are found by the names the model recorded (_row: separate
@@ -601,6 +553,106 @@ IS 'nn_adversarial with the deployed version of a model in nn_models';
 
 -- ------------------------------- nn_fit's state type (1.6, issue 19)
 -- (helper T: nn_fit_state and the nn_fit aggregate over it)
+
+-- nn_fit's transition value as a real type, so that its partial states
+-- travel as values: PostgreSQL's parallel workers, and Citus, which pushes
+-- a custom aggregate down to its workers only when the state type is not
+-- a pseudo-type and there is a combine function.  Its bytes are versioned
+-- and every input and receive validates them in full; the text form is
+-- their base64.
+CREATE TYPE @extschema@.nn_fit_state;
+
+CREATE FUNCTION @extschema@.nn_fit_state_in(cstring)
+RETURNS @extschema@.nn_fit_state
+AS 'MODULE_PATHNAME', 'nn_fit_state_in'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_fit_state_in(cstring)
+IS 'nn_fit_state input: a partial state from its base64 text, validated';
+
+CREATE FUNCTION @extschema@.nn_fit_state_out(@extschema@.nn_fit_state)
+RETURNS cstring
+AS 'MODULE_PATHNAME', 'nn_fit_state_out'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_fit_state_out(@extschema@.nn_fit_state)
+IS 'nn_fit_state output: a partial state as the base64 of its bytes';
+
+CREATE FUNCTION @extschema@.nn_fit_state_recv(internal)
+RETURNS @extschema@.nn_fit_state
+AS 'MODULE_PATHNAME', 'nn_fit_state_recv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_fit_state_recv(internal)
+IS 'nn_fit_state receive: a partial state from its binary form, validated';
+
+CREATE FUNCTION @extschema@.nn_fit_state_send(@extschema@.nn_fit_state)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nn_fit_state_send'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_fit_state_send(@extschema@.nn_fit_state)
+IS 'nn_fit_state send: a partial state in its binary form, its bytes';
+
+CREATE TYPE @extschema@.nn_fit_state (
+    INPUT = @extschema@.nn_fit_state_in,
+    OUTPUT = @extschema@.nn_fit_state_out,
+    RECEIVE = @extschema@.nn_fit_state_recv,
+    SEND = @extschema@.nn_fit_state_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.nn_fit_state
+IS 'a partial state of the nn_fit aggregate: the model being trained, its pending rows and counters';
+
+CREATE FUNCTION @extschema@.nn_fit_accum(@extschema@.nn_fit_state, bytea, real[], real)
+RETURNS @extschema@.nn_fit_state
+AS 'MODULE_PATHNAME', 'nn_fit_accum'
+LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_fit_accum(@extschema@.nn_fit_state, bytea, real[], real)
+IS 'nn_fit transition: buffer a row and train on each full minibatch';
+
+CREATE FUNCTION @extschema@.nn_fit_combine(@extschema@.nn_fit_state, @extschema@.nn_fit_state)
+RETURNS @extschema@.nn_fit_state
+AS 'MODULE_PATHNAME', 'nn_fit_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_fit_combine(@extschema@.nn_fit_state, @extschema@.nn_fit_state)
+IS 'combine two nn_fit partial states: their models averaged, weighted by the rows each trained on';
+
+CREATE FUNCTION @extschema@.nn_fit_final(@extschema@.nn_fit_state)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'nn_fit_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nn_fit_final(@extschema@.nn_fit_state)
+IS 'finish an nn_fit partial state: train its pending rows and return the model';
+
+CREATE AGGREGATE @extschema@.nn_fit(model bytea, features real[], target real) (
+    SFUNC = @extschema@.nn_fit_accum,
+    STYPE = @extschema@.nn_fit_state,
+    FINALFUNC = @extschema@.nn_fit_final,
+    FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = @extschema@.nn_fit_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.nn_fit(bytea, real[], real)
+IS 'one pass of minibatch training over the rows, starting from model';
+
+-- the two phases by hand, for sharding tools other than Citus: partial
+-- states per shard, then nn_fit_final(nn_fit_merge(state)) where they meet
+CREATE AGGREGATE @extschema@.nn_fit_partial(model bytea, features real[], target real) (
+    SFUNC = @extschema@.nn_fit_accum,
+    STYPE = @extschema@.nn_fit_state,
+    COMBINEFUNC = @extschema@.nn_fit_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.nn_fit_partial(bytea, real[], real)
+IS 'nn_fit without its final step: the partial state, to combine with others';
+
+CREATE AGGREGATE @extschema@.nn_fit_merge(state @extschema@.nn_fit_state) (
+    SFUNC = @extschema@.nn_fit_combine,
+    STYPE = @extschema@.nn_fit_state,
+    COMBINEFUNC = @extschema@.nn_fit_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.nn_fit_merge(@extschema@.nn_fit_state)
+IS 'combine nn_fit partial states in the order given, as a partial state';
 
 -- ------------------------------- aggregate training strategy (1.6, issue 19)
 -- (helper S: objects for options.strategy "aggregate", if any)

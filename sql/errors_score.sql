@@ -103,7 +103,10 @@ FROM (VALUES
     (20, 'no such model name', $$SELECT nn_predict('es_no_such_model', ARRAY[1, 2]::real[])$$),
     (21, 'row: missing column', $$SELECT nn_predict_row(m, r) FROM es_models, (SELECT 1 AS a) r WHERE name = 'classifier'$$),
     (22, 'row: column of the wrong type', $$SELECT nn_predict_row(m, r) FROM es_models, (SELECT 1 AS a, now() AS b) r WHERE name = 'classifier'$$),
-    (23, 'the catalog trigger called directly', $$SELECT nn_catalog_invalidate()$$)
+    (23, 'the catalog trigger called directly', $$SELECT nn_catalog_invalidate()$$),
+    (24, 'nn_fit_state: text not base64', $$SELECT 'not base64!'::nn_fit_state$$),
+    (25, 'nn_fit_state: damaged', $$SELECT 'Tk5GUw=='::nn_fit_state$$),
+    (26, 'nn_fit: states of different models', $$SELECT nn_fit_combine(nn_fit_partial(nn_init(2, '{}', 2), ARRAY[a, b], y), nn_fit_partial(nn_init(2, '{4}', 2), ARRAY[a, b], y)) FROM es$$)
 ) c(n, what, query), LATERAL pg_temp.error_of(c.query) e
 ORDER BY c.n;
 

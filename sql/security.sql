@@ -24,9 +24,9 @@ FROM pg_depend d
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'nn'
 JOIN pg_proc p ON p.oid = d.objid
 WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e' AND p.prosecdef;
--- the aggregate's support functions take internal, so SQL cannot call them
-SELECT nn_fit_finalfn(NULL);
-SELECT nn_fit_combinefn(NULL, NULL);
+-- nn_fit's transition function changes its state in place: it runs only
+-- inside an aggregate (1.6; before, its functions took internal)
+SELECT nn_fit_accum(NULL, nn_init(2, '{}', 2), '{1, 2}', 1);
 
 -- 2. Privileges.  nn_sec.secret is readable only by its owner (the
 --    superuser running the suite); nn_test_reader may use and create in the
@@ -85,12 +85,13 @@ SELECT nn_info(nn_train('SELECT label, x FROM nn_sec.open WHERE current_user = '
 SELECT nn_train('SELECT label, x FROM nn_sec.open WHERE nn_sec.sneaky()', 'label');
 -- allowed sources train as usual
 SELECT nn_info(nn_train('nn_sec.open', 'label', NULL, '{}', '{"epochs": 1}'))->'rows_trained' AS rows_trained;
--- nn_fit's support functions cannot be paired with another aggregate's
--- state: only a superuser may declare an internal transition type
-CREATE AGGREGATE nn_sec.confused(bytea, real[], real) (
-    SFUNC = nn_fit_transfn, STYPE = internal, FINALFUNC = nn_fit_serialfn);
-CREATE AGGREGATE nn_sec.confused(anyelement) (
-    SFUNC = array_agg_transfn, STYPE = internal, FINALFUNC = nn_fit_finalfn);
+-- nn_fit's state (1.6) is a type of its own: its values are made by nn's
+-- functions or read by its input and receive functions, which validate
+-- them, so a role can neither cast raw bytes to one nor give an aggregate
+-- over it an initial state that is not one
+CREATE CAST (bytea AS nn_fit_state) WITHOUT FUNCTION;
+CREATE AGGREGATE nn_sec.forged(nn_fit_state) (
+    SFUNC = nn_fit_combine, STYPE = nn_fit_state, INITCOND = 'AAAA');
 SELECT current_user;
 RESET ROLE;
 SELECT count(*) AS victim_rows FROM nn_sec.victim;

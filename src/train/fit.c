@@ -4,6 +4,10 @@
  * training step.  Partial states (parallel workers, or Citus shards) are
  * combined by averaging their models weighted by the rows each trained.
  * nn_train drives its epochs through the same state functions.
+ *
+ * Since 1.6 the aggregate's state is the type nn_fit_state (fit_state.c:
+ * an expanded object around NNFitState); the functions over an internal
+ * state stay for installations whose SQL objects predate it.
  */
 #include "postgres.h"
 
@@ -18,29 +22,14 @@
 #include "kernels/recurrent_layer.h"
 #include "train/run.h"
 
-/* version of the serialized partial state, checked by deserial */
-#define FIT_STATE_VERSION 1
-
-struct NNFitState
-{
-	MemoryContext cxt;
-	NNModel    *model;
-	NNWork		work;
-	uint32		n_inputs;
-	float	   *batch_x;		/* batch_size x n_inputs raw rows */
-	float	   *batch_y;
-	float	   *batch_w;		/* per-row weights */
-	uint32		pending;		/* rows in the buffer, not yet trained */
-	uint64		pass_rows;		/* rows trained in this pass */
-	double		pass_loss;		/* their summed loss */
-	NNFitAttack *attack;		/* adversarial training, or NULL */
-};
-
 PG_FUNCTION_INFO_V1(nn_fit_transfn);
 PG_FUNCTION_INFO_V1(nn_fit_finalfn);
 PG_FUNCTION_INFO_V1(nn_fit_combinefn);
 PG_FUNCTION_INFO_V1(nn_fit_serialfn);
 PG_FUNCTION_INFO_V1(nn_fit_deserialfn);
+PG_FUNCTION_INFO_V1(nn_fit_accum);
+PG_FUNCTION_INFO_V1(nn_fit_combine);
+PG_FUNCTION_INFO_V1(nn_fit_final);
 
 static void *
 AllocHuge(MemoryContext cxt, size_t count, size_t size)
@@ -233,42 +222,87 @@ CheckTarget(const NNModel *m, float target)
 	return target;
 }
 
+/* a row without features or target teaches nothing */
+static bool
+RowSkipped(FunctionCallInfo fcinfo)
+{
+	return PG_ARGISNULL(2) || PG_ARGISNULL(3);
+}
+
+/* the state of a group's first row: its model argument, read into cxt */
+static NNFitState *
+StartState(FunctionCallInfo fcinfo, MemoryContext cxt)
+{
+	NNModel    *m;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("nn_fit model must not be NULL"),
+				 errhint("Start from nn_init(...) or a trained model.")));
+	/* the model is read from the first row only */
+	m = nn_model_from_bytes(VARDATA_ANY(PG_GETARG_BYTEA_PP(1)),
+							VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(1)), cxt);
+	nn_fit_refuse_compressed(m, "nn_fit");
+	return nn_fit_state_create(m, cxt);
+}
+
+static void
+AddRow(FunctionCallInfo fcinfo, NNFitState *s)
+{
+	int			n;
+	float	   *x = nn_array_floats(PG_GETARG_ARRAYTYPE_P(2), "nn_fit features", &n);
+
+	nn_check_features(x, n, s->n_inputs);
+	nn_fit_state_add(s, x, CheckTarget(s->model, PG_GETARG_FLOAT4(3)), 1.0f);
+}
+
+/* the transition over an internal state, which versions before 1.6 name */
 Datum
 nn_fit_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = AggContext(fcinfo, "nn_fit_transfn");
 	NNFitState *s = PG_ARGISNULL(0) ? NULL : (NNFitState *) PG_GETARG_POINTER(0);
-	float	   *x;
-	int			n;
 
-	/* a row without features or target teaches nothing */
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	if (RowSkipped(fcinfo))
 	{
 		if (s == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(s);
 	}
 	if (s == NULL)
-	{
-		NNModel    *m;
-
-		if (PG_ARGISNULL(1))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("nn_fit model must not be NULL"),
-					 errhint("Start from nn_init(...) or a trained model.")));
-		/* the model is read from the first row only */
-		m = nn_model_from_bytes(VARDATA_ANY(PG_GETARG_BYTEA_PP(1)),
-								VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(1)), cxt);
-		nn_fit_refuse_compressed(m, "nn_fit");
-		s = nn_fit_state_create(m, cxt);
-	}
-	x = nn_array_floats(PG_GETARG_ARRAYTYPE_P(2), "nn_fit features", &n);
-	nn_check_features(x, n, s->n_inputs);
-	nn_fit_state_add(s, x, CheckTarget(s->model, PG_GETARG_FLOAT4(3)), 1.0f);
+		s = StartState(fcinfo, cxt);
+	AddRow(fcinfo, s);
 	PG_RETURN_POINTER(s);
 }
 
+/*
+ * The transition over nn_fit_state.  The state is an expanded object in a
+ * child context of the aggregate's: returned read/write, nodeAgg keeps it
+ * without copying, and each row changes it in place.
+ */
+Datum
+nn_fit_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = AggContext(fcinfo, "nn_fit_accum");
+	FitStateObject *o = PG_ARGISNULL(0) ? NULL : FitStateGet(PG_GETARG_DATUM(0), cxt, true);
+
+	if (RowSkipped(fcinfo))
+	{
+		if (o == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(EOHPGetRWDatum(&o->hdr));
+	}
+	if (o == NULL)
+	{
+		o = FitStateNew(cxt);
+		o->state = StartState(fcinfo, o->hdr.eoh_context);
+	}
+	AddRow(fcinfo, o->state);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&o->hdr));
+}
+
+/* the final function over an internal state (before 1.6) */
 Datum
 nn_fit_finalfn(PG_FUNCTION_ARGS)
 {
@@ -292,8 +326,8 @@ AverageInto(float *dst, const float *src, size_t n, double wd, double ws)
 		dst[i] = a * dst[i] + b * src[i];
 }
 
-static NNFitState *
-CopyState(const NNFitState *src, MemoryContext cxt)
+NNFitState *
+FitStateCopy(const NNFitState *src, MemoryContext cxt)
 {
 	NNFitState *s = nn_fit_state_create(nn_model_copy(src->model, cxt), cxt);
 
@@ -339,6 +373,7 @@ MergeInto(NNFitState *dst, const NNFitState *src)
 	}
 }
 
+/* the combine function over an internal state (before 1.6) */
 Datum
 nn_fit_combinefn(PG_FUNCTION_ARGS)
 {
@@ -349,42 +384,20 @@ nn_fit_combinefn(PG_FUNCTION_ARGS)
 	if (s2 == NULL)
 		PG_RETURN_POINTER(s1);
 	if (s1 == NULL)
-		PG_RETURN_POINTER(CopyState(s2, cxt));
+		PG_RETURN_POINTER(FitStateCopy(s2, cxt));
 	MergeInto(s1, s2);
 	PG_RETURN_POINTER(s1);
 }
 
+/*
+ * An internal state as bytes for parallel workers (before 1.6), and back:
+ * they are nn_fit_state's bytes, which never outlive the query.
+ */
 Datum
 nn_fit_serialfn(PG_FUNCTION_ARGS)
 {
-	NNFitState *s = (NNFitState *) PG_GETARG_POINTER(0);
-	bytea	   *model = nn_model_to_bytea(s->model);
-	StringInfoData buf;
-
 	AggContext(fcinfo, "nn_fit_serialfn");
-	pq_begintypsend(&buf);
-	pq_sendint32(&buf, FIT_STATE_VERSION);
-	pq_sendint32(&buf, VARSIZE(model) - VARHDRSZ);
-	pq_sendbytes(&buf, VARDATA(model), VARSIZE(model) - VARHDRSZ);
-	pq_sendint64(&buf, s->pass_rows);
-	pq_sendfloat8(&buf, s->pass_loss);
-	pq_sendint32(&buf, s->pending);
-	for (size_t i = 0; i < (size_t) s->pending * s->n_inputs; i++)
-		pq_sendfloat4(&buf, s->batch_x[i]);
-	for (uint32 i = 0; i < s->pending; i++)
-	{
-		pq_sendfloat4(&buf, s->batch_y[i]);
-		pq_sendfloat4(&buf, s->batch_w[i]);
-	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-static void
-BadState(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("invalid nn_fit partial state: %s", what)));
+	PG_RETURN_BYTEA_P(FitStateFlatten((NNFitState *) PG_GETARG_POINTER(0)));
 }
 
 Datum
@@ -392,34 +405,64 @@ nn_fit_deserialfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = AggContext(fcinfo, "nn_fit_deserialfn");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	StringInfoData buf;
-	NNFitState *s;
-	uint32		len;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	PG_RETURN_POINTER(FitStateParse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), cxt));
+}
 
-	if (buf.len < 8 || pq_getmsgint(&buf, 4) != FIT_STATE_VERSION)
-		BadState("unknown version");
-	len = pq_getmsgint(&buf, 4);
-	if (len > (uint32) (buf.len - buf.cursor))
-		BadState("truncated");
-	s = nn_fit_state_create(nn_model_from_bytes(pq_getmsgbytes(&buf, len), len, cxt), cxt);
-	s->pass_rows = pq_getmsgint64(&buf);
-	s->pass_loss = pq_getmsgfloat8(&buf);
-	s->pending = pq_getmsgint(&buf, 4);
-	if (s->pending >= s->model->net.batch_size ||
-		(size_t) (buf.len - buf.cursor) != ((size_t) s->pending * (s->n_inputs + 2)) * sizeof(float))
-		BadState("pending rows do not match the model");
-	for (size_t i = 0; i < (size_t) s->pending * s->n_inputs; i++)
-		s->batch_x[i] = pq_getmsgfloat4(&buf);
-	for (uint32 i = 0; i < s->pending; i++)
+/*
+ * The combine over nn_fit_state, also callable on its own (other sharding
+ * tools).  In an aggregate the first state is the aggregate's own and
+ * changes in place; the second is never changed.  Flat states (from
+ * another process) are read into a new object first.
+ */
+Datum
+nn_fit_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext agg;
+	MemoryContext cxt = AggCheckCallContext(fcinfo, &agg) ? agg : CurrentMemoryContext;
+	FitStateObject *dst;
+	FitStateObject *src;
+	bool		src_flat;
+
+	if (PG_ARGISNULL(1))
 	{
-		s->batch_y[i] = pq_getmsgfloat4(&buf);
-		s->batch_w[i] = pq_getmsgfloat4(&buf);
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	pq_getmsgend(&buf);
-	PG_RETURN_POINTER(s);
+	/* the first partial state: a copy of it becomes the aggregate's */
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(EOHPGetRWDatum(&FitStateCopyOf(PG_GETARG_DATUM(1), cxt)->hdr));
+	dst = FitStateGet(PG_GETARG_DATUM(0), cxt, true);
+	src_flat = !VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(PG_GETARG_DATUM(1)));
+	src = FitStateGet(PG_GETARG_DATUM(1), CurrentMemoryContext, false);
+	if (src == dst)
+	{
+		/* a state combined with itself: merge a copy */
+		src = FitStateCopyOf(PG_GETARG_DATUM(1), CurrentMemoryContext);
+		src_flat = true;
+	}
+	MergeInto(dst->state, src->state);
+	/* a state read here for this call: free its model now */
+	if (src_flat)
+		DeleteExpandedObject(EOHPGetRWDatum(&src->hdr));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&dst->hdr));
+}
+
+/*
+ * The final function over nn_fit_state: train the pending rows, return
+ * the model.  nn_fit declares FINALFUNC_MODIFY = READ_WRITE, so in the
+ * aggregate the state is finished in place; called on its own, on a copy
+ * unless given a read/write value.
+ */
+Datum
+nn_fit_final(PG_FUNCTION_ARGS)
+{
+	bool		in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
+	FitStateObject *o;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	o = FitStateGet(PG_GETARG_DATUM(0), CurrentMemoryContext, !in_agg);
+	PG_RETURN_BYTEA_P(nn_model_to_bytea(nn_fit_state_finish(o->state)));
 }

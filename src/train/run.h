@@ -8,6 +8,7 @@
 #define NN_TRAIN_RUN_H
 
 #include "portability/instr_time.h"
+#include "utils/expandeddatum.h"
 
 #include "kernels/predict_batch.h"
 #include "train/train.h"
@@ -107,6 +108,49 @@ size_t		nn_fit_attack_floats(const NNModel *m, size_t batch);
 /* replace the first share of rows x (standardized) by their attacks */
 void		nn_fit_attack_apply(NNFitAttack *fa, const NNModel *m, NNWork *work, float *x,
 								const float *target, uint32 rows);
+
+/* ---------- fit.c: the minibatch training state ---------- */
+
+struct NNFitState
+{
+	MemoryContext cxt;
+	NNModel    *model;
+	NNWork		work;
+	uint32		n_inputs;
+	float	   *batch_x;		/* batch_size x n_inputs raw rows */
+	float	   *batch_y;
+	float	   *batch_w;		/* per-row weights */
+	uint32		pending;		/* rows in the buffer, not yet trained */
+	uint64		pass_rows;		/* rows trained in this pass */
+	double		pass_loss;		/* their summed loss */
+	NNFitAttack *attack;		/* adversarial training, or NULL */
+};
+
+/* ---------- fit_state.c: the SQL type nn_fit_state ---------- */
+
+/*
+ * The aggregate's transition value in memory: an expanded object whose
+ * context holds the state, so that the executor keeps it across rows and
+ * the transition changes it in place.
+ */
+typedef struct FitStateObject
+{
+	ExpandedObjectHeader hdr;
+	NNFitState *state;
+	bytea	   *model_bytes;	/* between get_flat_size and flatten_into */
+} FitStateObject;
+
+/* an object without a state yet, in a new child context of parent */
+FitStateObject *FitStateNew(MemoryContext parent);
+/* a new object holding a copy of d's state, read from its bytes when flat */
+FitStateObject *FitStateCopyOf(Datum d, MemoryContext parent);
+/* the object in d: itself when expanded (and writable or not asked to be), else a copy under parent */
+FitStateObject *FitStateGet(Datum d, MemoryContext parent, bool writable);
+/* a state as its flat bytes (legacy serialfn), and back, validated */
+bytea	   *FitStateFlatten(NNFitState *s);
+NNFitState *FitStateParse(const char *data, size_t len, MemoryContext cxt);
+/* a copy of src in cxt (fit.c) */
+NNFitState *FitStateCopy(const NNFitState *src, MemoryContext cxt);
 
 /* ---------- aggregate.c: strategy "aggregate", an epoch as a query ---------- */
 

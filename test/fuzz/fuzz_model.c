@@ -30,6 +30,12 @@
  *     that parses is written into a buffer of the size the size pass gave
  *     (ASan sees any byte beyond it) and must fill it exactly.
  *
+ * An input that starts with "NNFS" is an nn_fit partial state
+ * (src/formats/fit_state.c, what nn_fit_state's input and receive read):
+ * its header is read, the model inside it goes through every check above,
+ * its pending rows are checked against that model, and a state that passes
+ * must be written back to the same bytes.
+ *
  * Non-finite scores from a model that parsed are not a crash: a finite
  * but huge weight, a tiny x_std or a huge (finite) feature can overflow
  * float32 legitimately.  They are counted, printed at exit, and with
@@ -53,6 +59,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "formats/fit_state.h"
 #include "formats/onnx.h"
 #include "formats/model.h"
 
@@ -120,6 +127,8 @@ ArenaReset(Arena *a)
 
 static unsigned long n_inputs;
 static unsigned long n_parsed;
+static unsigned long n_states;	/* nn_fit states whose header reads */
+static unsigned long n_states_valid;	/* ... whose model and rows pass too */
 static unsigned long n_nonfinite_moderate;	/* non-finite score for rows of moderate values */
 static unsigned long n_nonfinite_extreme;	/* ... for a row of huge or tiny finite values */
 static unsigned long n_noncanonical_tolerated;	/* FUZZ_TOLERATE_OFFSETS */
@@ -132,11 +141,12 @@ static void
 Report(void)
 {
 	fprintf(stderr,
-			"fuzz_model: %lu inputs, %lu parsed as models; non-finite scores: %lu on moderate rows, "
+			"fuzz_model: %lu inputs, %lu parsed as models, %lu nn_fit states read (%lu valid); "
+			"non-finite scores: %lu on moderate rows, "
 			"%lu on extreme rows; training steps: %lu, diverged %lu, "
 			"refused on write %lu; "
 			"tolerated non-canonical %lu\n",
-			n_inputs, n_parsed, n_nonfinite_moderate, n_nonfinite_extreme,
+			n_inputs, n_parsed, n_states, n_states_valid, n_nonfinite_moderate, n_nonfinite_extreme,
 			n_trained, n_train_diverged, n_train_unreadable, n_noncanonical_tolerated);
 }
 
@@ -534,20 +544,20 @@ ReadWithoutState(const uint8_t *data, size_t len, const NNModel *full, NNAllocat
 
 /* ------------------------------------------------------------ entry */
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+/*
+ * One model: every check above.  Returns whether it parsed, leaving it in
+ * *m (allocated in arena) for the caller; a training step may have changed it.
+ */
+static bool
+FuzzModel(const uint8_t *data, size_t len, Arena *arena, NNModel *m)
 {
-	static Arena arena;
 	static int	no_train = -1;
-	NNAllocator alloc = {ArenaAlloc, &arena};
-	NNModel		m;
+	NNAllocator alloc = {ArenaAlloc, arena};
 	char		err[256];
 	NNModelError rc;
 
-	n_inputs++;
-	arena.input_len = len;
 	memset(err, 0x7f, sizeof(err));
-	rc = nn_model_read(data, len, &m, &alloc, err, sizeof(err));
+	rc = nn_model_read(data, len, m, &alloc, err, sizeof(err));
 	if (rc != NN_MODEL_OK)
 	{
 		if ((rc != NN_MODEL_CORRUPT && rc != NN_MODEL_LIMIT) ||
@@ -557,24 +567,89 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		}
 		ReadWithoutState(data, len, NULL, &alloc);
-		ArenaReset(&arena);
-		return 0;
+		return false;
 	}
 	n_parsed++;
-	if (nn_model_check(&m, err, sizeof(err)) != NN_MODEL_OK)
+	if (nn_model_check(m, err, sizeof(err)) != NN_MODEL_OK)
 	{
 		fprintf(stderr, "fuzz_model: read but nn_model_check says: %s\n", err);
 		abort();
 	}
-	ReadWithoutState(data, len, &m, &alloc);
-	RoundTrip(&m, data, len, "parsed model");
-	Score(&m, data, len);
-	ExportOnnx(&m);
+	ReadWithoutState(data, len, m, &alloc);
+	RoundTrip(m, data, len, "parsed model");
+	Score(m, data, len);
+	ExportOnnx(m);
 	if (no_train < 0)
 		no_train = getenv("FUZZ_NO_TRAIN") != NULL && getenv("FUZZ_NO_TRAIN")[0] != '\0';
 	/* nn_fit and nn_continue refuse a compressed model: it has no state */
-	if (!no_train && m.storage == NN_STORAGE_FLOAT)
-		TrainStep(&m, &arena);
+	if (!no_train && m->storage == NN_STORAGE_FLOAT)
+		TrainStep(m, arena);
+	return true;
+}
+
+/*
+ * An nn_fit partial state (formats/fit_state.h), as nn_fit_state's input
+ * and receive functions read one: the header, the model inside it as any
+ * model above, the pending rows against that model.  A state that passes
+ * must be written back, from the fields read, to the same bytes: one
+ * encoding per state, as for models.
+ */
+static void
+FuzzState(const uint8_t *data, size_t len, Arena *arena)
+{
+	NNFitStateBytes st;
+	NNModel		m;
+	const char *bad = nn_fit_state_read((const char *) data, len, &st);
+	char	   *out;
+	char	   *p;
+
+	if (bad != NULL)
+	{
+		if (bad[0] == '\0')
+			abort();
+		return;
+	}
+	n_states++;
+	if (!FuzzModel((const uint8_t *) st.model, st.model_len, arena, &m) ||
+		nn_fit_state_check(&st, &m) != NULL)
+		return;
+	n_states_valid++;
+	out = malloc(len);
+	if (out == NULL)
+		abort();
+	p = nn_fit_state_write_head(out, &st);
+	for (uint32_t r = 0; r < st.pending; r++)
+	{
+		float	   *x = malloc(((size_t) st.n_inputs + 1) * sizeof(float));
+		float		target;
+		float		weight;
+
+		if (x == NULL)
+			abort();
+		nn_fit_state_row(&st, r, x, &target, &weight);
+		p = nn_fit_state_write_row(p, x, st.n_inputs, target, weight);
+		free(x);
+	}
+	if ((size_t) (p - out) != len || memcmp(out, data, len) != 0)
+	{
+		fprintf(stderr, "fuzz_model: an nn_fit state written back differs from its input\n");
+		abort();
+	}
+	free(out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static Arena arena;
+	NNModel		m;
+
+	n_inputs++;
+	arena.input_len = len;
+	if (len >= 4 && memcmp(data, NN_FIT_STATE_MAGIC, 4) == 0)
+		FuzzState(data, len, &arena);
+	else
+		FuzzModel(data, len, &arena, &m);
 	ArenaReset(&arena);
 	return 0;
 }

@@ -162,6 +162,20 @@ SELECT 'v4_int8_' || name, nn_quantize(model) FROM seeds
 WHERE name IN ('cls_bn_dropout_tanh', 'reg_array_bn', 'v3_depthwise_separable',
                'v3_lstm_stacked', 'v3_gru_sequences', 'v3_conv_bn_dropout');
 
+-- nn_fit partial states (nn_fit_state, src/formats/fit_state.h): a
+-- classifier's with pending rows, a regressor's with weights from its
+-- first minibatch and pending rows, one with none pending
+INSERT INTO seeds
+SELECT 'state_cls_pending', decode(nn_fit_partial(nn_init(2, '{3}', 3, '{"seed": 1, "batch_size": 8}'),
+                                                  ARRAY[a, b], (id % 3)::real ORDER BY id)::text, 'base64')
+FROM cls WHERE id <= 13 UNION ALL
+SELECT 'state_reg_pending', decode(nn_fit_partial(nn_init(2, '{}', 1, '{"seed": 2, "batch_size": 4}'),
+                                                  ARRAY[a, b], (a - b)::real ORDER BY id)::text, 'base64')
+FROM cls WHERE id <= 6 UNION ALL
+SELECT 'state_none_pending', decode(nn_fit_partial(nn_init(2, '{2}', 2, '{"seed": 3, "batch_size": 4}'),
+                                                   ARRAY[a, b], y::int::real ORDER BY id)::text, 'base64')
+FROM bin WHERE id <= 8;
+
 \pset tuples_only on
 \pset format unaligned
 SELECT name || '|' || encode(model, 'hex') FROM seeds ORDER BY name;
