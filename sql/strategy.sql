@@ -184,3 +184,24 @@ SELECT metrics->>'on' AS metrics_on, (metrics->>'rows')::int > 0 AS has_rows,
 FROM nn_models WHERE name = 'sg_f1';
 SELECT nn_continue(m, 'sg_bin', '{"threshold": "f1"}') IS NOT NULL AS continued FROM sg_f1;
 DELETE FROM nn_models WHERE name = 'sg_f1';
+
+-- the review's cases: a column named nn_row is a column like another; a
+-- built-in the query uses cannot be shadowed on the search_path; a class
+-- found only among the held-out rows says so; threshold "f1" on a hold-out
+-- that caught no row; nn_continue checks the decision options first
+CREATE TABLE sg_named AS SELECT a AS nn_row, b, label FROM sg_rows WHERE a IS NOT NULL;
+SELECT nn_info(nn_train('sg_named', 'label', NULL, '{4}',
+                        '{"strategy": "aggregate", "epochs": 1, "seed": 2}'))->'features' AS features;
+CREATE SCHEMA sg_shadow;
+CREATE FUNCTION sg_shadow.concat(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'shadow' $$;
+SET search_path = sg_shadow, public;
+SELECT (nn_evaluate(nn_train('sg_named', 'label', NULL, '{4}', '{"strategy": "aggregate", "epochs": 2, "seed": 2}'),
+                   'sg_named', 'label')->>'accuracy')::float8 > 0.5 AS trained_on_the_labels;
+RESET search_path;
+DROP SCHEMA sg_shadow CASCADE;
+CREATE TABLE sg_rare AS
+SELECT label, a, b FROM sg_rows WHERE a IS NOT NULL UNION ALL SELECT 'rare', 0.5::real, 0.5::real;
+SELECT nn_train('sg_rare', 'label', '{a,b}', '{4}', '{"strategy": "aggregate", "validation_fraction": 0.3, "seed": 5}');
+SELECT nn_train('(SELECT hit, a, b FROM sg_bin WHERE i < 40)', 'hit', '{a,b}', '{4}',
+                '{"strategy": "aggregate", "threshold": "f1", "validation_fraction": 0.001}');
+SELECT nn_continue(m, 'sg_rows', '{"threshold": 0.3}') FROM sg_models WHERE strategy = 'aggregate';

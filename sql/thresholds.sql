@@ -206,3 +206,9 @@ SELECT nn_predict_class(decode(replace(encode(nn_with_threshold(plain, 0.25), 'h
 SELECT nn_info(decode(replace(encode(nn_with_threshold(plain, 0.25, 'false'), 'hex'),
                               encode('"positive_class":"false"', 'hex'), encode('"positive_class":"FALSE"', 'hex')), 'hex'))
 FROM thr;
+
+-- nn_continue given threshold 0.5 takes it, as any other value; a value
+-- that rounds to 1 as a real is refused with what it rounds to
+SELECT nn_info(nn_continue(nn_with_threshold(plain, 0.3), 'imb_train', '{"threshold": 0.5, "epochs": 1}'))->'threshold' AS threshold_after
+FROM thr;
+SELECT nn_with_threshold(plain, 0.999999999) FROM thr;

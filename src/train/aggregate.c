@@ -74,10 +74,14 @@ TargetSql(const NNModel *m, const char *col, Oid type)
 	if (m->task == NN_TASK_REGRESSION)
 		return psprintf(type == BOOLOID ? "%s::int::float8::real" : "%s::float8::real", col);
 	if (type == BOOLOID)
-		return psprintf("(array_position($2, CASE WHEN %s THEN 'true' ELSE 'false' END) - 1)::real",
+		return psprintf("(pg_catalog.array_position($2, CASE WHEN %s THEN 'true' ELSE 'false' END) - 1)::real",
 						col);
-	/* concat applies the output function: char(n) keeps its padding, as in rows.c */
-	return psprintf("(array_position($2, concat(%s)) - 1)::real", col);
+	/*
+	 * concat applies the output function: char(n) keeps its padding, as in
+	 * rows.c.  Built-ins are schema-qualified here and below, so that a
+	 * function of the same name on the caller's search_path cannot stand in.
+	 */
+	return psprintf("(pg_catalog.array_position($2, pg_catalog.concat(%s)) - 1)::real", col);
 }
 
 static Datum
@@ -111,7 +115,8 @@ nn_aggregate_plan(const NNModel *m, const char *source, Oid caller_fn, float fra
 	type = TargetType(from, m->target_name);
 	SPI_finish();
 	initStringInfo(&q);
-	appendStringInfo(&q, "SELECT %s.nn_fit($1, %s.nn_features_row($1, nn_row), %s)\nFROM (SELECT %s",
+	/* nn_row.*: the whole row, even where a column is named nn_row */
+	appendStringInfo(&q, "SELECT %s.nn_fit($1, %s.nn_features_row($1, nn_row.*), %s)\nFROM (SELECT %s",
 					 nsp, nsp, TargetSql(m, target, type), target);
 	for (uint32 i = 0; i < m->n_features; i++)
 		appendStringInfo(&q, ", %s", quote_identifier(m->feature_names[i]));
@@ -190,6 +195,15 @@ nn_aggregate_pass(const NNAggregate *a, NNModel *m)
 	MemoryContextDelete(cxt);
 }
 
+/* why a class can be missing: the hold-out's rows are not the first pass's */
+static void
+HoldoutContext(void *arg)
+{
+	(void) arg;
+	errcontext("reading the validation hold-out, whose classes must occur among the training rows "
+			   "(a row is held out by a hash of its values: lower validation_fraction or change seed)");
+}
+
 /*
  * The hold-out's rows, in memory, as a split of validation rows alone: read
  * with the model's columns and classes, NULLs filled as the model fills them.
@@ -215,7 +229,13 @@ LoadHoldout(NNRows *d, NNModel *m, const char *source, float fraction)
 		return s;				/* nothing held out: no validation */
 	nn_rows_check_widths(d, m);
 	if (m->task == NN_TASK_CLASSIFICATION)
+	{
+		ErrorContextCallback context = {error_context_stack, HoldoutContext, NULL};
+
+		error_context_stack = &context;
 		nn_rows_map_classes(d, m);
+		error_context_stack = context.previous;
+	}
 	FillMissing(d, m);
 	s->n_val = d->n_rows;
 	s->val = MemoryContextAllocHuge(CurrentMemoryContext, Max(d->n_rows, 1) * sizeof(uint32));
@@ -245,6 +265,12 @@ nn_aggregate_train(NNModel *m, const char *source, Oid caller_fn, NNOptions *opt
 	}
 	RunEpochs(m, &holdout, s, opts, total, NULL,
 			  nn_aggregate_plan(m, source, caller_fn, opts->validation_fraction));
+	if (opts->threshold_f1 && s->n_val == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("threshold \"f1\" with strategy \"aggregate\": the validation hold-out holds no row"),
+				 errdetail("A row is held out when a hash of its values falls below validation_fraction, and no row of the source did."),
+				 errhint("Raise validation_fraction, or give a threshold as a number.")));
 	if (opts->threshold_f1)
 		ChooseThreshold(m, &holdout, s, opts);
 	/* the training rows were never in memory: only a hold-out can be scored */

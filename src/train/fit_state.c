@@ -239,7 +239,8 @@ nn_fit_state_in(PG_FUNCTION_ARGS)
 	char	   *bytes;
 	int			n;
 
-	if (len > (size_t) PG_INT32_MAX / 4 * 3)
+	/* pg_b64_dec_len computes in int: len * 3 must fit */
+	if (len > (size_t) PG_INT32_MAX / 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("nn_fit_state text of %zu characters exceeds the 1 GB limit of a value", len)));

@@ -228,6 +228,7 @@ SetThreshold(const char *key, JsonbValue *v, NNOptions *o)
 		if (strcmp(GetString(key, v, expected), "f1") != 0)
 			BadValue(key, v, expected);
 		o->threshold_f1 = true;
+		o->threshold_given = true;
 		return;
 	}
 	if (v->type != jbvNumeric)
@@ -238,6 +239,7 @@ SetThreshold(const char *key, JsonbValue *v, NNOptions *o)
 		BadValue(key, v, expected);
 	o->threshold = (float) d;
 	o->threshold_f1 = false;
+	o->threshold_given = true;
 }
 
 /* OPT_LABEL: a string, or a number or boolean whose text is the label */

@@ -389,11 +389,11 @@ nn_holdout_sql(const char *target, char *const *features, int n_features, uint64
 	StringInfoData q;
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "(hash_record_extended(ROW(%s", quote_identifier(target));
+	appendStringInfo(&q, "(pg_catalog.hash_record_extended(ROW(%s", quote_identifier(target));
 	for (int i = 0; i < n_features; i++)
 		appendStringInfo(&q, ", %s", quote_identifier(features[i]));
 	/* fraction * 2^53 is exact: a float has 24 bits of mantissa */
-	appendStringInfo(&q, "), " INT64_FORMAT ") & 9007199254740991) < " INT64_FORMAT,
+	appendStringInfo(&q, "), " INT64_FORMAT ") OPERATOR(pg_catalog.&) 9007199254740991) OPERATOR(pg_catalog.<) " INT64_FORMAT,
 					 (int64) seed, (int64) ((double) fraction * 9007199254740992.0));
 	return q.data;
 }

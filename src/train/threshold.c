@@ -253,7 +253,8 @@ nn_with_threshold(PG_FUNCTION_ARGS)
 	if (!((float) t > 0.0f && (float) t < 1.0f))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("nn_with_threshold threshold must be above 0 and below 1, got %g", t)));
+				 errmsg("nn_with_threshold threshold must be above 0 and below 1, got %.17g", t),
+				 t > 0 && t < 1 ? errdetail("The threshold is stored as a real, and this value rounds to %g.", (double) (float) t) : 0));
 	if (m->n_features == 0 || m->target_name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

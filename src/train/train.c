@@ -313,12 +313,14 @@ nn_continue(PG_FUNCTION_ARGS)
 		opts.adversarial = more.adversarial;
 	}
 	/* a threshold given replaces the model's ("f1": chosen again) */
-	if (more.threshold_f1 || more.threshold != 0.5f)
+	if (more.threshold_given)
 	{
 		opts.threshold = more.threshold;
 		opts.threshold_f1 = more.threshold_f1;
 	}
 
+	/* before the record, which strategy "aggregate" hands to nn_fit: no rows yet */
+	CheckDecision(m, &opts, &d, "nn_continue");
 	/* the nn_fit state reads the adversarial setting from the record */
 	m->options_json = nn_options_record(&opts, NN_OPTIONS_TRAIN);
 	nn_progress_fn = "nn_continue";

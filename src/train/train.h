@@ -125,6 +125,7 @@ typedef struct NNOptions
 	char	   *positive_class; /* NULL: the default of the labels */
 	float		threshold;		/* P(positive) that decides positive; 0.5: argmax */
 	bool		threshold_f1;	/* "f1": chosen after training */
+	bool		threshold_given;	/* threshold in the options (nn_continue) */
 } NNOptions;
 
 /* which function is asking: each accepts its own set of keys */
