@@ -86,6 +86,52 @@ FROM fp_parts WHERE shard = 0;
 SELECT nn_info(nn_fit_final(nn_fit_combine(st, st)))->'rows_trained' AS rows_trained
 FROM fp_parts WHERE shard = 0;
 
+-- a final function may run more than once on one state: a rescan of a
+-- hash aggregate whose parameters did not change reuses its hash table
+-- and finalizes every group again.  Each group's model must be the same
+-- every time (one epoch), by nn_fit and by the aggregate over an internal
+-- state that installations before 1.6 still name (made here from its C
+-- functions).
+DO $$
+DECLARE lib text := (SELECT probin FROM pg_proc WHERE proname = 'nn_fit_accum');
+BEGIN
+    EXECUTE format('CREATE FUNCTION fp_legacy_trans(internal, bytea, real[], real) RETURNS internal
+                    LANGUAGE C AS %L, %L', lib, 'nn_fit_transfn');
+    EXECUTE format('CREATE FUNCTION fp_legacy_final(internal) RETURNS bytea
+                    LANGUAGE C AS %L, %L', lib, 'nn_fit_finalfn');
+END $$;
+CREATE AGGREGATE fp_legacy_fit(bytea, real[], real) (
+    SFUNC = fp_legacy_trans, STYPE = internal, FINALFUNC = fp_legacy_final,
+    FINALFUNC_MODIFY = READ_WRITE);
+SET enable_material = off;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_sort = off;
+CREATE VIEW fp_rescan AS
+SELECT g, q.* FROM generate_series(1, 3) g
+LEFT JOIN (SELECT i % 2 AS grp, nn_fit(m, ARRAY[a, b], y) AS m FROM fp, fp_model GROUP BY i % 2) q
+ON g > 0;
+CREATE VIEW fp_rescan_legacy AS
+SELECT g, q.* FROM generate_series(1, 3) g
+LEFT JOIN (SELECT i % 2 AS grp, fp_legacy_fit(m, ARRAY[a, b], y) AS m FROM fp, fp_model GROUP BY i % 2) q
+ON g > 0;
+EXPLAIN (COSTS OFF) SELECT * FROM fp_rescan;
+SELECT grp, count(*) AS finalized, count(DISTINCT md5(m)) AS models,
+       min(nn_info(m)->>'epochs') AS min_epochs, max(nn_info(m)->>'epochs') AS max_epochs,
+       max(jsonb_array_length(nn_info(m)->'history')) AS history_length
+FROM fp_rescan GROUP BY grp ORDER BY grp;
+SELECT grp, count(*) AS finalized, count(DISTINCT md5(m)) AS models,
+       min(nn_info(m)->>'epochs') AS min_epochs, max(nn_info(m)->>'epochs') AS max_epochs,
+       max(jsonb_array_length(nn_info(m)->'history')) AS history_length
+FROM fp_rescan_legacy GROUP BY grp ORDER BY grp;
+RESET enable_material;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_sort;
+DROP VIEW fp_rescan, fp_rescan_legacy;
+DROP AGGREGATE fp_legacy_fit(bytea, real[], real);
+DROP FUNCTION fp_legacy_trans(internal, bytea, real[], real), fp_legacy_final(internal);
+
 -- PostgreSQL's parallel query over the same type: partial aggregates in
 -- the workers, their states flattened through the tuple queues, combined
 -- by the leader

@@ -137,12 +137,24 @@ TrainPending(NNFitState *s)
 	s->pending = 0;
 }
 
+/* a state that changes after a final function no longer holds its model */
+static void
+ForgetFinished(NNFitState *s)
+{
+	if (s->finished != NULL)
+	{
+		pfree(s->finished);
+		s->finished = NULL;
+	}
+}
+
 /* x holds raw features; classifiers take a class index as target */
 void
 nn_fit_state_add(NNFitState *s, const float *x, float target, float weight)
 {
 	NNModel    *m = s->model;
 
+	ForgetFinished(s);
 	if (m->task == NN_TASK_REGRESSION && m->standardized)
 		target = (target - m->y_mean) / m->y_std;
 	memcpy(s->batch_x + (size_t) s->pending * s->n_inputs, x, s->n_inputs * sizeof(float));
@@ -195,6 +207,31 @@ nn_fit_state_finish(NNFitState *s)
 }
 
 /* ---------- the aggregate ---------- */
+
+/*
+ * The model of a final function.  Finishing changes the state (the
+ * pending rows trained, an epoch counted), and PostgreSQL may finalize
+ * one state more than once: a rescan that reuses its hash table runs the
+ * final function again on each group.  So the state is finished once, its
+ * bytes kept in its memory, and each call returns a copy.
+ */
+static bytea *
+FinishOnce(NNFitState *s)
+{
+	bytea	   *copy;
+
+	if (s->finished == NULL)
+	{
+		NNModel    *m = nn_fit_state_finish(s);
+		MemoryContext old = MemoryContextSwitchTo(s->cxt);
+
+		s->finished = nn_model_to_bytea(m);
+		MemoryContextSwitchTo(old);
+	}
+	copy = palloc(VARSIZE(s->finished));
+	memcpy(copy, s->finished, VARSIZE(s->finished));
+	return copy;
+}
 
 static MemoryContext
 AggContext(FunctionCallInfo fcinfo, const char *fn)
@@ -312,7 +349,7 @@ nn_fit_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = (NNFitState *) PG_GETARG_POINTER(0);
-	PG_RETURN_BYTEA_P(nn_model_to_bytea(nn_fit_state_finish(s)));
+	PG_RETURN_BYTEA_P(FinishOnce(s));
 }
 
 /* dst = (dst * wd + src * ws) / (wd + ws) */
@@ -355,6 +392,7 @@ MergeInto(NNFitState *dst, const NNFitState *src)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("nn_fit cannot combine partial states of different models")));
+	ForgetFinished(dst);
 	AverageInto(d->params, n->params, d->n_params, wd, ws);
 	AverageInto(d->opt_state, n->opt_state, nn_net_state_floats(d), wd, ws);
 	AverageInto(d->stats, n->stats, d->n_stats, wd, ws);
@@ -452,8 +490,8 @@ nn_fit_combine(PG_FUNCTION_ARGS)
 /*
  * The final function over nn_fit_state: train the pending rows, return
  * the model.  nn_fit declares FINALFUNC_MODIFY = READ_WRITE, so in the
- * aggregate the state is finished in place; called on its own, on a copy
- * unless given a read/write value.
+ * aggregate the state is finished in place, once (FinishOnce); called on
+ * its own, on a copy unless given a read/write value.
  */
 Datum
 nn_fit_final(PG_FUNCTION_ARGS)
@@ -464,5 +502,5 @@ nn_fit_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	o = FitStateGet(PG_GETARG_DATUM(0), CurrentMemoryContext, !in_agg);
-	PG_RETURN_BYTEA_P(nn_model_to_bytea(nn_fit_state_finish(o->state)));
+	PG_RETURN_BYTEA_P(FinishOnce(o->state));
 }

@@ -124,6 +124,7 @@ struct NNFitState
 	uint64		pass_rows;		/* rows trained in this pass */
 	double		pass_loss;		/* their summed loss */
 	NNFitAttack *attack;		/* adversarial training, or NULL */
+	bytea	   *finished;		/* the model a final function made, or NULL */
 };
 
 /* ---------- fit_state.c: the SQL type nn_fit_state ---------- */
