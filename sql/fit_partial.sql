@@ -244,10 +244,46 @@ FROM (SELECT st FROM fp_parts
       UNION ALL
       SELECT nn_fit_partial(nn_init(2, '{4}', 2), ARRAY[a, b], y) FROM fp) s;
 
+-- models alike in layers and options but not in what their rows were
+-- scaled by, their classes, their decision or their seed are different
+-- models: a state's pending rows (a regressor's targets standardized with
+-- its model's y_mean and y_std) would join the other's wrongly, and the
+-- error names what differs
+CREATE FUNCTION fp_state_of(m bytea) RETURNS nn_fit_state
+LANGUAGE sql AS $$ SELECT nn_fit_partial(m, ARRAY[a, b], y ORDER BY i) FROM fp WHERE i <= 100 $$;
+CREATE TABLE fp_scales AS
+SELECT s, nn_train(format('SELECT a * %s AS a, b * %s AS b, a + 2 * b AS t FROM fp', s, s), 't',
+                   '{a, b}', '{4}', '{"epochs": 1, "seed": 3, "batch_size": 32}') AS inputs,
+          nn_train(format('SELECT a, b, (a + 2 * b) * %s AS t FROM fp', s), 't',
+                   '{a, b}', '{4}', '{"epochs": 1, "seed": 3, "batch_size": 32}') AS target,
+          nn_train(format('SELECT a, b, (y + %s)::int AS y FROM fp', s), 'y',
+                   '{a, b}', '{4}', '{"epochs": 1, "seed": 3, "batch_size": 32}') AS labels
+FROM unnest('{1, 10}'::int[]) s;
+SELECT s, nn_info(inputs)->'task' AS inputs_task, nn_info(labels)->'task' AS labels_task,
+       nn_info(labels)->'classes' AS classes
+FROM fp_scales ORDER BY s;
+SELECT nn_fit_combine(fp_state_of(x.inputs), fp_state_of(y.inputs))
+FROM fp_scales x, fp_scales y WHERE x.s = 1 AND y.s = 10;
+SELECT nn_fit_combine(fp_state_of(x.target), fp_state_of(y.target))
+FROM fp_scales x, fp_scales y WHERE x.s = 1 AND y.s = 10;
+SELECT nn_fit_combine(fp_state_of(x.labels), fp_state_of(y.labels))
+FROM fp_scales x, fp_scales y WHERE x.s = 1 AND y.s = 10;
+SELECT nn_fit_combine(fp_state_of(labels), fp_state_of(nn_with_threshold(labels, 0.3)))
+FROM fp_scales WHERE s = 1;
+SELECT nn_fit_combine(fp_state_of(m), fp_state_of(nn_init(2, '{8}', 2, '{"seed": 4, "learning_rate": 0.05, "batch_size": 32}')))
+FROM fp_model;
+-- each with a state of its own model: combined
+SELECT s, nn_info(nn_fit_final(nn_fit_combine(fp_state_of(inputs), fp_state_of(inputs))))->'rows_trained'
+       AS inputs_rows,
+       nn_info(nn_fit_final(nn_fit_combine(fp_state_of(target), fp_state_of(target))))->'rows_trained'
+       AS target_rows
+FROM fp_scales ORDER BY s;
+
 -- the transition function belongs to the aggregate
 SELECT nn_fit_accum(NULL, m, '{1, 2}', 1) FROM fp_small;
 
 DROP TABLE fp, fp_model, fp_parts, fp_inprocess, fp_text, fp_binary, fp_parallel, fp_small,
-           fp_bad, fp_bad_state;
+           fp_bad, fp_bad_state, fp_scales;
 DROP FUNCTION fp_state(bytea, int, bigint, float8, int, int, bytea, bytea), fp_text(bytea),
+              fp_state_of(bytea),
               fp_row(real, real, real, real);

@@ -244,6 +244,14 @@ NNFeatureKind nn_model_feature_kind(const NNModel *model, uint32_t i);
  */
 int32_t		nn_model_category(const NNModel *model, uint32_t i, const char *value);
 
+/*
+ * What differs between two models in what training leaves alone (layers,
+ * task, classes, features and their encoding, imputation, standardization,
+ * loss, optimizer and its settings, batch size, initialization, options,
+ * epochs trained), named for an error; NULL when nothing does.
+ */
+const char *nn_model_setup_differs(const NNModel *a, const NNModel *b);
+
 /* first input of feature column i */
 uint32_t	nn_model_feature_offset(const NNModel *model, uint32_t i);
 

@@ -385,13 +385,15 @@ MergeInto(NNFitState *dst, const NNFitState *src)
 	/* equal weights when neither side has trained a batch yet */
 	double		wd = dst->pass_rows > 0 || src->pass_rows > 0 ? dst->pass_rows : 1;
 	double		ws = dst->pass_rows > 0 || src->pass_rows > 0 ? src->pass_rows : 1;
+	const char *differs = nn_model_setup_differs(dst->model, src->model);
 
-	if (nn_model_size(dst->model) != nn_model_size(src->model) ||
-		memcmp(d->shapes, n->shapes, sizeof(d->shapes)) != 0 ||
-		d->optimizer != n->optimizer)
+	/* the same layout also means the same sizes of everything averaged */
+	if (differs != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("nn_fit cannot combine partial states of different models")));
+				 errmsg("nn_fit cannot combine partial states of different models"),
+				 errdetail("The models differ in their %s.", differs),
+				 errhint("Start every partial state from the same model.")));
 	ForgetFinished(dst);
 	AverageInto(d->params, n->params, d->n_params, wd, ws);
 	AverageInto(d->opt_state, n->opt_state, nn_net_state_floats(d), wd, ws);
