@@ -292,13 +292,53 @@ WalkImageReshape(GraphWalk *g, char *cur)
 }
 
 /*
+ * Whether a two-class model decides by a threshold (shared/decision.c:
+ * threshold 0 is the class of the larger probability, as ever); positive
+ * is 1 + the positive class's index.
+ */
+static bool
+HasThreshold(const NNModel *m)
+{
+	return m->task == NN_TASK_CLASSIFICATION && m->n_classes == 2 && m->threshold > 0 &&
+		(m->positive == 1 || m->positive == 2);
+}
+
+/*
+ * A threshold model's label, as nn_predict_class decides: the positive
+ * class when its probability (its column of the probabilities) is at least
+ * the threshold, else the other.  The comparison is the label when the
+ * positive class is the second (index 1), its negation when the first.
+ */
+static void
+WalkThresholdLabel(GraphWalk *g)
+{
+	const int64_t column = (int64_t) g->m->positive - 1;
+	Tensor		index = {"positive_index", DTYPE_INT64, 1, {1}, NULL, 0.0, &column, NULL, NULL};
+	Node		gather = {"Gather", {"probabilities", "positive_index"}, 2, "positive_probability",
+	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 1, 0};
+	Node		cast = {"Cast", {column == 1 ? "positive" : "second_class"}, 1, "label",
+	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64, NULL, NULL}}, 1, 0};
+
+	OnnxAddTensor(g, &index);
+	OnnxAddFloats(g, "threshold", &g->m->threshold, 1);
+	OnnxAddNode(g, &gather);
+	OnnxAddOp(g, "GreaterOrEqual", "positive_probability", "threshold", "positive");
+	if (column == 0)
+		OnnxAddOp(g, "Not", "positive", NULL, "second_class");
+	OnnxAddNode(g, &cast);
+}
+
+/*
  * A sigmoid classifier's probabilities [1 - p, p] (as nn_predict_proba)
  * and label p >= 0.5 (as nn_predict_class); a softmax classifier's label
- * is the first most probable class, as ArgMax picks it.
+ * is the first most probable class, as ArgMax picks it.  A model with a
+ * threshold takes its label from it instead (WalkThresholdLabel); the
+ * graph of a model without one is as it always was.
  */
 static void
 WalkClassifierOutputs(GraphWalk *g)
 {
+	bool		sigmoid = g->m->net.loss.kind == NN_LOSS_BINARY_CROSS_ENTROPY;
 	Node		argmax = {"ArgMax", {"probabilities"}, 1, "label",
 	{{"axis", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL},
 	{"keepdims", ATTR_TYPE_INT, 0.0f, 1, NULL, NULL}}, 2, 0};
@@ -307,17 +347,22 @@ WalkClassifierOutputs(GraphWalk *g)
 	Node		cast = {"Cast", {"positive"}, 1, "label",
 	{{"to", ATTR_TYPE_INT, 0.0f, DTYPE_INT64, NULL, NULL}}, 1, 0};
 
-	if (g->m->net.loss.kind != NN_LOSS_BINARY_CROSS_ENTROPY)
+	if (sigmoid)
 	{
-		OnnxAddNode(g, &argmax);
-		return;
+		OnnxAddFloats(g, "one", &one, 1);
+		OnnxAddOp(g, "Sub", "one", "output", "complement");
+		OnnxAddNode(g, &concat);
 	}
-	OnnxAddFloats(g, "one", &one, 1);
-	OnnxAddFloats(g, "half", &half, 1);
-	OnnxAddOp(g, "Sub", "one", "output", "complement");
-	OnnxAddNode(g, &concat);
-	OnnxAddOp(g, "GreaterOrEqual", "output", "half", "positive");
-	OnnxAddNode(g, &cast);
+	if (HasThreshold(g->m))
+		WalkThresholdLabel(g);
+	else if (sigmoid)
+	{
+		OnnxAddFloats(g, "half", &half, 1);
+		OnnxAddOp(g, "GreaterOrEqual", "output", "half", "positive");
+		OnnxAddNode(g, &cast);
+	}
+	else
+		OnnxAddNode(g, &argmax);
 }
 
 /*

@@ -1,7 +1,7 @@
 -- One JSON line per model of ox_models into :outfile, for check_onnx.py
 -- and run_onnxruntime.js: its ONNX bytes (hex), what nn_info says of it,
 -- and for each row of ox_rows with as many values as the model has inputs
--- the features with nn_predict and nn_predict_proba.
+-- the features with nn_predict, nn_predict_proba and nn_predict_class.
 \pset format unaligned
 \pset tuples_only on
 \o :outfile
@@ -14,7 +14,9 @@ SELECT json_build_object(
                  'x', x,
                  'predict', nn_predict(m, x),
                  'proba', CASE WHEN nn_info(m)->>'task' = 'classification'
-                               THEN nn_predict_proba(m, x) END) ORDER BY id)
+                               THEN nn_predict_proba(m, x) END,
+                 'class', CASE WHEN nn_info(m)->>'task' = 'classification'
+                               THEN nn_predict_class(m, x) END) ORDER BY id)
              FROM ox_rows WHERE cardinality(x) = (nn_info(m)->>'inputs')::int))
 FROM ox_models ORDER BY name;
 \o

@@ -9,8 +9,9 @@ files named as arguments), one model a line, and for every model checks that
     the categories of text features,
     target) and nn_version with the installed extension's version;
   - a small numpy interpreter of the ONNX operators the export emits gives,
-    on the test rows, nn_predict_proba's probabilities and nn_predict's
-    class index (classifiers) or value (regressors), within TOL (for values,
+    on the test rows, nn_predict_proba's probabilities, nn_predict's class
+    index and nn_predict_class's label (classifiers; a two-class model's
+    threshold decides) or value (regressors), within TOL (for values,
     TOL times the value's magnitude when that is above 1: float32 keeps
     about 7 significant digits, and nn's matrix products may sum in
     another order than numpy's, e.g. with nn.row_product = level1).
@@ -145,6 +146,8 @@ OPS = {
     "ArgMax": lambda i, a: np.argmax(i[0], axis=a.get("axis", 0),
                                      keepdims=bool(a.get("keepdims", 1))).astype(np.int64),
     "GreaterOrEqual": lambda i, a: i[0] >= i[1],
+    "Gather": lambda i, a: np.take(i[0], i[1], axis=a.get("axis", 0)),
+    "Not": lambda i, a: np.logical_not(i[0]),
     "Cast": lambda i, a: i[0].astype(CAST[a["to"]]),
     "Reshape": lambda i, a: _reshape(i[0], i[1]),
     "Transpose": lambda i, a: np.transpose(i[0], a["perm"]),
@@ -219,6 +222,9 @@ def check_outputs(model, case):
         assert out["label"].dtype == np.int64 and out["label"].shape == (len(rows), 1)
         bad = np.nonzero(out["label"][:, 0] != predict)[0]
         assert bad.size == 0, f"label differs from nn_predict on rows {bad.tolist()}"
+        classes = case["info"]["classes"]
+        other = [i for i, r in enumerate(rows) if classes[out["label"][i, 0]] != r["class"]]
+        assert not other, f"label's class differs from nn_predict_class on rows {other}"
         return float(np.max(np.abs(out["probabilities"] - proba)))
     value = out["value"]
     assert value.dtype == np.float64 and value.shape == (len(rows), 1), value.shape

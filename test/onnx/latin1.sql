@@ -16,7 +16,8 @@ SELECT json_build_object(
     'info', nn_info(m) - '{history, options}'::text[],
     'onnx', encode(nn_export_onnx(m), 'hex'),
     'rows', (SELECT json_agg(json_build_object('x', x, 'predict', nn_predict(m, x),
-                                               'proba', nn_predict_proba(m, x)) ORDER BY id)
+                                               'proba', nn_predict_proba(m, x),
+                                               'class', nn_predict_class(m, x)) ORDER BY id)
              FROM ox_rows))
 FROM (SELECT nn_train('ox_latin1', 'résultat', NULL, '{4}', '{"epochs": 3, "seed": 1}') AS m) t;
 \o

@@ -60,3 +60,31 @@ INSERT INTO ox_models VALUES
     ('init_softmax', nn_init(4, '{5}', 3, '{"seed": 2, "batch_norm": true}')),
     ('init_sigmoid', nn_init(4, '{3}', 1, '{"seed": 2, "task": "classification"}')),
     ('init_regressor', nn_init(4, '{}', 1, '{"seed": 2}'));
+
+-- two-class models that decide by a threshold (options.threshold and
+-- nn_with_threshold): the file's label must follow it, for a sigmoid and a
+-- softmax output, the positive class the second (true) or the first (false)
+INSERT INTO ox_models
+SELECT name || '_threshold', nn_with_threshold(m, 0.1) FROM ox_models
+WHERE name IN ('binary_sigmoid', 'binary_softmax')
+UNION ALL
+SELECT name, nn_train('ox_data', 'positive', ARRAY['x1', 'x2', 'x3', 'x4'], '{8}',
+                      '{"epochs": 30, "seed": 5, "learning_rate": 0.01, "positive_class": false,
+                        "threshold": 0.9}'::jsonb || opts)
+FROM (VALUES ('binary_sigmoid_threshold_first', '{"loss": "binary_cross_entropy"}'::jsonb),
+             ('binary_softmax_threshold_first', '{}')) AS t(name, opts);
+
+-- each decides otherwise than by the larger probability on some test rows,
+-- or a label that ignored the threshold would pass
+DO $$
+DECLARE
+    alike text;
+BEGIN
+    SELECT string_agg(name, ', ') INTO alike FROM ox_models
+    WHERE name LIKE '%threshold%' AND NOT EXISTS (
+        SELECT FROM ox_rows r, LATERAL nn_predict_proba(m, r.x) p
+        WHERE cardinality(r.x) = 4 AND nn_predict(m, r.x) <> CASE WHEN p[2] > p[1] THEN 1 ELSE 0 END);
+    IF alike IS NOT NULL THEN
+        RAISE EXCEPTION 'threshold models deciding as the larger probability on every test row: %', alike;
+    END IF;
+END $$;

@@ -5,11 +5,12 @@
 //
 // ORT_DIR holds node_modules/onnxruntime-node; each CASES file has one JSON
 // line per model (test/onnx/cases.sql): the ONNX bytes, nn_info and rows of
-// features with nn_predict and nn_predict_proba.  For every model the
-// probabilities must equal nn_predict_proba and the label nn_predict
-// (classifiers), or the value nn_predict (regressors), within TOL: absolute,
-// and for values above 1 in magnitude relative (float32 keeps about 7
-// significant digits).  Prints a line per model and
+// features with nn_predict, nn_predict_proba and nn_predict_class.  For
+// every model the probabilities must equal nn_predict_proba and the label
+// nn_predict, its class nn_predict_class (classifiers: a two-class model's
+// threshold decides), or the value nn_predict (regressors), within TOL:
+// absolute, and for values above 1 in magnitude relative (float32 keeps
+// about 7 significant digits).  Prints a line per model and
 // "onnxruntime: N passed, N failed"; exits non-zero on any failure.
 'use strict';
 const fs = require('fs');
@@ -48,6 +49,9 @@ async function check(c) {
       throw new Error(`label ${label.type} [${label.dims}]`);
     const bad = predict.filter((v, i) => Number(label.data[i]) !== v).length;
     if (bad > 0) throw new Error(`label differs from nn_predict on ${bad} rows`);
+    // the label's class is nn_predict_class's (a threshold model's decision)
+    const other = rows.filter((r, i) => c.info.classes[Number(label.data[i])] !== r.class).length;
+    if (other > 0) throw new Error(`label's class differs from nn_predict_class on ${other} rows`);
     return maxDiff(p.data, rows.flatMap((r) => r.proba), false);
   }
   const v = out.value;

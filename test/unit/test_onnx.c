@@ -29,9 +29,12 @@ typedef struct TestModel
 	float		std[3];
 } TestModel;
 
-/* 3 inputs -> 4 hidden units -> the kind's outputs; seeded weights */
+/*
+ * 3 inputs -> 4 hidden units -> the kind's outputs (softmax: one per
+ * class, of n_softmax); seeded weights
+ */
 static void
-tm_make(TestModel *t, int kind)
+tm_make_classes(TestModel *t, int kind, uint32_t n_softmax)
 {
 	NNModel    *m = &t->m;
 	NNNet	   *net = &m->net;
@@ -43,7 +46,7 @@ tm_make(TestModel *t, int kind)
 	net->n_layers = 2;
 	set_width(net, 0, 3);
 	set_width(net, 1, 4);
-	set_width(net, 2, kind == KIND_SOFTMAX ? 3 : 1);
+	set_width(net, 2, kind == KIND_SOFTMAX ? n_softmax : 1);
 	nn_dense_mut(net, 0)->act = kind == KIND_SOFTMAX ? NN_ACT_LEAKY_RELU :
 		kind == KIND_BINARY ? NN_ACT_TANH : NN_ACT_RELU;
 	nn_dense_mut(net, 1)->act = kind == KIND_SOFTMAX ? NN_ACT_SOFTMAX :
@@ -68,7 +71,7 @@ tm_make(TestModel *t, int kind)
 	t->classes[2] = "z";
 	if (kind == KIND_BINARY)
 		t->classes[0] = "no", t->classes[1] = "yes";
-	m->n_classes = kind == KIND_SOFTMAX ? 3 : kind == KIND_BINARY ? 2 : 0;
+	m->n_classes = kind == KIND_SOFTMAX ? n_softmax : kind == KIND_BINARY ? 2 : 0;
 	m->classes = m->n_classes > 0 ? t->classes : NULL;
 	t->names[0] = "a";
 	t->names[1] = "bc";
@@ -88,6 +91,12 @@ tm_make(TestModel *t, int kind)
 	m->y_mean = m->standardized ? 5.0f : 0.0f;
 	m->y_std = m->standardized ? 2.0f : 1.0f;
 	CHECK_MSG(nn_model_check(m, err, sizeof(err)) == NN_MODEL_OK, "model: %s", err);
+}
+
+static void
+tm_make(TestModel *t, int kind)
+{
+	tm_make_classes(t, kind, 3);
 }
 
 static void
@@ -344,6 +353,93 @@ test_metadata(void)
 	tm_free(&t);
 }
 
+/* an initializer's raw data (field 9) */
+static bool
+initializer_raw(const uint8_t *buf, size_t len, const char *name, PbField *raw)
+{
+	PbField		tensor;
+
+	return graph_member(buf, len, 5, 8, name, &tensor) &&
+		pb_find(tensor.data, tensor.len, 9, raw);
+}
+
+/*
+ * A two-class model with a threshold labels by it (shared/decision.c):
+ * Gather takes the positive class's column of the probabilities (axis 1),
+ * GreaterOrEqual compares it with the threshold, and that is the label's
+ * Cast input, negated (Not) when the positive class is the first.  With
+ * no threshold the file is what it always was, whatever the positive class.
+ */
+static void
+test_threshold_label(void)
+{
+	static const struct
+	{
+		int			kind;
+		uint32_t	positive;	/* 1 + its index */
+		const char *ops;
+	}			cases[] = {
+		{KIND_BINARY, 2, "Gemm Tanh Gemm Sigmoid Sub Concat Gather GreaterOrEqual Cast"},
+		{KIND_BINARY, 1, "Gemm Tanh Gemm Sigmoid Sub Concat Gather GreaterOrEqual Not Cast"},
+		{KIND_SOFTMAX, 2,
+		"Sub Div Gemm BatchNormalization LeakyRelu Gemm Softmax Gather GreaterOrEqual Cast"},
+		{KIND_SOFTMAX, 1,
+		"Sub Div Gemm BatchNormalization LeakyRelu Gemm Softmax Gather GreaterOrEqual Not Cast"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		TestModel	t;
+		size_t		len,
+					plain_len,
+					again_len;
+		uint8_t    *buf,
+				   *plain,
+				   *again;
+		char		ops[300];
+		PbField		raw,
+					node,
+					attr,
+					f;
+		float		threshold = 0.0f;
+		uint64_t	index = 0;
+		uint32_t	bits = 0;
+
+		tm_make_classes(&t, cases[i].kind, 2);
+		plain = export(&t.m, &plain_len);
+		t.m.positive = cases[i].positive;
+		again = export(&t.m, &again_len);
+		CHECK_MSG(again_len == plain_len && memcmp(again, plain, plain_len) == 0,
+				  "case %zu: a positive class without a threshold changes nothing", i);
+		t.m.threshold = 0.3f;
+		buf = export(&t.m, &len);
+		graph_ops(buf, len, ops, sizeof(ops));
+		CHECK_MSG(strcmp(ops, cases[i].ops) == 0, "case %zu: ops \"%s\"", i, ops);
+		/* raw data are little-endian */
+		if (CHECK(initializer_raw(buf, len, "threshold", &raw) && raw.len == 4))
+			for (int b = 3; b >= 0; b--)
+				bits = bits << 8 | raw.data[b];
+		memcpy(&threshold, &bits, 4);
+		CHECK(threshold == 0.3f);
+		if (CHECK(initializer_raw(buf, len, "positive_index", &raw) && raw.len == 8))
+			for (int b = 7; b >= 0; b--)
+				index = index << 8 | raw.data[b];
+		CHECK_EQ_INT(index, cases[i].positive - 1);
+		CHECK(!graph_member(buf, len, 5, 8, "half", &raw));
+		CHECK(graph_member(buf, len, 1, 2, "positive_probability", &node) &&
+			  pb_find(node.data, node.len, 5, &attr) &&
+			  pb_find(attr.data, attr.len, 1, &f) && pb_string_is(&f, "axis") &&
+			  pb_find(attr.data, attr.len, 3, &f) && f.value == 1);
+		CHECK(graph_member(buf, len, 1, 2, "label", &node) &&
+			  pb_find(node.data, node.len, 1, &f) &&
+			  pb_string_is(&f, cases[i].positive == 2 ? "positive" : "second_class"));
+		free(buf);
+		free(plain);
+		free(again);
+		tm_free(&t);
+	}
+}
+
 int
 main(void)
 {
@@ -355,5 +451,6 @@ main(void)
 	RUN_TEST(test_initializer);
 	RUN_TEST(test_attributes);
 	RUN_TEST(test_metadata);
+	RUN_TEST(test_threshold_label);
 	return harness_finish("test_onnx");
 }
