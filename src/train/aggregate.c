@@ -18,6 +18,8 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -106,7 +108,8 @@ nn_aggregate_plan(const NNModel *m, const char *source, Oid caller_fn, float fra
 	NNAggregate *a = palloc(sizeof(NNAggregate));
 	const char *nsp = quote_identifier(get_namespace_name(get_func_namespace(caller_fn)));
 	const char *target = quote_identifier(m->target_name);
-	char	   *from = nn_source_from(source);
+	Oid			relid;
+	char	   *from = nn_source_from_relation(source, &relid);
 	Oid			type;
 	StringInfoData q;
 
@@ -116,11 +119,25 @@ nn_aggregate_plan(const NNModel *m, const char *source, Oid caller_fn, float fra
 	SPI_finish();
 	initStringInfo(&q);
 	/* nn_row.*: the whole row, even where a column is named nn_row */
-	appendStringInfo(&q, "SELECT %s.nn_fit($1, %s.nn_features_row($1, nn_row.*), %s)\nFROM (SELECT %s",
-					 nsp, nsp, TargetSql(m, target, type), target);
-	for (uint32 i = 0; i < m->n_features; i++)
-		appendStringInfo(&q, ", %s", quote_identifier(m->feature_names[i]));
-	appendStringInfo(&q, " FROM %s) AS nn_row\nWHERE %s IS NOT NULL", from, target);
+	appendStringInfo(&q, "SELECT %s.nn_fit($1, %s.nn_features_row($1, nn_row.*), %s)\nFROM ",
+					 nsp, nsp, TargetSql(m, target, type));
+	/*
+	 * A table the caller may read whole is the row itself: Citus ships a
+	 * whole-row reference of a subquery to its workers as ROW(...) without
+	 * the column names nn_features_row looks for, but a table's as its row
+	 * type.  Otherwise (a query, or SELECT on some columns only) a subquery
+	 * of the columns the model reads.
+	 */
+	if (OidIsValid(relid) && pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		appendStringInfo(&q, "%s AS nn_row", from);
+	else
+	{
+		appendStringInfo(&q, "(SELECT %s", target);
+		for (uint32 i = 0; i < m->n_features; i++)
+			appendStringInfo(&q, ", %s", quote_identifier(m->feature_names[i]));
+		appendStringInfo(&q, " FROM %s) AS nn_row", from);
+	}
+	appendStringInfo(&q, "\nWHERE %s IS NOT NULL", target);
 	if (fraction > 0)
 		appendStringInfo(&q, " AND NOT %s",
 						 nn_holdout_sql(m->target_name, m->feature_names, (int) m->n_features,

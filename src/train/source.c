@@ -139,6 +139,13 @@ nn_source_from(const char *source)
 	return ResolveSource(source, &relid);
 }
 
+/* the same, and the table or view it names (InvalidOid for a query) */
+char *
+nn_source_from_relation(const char *source, Oid *relid)
+{
+	return ResolveSource(source, relid);
+}
+
 /*
  * The source's columns.  A table or view is described from the catalog, so
  * that a caller with SELECT on just the columns nn reads can train on it;

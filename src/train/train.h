@@ -241,6 +241,7 @@ struct NNRows
 void		nn_rows_load(NNRows *rows, const NNRowsSpec *spec);
 /* the FROM item that reads source: its relation, quoted, or (query) AS nn_source */
 char	   *nn_source_from(const char *source);
+char	   *nn_source_from_relation(const char *source, Oid *relid);
 /* SQL true for the rows of the hold-out chosen by a seeded hash of their values */
 char	   *nn_holdout_sql(const char *target, char *const *features, int n_features,
 						   uint64 seed, float fraction);
