@@ -205,3 +205,13 @@ SELECT nn_train('sg_rare', 'label', '{a,b}', '{4}', '{"strategy": "aggregate", "
 SELECT nn_train('(SELECT hit, a, b FROM sg_bin WHERE i < 40)', 'hit', '{a,b}', '{4}',
                 '{"strategy": "aggregate", "threshold": "f1", "validation_fraction": 0.001}');
 SELECT nn_continue(m, 'sg_rows', '{"threshold": 0.3}') FROM sg_models WHERE strategy = 'aggregate';
+-- a role that may read only the columns the model needs trains through the
+-- subquery form (a whole-row reference would need SELECT on every column)
+CREATE ROLE sg_columns_only;
+GRANT SELECT (label, a, b) ON sg_rows TO sg_columns_only;
+SET ROLE sg_columns_only;
+SELECT nn_info(nn_train('sg_rows', 'label', '{a,b}', '{4}',
+                        '{"strategy": "aggregate", "epochs": 1, "impute": "mean"}'))->'features' AS features;
+RESET ROLE;
+REVOKE ALL ON sg_rows FROM sg_columns_only;
+DROP ROLE sg_columns_only;

@@ -41,7 +41,7 @@ CNN_SEEDS=${NN_BENCH_SEEDS:-1}
 CNN_THREADS=${NN_BENCH_CNN_THREADS:-2}
 case "$CNN_THREADS" in 1|2) ;; *) echo "NN_BENCH_CNN_THREADS is 1 or 2, not '$CNN_THREADS'" >&2; exit 2 ;; esac
 if [ "${QUICK:-0}" = 1 ]; then CNN_EPOCHS=1; CNN_ROWS=10000; CNN_OTHER_EPOCHS=1
-else CNN_EPOCHS=10; CNN_ROWS=60000; CNN_OTHER_EPOCHS=2; fi
+else CNN_EPOCHS=${NN_BENCH_CNN_EPOCHS:-10}; CNN_ROWS=60000; CNN_OTHER_EPOCHS=2; fi
 
 # bench_options SHAPE LAYERS EPOCHS SEED: nn_train's options for one of the
 # benchmark's networks (input_shape SHAPE), on one line

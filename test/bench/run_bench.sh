@@ -65,6 +65,7 @@
 #                        nn_strip and nn_quantize of the MLP and the CNN; bytes,
 #                        accuracy, per-row scoring float against int8): run it
 #                        (default), skip it, or run only it
+#   NN_BENCH_CNN_EPOCHS=N  the CNN runs' epochs (default 10; a speed check can take 2)
 #   NN_BENCH_RNN_EPOCHS=N  the recurrent runs' epochs (default 10, 1 in a quick run)
 #   NN_BENCH_RNN_SEEDS="1 2 3"  the LSTM's seeds (default "1"; the GRU: seed 1)
 #   NN_BENCH_RNN_THREADS=1|2  the thread count of the recurrent full runs
