@@ -259,16 +259,29 @@ SecondsSince(instr_time start)
  */
 static double last_rows_report;	/* seconds into the training; RunEpochs resets it */
 
+/*
+ * The last finished epoch's losses ("train_loss ..., val_loss ..."), which
+ * the row reports of the next epoch carry on, as nn_progress documents them;
+ * empty before the first.  RunEpochs resets it.
+ */
+static char last_losses[256];
+
 static void
 ReportRows(int done, int epochs, int64 rows, int64 total, instr_time start)
 {
 	double		elapsed = SecondsSince(start);
+	double		fraction = total > 0 ? (double) rows / total : 0;
 
 	if (elapsed < last_rows_report + nn_progress_interval_ms / 1000.0)
 		return;
 	last_rows_report = elapsed;
-	ReportProgress(psprintf("epoch %d/%d, rows " INT64_FORMAT "/" INT64_FORMAT ", elapsed %.1f s",
-							done, epochs, rows, total, elapsed));
+	if (done == 0 || last_losses[0] == '\0')
+		ReportProgress(psprintf("epoch %d/%d, rows " INT64_FORMAT "/" INT64_FORMAT ", elapsed %.1f s",
+								done, epochs, rows, total, elapsed));
+	else
+		ReportProgress(psprintf("epoch %d/%d, rows " INT64_FORMAT "/" INT64_FORMAT ", %s, elapsed %.1f s, eta %.1f s",
+								done, epochs, rows, total, last_losses, elapsed,
+								elapsed / (done + fraction) * (epochs - done - fraction)));
 }
 
 static void
@@ -279,13 +292,13 @@ ReportEpoch(const NNModel *m, int done, int epochs, instr_time start, bool verbo
 	char	   *msg;
 
 	if (isnan(h->val_loss))
-		msg = psprintf("epoch %d/%d: train_loss %.6g, elapsed %.1f s, eta %.1f s",
-					   done, epochs, h->train_loss, elapsed, elapsed / done * (epochs - done));
+		snprintf(last_losses, sizeof(last_losses), "train_loss %.6g", h->train_loss);
 	else
-		msg = psprintf("epoch %d/%d: train_loss %.6g, val_loss %.6g, val_%s %.4f, elapsed %.1f s, eta %.1f s",
-					   done, epochs, h->train_loss, h->val_loss,
-					   m->task == NN_TASK_CLASSIFICATION ? "accuracy" : "r2", h->val_metric,
-					   elapsed, elapsed / done * (epochs - done));
+		snprintf(last_losses, sizeof(last_losses), "train_loss %.6g, val_loss %.6g, val_%s %.4f",
+				 h->train_loss, h->val_loss,
+				 m->task == NN_TASK_CLASSIFICATION ? "accuracy" : "r2", h->val_metric);
+	msg = psprintf("epoch %d/%d: %s, elapsed %.1f s, eta %.1f s",
+				   done, epochs, last_losses, elapsed, elapsed / done * (epochs - done));
 	ReportProgress(msg);
 	if (verbose)
 		ereport(NOTICE, (errmsg_internal("%s", msg)));
@@ -318,6 +331,7 @@ RunEpochs(NNModel *m, NNRows *d, const Split *s, const NNOptions *opts, int tota
 		st->state = state;
 	INSTR_TIME_SET_CURRENT(start);
 	last_rows_report = 0;
+	last_losses[0] = '\0';
 	ReportProgress(psprintf("epoch 0/%d", opts->epochs));
 	for (int e = 0; e < opts->epochs; e++)
 	{
