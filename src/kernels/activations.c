@@ -6,16 +6,14 @@
  * made them ~5 ns per element instead of under 1.  gcc turns a ternary,
  * an if, fmaxf or a multiplication by a comparison into a branch; it does
  * not turn a table lookup indexed by a comparison, or integer masking.
+ * Of those two only the masking is vectorized (a compare and an and; the
+ * lookup becomes one scalar load per element): Slope.
  */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "activations.h"
-
-/* factors of the rectifiers' derivatives, indexed by y > 0 */
-static const float relu_slope[2] = {0.0f, 1.0f};
-static const float leaky_slope[2] = {NN_LEAKY_SLOPE, 1.0f};
 
 static const char *const act_names[NN_ACT_COUNT] = {
 	"identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"
@@ -65,6 +63,23 @@ Relu(float z)
 	return z;
 }
 
+/* a rectifier's slope at y: 1 when y > 0, else below (NaN: below) */
+static inline float
+Slope(float y, float below)
+{
+	float		one = 1.0f;
+	float		slope;
+	uint32_t	mask = 0u - (uint32_t) (y > 0.0f);
+	uint32_t	a,
+				b;
+
+	memcpy(&a, &one, sizeof(a));
+	memcpy(&b, &below, sizeof(b));
+	a = (a & mask) | (b & ~mask);
+	memcpy(&slope, &a, sizeof(slope));
+	return slope;
+}
+
 static void
 SoftmaxRows(float *z, size_t rows, size_t cols)
 {
@@ -111,7 +126,7 @@ nn_activation_forward(NNActivation act, float *z, size_t rows, size_t cols)
 			break;
 		case NN_ACT_LEAKY_RELU:
 			for (size_t i = 0; i < n; i++)
-				z[i] *= leaky_slope[z[i] > 0.0f];
+				z[i] *= Slope(z[i], NN_LEAKY_SLOPE);
 			break;
 		case NN_ACT_SOFTMAX:
 			SoftmaxRows(z, rows, cols);
@@ -136,12 +151,12 @@ nn_activation_backward(NNActivation act, const float *y, float *g, size_t n)
 			break;
 		case NN_ACT_RELU:
 			for (size_t i = 0; i < n; i++)
-				g[i] *= relu_slope[y[i] > 0.0f];
+				g[i] *= Slope(y[i], 0.0f);
 			break;
 		case NN_ACT_LEAKY_RELU:
 			/* y > 0 exactly when z > 0, since the slope is positive */
 			for (size_t i = 0; i < n; i++)
-				g[i] *= leaky_slope[y[i] > 0.0f];
+				g[i] *= Slope(y[i], NN_LEAKY_SLOPE);
 			break;
 		default:
 			/* identity; softmax never reaches here (fused with its loss) */

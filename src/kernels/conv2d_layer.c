@@ -4,18 +4,27 @@
  * kernel_w weights plus one bias per filter, then an activation.  Settings
  * are NNConv2dSettings (conv2d_layer.h).
  *
- * The batch is lowered (im2col.c) a piece at a time, as many output
- * positions (of one image or several) as NN_CONV_PIECE_FLOATS holds, and
- * each piece is one product:
+ * The images are lowered (im2col.c) to patches, K = channels x kernel
+ * rows by P output positions, and each convolution is a product:
  *
  *     out[f, p] = sum_k W[f, k] col[k, p] + b[f]       (forward)
  *     dW += dY col^T,  db += sum_p dY,  dcol = W^T dY  (backward)
  *
- * and dcol is added back to the input gradient (col2im).  Inference needs
- * one piece of patches; a training forward pass keeps the patches of the
- * whole batch for the weight gradient (channels x kernel x positions x
- * batch floats: 29 MB for 32 channels, 3x3, 14x14 and a batch of 128),
- * which saves lowering them a second time (about a tenth of a step).
+ * and dcol is added back to the input gradient (col2im).
+ *
+ * Every pass runs a batch in NN_CONV_GROUPS fixed groups of consecutive
+ * images, one task a group (parallel.h), each task on one thread: per
+ * image, a piece of patches at a time (as many output positions of the
+ * image as NN_CONV_PIECE_FLOATS holds: all 196 of a 14 x 14 image of 32
+ * channels and a 3 x 3 kernel, 225 KB) is lowered into the group's room,
+ * where it stays in the core's cache for the products that read it, and
+ * the forward product writes the piece's outputs where the next layer
+ * reads them.  The backward pass lowers each piece again for the weight
+ * gradient (cheaper than keeping a batch's patches, 29 MB for the example
+ * and a batch of 128, which made the lowering wait on memory), sums dW and
+ * db in the group's own sums and then adds the groups in order: the bytes
+ * depend on the batch, never on the thread count, and a pass's memory is
+ * bounded by the groups' rooms whatever the batch.
  *
  * Optional batch normalization per filter (statistics over the batch and
  * the output positions) after the bias and before the activation, and
@@ -33,7 +42,6 @@
 #include "bn_dropout.h"
 #include "conv2d_layer.h"
 #include "dense.h"
-#include "interrupt.h"
 #include "parallel.h"
 
 /* ------------------------------------------------------------ geometry */
@@ -68,13 +76,13 @@ nn_conv2d_set_piece_floats(size_t floats)
 }
 
 size_t
-nn_conv2d_piece(const NNConvGeom *g, size_t batch)
+nn_conv2d_piece(const NNConvGeom *g)
 {
 	size_t		k = nn_conv_geom_patch(g);
 	size_t		n = k <= piece_floats ? piece_floats / k : 1;
-	size_t		q = batch * nn_conv_geom_positions(g);
+	size_t		p = nn_conv_geom_positions(g);
 
-	return n < q ? n : q;
+	return n < p ? n : p;
 }
 
 /* the geometry of a layer a pass is at (checked by the layout) */
@@ -170,7 +178,8 @@ Conv2dTensors(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 
 /*
  * The training buffers of batch normalization and dropout, after the
- * pieces (ConvPieces) in the layer's block; each NULL when unused.
+ * groups' rooms and sums (PassFloats) in the layer's block; each NULL
+ * when unused.
  */
 typedef struct ConvExtras
 {
@@ -215,26 +224,36 @@ CarveExtras(const NNConv2dSettings *s, size_t out, size_t F, size_t max_batch,
 	return used;
 }
 
-/*
- * Floats of a training block's pieces: the patches of the batch, then a
- * piece of outputs and one of the patches' gradient (ConvPieces).
- */
+/* the groups of images a pass runs in (at most the batch) */
 static size_t
-TrainPieceFloats(const NNConvGeom *g, size_t F, size_t max_batch)
+Groups(size_t batch)
 {
-	size_t		K = nn_conv_geom_patch(g);
+	return batch < NN_CONV_GROUPS ? batch : NN_CONV_GROUPS;
+}
 
-	return max_batch * nn_conv_geom_positions(g) * K +
-		nn_conv2d_piece(g, max_batch) * (F + K);
+/* floats of a group's room for one piece of patches (K x piece) */
+static size_t
+PieceFloats(const NNConvGeom *g)
+{
+	return nn_conv_geom_patch(g) * nn_conv2d_piece(g);
 }
 
 /*
- * Inference: a piece of patches and a piece of outputs (filters x piece).
- * Training keeps the patches of the whole batch from the forward pass for
- * the weight gradient (the backward pass need not lower them again), and
- * adds a piece of the patches' gradient (TrainPieceFloats), then the
- * extras; the output piece then holds the gathered output gradient.
+ * Floats of a block before its extras: each group's room for a piece of
+ * patches (the backward pass lowers each piece again, and overwrites the
+ * patches with their gradient once the weight gradient has used them),
+ * then in training each group's sums of the weight and bias gradients
+ * (F x K + F).
  */
+static size_t
+PassFloats(const NNConvGeom *g, size_t F, size_t max_batch, bool training)
+{
+	size_t		sums = training ? F * nn_conv_geom_patch(g) + F : 0;
+
+	return Groups(max_batch) * (PieceFloats(g) + sums);
+}
+
+/* the pieces and sums (PassFloats), then in training the extras */
 static size_t
 Conv2dWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
 				 bool training)
@@ -246,8 +265,8 @@ Conv2dWorkFloats(const NNNet *net, uint32_t l, NNShape out, size_t max_batch,
 	if (!nn_conv2d_geom(net, l, net->shapes[l], &g))
 		return 0;
 	if (!training)
-		return nn_conv2d_piece(&g, max_batch) * (nn_conv_geom_patch(&g) + F);
-	return TrainPieceFloats(&g, F, max_batch) +
+		return PassFloats(&g, F, max_batch, false);
+	return PassFloats(&g, F, max_batch, true) +
 		CarveExtras(nn_conv2d(net, l), nn_shape_size(out), F, max_batch, NULL, &e);
 }
 
@@ -275,85 +294,42 @@ Conv2dInit(const NNNet *net, uint32_t l, NNShape in, NNShape out,
 
 /* ------------------------------------------------------------ passes */
 
+/* filters whose bias-gradient sums run side by side (BackwardGroup) */
+#define SUM_LANES 8
+
 /*
- * A piece: columns q0 .. q0 + n - 1 of the batch's lowered matrix, which
- * may span several images.  Its products use a filters x n matrix (a
- * "piece" below); these move it to and from the layer's rows (batch x
- * filters x positions), each over the filters f0 .. f1 - 1, so that the
- * filters can be split over threads (parallel.h): a part writes only its
- * filters' values.
+ * db[f] += the sum of row f of the piece, for filters f0 .. f1 - 1, each
+ * added in column order as a plain loop would.  A sum is a chain of
+ * dependent additions (a few cycles each), and with PostgreSQL's
+ * -fno-strict-aliasing the compiler also stores db[f] after every one:
+ * so the sums run in registers, SUM_LANES filters at a time, whose chains
+ * overlap.  Same order per filter, so the same bytes.
  */
-typedef struct Move
-{
-	float	   *piece;
-	const float *b;				/* scatter: the biases */
-	float	   *rows;			/* the layer's rows (y or d) */
-	float	   *db;				/* gather: the bias gradient, or NULL */
-	size_t		F;
-	size_t		P;
-	size_t		q0;
-	size_t		n;
-} Move;
-
-/* rows[image, f, p] = piece[f, j] + b[f] for the piece's columns */
 static void
-ScatterFilters(void *arg, size_t f0, size_t f1)
+SumFilterRows(const float *piece, size_t n, size_t f0, size_t f1, float *db)
 {
-	const Move *m = arg;
+	size_t		f = f0;
 
-	for (size_t j = 0; j < m->n;)
+	for (; f + SUM_LANES <= f1; f += SUM_LANES)
 	{
-		size_t		q = m->q0 + j;
-		size_t		p = q % m->P;
-		size_t		run = m->P - p < m->n - j ? m->P - p : m->n - j;
-		float	   *img = m->rows + q / m->P * m->F * m->P + p;
+		float		acc[SUM_LANES];
 
-		for (size_t f = f0; f < f1; f++)
-		{
-			const float *src = m->piece + f * m->n + j;
-			float	   *dst = img + f * m->P;
-
-			for (size_t i = 0; i < run; i++)
-				dst[i] = src[i] + m->b[f];
-		}
-		j += run;
+		for (int k = 0; k < SUM_LANES; k++)
+			acc[k] = db[f + k];
+		for (size_t j = 0; j < n; j++)
+			for (int k = 0; k < SUM_LANES; k++)
+				acc[k] += piece[(f + k) * n + j];
+		for (int k = 0; k < SUM_LANES; k++)
+			db[f + k] = acc[k];
 	}
-}
-
-/* piece[f, j] = rows[image, f, p]; db[f] += the piece's sum of row f */
-static void
-GatherFilters(void *arg, size_t f0, size_t f1)
-{
-	const Move *m = arg;
-
-	for (size_t j = 0; j < m->n;)
+	for (; f < f1; f++)
 	{
-		size_t		q = m->q0 + j;
-		size_t		p = q % m->P;
-		size_t		run = m->P - p < m->n - j ? m->P - p : m->n - j;
-		const float *img = m->rows + q / m->P * m->F * m->P + p;
+		float		acc = db[f];
 
-		for (size_t f = f0; f < f1; f++)
-			memcpy(m->piece + f * m->n + j, img + f * m->P, run * sizeof(float));
-		j += run;
+		for (size_t j = 0; j < n; j++)
+			acc += piece[f * n + j];
+		db[f] = acc;
 	}
-	if (m->db != NULL)
-		for (size_t f = f0; f < f1; f++)
-			for (size_t j = 0; j < m->n; j++)
-				m->db[f] += m->piece[f * m->n + j];
-}
-
-/* filters of at least this many values a thread (about 32K a part) */
-static size_t
-MinFilters(size_t n)
-{
-	return nn_parallel_min_part(n);
-}
-
-static void
-MovePiece(NNRangeFn fn, Move *m)
-{
-	nn_parallel_for(m->F, MinFilters(m->n), fn, m);
 }
 
 /* the activation (not softmax: elementwise) over rows r0 .. r1 - 1 */
@@ -361,8 +337,7 @@ typedef struct Rows
 {
 	const NNLayer *L;
 	bool		forward;		/* the activation of out, in place */
-	float	   *d;				/* or its derivative into d, unless NULL */
-	float	   *dx;				/* and an input gradient to zero, or NULL */
+	float	   *d;				/* or its derivative into d */
 } Rows;
 
 static void
@@ -375,46 +350,15 @@ ActivateRows(void *arg, size_t r0, size_t r1)
 
 	if (r->forward)
 		nn_activation_forward(act, L->out + at, r1 - r0, L->out_size);
-	else if (r->d != NULL)
+	else
 		nn_activation_backward(act, L->out + at, r->d + at, (r1 - r0) * L->out_size);
-	if (r->dx != NULL)
-		memset(r->dx + r0 * L->in_size, 0, (r1 - r0) * L->in_size * sizeof(float));
 }
 
 static void
 ForRows(const NNLayer *L, Rows *r)
 {
-	size_t		per = L->out_size + (r->dx != NULL ? L->in_size : 0);
-
-	nn_parallel_for(L->batch, nn_parallel_min_part(per),
+	nn_parallel_for(L->batch, nn_parallel_min_part(L->out_size),
 					ActivateRows, r);
-}
-
-/*
- * The layer's block (Conv2dWorkFloats): patches, then an output piece,
- * then in training a piece of the patches' gradient.  keep: the training
- * layout, where the patches of every piece stay, piece q0 at q0 x K.
- */
-typedef struct ConvPieces
-{
-	float	   *col;
-	float	   *y;
-	float	   *dcol;
-	bool		keep;
-} ConvPieces;
-
-static ConvPieces
-Pieces(const NNLayer *L, const NNConvGeom *g, size_t piece, bool keep)
-{
-	size_t		K = nn_conv_geom_patch(g);
-	size_t		cols = keep ? L->work->max_batch * nn_conv_geom_positions(g) : piece;
-	ConvPieces	c;
-
-	c.col = L->own;
-	c.y = L->own + cols * K;
-	c.dcol = c.y + piece * L->out_shape.dims[0];
-	c.keep = keep;
-	return c;
 }
 
 /* the extras of the layer a pass is at (training blocks only) */
@@ -425,59 +369,125 @@ Extras(const NNLayer *L, const NNConvGeom *g)
 	size_t		F = L->out_shape.dims[0];
 
 	CarveExtras(nn_conv2d(L->net, L->index), L->out_size, F, L->work->max_batch,
-				L->own + TrainPieceFloats(g, F, L->work->max_batch), &e);
+				L->own + PassFloats(g, F, L->work->max_batch, true), &e);
 	return e;
 }
 
-/* where piece q0's patches are */
-static inline float *
-PieceCol(const ConvPieces *c, size_t q0, size_t K)
+/*
+ * A pass over the images of a batch, one group of images a task (Groups),
+ * each on the calling thread alone (nn_sgemm_serial, nn_im2col_image):
+ * the tasks write disjoint outputs, computed the same way whichever
+ * thread runs them.  A group lowers one piece of an image at a time into
+ * its own room, where it stays in the core's cache for the products that
+ * read it, and the forward product writes the piece's outputs where the
+ * next layer reads them (filters x positions, the piece's columns).
+ */
+typedef struct ImagePass
 {
-	return c->keep ? c->col + q0 * K : c->col;
+	const NNLayer *L;
+	NNConvGeom	g;
+	size_t		groups;
+	size_t		piece;			/* positions a piece (nn_conv2d_piece) */
+	/*
+	 * Forward: the activation runs in the task (no batch normalization
+	 * between).  Backward: so do the dropout masks and the activation's
+	 * derivative, into d.
+	 */
+	bool		fused;
+	const float *mask;			/* backward, fused: dropout's, or NULL */
+	float	   *d;				/* backward: dL/d(output), batch x out_size */
+	float	   *dx;				/* backward: the input gradient, or NULL */
+	float	   *sums;			/* backward: each group's dW and db, or NULL */
+} ImagePass;
+
+static ImagePass
+StartPass(const NNLayer *L)
+{
+	ImagePass	t = {.L = L, .g = LayerGeom(L), .groups = Groups(L->batch)};
+
+	t.piece = nn_conv2d_piece(&t.g);
+	return t;
+}
+
+/* where group k's images start (group k + 1's: where they end) */
+static inline size_t
+GroupStart(const ImagePass *t, size_t k)
+{
+	return t->L->batch * k / t->groups;
+}
+
+/* group k's room for a piece of patches */
+static inline float *
+GroupCol(const ImagePass *t, size_t k)
+{
+	return t->L->own + k * PieceFloats(&t->g);
+}
+
+/* out = W * patches + b, and the activation when fused, for group k */
+static void
+ForwardGroup(void *arg, size_t k, size_t end)
+{
+	const ImagePass *t = arg;
+	const NNLayer *L = t->L;
+	size_t		F = L->out_shape.dims[0];
+	size_t		K = nn_conv_geom_patch(&t->g);
+	size_t		P = nn_conv_geom_positions(&t->g);
+	const float *w = L->params;
+	const float *b = w + F * K;
+	float	   *col = GroupCol(t, k);
+
+	for (size_t i = GroupStart(t, k); i < GroupStart(t, end); i++)
+	{
+		float	   *y = L->out + i * L->out_size;
+
+		for (size_t q0 = 0; q0 < P; q0 += t->piece)
+		{
+			size_t		n = P - q0 < t->piece ? P - q0 : t->piece;
+
+			nn_im2col_image(&t->g, L->in + i * L->in_size, q0, n, col);
+			nn_sgemm_serial(0, 0, F, n, K, 1.0f, w, K, col, n, 0.0f, y + q0, P);
+		}
+		for (size_t f = 0; f < F; f++)
+		{
+			float		bias = b[f];
+
+			for (size_t p = 0; p < P; p++)
+				y[f * P + p] += bias;
+		}
+		if (t->fused)
+			nn_activation_forward((NNActivation) nn_conv2d(L->net, L->index)->act,
+								  y, 1, L->out_size);
+	}
 }
 
 /*
- * out = act(BN(W * patches + b)), piece by piece; keep (training): the
- * patches stay, and batch normalization uses the batch's statistics, kept
- * in the extras, instead of the running ones.
+ * out = act(BN(W * patches + b)).  training: batch normalization uses the
+ * batch's statistics, kept in the extras, instead of the running ones.
  */
 static void
-Forward(const NNLayer *L, bool keep)
+Forward(const NNLayer *L, bool training)
 {
-	NNConvGeom	g = LayerGeom(L);
-	size_t		F = L->out_shape.dims[0];
-	size_t		K = nn_conv_geom_patch(&g);
-	size_t		P = nn_conv_geom_positions(&g);
-	size_t		Q = L->batch * P;
-	size_t		piece = nn_conv2d_piece(&g, L->batch);
-	ConvPieces	c = Pieces(L, &g, piece, keep);
-	const float *w = L->params;
 	const NNConv2dSettings *s = nn_conv2d(L->net, L->index);
-	const float *bn = w + F * K + F;	/* gamma, beta */
+	ImagePass	t = StartPass(L);
+	size_t		F = L->out_shape.dims[0];
+	size_t		P = nn_conv_geom_positions(&t.g);
+	const float *bn = L->params + F * nn_conv_geom_patch(&t.g) + F;
 
-	for (size_t q0 = 0; q0 < Q; q0 += piece)
+	t.fused = !s->batch_norm;
+	nn_parallel_tasks(t.groups, ForwardGroup, &t);
+	if (!s->batch_norm)
+		return;
+	if (training)
 	{
-		size_t		n = Q - q0 < piece ? Q - q0 : piece;
-		float	   *col = PieceCol(&c, q0, K);
-
-		Move		m = {c.y, w + F * K, L->out, NULL, F, P, q0, n};
-
-		nn_im2col(&g, L->in, q0, n, col);
-		nn_sgemm_blocked(0, 0, F, n, K, 1.0f, w, K, col, n, 0.0f, c.y, n);
-		MovePiece(ScatterFilters, &m);
-		nn_check_interrupt();
-	}
-	if (s->batch_norm && keep)
-	{
-		ConvExtras	e = Extras(L, &g);
+		ConvExtras	e = Extras(L, &t.g);
 
 		nn_bn_train(L->out, bn, bn + F, e.zhat, e.bn_mean, e.bn_inv_std,
 					L->batch, F, P);
 	}
-	else if (s->batch_norm)
+	else
 		nn_bn_inference(L->out, bn, bn + F, L->stats, L->stats + F, L->batch,
 						F, P);
-	ForRows(L, &(Rows) {L, true, NULL, NULL});
+	ForRows(L, &(Rows) {L, true, NULL});
 }
 
 static void
@@ -511,24 +521,16 @@ Conv2dForwardTrain(const NNLayer *L, NNRng *rng)
 	return e.dropped;
 }
 
-/*
- * The dropout masks drawn (training) on d, from dL/d(output after
- * dropout) to dL/d(activation).
- */
-static void
-DropoutBackward(const NNLayer *L, float *d, bool training, bool rng_used)
+/* the dropout masks drawn in training, or NULL when none were */
+static const float *
+DropoutMask(const NNLayer *L, bool training, bool rng_used)
 {
-	const NNConv2dSettings *s = nn_conv2d(L->net, L->index);
-	size_t		n = L->batch * L->out_size;
 	NNConvGeom	g;
-	ConvExtras	e;
 
-	if (!training || !rng_used || s->dropout <= 0.0f)
-		return;
+	if (!training || !rng_used || nn_conv2d(L->net, L->index)->dropout <= 0.0f)
+		return NULL;
 	g = LayerGeom(L);
-	e = Extras(L, &g);
-	for (size_t i = 0; i < n; i++)
-		d[i] *= e.mask[i];
+	return Extras(L, &g).mask;
 }
 
 /*
@@ -543,8 +545,6 @@ NormBackward(const NNLayer *L, float *d, bool training)
 	size_t		gamma = WeightFloats(L->net, L->index, L->in_shape, L->out_shape) + F;
 	NNConvGeom	g = LayerGeom(L);
 
-	if (!nn_conv2d(L->net, L->index)->batch_norm)
-		return;
 	if (training)
 	{
 		ConvExtras	e = Extras(L, &g);
@@ -559,54 +559,122 @@ NormBackward(const NNLayer *L, float *d, bool training)
 }
 
 /*
+ * Image i's gradients, piece by piece: (training) the group's sums dw of
+ * dW += dY patches^T; (dx) the patches' gradient W^T dY, written over the
+ * piece's patches once the weight gradient has read them, and added back
+ * into the image's input gradient.  first: the group's first image.
+ */
+static void
+BackwardImage(const ImagePass *t, size_t i, float *col, float *dw, bool first)
+{
+	const NNLayer *L = t->L;
+	size_t		F = L->out_shape.dims[0];
+	size_t		K = nn_conv_geom_patch(&t->g);
+	size_t		P = nn_conv_geom_positions(&t->g);
+	const float *d = t->d + i * L->out_size;
+	float	   *dx = t->dx != NULL ? t->dx + i * L->in_size : NULL;
+
+	if (dx != NULL)
+		memset(dx, 0, L->in_size * sizeof(float));
+	for (size_t q0 = 0; q0 < P; q0 += t->piece)
+	{
+		size_t		n = P - q0 < t->piece ? P - q0 : t->piece;
+
+		if (dw != NULL)
+		{
+			nn_im2col_image(&t->g, L->in + i * L->in_size, q0, n, col);
+			nn_sgemm_serial(0, 1, F, K, n, 1.0f, d + q0, P, col, n,
+							first && q0 == 0 ? 0.0f : 1.0f, dw, K);
+		}
+		if (dx != NULL)
+		{
+			nn_sgemm_serial(1, 0, K, n, F, 1.0f, L->params, K, d + q0, P, 0.0f, col, n);
+			nn_col2im_image(&t->g, col, q0, n, dx);
+		}
+	}
+	if (dw != NULL)
+		SumFilterRows(d, P, 0, F, dw + F * K);
+}
+
+/*
+ * Group k's images in order, (when fused) d through the dropout masks and
+ * the activation's derivative first.
+ */
+static void
+BackwardGroup(void *arg, size_t k, size_t end)
+{
+	const ImagePass *t = arg;
+	const NNLayer *L = t->L;
+	size_t		F = L->out_shape.dims[0];
+	size_t		sums = F * nn_conv_geom_patch(&t->g) + F;
+	NNActivation act = (NNActivation) nn_conv2d(L->net, L->index)->act;
+
+	for (; k < end; k++)
+	{
+		float	   *dw = t->sums != NULL ? t->sums + k * sums : NULL;
+
+		if (dw != NULL)
+			memset(dw + sums - F, 0, F * sizeof(float));
+		for (size_t i = GroupStart(t, k); i < GroupStart(t, k + 1); i++)
+		{
+			float	   *d = t->d + i * L->out_size;
+
+			if (t->mask != NULL)
+				for (size_t j = 0; j < L->out_size; j++)
+					d[j] *= t->mask[i * L->out_size + j];
+			if (t->fused)
+				nn_activation_backward(act, L->out + i * L->out_size, d, L->out_size);
+			BackwardImage(t, i, GroupCol(t, k), dw, i == GroupStart(t, k));
+		}
+	}
+}
+
+/* dW and db: the groups' sums added in group order */
+static void
+AddGroups(const NNLayer *L, const float *sums, size_t groups, size_t n)
+{
+	memcpy(L->grads, sums, n * sizeof(float));
+	for (size_t k = 1; k < groups; k++)
+		for (size_t j = 0; j < n; j++)
+			L->grads[j] += sums[k * n + j];
+}
+
+/*
  * From d (dL/d(output), or dL/d(pre-activation) from the loss) to dW and
- * db (training) and dx (when asked), piece by piece: the output gradient
- * gathered into a piece, the weight gradient from the patches the
- * training forward pass kept.
+ * db (training) and dx (when asked).  The weight gradient lowers the
+ * patches again, in the group's room.  Without batch normalization the
+ * dropout masks and the activation's derivative run in the group tasks;
+ * with it, over the batch first, as its gradient needs the whole batch.
  */
 static void
 Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 			   bool training, bool rng_used)
 {
-	NNConvGeom	g = LayerGeom(L);
+	const NNConv2dSettings *s = nn_conv2d(L->net, L->index);
+	bool		through_act = from == NN_BACK_FROM_OUTPUT;
+	const float *mask = through_act ? DropoutMask(L, training, rng_used) : NULL;
+	ImagePass	t = StartPass(L);
 	size_t		F = L->out_shape.dims[0];
-	size_t		K = nn_conv_geom_patch(&g);
-	size_t		P = nn_conv_geom_positions(&g);
-	size_t		Q = L->batch * P;
-	size_t		piece = nn_conv2d_piece(&g, L->batch);
-	/* training follows a training forward pass, which kept the patches */
-	ConvPieces	c = Pieces(L, &g, piece, true);
-	const float *w = L->params;
-	float	   *dw = training ? L->grads : NULL;
-	float	   *db = training ? L->grads + F * K : NULL;
+	size_t		sums = F * nn_conv_geom_patch(&t.g) + F;
 
-	/*
-	 * Through the dropout masks, the activation's derivative (dx zeroed
-	 * for col2im's sums) and batch normalization, to dL/dz.
-	 */
-	if (from == NN_BACK_FROM_OUTPUT)
-		DropoutBackward(L, d, training, rng_used);
-	ForRows(L, &(Rows) {L, false, from == NN_BACK_FROM_OUTPUT ? d : NULL, dx});
-	if (from == NN_BACK_FROM_OUTPUT)
-		NormBackward(L, d, training);
-	if (dw != NULL)
-		memset(dw, 0, (F * K + F) * sizeof(float));
-
-	for (size_t q0 = 0; q0 < Q; q0 += piece)
+	t.fused = through_act && !s->batch_norm;
+	t.d = d;
+	t.dx = dx;
+	if (training)
+		t.sums = L->own + Groups(L->work->max_batch) * PieceFloats(&t.g);
+	if (through_act && s->batch_norm)
 	{
-		size_t		n = Q - q0 < piece ? Q - q0 : piece;
-		Move		m = {c.y, NULL, d, db, F, P, q0, n};
-
-		MovePiece(GatherFilters, &m);
-		if (dw != NULL)
-			nn_sgemm_blocked(0, 1, F, K, n, 1.0f, c.y, n, PieceCol(&c, q0, K), n, 1.0f, dw, K);
-		if (dx != NULL)
-		{
-			nn_sgemm_blocked(1, 0, K, n, F, 1.0f, w, K, c.y, n, 0.0f, c.dcol, n);
-			nn_col2im(&g, c.dcol, q0, n, dx);
-		}
-		nn_check_interrupt();
+		if (mask != NULL)
+			for (size_t j = 0; j < L->batch * L->out_size; j++)
+				d[j] *= mask[j];
+		ForRows(L, &(Rows) {L, false, d});
+		NormBackward(L, d, training);
 	}
+	else
+		t.mask = mask;
+	nn_parallel_tasks(t.groups, BackwardGroup, &t);
+	if (training)
+		AddGroups(L, t.sums, t.groups, sums);
 }
 
 /* fold the batch statistics into the running ones (bn_dropout.c) */

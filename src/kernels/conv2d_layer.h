@@ -10,15 +10,23 @@
 #include "layer.h"
 
 /*
- * The lowered patches of a batch are processed a piece at a time: as many
- * output positions (columns, of one image or of several) as fit
- * NN_CONV_PIECE_FLOATS floats of patches, at least one, so that each
- * product is large enough for OpenBLAS to run near its peak and the
- * buffers stay bounded whatever the batch.  The plan depends only on the
- * geometry and the batch, the same in training and inference passes.  A
- * patch (channels x kernel_h x kernel_w) may not be larger than a piece.
+ * A pass lowers an image's patches a piece at a time: its output positions
+ * (columns) all, or as many as fit NN_CONV_PIECE_FLOATS floats of patches,
+ * at least one, so that the buffers stay bounded whatever the image.  The
+ * plan depends only on the geometry, the same in training and inference
+ * passes.  A patch (channels x kernel_h x kernel_w) may not be larger
+ * than a piece.
  */
 #define NN_CONV_PIECE_FLOATS (256 * 1024)
+
+/*
+ * A pass runs a batch's images in this many groups (fewer for a smaller
+ * batch), each group on one thread, each with its own room for a piece
+ * of patches; training sums the weight gradient by group, then adds the
+ * groups in order.  A fixed plan, so the bytes are the same at any thread
+ * count, with parts enough to keep a few threads busy.
+ */
+#define NN_CONV_GROUPS 8
 
 /*
  * A conv2d layer's settings, kept in its NNLayerSettings (all 16 bytes).  Padding is explicit per side; "same" maps to it (conv2d_layer.c,
@@ -64,12 +72,12 @@ bool		nn_conv2d_geom(const NNNet *net, uint32_t l, NNShape in,
 void		nn_conv2d_same_padding(uint32_t size, uint32_t kernel, uint32_t stride,
 								   uint8_t *pad_begin, uint8_t *pad_end);
 
-/* output positions per piece of a batch of that many images */
-size_t		nn_conv2d_piece(const NNConvGeom *g, size_t batch);
+/* output positions per piece of an image */
+size_t		nn_conv2d_piece(const NNConvGeom *g);
 
 /*
  * For the unit tests only: pieces of fewer floats (0: the default), so
- * that small images straddle pieces.  Never larger than the default.
+ * that small images take several pieces.  Never larger than the default.
  */
 void		nn_conv2d_set_piece_floats(size_t floats);
 

@@ -148,6 +148,17 @@ nn_sgemm_blocked(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 }
 
 void
+nn_sgemm_serial(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+				float alpha, const float *a, size_t lda, const float *b,
+				size_t ldb, float beta, float *c, size_t ldc)
+{
+	GemmCall	g = {trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+	false, 1};
+
+	GemmPart(&g, 0, 1);
+}
+
+void
 nn_dense_forward(const float *x, const float *w, const float *b,
 				 float *y, size_t batch, size_t in, size_t out)
 {

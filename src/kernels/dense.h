@@ -79,6 +79,16 @@ void		nn_sgemm_blocked(int trans_a, int trans_b, size_t m, size_t n,
 							 const float *b, size_t ldb, float beta, float *c,
 							 size_t ldc);
 
+/*
+ * The same product as one cblas_sgemm on the calling thread, with no
+ * interrupt check: for a part of parallel work (parallel.h) that owns its
+ * product, such as one image of a convolution.
+ */
+void		nn_sgemm_serial(int trans_a, int trans_b, size_t m, size_t n,
+							size_t k, float alpha, const float *a, size_t lda,
+							const float *b, size_t ldb, float beta, float *c,
+							size_t ldc);
+
 void		nn_dense_forward(const float *x, const float *w, const float *b,
 							 float *y, size_t batch, size_t in, size_t out);
 

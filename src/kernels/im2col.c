@@ -1,13 +1,15 @@
 /*
- * im2col.c - a minibatch of NCHW images to the matrix of their patches and
- * back (im2col.h).  Both walk the lowered matrix row by row (one kernel
- * tap at a time), so that the writes of im2col and the reads of col2im
- * are sequential, one output row's run at a time: the columns where the
- * tap falls on padding are found once per tap, and with stride 1 the rest
- * of a run is a contiguous copy (im2col) or sum (col2im).
+ * im2col.c - an NCHW image to the matrix of its patches and back
+ * (im2col.h).  Both walk the lowered matrix row by row (one kernel tap at
+ * a time), so that the writes of im2col and the reads of col2im are
+ * sequential, one output row's run at a time: the columns where the tap
+ * falls on padding are found once per tap, and with stride 1 the rest of
+ * a run is a contiguous copy (im2col) or sum (col2im).  A whole image at
+ * stride 1 with "same" padding across takes one run per tap (PlaneShift).
  */
+#include <string.h>
+
 #include "im2col.h"
-#include "parallel.h"
 
 bool
 nn_conv_geom_finish(NNConvGeom *g)
@@ -134,15 +136,12 @@ typedef struct Walk
 /*
  * The walk over the taps of channels c0 .. c1 - 1: for each tap k, the
  * columns in order, a run of one output row at a time, with the image
- * and output row stepped along (no division per entry).  A channel's taps
- * read and write only that channel of the images, so the channels can be
- * split over threads, and each image value gets its sums in tap order
- * whatever the split.
+ * and output row stepped along (no division per entry).  Each image value
+ * gets its sums in tap order.
  */
 static void
-WalkChannels(void *arg, size_t c0, size_t c1)
+WalkChannels(const Walk *w, size_t c0, size_t c1)
 {
-	const Walk *w = arg;
 	const NNConvGeom *g = w->g;
 	float	   *im = w->im;
 	float	   *col = w->col;
@@ -192,32 +191,155 @@ WalkChannels(void *arg, size_t c0, size_t c1)
 	}
 }
 
-/* at least this many channels a thread: some 32K values of work each */
-static size_t
-MinChannels(const NNConvGeom *g, size_t n)
+/*
+ * One image at stride 1 whose output rows are as wide as the input's
+ * ("same" padding across): the row of tap (ki, kj) in a channel is the
+ * channel's plane shifted by sy = ki - pad_top rows and sx = kj - pad_left
+ * columns, so it is one contiguous run of the plane but for the sx
+ * columns at one side, whose run wraps into the next or the last row and
+ * must read zeros instead, and the rows that fall on padding.  A run per
+ * tap instead of one per output row: ten times fewer, and long enough to
+ * copy at full speed.
+ */
+static bool
+PlaneShift(const NNConvGeom *g)
 {
-	size_t		per = g->kernel_h * g->kernel_w * n;
-
-	return nn_parallel_min_part(per);
+	return g->stride_h == 1 && g->stride_w == 1 && g->out_w == g->width;
 }
 
+/* the shifted run of one tap: row entries [a, b) read the plane at + shift */
+typedef struct Shift
+{
+	ptrdiff_t	shift;
+	size_t		oy_lo;			/* output rows [oy_lo, oy_hi) are inside */
+	size_t		oy_hi;
+	size_t		a;				/* the run: row entries [a, b) */
+	size_t		b;
+	size_t		left;			/* edge columns [0, left) and [right, W) */
+	size_t		right;
+} Shift;
+
+static inline ptrdiff_t
+Clamp(ptrdiff_t v, ptrdiff_t lo, ptrdiff_t hi)
+{
+	return v < lo ? lo : (v > hi ? hi : v);
+}
+
+static Shift
+TapShift(const NNConvGeom *g, size_t ki, size_t kj)
+{
+	ptrdiff_t	W = (ptrdiff_t) g->width;
+	ptrdiff_t	sy = (ptrdiff_t) ki - (ptrdiff_t) g->pad_top;
+	ptrdiff_t	sx = (ptrdiff_t) kj - (ptrdiff_t) g->pad_left;
+	ptrdiff_t	hw = (ptrdiff_t) g->height * W;
+	Shift		s;
+
+	s.shift = sy * W + sx;
+	s.oy_lo = (size_t) Clamp(-sy, 0, (ptrdiff_t) g->out_h);
+	s.oy_hi = (size_t) Clamp((ptrdiff_t) g->height - sy, (ptrdiff_t) s.oy_lo,
+							 (ptrdiff_t) g->out_h);
+	/* entries outside the plane are edge columns of the first or last row */
+	s.a = (size_t) Clamp(-s.shift, (ptrdiff_t) s.oy_lo * W, (ptrdiff_t) s.oy_hi * W);
+	s.b = (size_t) Clamp(hw - s.shift, (ptrdiff_t) s.a, (ptrdiff_t) s.oy_hi * W);
+	s.left = (size_t) Clamp(-sx, 0, W);
+	s.right = (size_t) Clamp(W - sx, (ptrdiff_t) s.left, W);
+	return s;
+}
+
+/* where a non-empty run starts in its plane (s->a + shift >= 0 then) */
+static inline float *
+RunStart(const float *plane, const Shift *s)
+{
+	return (float *) plane + ((ptrdiff_t) s->a + s->shift);
+}
+
+/* zero the edge columns of the inside rows of a tap's row */
 static void
-WalkAll(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
-		bool to_col)
+ZeroEdges(const NNConvGeom *g, const Shift *s, float *row)
 {
-	Walk		w = {g, im, col, q0, n, to_col};
+	for (size_t oy = s->oy_lo; oy < s->oy_hi; oy++)
+	{
+		float	   *r = row + oy * g->width;
 
-	nn_parallel_for(g->channels, MinChannels(g, n), WalkChannels, &w);
+		for (size_t ox = 0; ox < s->left; ox++)
+			r[ox] = 0.0f;
+		for (size_t ox = s->right; ox < g->width; ox++)
+			r[ox] = 0.0f;
+	}
+}
+
+/* tap s's row of patches from its channel's plane */
+static void
+CopyTap(const NNConvGeom *g, const Shift *s, const float *plane, float *row)
+{
+	size_t		P = nn_conv_geom_positions(g);
+
+	memset(row, 0, s->a * sizeof(float));
+	if (s->b > s->a)
+		memcpy(row + s->a, RunStart(plane, s), (s->b - s->a) * sizeof(float));
+	memset(row + s->b, 0, (P - s->b) * sizeof(float));
+	ZeroEdges(g, s, row);
+}
+
+/*
+ * The adjoint: the edge entries are zeroed in the row first, so that the
+ * run adds +0 where it wraps; a sum that starts from +0 (a zeroed
+ * gradient) never holds -0, so adding +0 leaves every value as it was.
+ */
+static void
+AddTap(const NNConvGeom *g, const Shift *s, float *plane, float *row)
+{
+	float	   *dst;
+
+	ZeroEdges(g, s, row);
+	if (s->b <= s->a)
+		return;
+	dst = RunStart(plane, s);
+	for (size_t j = 0; j < s->b - s->a; j++)
+		dst[j] += row[s->a + j];
+}
+
+/* every tap of every channel, in row order of the lowered matrix */
+static void
+ShiftTaps(const NNConvGeom *g, float *im, float *col, bool to_col)
+{
+	size_t		P = nn_conv_geom_positions(g);
+	size_t		hw = g->height * g->width;
+	size_t		k = 0;
+
+	for (size_t c = 0; c < g->channels; c++)
+		for (size_t ki = 0; ki < g->kernel_h; ki++)
+			for (size_t kj = 0; kj < g->kernel_w; kj++, k++)
+			{
+				Shift		s = TapShift(g, ki, kj);
+
+				if (to_col)
+					CopyTap(g, &s, im + c * hw, col + k * P);
+				else
+					AddTap(g, &s, im + c * hw, col + k * P);
+			}
 }
 
 void
-nn_im2col(const NNConvGeom *g, const float *im, size_t q0, size_t n, float *col)
+nn_im2col_image(const NNConvGeom *g, const float *im, size_t q0, size_t n,
+				float *col)
 {
-	WalkAll(g, (float *) im, col, q0, n, true);
+	Walk		w = {g, (float *) im, col, q0, n, true};
+
+	if (q0 == 0 && n == nn_conv_geom_positions(g) && PlaneShift(g))
+		ShiftTaps(g, (float *) im, col, true);
+	else
+		WalkChannels(&w, 0, g->channels);
 }
 
 void
-nn_col2im(const NNConvGeom *g, const float *col, size_t q0, size_t n, float *im)
+nn_col2im_image(const NNConvGeom *g, float *col, size_t q0, size_t n,
+				float *im)
 {
-	WalkAll(g, im, (float *) col, q0, n, false);
+	Walk		w = {g, im, col, q0, n, false};
+
+	if (q0 == 0 && n == nn_conv_geom_positions(g) && PlaneShift(g))
+		ShiftTaps(g, im, col, false);
+	else
+		WalkChannels(&w, 0, g->channels);
 }

@@ -105,19 +105,23 @@ void		nn_conv_tap_span(size_t n_out, size_t stride, size_t pad, size_t tap,
 							 size_t limit, size_t *lo, size_t *hi);
 
 /*
- * Columns q0 .. q0 + n - 1 of the lowered matrix of the images im (a
- * batch of channels x height x width each, enough of them for the
- * columns) into col, K x n, row-major.
+ * Columns q0 .. q0 + n - 1 (at most the positions) of the lowered matrix
+ * of one image im (channels x height x width) into col, K x n, row-major.
+ * On the calling thread: a part of parallel work (parallel.h) owns its
+ * image.
  */
-void		nn_im2col(const NNConvGeom *g, const float *im, size_t q0, size_t n,
-					  float *col);
+void		nn_im2col_image(const NNConvGeom *g, const float *im, size_t q0,
+							size_t n, float *col);
 
 /*
  * The adjoint: add each entry of col (K x n, columns q0 .. q0 + n - 1) to
- * the image value it was taken from (padding entries are dropped).  im is
- * added to, not overwritten: overlapping windows sum.
+ * the value of im it was taken from (padding entries are dropped).  im is
+ * added to, not overwritten: overlapping windows sum, in the order of the
+ * rows of col.  col is the caller's scratch: its entries that fall on
+ * padding may be zeroed on the way, and added (as +0) instead of dropped,
+ * which turns a -0 of im into +0 and changes nothing else.
  */
-void		nn_col2im(const NNConvGeom *g, const float *col, size_t q0, size_t n,
-					  float *im);
+void		nn_col2im_image(const NNConvGeom *g, float *col, size_t q0, size_t n,
+							float *im);
 
 #endif

@@ -105,14 +105,23 @@ RunPart(const PoolJob *job, size_t p)
 		job->fn(job->arg, job->n * p / job->n_parts, job->n * (p + 1) / job->n_parts);
 }
 
+/*
+ * Set on a thread while it runs a pooled call's parts: a part that itself
+ * asks for parallel work (a layer's per-image task calling a helper that
+ * splits) gets it run in place, since the pool serves one call at a time.
+ */
+static _Thread_local bool in_part;
+
 /* take parts until none is left */
 static void
 TakeParts(void)
 {
 	size_t		p;
 
+	in_part = true;
 	while ((p = atomic_fetch_add(&pool.next_part, 1)) < pool.job.n_parts)
 		RunPart(&pool.job, p);
+	in_part = false;
 }
 
 /* wait for a generation other than seen: spin, then sleep */
@@ -242,9 +251,9 @@ nn_parallel_min_part(size_t per)
 static void
 Run(PoolJob job)
 {
-	if (kernel_threads > 1 && job.n_parts > 1)
+	if (kernel_threads > 1 && job.n_parts > 1 && !in_part)
 		StartWorkers(kernel_threads);
-	if (kernel_threads == 1 || job.n_parts <= 1 || pool.started == 0)
+	if (kernel_threads == 1 || job.n_parts <= 1 || pool.started == 0 || in_part)
 	{
 		for (size_t p = 0; p < job.n_parts; p++)
 			RunPart(&job, p);

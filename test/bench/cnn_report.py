@@ -15,12 +15,14 @@ report.py imports section() for the report's CNN section (cnn.sh explains
 how the numbers are taken).
 
 The convolution workspace is the issue's formula for nn's conv2d layers
-(src/kernels/conv2d_layer.c lowers the batch a piece at a time): for each
-conv2d layer, patch = input channels x kernel height x kernel width, piece =
-min(batch x output positions, 262144 / patch) columns, and its training
-buffers hold the batch's patches (batch x output positions x patch floats,
-kept for the weight gradient) and piece x (patch + filters) floats; the
-total is the sum over the layers.  A separable layer's workspace is not part of the formula.
+(src/kernels/conv2d_layer.c runs a batch in groups of images, lowering an
+image a piece at a time): for each conv2d layer, patch = input channels x
+kernel height x kernel width, piece = min(output positions, 262144 / patch)
+columns, groups = min(batch, 8), and its training buffers hold, for each
+group, a piece of patches and the group's sums of the weight and bias
+gradients: groups x (piece x patch + filters x patch + filters) floats; the
+total is the sum over the layers.  A separable layer's workspace is not
+part of the formula.
 """
 import json
 import statistics
@@ -29,6 +31,7 @@ import sys
 from report import fmt, last, load, num, ratio, table
 
 PIECE_FLOATS = 256 * 1024
+GROUPS = 8
 INPUT_SHAPE = (1, 28, 28)
 CONV_KINDS = ("conv2d", "depthwise_conv2d", "separable_conv2d")
 REC_KINDS = ("rnn", "lstm", "gru")
@@ -59,11 +62,10 @@ def workspace(layers, batch=128, shape=INPUT_SHAPE):
             oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
             if kind == "conv2d":
                 patch = c * kh * kw
-                piece = min(batch * oh * ow, PIECE_FLOATS // patch if patch <= PIECE_FLOATS else 1)
-                # the batch's patches kept for the weight gradient, then a
-                # piece of outputs and one of the patches' gradient
+                piece = min(oh * ow, PIECE_FLOATS // patch if patch <= PIECE_FLOATS else 1)
+                # each group's piece of patches and its gradient sums
                 out.append((i, patch, piece,
-                            batch * oh * ow * patch + piece * (patch + L["filters"])))
+                            min(batch, GROUPS) * (piece * patch + L["filters"] * (patch + 1))))
             c = L.get("filters", c)
             h, w = oh, ow
         elif kind == "dense":

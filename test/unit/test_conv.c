@@ -4,7 +4,8 @@
  * against its adjoint col2im, conv2d forward against a direct
  * convolution, finite-difference checks of the weight, bias and input
  * gradients at odd sizes (stride 2, asymmetric padding, a 3x2 and a 1x1
- * kernel, one channel, a batch of 3, images lowered in several pieces),
+ * kernel, one channel, a batch of 3 and one of 9 in 8 groups, images
+ * lowered whole, one run a tap, and in several pieces),
  * pooling against direct loops, its tie rule and its gradients, and the
  * settings checks.
  */
@@ -31,10 +32,14 @@ static const ConvCase conv_cases[] = {
 	{"1x1, one channel", 1, 4, 3, 3, {2, {1, 1, 1, 1, 0, 0, 0, 0}, NN_ACT_SIGMOID, 0, 0.0f}, 0},
 	{"1x1 stride 2, identity", 3, 5, 5, 1, {1, {1, 1, 2, 2, 0, 0, 0, 0}, NN_ACT_IDENTITY, 0, 0.0f}, 0},
 	{"one channel, 2x3 stride 2x1, padding 1", 1, 6, 7, 3, {2, {2, 3, 2, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
-	/* 36 floats a patch, 70 positions a piece: pieces straddle images */
-	{"pieces across images", 4, 20, 20, 2, {2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 36 * 70},
-	/* the default piece holds the whole batch: one product */
-	{"one piece, 3 images", 2, 6, 6, 3, {3, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
+	/* 36 floats a patch, 70 positions a piece: 6 pieces an image, the last of 50 */
+	{"pieces within images", 4, 20, 20, 2, {2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 36 * 70},
+	/* stride 1, "same": whole images lowered one run a tap (im2col.c) */
+	{"one piece an image, 3 images", 2, 6, 6, 3, {3, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
+	/* 9 images: 8 groups, one of two images, for the weight gradient */
+	{"9 images, 8 groups", 1, 5, 4, 9, {2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
+	/* the bias gradient sums 8 filters side by side, then the ninth alone */
+	{"9 filters", 2, 5, 5, 3, {9, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_TANH, 0, 0.0f}, 0},
 };
 
 #define N_CONV_CASES (sizeof(conv_cases) / sizeof(conv_cases[0]))
@@ -113,7 +118,8 @@ test_conv_shapes(void)
 {
 	/* (H + pt + pb - kh) / sh + 1, (W + pl + pr - kw) / sw + 1 */
 	static const uint32_t expect[N_CONV_CASES][3] = {
-		{3, 3, 4}, {4, 4, 3}, {2, 4, 3}, {1, 3, 3}, {2, 4, 7}, {2, 20, 20}, {3, 6, 6},
+		{3, 3, 4}, {4, 4, 3}, {2, 4, 3}, {1, 3, 3}, {2, 4, 7}, {2, 20, 20}, {3, 6, 6}, {2, 5, 4},
+		{9, 5, 5},
 	};
 	NNRng		rng;
 
@@ -170,70 +176,152 @@ test_conv_gradients(void)
 	}
 }
 
-/* <col2im(c), x> = <c, im2col(x)>: col2im is im2col's adjoint */
+/* channels, height, width, kernel h, w, stride h, w, pad t, l, b, r (out h, w: 0) */
+static const struct
+{
+	const char *what;
+	NNConvGeom	g;
+}			lower_cases[] = {
+	{"3x2 stride 2x1, padding 1/1/2/0", {2, 5, 4, 3, 2, 2, 1, 1, 1, 2, 0, 0, 0}},
+	{"3x3 stride 1, no padding", {2, 5, 6, 3, 3, 1, 1, 0, 0, 0, 0, 0, 0}},
+	/* stride 1, rows as wide as the image's: one run a tap (PlaneShift) */
+	{"3x3 same", {2, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0}},
+	{"5x5 same on 3 columns: taps past both sides", {1, 4, 3, 5, 5, 1, 1, 2, 2, 2, 2, 0, 0}},
+	{"3x2, padding on the left only", {3, 5, 4, 3, 2, 1, 1, 0, 1, 0, 0, 0, 0}},
+};
+
+/*
+ * The lowered matrix's columns q0 .. q0 + n - 1 by definition: entry (k,
+ * q) is tap k's value at output position q, 0 on padding.  to_col: copy
+ * into col; else add col into im, tap by tap (the documented order of
+ * col2im's sums).
+ */
+static void
+naive_lowering(const NNConvGeom *g, float *im, float *col, size_t q0,
+			   size_t n, bool to_col)
+{
+	size_t		K = nn_conv_geom_patch(g);
+
+	for (size_t k = 0; k < K; k++)
+	{
+		size_t		c = k / (g->kernel_h * g->kernel_w);
+		size_t		ki = k / g->kernel_w % g->kernel_h;
+		size_t		kj = k % g->kernel_w;
+
+		for (size_t j = 0; j < n; j++)
+		{
+			size_t		q = q0 + j;
+			long		y = (long) (q / g->out_w * g->stride_h + ki) - (long) g->pad_top;
+			long		x = (long) (q % g->out_w * g->stride_w + kj) - (long) g->pad_left;
+			bool		inside = y >= 0 && x >= 0 && y < (long) g->height && x < (long) g->width;
+			float	   *v = inside ? im + (c * g->height + (size_t) y) * g->width + (size_t) x : NULL;
+
+			if (to_col)
+				col[k * n + j] = v != NULL ? *v : 0.0f;
+			else if (v != NULL)
+				*v += col[k * n + j];
+		}
+	}
+}
+
+/*
+ * One image: im2col and col2im against their definition, byte for byte,
+ * whole (one run a tap where the geometry allows) and in pieces of 3
+ * columns (walked output row by row), col2im into a zeroed image as
+ * training's; and <col2im(c), x> = <c, im2col(x)>: col2im is im2col's
+ * adjoint.
+ */
 static void
 test_im2col_adjoint(void)
 {
-	NNConvGeom	g = {.channels = 2, .height = 5, .width = 4, .kernel_h = 3,
-	.kernel_w = 2, .stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_left = 1,
-	.pad_bottom = 2, .pad_right = 0};
-	size_t		batch = 3;
-	size_t		K,
-				Q,
-				nx;
-	float	   *x,
-			   *c,
-			   *lowered,
-			   *back;
-	double		lhs = 0.0,
-				rhs = 0.0;
 	NNRng		rng;
 
 	nn_rng_seed(&rng, 1504);
-	CHECK(nn_conv_geom_finish(&g));
-	CHECK_EQ_INT(g.out_h, 3);
-	CHECK_EQ_INT(g.out_w, 4);
-	K = nn_conv_geom_patch(&g);
-	Q = batch * nn_conv_geom_positions(&g);
-	nx = batch * g.channels * g.height * g.width;
-	x = xcalloc(nx, sizeof(float));
-	back = xcalloc(nx, sizeof(float));
-	c = xcalloc(K * Q, sizeof(float));
-	lowered = xcalloc(K * Q, sizeof(float));
-	fill_uniform(&rng, x, nx, -1.0, 1.0);
-	fill_uniform(&rng, c, K * Q, -1.0, 1.0);
-	/* the whole batch at once, the columns crossing images */
-	nn_im2col(&g, x, 0, Q, lowered);
-	nn_col2im(&g, c, 0, Q, back);
-	for (size_t i = 0; i < K * Q; i++)
-		rhs += (double) c[i] * lowered[i];
-	for (size_t i = 0; i < nx; i++)
-		lhs += (double) back[i] * x[i];
-	CHECK_CLOSE(lhs, rhs, 1e-9, 1e-6);
-
-	/* entry (tap 0, column 0): channel 0, row -1: padding */
-	CHECK(lowered[0] == 0.0f);
-	/* tap (c 1, ki 1, kj 1) at column 1 of image 2: x[2][1][0][1] */
-	CHECK(lowered[(1 * 6 + 1 * 2 + 1) * Q + 2 * 12 + 1] == x[((2 * 2 + 1) * 5 + 0) * 4 + 1]);
-
-	/* a range of columns is those columns of the whole */
+	for (size_t k = 0; k < sizeof(lower_cases) / sizeof(lower_cases[0]); k++)
 	{
-		size_t		q0 = 7,
-					n = 9;
-		float	   *part = xcalloc(K * n, sizeof(float));
-		bool		same = true;
+		NNConvGeom	g = lower_cases[k].g;
+		const char *what = lower_cases[k].what;
+		size_t		K,
+					P,
+					nx;
+		float	   *x,
+				   *c,
+				   *scratch,
+				   *lowered,
+				   *expect,
+				   *back,
+				   *back_expect;
+		double		lhs = 0.0,
+					rhs = 0.0;
 
-		nn_im2col(&g, x, q0, n, part);
-		for (size_t k = 0; k < K; k++)
-			for (size_t j = 0; j < n; j++)
-				same = same && part[k * n + j] == lowered[k * Q + q0 + j];
-		CHECK(same);
-		free(part);
+		if (!CHECK_MSG(nn_conv_geom_finish(&g), "%s: no geometry", what))
+			continue;
+		K = nn_conv_geom_patch(&g);
+		P = nn_conv_geom_positions(&g);
+		nx = g.channels * g.height * g.width;
+		x = xcalloc(nx, sizeof(float));
+		back = xcalloc(nx, sizeof(float));
+		back_expect = xcalloc(nx, sizeof(float));
+		c = xcalloc(K * P, sizeof(float));
+		scratch = xcalloc(K * P, sizeof(float));
+		lowered = xcalloc(K * P, sizeof(float));
+		expect = xcalloc(K * P, sizeof(float));
+		fill_uniform(&rng, x, nx, -1.0, 1.0);
+		fill_uniform(&rng, c, K * P, -1.0, 1.0);
+
+		/* every entry must be written, padding's too */
+		for (size_t i = 0; i < K * P; i++)
+			lowered[i] = 7.0f;
+		nn_im2col_image(&g, x, 0, P, lowered);
+		naive_lowering(&g, x, expect, 0, P, true);
+		CHECK_MSG(memcmp(lowered, expect, K * P * sizeof(float)) == 0,
+				  "%s: im2col of the whole image differs", what);
+		memcpy(scratch, c, K * P * sizeof(float));
+		nn_col2im_image(&g, scratch, 0, P, back);
+		naive_lowering(&g, back_expect, c, 0, P, false);
+		CHECK_MSG(memcmp(back, back_expect, nx * sizeof(float)) == 0,
+				  "%s: col2im of the whole image differs", what);
+		for (size_t i = 0; i < K * P; i++)
+			rhs += (double) c[i] * lowered[i];
+		for (size_t i = 0; i < nx; i++)
+			lhs += (double) back[i] * x[i];
+		CHECK_MSG(fabs(lhs - rhs) <= 1e-6 + 1e-9 * fabs(rhs),
+				  "%s: <col2im(c), x> %g, <c, im2col(x)> %g", what, lhs, rhs);
+
+		memset(back, 0, nx * sizeof(float));
+		memset(back_expect, 0, nx * sizeof(float));
+		for (size_t q0 = 0; q0 < P; q0 += 3)
+		{
+			size_t		n = P - q0 < 3 ? P - q0 : 3;
+
+			nn_im2col_image(&g, x, q0, n, lowered);
+			naive_lowering(&g, x, expect, q0, n, true);
+			CHECK_MSG(memcmp(lowered, expect, K * n * sizeof(float)) == 0,
+					  "%s: im2col of columns %zu.. differs", what, q0);
+			for (size_t r = 0; r < K; r++)
+				for (size_t j = 0; j < n; j++)
+					scratch[r * n + j] = c[r * P + q0 + j];
+			naive_lowering(&g, back_expect, scratch, q0, n, false);
+			nn_col2im_image(&g, scratch, q0, n, back);
+		}
+		CHECK_MSG(memcmp(back, back_expect, nx * sizeof(float)) == 0,
+				  "%s: col2im by pieces differs", what);
+		if (k == 0)
+		{
+			nn_im2col_image(&g, x, 0, P, lowered);
+			/* entry (tap 0, column 0): channel 0, row -1: padding */
+			CHECK(lowered[0] == 0.0f);
+			/* tap (c 1, ki 1, kj 1) at column 1: x[1][0][1] */
+			CHECK(lowered[(1 * 6 + 1 * 2 + 1) * P + 1] == x[(1 * 5 + 0) * 4 + 1]);
+		}
+		free(x);
+		free(back);
+		free(back_expect);
+		free(c);
+		free(scratch);
+		free(lowered);
+		free(expect);
 	}
-	free(x);
-	free(back);
-	free(c);
-	free(lowered);
 }
 
 static void
@@ -303,17 +391,23 @@ test_conv_settings(void)
 	net.shapes[0] = shape3(NN_CONV_PIECE_FLOATS / 9, 3, 3);
 	CHECK(nn_conv2d_layer.check(&net, 0, false) == NULL);
 	CHECK(nn_conv2d_geom(&net, 0, net.shapes[0], &g));
-	CHECK_EQ_INT(nn_conv2d_piece(&g, 64), 1);
+	CHECK_EQ_INT(nn_conv2d_piece(&g), 1);
 	net.shapes[1] = nn_conv2d_layer.out_shape(&net, 0, net.shapes[0]);
-	/* training keeps the batch's patches (64 of one position each) */
+	/*
+	 * 8 groups for a batch of 64, each with room for a piece of patches
+	 * (one position) and in training its sums of dW (2 filters x K) and db
+	 */
 	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64, true),
-				 64 * (NN_CONV_PIECE_FLOATS / 9) * 9 + (NN_CONV_PIECE_FLOATS / 9) * 9 + 2);
+				 8 * (3 * (NN_CONV_PIECE_FLOATS / 9) * 9 + 2));
 	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 64, false),
-				 (NN_CONV_PIECE_FLOATS / 9) * 9 + 2);
-	/* small images: a piece spans images, but never more than the batch */
+				 8 * (NN_CONV_PIECE_FLOATS / 9) * 9);
+	/* a batch of 3: 3 groups */
+	CHECK_EQ_INT(nn_conv2d_layer.work_floats(&net, 0, net.shapes[1], 3, false),
+				 3 * (NN_CONV_PIECE_FLOATS / 9) * 9);
+	/* small images: a piece is the whole image, never more */
 	net.shapes[0] = shape3(2, 5, 5);
 	CHECK(nn_conv2d_geom(&net, 0, net.shapes[0], &g));
-	CHECK_EQ_INT(nn_conv2d_piece(&g, 3), 3 * 9);
+	CHECK_EQ_INT(nn_conv2d_piece(&g), 9);
 
 	/* "same": ceil(size / stride) outputs, the odd padding at the end */
 	nn_conv2d_same_padding(28, 3, 1, &a, &b);

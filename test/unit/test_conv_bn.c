@@ -24,8 +24,8 @@ static const BnCase bn_cases[] = {
 	{"3x2 stride 2, padding 1/0/2/1", 3, 7, 5, 3, {3, {3, 2, 2, 2, 1, 0, 2, 1}, NN_ACT_TANH, 1, 0.0f}, 0},
 	/* two channels: with one, a 1x1 filter is undone by the normalization */
 	{"1x1, identity", 2, 4, 3, 2, {2, {1, 1, 1, 1, 0, 0, 0, 0}, NN_ACT_IDENTITY, 1, 0.0f}, 0},
-	/* 18 floats a patch, 7 positions a piece: pieces straddle images */
-	{"pieces across images", 2, 5, 5, 3, {2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_SIGMOID, 1, 0.0f}, 18 * 7},
+	/* 18 floats a patch, 7 positions a piece: 4 pieces an image, the last of 4 */
+	{"pieces within images", 2, 5, 5, 3, {2, {3, 3, 1, 1, 1, 1, 1, 1}, NN_ACT_SIGMOID, 1, 0.0f}, 18 * 7},
 };
 
 #define N_BN_CASES (sizeof(bn_cases) / sizeof(bn_cases[0]))

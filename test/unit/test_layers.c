@@ -105,18 +105,20 @@ static const NNConv2dSettings conv_dropout = {2, {1, 1, 2, 2, 0, 0, 0, 0}, NN_AC
 static const NNConv2dSettings conv_bn_dropout = {3, {3, 2, 1, 2, 1, 0, 1, 1}, NN_ACT_TANH, 1, 0.25f};
 
 /*
- * [2, 5, 4] -> [3, 5, 2]: patches of 12, 30 positions a batch, one piece:
- * 30 x (2 x 12 + 3) floats; the 1x1 one: [2, 3, 2], 18 x (2 x 2 + 2).
- * Batch norm adds zhat (batch x 30) and the batch mean and 1 / std (3
+ * [2, 5, 4] -> [3, 5, 2]: patches of 12, 10 positions an image, one piece
+ * an image; a pass runs BATCH groups of one image, each with room for a
+ * piece of patches (12 x 10) and in training its sums of dW and db (3 x
+ * 12 + 3): 3 x 159 floats; the 1x1 one: [2, 3, 2], 3 x (2 x 6 + 2 x 2 +
+ * 2).  Batch norm adds zhat (batch x 30) and the batch mean and 1 / std (3
  * each); dropout the mask and the dropped values (batch x out each).
  */
 static const Sample conv2d_samples[] = {
-	{"conv2d 3x2 stride 1x2, padding", conv2d_make, &conv_padded, 2, 1, 0, 0, SHAPE3(2, 5, 4), 810},
-	{"conv2d 1x1 stride 2", conv2d_make, &conv_1x1, 2, 1, 0, 0, SHAPE3(2, 5, 4), 108},
-	{"conv2d+bn", conv2d_make, &conv_bn, 4, 1, 0, 0, SHAPE3(2, 5, 4), 810 + BATCH * 30 + 2 * 3},
-	{"conv2d+dropout", conv2d_make, &conv_dropout, 2, 1, 0, 0, SHAPE3(2, 5, 4), 108 + 2 * BATCH * 12},
+	{"conv2d 3x2 stride 1x2, padding", conv2d_make, &conv_padded, 2, 1, 0, 0, SHAPE3(2, 5, 4), 477},
+	{"conv2d 1x1 stride 2", conv2d_make, &conv_1x1, 2, 1, 0, 0, SHAPE3(2, 5, 4), 54},
+	{"conv2d+bn", conv2d_make, &conv_bn, 4, 1, 0, 0, SHAPE3(2, 5, 4), 477 + BATCH * 30 + 2 * 3},
+	{"conv2d+dropout", conv2d_make, &conv_dropout, 2, 1, 0, 0, SHAPE3(2, 5, 4), 54 + 2 * BATCH * 12},
 	{"conv2d+bn+dropout", conv2d_make, &conv_bn_dropout, 4, 1, 0, 0, SHAPE3(2, 5, 4),
-	810 + 3 * BATCH * 30 + 2 * 3},
+	477 + 3 * BATCH * 30 + 2 * 3},
 	{NULL, NULL, NULL, 0, 0, 0, 0, {0}, 0}
 };
 
