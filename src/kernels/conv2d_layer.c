@@ -24,7 +24,9 @@
  * and a batch of 128, which made the lowering wait on memory), sums dW and
  * db in the group's own sums and then adds the groups in order: the bytes
  * depend on the batch, never on the thread count, and a pass's memory is
- * bounded by the groups' rooms whatever the batch.
+ * bounded by the groups' rooms whatever the batch.  A large batch runs in
+ * rounds of a few images a group (RunRounds), with a check for interrupts
+ * between them.
  *
  * Optional batch normalization per filter (statistics over the batch and
  * the output positions) after the bias and before the activation, and
@@ -42,6 +44,7 @@
 #include "bn_dropout.h"
 #include "conv2d_layer.h"
 #include "dense.h"
+#include "interrupt.h"
 #include "parallel.h"
 
 /* ------------------------------------------------------------ geometry */
@@ -73,6 +76,26 @@ void
 nn_conv2d_set_piece_floats(size_t floats)
 {
 	piece_floats = floats > 0 && floats < NN_CONV_PIECE_FLOATS ? floats : NN_CONV_PIECE_FLOATS;
+}
+
+/*
+ * The work of a round (RunRounds), in multiply-adds of one pass's
+ * products over all groups, each lowered value counted as ROUND_COPY_COST
+ * of them: a round is then a few milliseconds of the machine, so that a
+ * cancel is seen that soon whatever the batch (an image that needs more
+ * is a round of its own).  Measured: the issue's CNN at batch 4096 stops
+ * 30-42 ms after a statement_timeout (0.4 s in one round); at batch 128
+ * the rounds cost no measurable time.
+ */
+#define ROUND_WORK ((size_t) 1 << 28)
+#define ROUND_COPY_COST 16
+
+static size_t round_work = ROUND_WORK;
+
+void
+nn_conv2d_set_round_work(size_t work)
+{
+	round_work = work > 0 && work < ROUND_WORK ? work : ROUND_WORK;
 }
 
 size_t
@@ -388,6 +411,8 @@ typedef struct ImagePass
 	NNConvGeom	g;
 	size_t		groups;
 	size_t		piece;			/* positions a piece (nn_conv2d_piece) */
+	size_t		round_images;	/* images of a group a round (RunRounds) */
+	size_t		round;			/* the round the tasks run */
 	/*
 	 * Forward: the activation runs in the task (no batch normalization
 	 * between).  Backward: so do the dropout masks and the activation's
@@ -404,8 +429,13 @@ static ImagePass
 StartPass(const NNLayer *L)
 {
 	ImagePass	t = {.L = L, .g = LayerGeom(L), .groups = Groups(L->batch)};
+	size_t		F = L->out_shape.dims[0];
+	size_t		lowered = nn_conv_geom_patch(&t.g) * nn_conv_geom_positions(&t.g);
+	size_t		per_round = round_work / t.groups;
+	size_t		per_image = lowered * (F + ROUND_COPY_COST);
 
 	t.piece = nn_conv2d_piece(&t.g);
+	t.round_images = per_image < per_round ? per_round / per_image : 1;
 	return t;
 }
 
@@ -416,6 +446,35 @@ GroupStart(const ImagePass *t, size_t k)
 	return t->L->batch * k / t->groups;
 }
 
+/* group k's images in the round the tasks run: [*i0, *i1) */
+static void
+RoundImages(const ImagePass *t, size_t k, size_t *i0, size_t *i1)
+{
+	size_t		end = GroupStart(t, k + 1);
+	size_t		skip = t->round * t->round_images;
+
+	*i0 = GroupStart(t, k) + skip < end ? GroupStart(t, k) + skip : end;
+	*i1 = end - *i0 < t->round_images ? end : *i0 + t->round_images;
+}
+
+/*
+ * Run fn over the groups in rounds of round_images images each, checking
+ * for interrupts between rounds on this thread (the only one that may):
+ * each group still takes its images in order, so the rounds change no
+ * byte.  A batch of the usual sizes is one round.
+ */
+static void
+RunRounds(ImagePass *t, NNRangeFn fn)
+{
+	size_t		most = (t->L->batch + t->groups - 1) / t->groups;
+
+	for (t->round = 0; t->round * t->round_images < most; t->round++)
+	{
+		nn_parallel_tasks(t->groups, fn, t);
+		nn_check_interrupt();
+	}
+}
+
 /* group k's room for a piece of patches */
 static inline float *
 GroupCol(const ImagePass *t, size_t k)
@@ -423,40 +482,50 @@ GroupCol(const ImagePass *t, size_t k)
 	return t->L->own + k * PieceFloats(&t->g);
 }
 
-/* out = W * patches + b, and the activation when fused, for group k */
+/* image i's out = W * patches + b, and the activation when fused */
 static void
-ForwardGroup(void *arg, size_t k, size_t end)
+ForwardImage(const ImagePass *t, size_t i, float *col)
 {
-	const ImagePass *t = arg;
 	const NNLayer *L = t->L;
 	size_t		F = L->out_shape.dims[0];
 	size_t		K = nn_conv_geom_patch(&t->g);
 	size_t		P = nn_conv_geom_positions(&t->g);
 	const float *w = L->params;
 	const float *b = w + F * K;
-	float	   *col = GroupCol(t, k);
+	float	   *y = L->out + i * L->out_size;
 
-	for (size_t i = GroupStart(t, k); i < GroupStart(t, end); i++)
+	for (size_t q0 = 0; q0 < P; q0 += t->piece)
 	{
-		float	   *y = L->out + i * L->out_size;
+		size_t		n = P - q0 < t->piece ? P - q0 : t->piece;
 
-		for (size_t q0 = 0; q0 < P; q0 += t->piece)
-		{
-			size_t		n = P - q0 < t->piece ? P - q0 : t->piece;
+		nn_im2col_image(&t->g, L->in + i * L->in_size, q0, n, col);
+		nn_sgemm_serial(0, 0, F, n, K, 1.0f, w, K, col, n, 0.0f, y + q0, P);
+	}
+	for (size_t f = 0; f < F; f++)
+	{
+		float		bias = b[f];
 
-			nn_im2col_image(&t->g, L->in + i * L->in_size, q0, n, col);
-			nn_sgemm_serial(0, 0, F, n, K, 1.0f, w, K, col, n, 0.0f, y + q0, P);
-		}
-		for (size_t f = 0; f < F; f++)
-		{
-			float		bias = b[f];
+		for (size_t p = 0; p < P; p++)
+			y[f * P + p] += bias;
+	}
+	if (t->fused)
+		nn_activation_forward((NNActivation) nn_conv2d(L->net, L->index)->act,
+							  y, 1, L->out_size);
+}
 
-			for (size_t p = 0; p < P; p++)
-				y[f * P + p] += bias;
-		}
-		if (t->fused)
-			nn_activation_forward((NNActivation) nn_conv2d(L->net, L->index)->act,
-								  y, 1, L->out_size);
+/* groups k .. end - 1, their images of this round */
+static void
+ForwardGroup(void *arg, size_t k, size_t end)
+{
+	const ImagePass *t = arg;
+	size_t		i0,
+				i1;
+
+	for (; k < end; k++)
+	{
+		RoundImages(t, k, &i0, &i1);
+		for (size_t i = i0; i < i1; i++)
+			ForwardImage(t, i, GroupCol(t, k));
 	}
 }
 
@@ -474,7 +543,7 @@ Forward(const NNLayer *L, bool training)
 	const float *bn = L->params + F * nn_conv_geom_patch(&t.g) + F;
 
 	t.fused = !s->batch_norm;
-	nn_parallel_tasks(t.groups, ForwardGroup, &t);
+	RunRounds(&t, ForwardGroup);
 	if (!s->batch_norm)
 		return;
 	if (training)
@@ -612,10 +681,14 @@ BackwardGroup(void *arg, size_t k, size_t end)
 	for (; k < end; k++)
 	{
 		float	   *dw = t->sums != NULL ? t->sums + k * sums : NULL;
+		size_t		i0,
+					i1;
 
-		if (dw != NULL)
+		RoundImages(t, k, &i0, &i1);
+		/* the group's bias-gradient sums start at its first image */
+		if (dw != NULL && i0 == GroupStart(t, k) && i0 < i1)
 			memset(dw + sums - F, 0, F * sizeof(float));
-		for (size_t i = GroupStart(t, k); i < GroupStart(t, k + 1); i++)
+		for (size_t i = i0; i < i1; i++)
 		{
 			float	   *d = t->d + i * L->out_size;
 
@@ -672,7 +745,7 @@ Conv2dBackward(const NNLayer *L, float *d, NNBackFrom from, float *dx,
 	}
 	else
 		t.mask = mask;
-	nn_parallel_tasks(t.groups, BackwardGroup, &t);
+	RunRounds(&t, BackwardGroup);
 	if (training)
 		AddGroups(L, t.sums, t.groups, sums);
 }

@@ -81,5 +81,11 @@ size_t		nn_conv2d_piece(const NNConvGeom *g);
  */
 void		nn_conv2d_set_piece_floats(size_t floats);
 
+/*
+ * For the unit tests only: rounds of less work (0: the default), so that
+ * small batches take several rounds.
+ */
+void		nn_conv2d_set_round_work(size_t work);
+
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include "conv2d_layer.h"
 #include "harness.h"
+#include "interrupt.h"
 #include "layertest.h"
 #include "pool_layer.h"
 
@@ -222,6 +223,90 @@ naive_lowering(const NNConvGeom *g, float *im, float *col, size_t q0,
 				*v += col[k * n + j];
 		}
 	}
+}
+
+static int	interrupt_checks;
+
+static void
+count_checks(void)
+{
+	interrupt_checks++;
+}
+
+/* a training forward and backward: out, the gradients and dx */
+static void
+train_pass(Layer *t, float *out, float *grads, float *dx)
+{
+	size_t		ny = t->batch * t->L.out_size;
+	float	   *d = xcalloc(ny, sizeof(float));
+
+	t->r->forward_train(&t->L, NULL);
+	memcpy(out, t->out, ny * sizeof(float));
+	memcpy(d, t->weights, ny * sizeof(float));
+	t->r->backward(&t->L, d, NN_BACK_FROM_OUTPUT, dx, true, false);
+	memcpy(grads, t->grads, n_params(t) * sizeof(float));
+	free(d);
+}
+
+/*
+ * A pass in rounds of one image a group gives the same bytes as in one
+ * round, and checks for interrupts after each round: at least the
+ * largest group's images, forward and backward.
+ */
+static void
+test_conv_rounds(void)
+{
+	NNRng		rng;
+
+	nn_rng_seed(&rng, 1506);
+	for (size_t k = 0; k < N_CONV_CASES; k++)
+	{
+		const ConvCase *cc = &conv_cases[k];
+		Layer		t;
+		size_t		ny,
+					nx,
+					np;
+		size_t		most = (cc->batch + 7) / 8;
+		float	   *out[2],
+				   *grads[2],
+				   *dx[2];
+
+		nn_conv2d_set_piece_floats(cc->piece_floats);
+		if (!CHECK(make_layer(&t, &nn_conv2d_layer, &cc->s, sizeof(cc->s),
+							  shape3(cc->c, cc->h, cc->w), cc->batch, &rng)))
+			continue;
+		ny = t.batch * t.L.out_size;
+		nx = t.batch * t.L.in_size;
+		np = n_params(&t);
+		for (int r = 0; r < 2; r++)
+		{
+			out[r] = xcalloc(ny, sizeof(float));
+			grads[r] = xcalloc(np, sizeof(float));
+			dx[r] = xcalloc(nx, sizeof(float));
+		}
+		train_pass(&t, out[0], grads[0], dx[0]);
+		nn_conv2d_set_round_work(1);
+		interrupt_checks = 0;
+		nn_interrupt_hook = count_checks;
+		train_pass(&t, out[1], grads[1], dx[1]);
+		nn_interrupt_hook = NULL;
+		nn_conv2d_set_round_work(0);
+		CHECK_MSG(memcmp(out[0], out[1], ny * sizeof(float)) == 0 &&
+				  memcmp(grads[0], grads[1], np * sizeof(float)) == 0 &&
+				  memcmp(dx[0], dx[1], nx * sizeof(float)) == 0,
+				  "%s: rounds of one image changed the bytes", cc->what);
+		CHECK_MSG(interrupt_checks >= (int) (2 * most),
+				  "%s: %d interrupt checks, expected at least %zu", cc->what,
+				  interrupt_checks, 2 * most);
+		for (int r = 0; r < 2; r++)
+		{
+			free(out[r]);
+			free(grads[r]);
+			free(dx[r]);
+		}
+		free_layer(&t);
+	}
+	nn_conv2d_set_piece_floats(0);
 }
 
 /*
@@ -725,6 +810,7 @@ main(void)
 	RUN_TEST(test_conv_forward_direct);
 	RUN_TEST(test_conv_shapes);
 	RUN_TEST(test_conv_gradients);
+	RUN_TEST(test_conv_rounds);
 	RUN_TEST(test_conv_settings);
 	RUN_TEST(test_conv_init);
 	RUN_TEST(test_pool_forward_and_gradients);
