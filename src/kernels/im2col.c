@@ -135,9 +135,9 @@ typedef struct Walk
 
 /*
  * The walk over the taps of channels c0 .. c1 - 1: for each tap k, the
- * columns in order, a run of one output row at a time, with the image
- * and output row stepped along (no division per entry).  Each image value
- * gets its sums in tap order.
+ * columns in order (all of one image), a run of one output row at a
+ * time, with the output row stepped along (no division per entry).  Each
+ * image value gets its sums in tap order.
  */
 static void
 WalkChannels(const Walk *w, size_t c0, size_t c1)
@@ -148,7 +148,6 @@ WalkChannels(const Walk *w, size_t c0, size_t c1)
 	size_t		q0 = w->q0;
 	size_t		n = w->n;
 	bool		to_col = w->to_col;
-	size_t		P = nn_conv_geom_positions(g);
 	size_t		hw = g->height * g->width;
 	size_t		area = g->kernel_h * g->kernel_w;
 
@@ -159,9 +158,8 @@ WalkChannels(const Walk *w, size_t c0, size_t c1)
 		size_t		kj = k % g->kernel_w;
 		ptrdiff_t	shift = (ptrdiff_t) kj - (ptrdiff_t) g->pad_left;
 		float	   *row = col + k * n;
-		size_t		img = q0 / P;
-		size_t		oy = q0 % P / g->out_w;
-		size_t		ox = q0 % P % g->out_w;
+		size_t		oy = q0 / g->out_w;
+		size_t		ox = q0 % g->out_w;
 		size_t		lo,
 					hi;
 
@@ -173,7 +171,7 @@ WalkChannels(const Walk *w, size_t c0, size_t c1)
 			/* the padded row; unsigned, so padding wraps above the height */
 			size_t		y = oy * g->stride_h + ki - g->pad_top;
 			float	   *src = y < g->height ?
-				im + (img * g->channels + c) * hw + y * g->width : NULL;
+				im + c * hw + y * g->width : NULL;
 
 			Run(g, src, row + j, ox, ox + run, lo, hi, shift, to_col);
 			j += run;
@@ -181,11 +179,7 @@ WalkChannels(const Walk *w, size_t c0, size_t c1)
 			if (ox == g->out_w)
 			{
 				ox = 0;
-				if (++oy == g->out_h)
-				{
-					oy = 0;
-					img++;
-				}
+				oy++;
 			}
 		}
 	}
