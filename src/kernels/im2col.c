@@ -122,36 +122,21 @@ Run(const NNConvGeom *g, float *src, float *row, size_t a, size_t b,
 			src[(ptrdiff_t) (ox * s) + shift] += row[ox - a];
 }
 
-/* one walk: the lowered matrix's columns q0 .. q0 + n - 1 */
-typedef struct Walk
-{
-	const NNConvGeom *g;
-	float	   *im;
-	float	   *col;
-	size_t		q0;
-	size_t		n;
-	bool		to_col;			/* copy the image into col, or add col into it */
-} Walk;
-
 /*
- * The walk over the taps of channels c0 .. c1 - 1: for each tap k, the
- * columns in order (all of one image), a run of one output row at a
- * time, with the output row stepped along (no division per entry).  Each
- * image value gets its sums in tap order.
+ * The walk over the lowered matrix's columns q0 .. q0 + n - 1 (all of one
+ * image), copying the image into col (to_col) or adding col into it: for
+ * each tap k, the columns in order, a run of one output row at a time,
+ * with the output row stepped along (no division per entry).  Each image
+ * value gets its sums in tap order.
  */
 static void
-WalkChannels(const Walk *w, size_t c0, size_t c1)
+Walk(const NNConvGeom *g, float *im, float *col, size_t q0, size_t n,
+	 bool to_col)
 {
-	const NNConvGeom *g = w->g;
-	float	   *im = w->im;
-	float	   *col = w->col;
-	size_t		q0 = w->q0;
-	size_t		n = w->n;
-	bool		to_col = w->to_col;
 	size_t		hw = g->height * g->width;
 	size_t		area = g->kernel_h * g->kernel_w;
 
-	for (size_t k = c0 * area; k < c1 * area; k++)
+	for (size_t k = 0; k < g->channels * area; k++)
 	{
 		size_t		c = k / area;
 		size_t		ki = k / g->kernel_w % g->kernel_h;
@@ -318,22 +303,18 @@ void
 nn_im2col_image(const NNConvGeom *g, const float *im, size_t q0, size_t n,
 				float *col)
 {
-	Walk		w = {g, (float *) im, col, q0, n, true};
-
 	if (q0 == 0 && n == nn_conv_geom_positions(g) && PlaneShift(g))
 		ShiftTaps(g, (float *) im, col, true);
 	else
-		WalkChannels(&w, 0, g->channels);
+		Walk(g, (float *) im, col, q0, n, true);
 }
 
 void
 nn_col2im_image(const NNConvGeom *g, float *col, size_t q0, size_t n,
 				float *im)
 {
-	Walk		w = {g, im, col, q0, n, false};
-
 	if (q0 == 0 && n == nn_conv_geom_positions(g) && PlaneShift(g))
 		ShiftTaps(g, im, col, false);
 	else
-		WalkChannels(&w, 0, g->channels);
+		Walk(g, im, col, q0, n, false);
 }
